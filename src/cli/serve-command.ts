@@ -1,0 +1,92 @@
+// `custody serve`: the registry server.
+import { readFileSync } from 'node:fs';
+import { describeSettings } from '../config/config.ts';
+import { createLogger } from '../observability/logger.ts';
+import { startServer } from '../server/http-server.ts';
+import { GarbageCollector } from '../registry/garbage-collector.ts';
+import { parseServerArgs } from './config-flags.ts';
+import { openStores } from './open-stores.ts';
+import { VERSION } from './version.ts';
+import type { Command } from './main.ts';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve the registry (OCI Distribution API)',
+  usage: [
+    'Usage: custody serve [--config FILE] [options]',
+    '',
+    'Serves the OCI Distribution API. Settings come from the YAML file given by --config',
+    '(or CUSTODY_CONFIG), then CUSTODY_* environment variables, then these flags:',
+    '',
+    describeSettings(),
+  ].join('\n'),
+  async run(args) {
+    const { config } = parseServerArgs(args);
+    const logger = createLogger(config.log.level);
+    const stores = await openStores(config);
+    const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
+    const server = await startServer(
+      {
+        registry: stores.registry,
+        logger,
+        tls,
+        shutdownTimeoutMs: config.shutdownTimeoutMs,
+        healthCheck: async () => {
+          await stores.sql.query('SELECT 1 AS ok');
+          await stores.blobs.check();
+        },
+      },
+      config.listen.host,
+      config.listen.port,
+    );
+    logger.info('custody serving', {
+      version: VERSION,
+      url: server.url,
+      database: config.database.driver,
+      storage: config.storage.path,
+      tls: Boolean(tls),
+    });
+
+    const collector = new GarbageCollector(stores.registry, stores.sql, logger);
+    const maintenance = setInterval(() => {
+      void collector.expireUploads(config.uploads.expireAfterMs).catch((error: unknown) => logger.error('upload expiry failed', { error }));
+    }, Math.min(config.uploads.expireAfterMs, 15 * 60_000));
+    maintenance.unref();
+    let background: NodeJS.Timeout | undefined;
+    if (config.gc.online) {
+      background = setInterval(() => {
+        void collector
+          .collect({ dryRun: false, deleteUntagged: config.gc.deleteUntagged, gracePeriodMs: config.gc.gracePeriodMs })
+          .then((report) => logger.info('garbage collection', { ...report }))
+          .catch((error: unknown) => logger.error('garbage collection failed', { error }));
+      }, config.gc.intervalMs);
+      background.unref();
+    }
+
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        logger.info('shutting down', { signal });
+        clearInterval(maintenance);
+        if (background) clearInterval(background);
+        void server
+          .close()
+          .then(() => stores.close())
+          .then(
+            () => {
+              logger.info('stopped');
+              resolve(0);
+            },
+            (error: unknown) => {
+              logger.error('shutdown failed', { error });
+              resolve(1);
+            },
+          );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+  },
+};

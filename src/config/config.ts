@@ -1,0 +1,239 @@
+// Server configuration: one table of settings, read from a YAML file, then CUSTODY_*
+// environment variables, then command-line flags (later wins). Each setting's env name
+// and flag derive from its path: `limits.maxManifestBytes` is CUSTODY_LIMITS_MAX_MANIFEST_BYTES
+// and --limits-max-manifest-bytes. Every mistake is reported, one line each.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
+
+type Kind = 'string' | 'path' | 'integer' | 'boolean' | 'duration' | 'level' | 'listen' | 'database';
+
+interface Setting {
+  readonly path: string;
+  readonly kind: Kind;
+  readonly description: string;
+  readonly default?: string | number | boolean;
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { path: 'listen', kind: 'listen', default: '0.0.0.0:5000', description: 'address and port to serve on (host:port, :port or port)' },
+  { path: 'dataDir', kind: 'path', default: './data', description: 'directory for the database, blobs and uploads' },
+  { path: 'log.level', kind: 'level', default: 'info', description: 'debug, info, warn or error' },
+  { path: 'tls.certFile', kind: 'path', description: 'PEM certificate chain; serves HTTPS (HTTP/1.1 and HTTP/2) when set with tls.keyFile' },
+  { path: 'tls.keyFile', kind: 'path', description: 'PEM private key for tls.certFile' },
+  { path: 'database.url', kind: 'database', description: 'postgres://user@host:port/db, or sqlite:PATH (default sqlite:<dataDir>/custody.db)' },
+  { path: 'storage.path', kind: 'path', description: 'filesystem blob storage root (default <dataDir>)' },
+  { path: 'limits.maxManifestBytes', kind: 'integer', default: 4 * 1024 * 1024, description: 'largest manifest accepted, in bytes' },
+  { path: 'limits.maxBlobBytes', kind: 'integer', default: 0, description: 'largest blob accepted, in bytes (0: no limit)' },
+  { path: 'limits.maxPageSize', kind: 'integer', default: 10_000, description: 'most entries in one tags/catalog page' },
+  { path: 'uploads.automaticMount', kind: 'boolean', default: true, description: 'mount already-stored blobs on ?mount= without from' },
+  { path: 'uploads.expireAfter', kind: 'duration', default: '24h', description: 'abandoned uploads are removed after this long' },
+  { path: 'gc.online', kind: 'boolean', default: false, description: 'run garbage collection in the background while serving' },
+  { path: 'gc.interval', kind: 'duration', default: '1h', description: 'time between background collections' },
+  { path: 'gc.gracePeriod', kind: 'duration', default: '1h', description: 'content younger than this is never collected' },
+  { path: 'gc.deleteUntagged', kind: 'boolean', default: false, description: 'background collection also removes untagged manifests' },
+  { path: 'shutdownTimeout', kind: 'duration', default: '30s', description: 'how long shutdown waits for requests in flight' },
+];
+
+export interface Config {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly dataDir: string;
+  readonly log: { readonly level: LogLevel };
+  readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
+  readonly database: { readonly driver: 'sqlite'; readonly path: string } | { readonly driver: 'postgres'; readonly url: string };
+  readonly storage: { readonly driver: 'filesystem'; readonly path: string };
+  readonly limits: { readonly maxManifestBytes: number; readonly maxBlobBytes?: number | undefined; readonly maxPageSize: number };
+  readonly uploads: { readonly automaticMount: boolean; readonly expireAfterMs: number };
+  readonly gc: { readonly online: boolean; readonly intervalMs: number; readonly gracePeriodMs: number; readonly deleteUntagged: boolean };
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function envName(path: string): string {
+  return `CUSTODY_${path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+}
+
+export function flagName(path: string): string {
+  return path.replace(/\./g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+export interface ConfigSources {
+  readonly file?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Flag values by flag name (without --). */
+  readonly flags?: Readonly<Record<string, string | boolean | undefined>>;
+}
+
+interface RawValue {
+  readonly value: unknown;
+  readonly source: string;
+}
+
+export function loadConfig(sources: ConfigSources): Config {
+  const problems: string[] = [];
+  const raw = new Map<string, RawValue>();
+  const known = new Set(SETTINGS.map((setting) => setting.path));
+
+  if (sources.file) {
+    let document: unknown;
+    try {
+      document = parseYaml(readFileSync(sources.file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError([`config file ${sources.file}: ${(error as Error).message.split('\n')[0]}`]);
+    }
+    if (document !== null && document !== undefined) {
+      if (typeof document !== 'object' || Array.isArray(document)) throw new ConfigError([`config file ${sources.file}: expected a mapping at the top level`]);
+      flatten(document as Record<string, unknown>, '', (path, value) => {
+        if (!known.has(path)) problems.push(`config file ${sources.file}: unknown setting "${path}"`);
+        else raw.set(path, { value, source: `config file ${sources.file}: ${path}` });
+      });
+    }
+  }
+  const env = sources.env ?? {};
+  for (const setting of SETTINGS) {
+    const name = envName(setting.path);
+    const value = env[name];
+    if (value !== undefined && value !== '') raw.set(setting.path, { value, source: `environment ${name}` });
+  }
+  for (const setting of SETTINGS) {
+    const value = sources.flags?.[flagName(setting.path)];
+    if (value !== undefined) raw.set(setting.path, { value, source: `flag --${flagName(setting.path)}` });
+  }
+
+  const values = new Map<string, unknown>();
+  for (const setting of SETTINGS) {
+    const given = raw.get(setting.path);
+    const input = given ?? (setting.default === undefined ? undefined : { value: setting.default, source: `default ${setting.path}` });
+    if (input === undefined) continue;
+    const parsed = convert(setting, input.value);
+    if (typeof parsed === 'object' && parsed !== null && 'problem' in parsed) problems.push(`${input.source}: ${parsed.problem}`);
+    else values.set(setting.path, parsed);
+  }
+
+  const get = <T>(path: string): T => values.get(path) as T;
+  const dataDir = resolve(get<string>('dataDir') ?? './data');
+  const certFile = get<string | undefined>('tls.certFile');
+  const keyFile = get<string | undefined>('tls.keyFile');
+  if ((certFile === undefined) !== (keyFile === undefined)) problems.push('tls: set both tls.certFile and tls.keyFile, or neither');
+  for (const file of [certFile, keyFile]) {
+    if (file !== undefined) {
+      try {
+        readFileSync(file);
+      } catch (error) {
+        problems.push(`tls: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const database = get<{ driver: 'postgres'; url: string } | { driver: 'sqlite'; path: string } | undefined>('database.url') ?? {
+    driver: 'sqlite' as const,
+    path: resolve(dataDir, 'custody.db'),
+  };
+  const maxBlobBytes = get<number>('limits.maxBlobBytes');
+  return {
+    listen: get('listen'),
+    dataDir,
+    log: { level: get('log.level') },
+    tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
+    database,
+    storage: { driver: 'filesystem', path: resolve(get<string | undefined>('storage.path') ?? dataDir) },
+    limits: { maxManifestBytes: get('limits.maxManifestBytes'), maxBlobBytes: maxBlobBytes > 0 ? maxBlobBytes : undefined, maxPageSize: get('limits.maxPageSize') },
+    uploads: { automaticMount: get('uploads.automaticMount'), expireAfterMs: get('uploads.expireAfter') },
+    gc: { online: get('gc.online'), intervalMs: get('gc.interval'), gracePeriodMs: get('gc.gracePeriod'), deleteUntagged: get('gc.deleteUntagged') },
+    shutdownTimeoutMs: get('shutdownTimeout'),
+  };
+}
+
+function flatten(object: Record<string, unknown>, prefix: string, visit: (path: string, value: unknown) => void): void {
+  for (const [key, value] of Object.entries(object)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) flatten(value as Record<string, unknown>, path, visit);
+    else visit(path, value);
+  }
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(value: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
+  if (!match) return null;
+  return Math.round(Number(match[1]) * DURATION_UNITS[match[2]!]!);
+}
+
+function convert(setting: Setting, value: unknown): unknown {
+  const text = typeof value === 'string' ? value.trim() : value;
+  switch (setting.kind) {
+    case 'string':
+    case 'path':
+      if (typeof text !== 'string' || text === '') return { problem: 'expected a non-empty string' };
+      return text;
+    case 'integer': {
+      const number = typeof text === 'number' ? text : typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : NaN;
+      if (!Number.isSafeInteger(number) || number < 0) return { problem: `expected a non-negative integer, got "${String(value)}"` };
+      if (setting.path === 'limits.maxPageSize' && number < 1) return { problem: 'must be at least 1' };
+      return number;
+    }
+    case 'boolean':
+      if (typeof text === 'boolean') return text;
+      if (text === 'true' || text === '1' || text === 'yes') return true;
+      if (text === 'false' || text === '0' || text === 'no') return false;
+      return { problem: `expected true or false, got "${String(value)}"` };
+    case 'duration': {
+      const parsed = typeof text === 'string' ? parseDuration(text) : null;
+      if (parsed === null) return { problem: `expected a duration such as 30s, 15m, 1h or 7d, got "${String(value)}"` };
+      return parsed;
+    }
+    case 'level':
+      if (typeof text !== 'string' || !(LOG_LEVELS as readonly string[]).includes(text)) return { problem: `expected one of ${LOG_LEVELS.join(', ')}, got "${String(value)}"` };
+      return text;
+    case 'listen': {
+      const listen = parseListen(String(text));
+      if (!listen) return { problem: `expected host:port, :port or port with a port from 0 to 65535, got "${String(value)}"` };
+      return listen;
+    }
+    case 'database': {
+      if (typeof text !== 'string') return { problem: 'expected a URL' };
+      if (/^postgres(ql)?:\/\//.test(text)) {
+        try {
+          new URL(text);
+        } catch {
+          return { problem: 'not a valid postgres:// URL' };
+        }
+        return { driver: 'postgres', url: text };
+      }
+      if (text.startsWith('sqlite:')) {
+        const path = text.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+        if (path === '') return { problem: 'sqlite: needs a file path' };
+        return { driver: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
+      }
+      return { problem: `expected postgres://... or sqlite:PATH, got "${text.replace(/:[^:@/]*@/, ':***@')}"` };
+    }
+  }
+}
+
+export function parseListen(value: string): { host: string; port: number } | null {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[^:]*):)?(\d{1,5})$/.exec(value);
+  if (!match) return null;
+  const port = Number(match[2]);
+  if (port > 65535) return null;
+  let host = match[1] ?? '';
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+export function describeSettings(): string {
+  return SETTINGS.map((setting) => {
+    const fallback = setting.default === undefined ? '' : ` (default ${String(setting.default)})`;
+    return `  --${flagName(setting.path).padEnd(28)} ${envName(setting.path).padEnd(36)} ${setting.description}${fallback}`;
+  }).join('\n');
+}

@@ -1,0 +1,138 @@
+// Mark and sweep, safe while pushes continue. Marking is done by the database (what
+// tags reach, through indexes and referrers; what manifests reference); sweeping
+// re-checks each candidate under a row lock. A grace period protects uploads in flight
+// and content pushed moments ago that no manifest references yet.
+import type { Logger } from '../observability/logger.ts';
+import { MaintenanceStore } from '../metadata/maintenance-store.ts';
+import type { SqlClient } from '../metadata/sql-client.ts';
+import type { Registry } from './registry.ts';
+
+export interface CollectOptions {
+  readonly dryRun: boolean;
+  /** Also remove manifests no tag reaches (with their referrers when those are unreached too). */
+  readonly deleteUntagged: boolean;
+  readonly gracePeriodMs: number;
+}
+
+export interface CollectReport {
+  readonly dryRun: boolean;
+  readonly untaggedManifestsRemoved: number;
+  readonly manifestsDeleted: number;
+  readonly blobsDeleted: number;
+  readonly orphanFilesDeleted: number;
+  readonly uploadsExpired: number;
+  readonly bytesReclaimed: number;
+  readonly durationMs: number;
+}
+
+export class GarbageCollector {
+  private readonly registry: Registry;
+  private readonly maintenance: MaintenanceStore;
+  private readonly logger: Logger;
+  private running: Promise<CollectReport> | undefined;
+
+  constructor(registry: Registry, sql: SqlClient, logger: Logger) {
+    this.registry = registry;
+    this.maintenance = new MaintenanceStore(sql);
+    this.logger = logger;
+  }
+
+  /** One collection at a time per process; a second call joins the running one. */
+  collect(options: CollectOptions): Promise<CollectReport> {
+    this.running ??= this.run(options).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async run(options: CollectOptions): Promise<CollectReport> {
+    const started = Date.now();
+    const before = started - options.gracePeriodMs;
+    const blobs = this.registry.blobs;
+    let untaggedManifestsRemoved = 0;
+    let manifestsDeleted = 0;
+    let blobsDeleted = 0;
+    let orphanFilesDeleted = 0;
+    let bytesReclaimed = 0;
+
+    if (options.deleteUntagged) {
+      for (const ref of await this.maintenance.unreachableManifests(before)) {
+        if (options.dryRun || (await this.maintenance.removeRepositoryManifest(ref, before))) {
+          untaggedManifestsRemoved++;
+          this.logger.debug('untagged manifest removed', { repository: ref.repository, digest: ref.digest, dryRun: options.dryRun });
+        }
+      }
+    }
+
+    const orphanManifests = await this.maintenance.orphanManifests(before);
+    for (const manifest of orphanManifests) {
+      if (options.dryRun || (await this.maintenance.deleteOrphanManifest(manifest.digest, before))) {
+        manifestsDeleted++;
+        bytesReclaimed += manifest.size;
+      }
+    }
+
+    // In a dry run nothing was deleted above, so blobs referenced only by manifests that
+    // would go are not counted: the report is a lower bound, never an overstatement.
+    for (const blob of await this.maintenance.unreferencedBlobs(before)) {
+      const deleted = options.dryRun || (await this.maintenance.deleteBlob(blob.digest, before, () => blobs.delete(blob.digest)));
+      if (deleted) {
+        blobsDeleted++;
+        bytesReclaimed += blob.size;
+      }
+    }
+
+    // Files with no record: left by a crash between storing and recording, or by a
+    // deletion whose transaction failed after the file went.
+    let pending: Array<{ digest: string; size: number }> = [];
+    const flush = async (): Promise<void> => {
+      const known = await this.maintenance.knownBlobs(pending.map((entry) => entry.digest as never));
+      for (const entry of pending) {
+        if (known.has(entry.digest)) continue;
+        if (!options.dryRun) await blobs.delete(entry.digest as never);
+        orphanFilesDeleted++;
+        bytesReclaimed += entry.size;
+      }
+      pending = [];
+    };
+    for await (const stored of blobs.list()) {
+      if (stored.modifiedAt.getTime() >= before) continue;
+      pending.push({ digest: stored.digest, size: stored.size });
+      if (pending.length >= 500) await flush();
+    }
+    await flush();
+
+    const uploadsExpired = options.dryRun ? 0 : await this.expireUploads(options.gracePeriodMs);
+    const report: CollectReport = {
+      dryRun: options.dryRun,
+      untaggedManifestsRemoved,
+      manifestsDeleted,
+      blobsDeleted,
+      orphanFilesDeleted,
+      uploadsExpired,
+      bytesReclaimed,
+      durationMs: Date.now() - started,
+    };
+    return report;
+  }
+
+  /** Removes uploads untouched for `maxAgeMs`, with upload files no record knows. */
+  async expireUploads(maxAgeMs: number): Promise<number> {
+    const before = Date.now() - maxAgeMs;
+    let expired = 0;
+    for (;;) {
+      const stale = await this.registry.metadata.uploadsUpdatedBefore(before, 500);
+      for (const upload of stale) {
+        await this.registry.cancelUpload(upload.repository, upload.id).catch(() => {});
+        expired++;
+      }
+      if (stale.length < 500) break;
+    }
+    const known = await this.maintenance.uploadIds();
+    for await (const upload of this.registry.blobs.listUploads()) {
+      if (!known.has(upload.uploadId) && upload.modifiedAt.getTime() < before) {
+        await this.registry.blobs.deleteUpload(upload.uploadId);
+        expired++;
+      }
+    }
+    return expired;
+  }
+}

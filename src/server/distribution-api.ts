@@ -1,0 +1,341 @@
+// The OCI Distribution API over HTTP: turns /v2/ requests into Registry calls and the
+// results into the spec's status codes and headers.
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { RegistryError } from '../core/errors.ts';
+import { MediaType } from '../core/media-types.ts';
+import { uploadLocation, uploadRange, type Registry } from '../registry/registry.ts';
+import type { ByteRange } from '../storage/blob-store.ts';
+import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
+
+export interface RouteMatch {
+  /** Stable route name for metrics and logs (no repository names: unbounded cardinality). */
+  readonly route: string;
+  readonly handle: () => Promise<void>;
+}
+
+const MANIFEST_PATH = /^\/v2\/(.+)\/manifests\/([^/]+)$/;
+const BLOB_PATH = /^\/v2\/(.+)\/blobs\/([^/]+)$/;
+const UPLOAD_START_PATH = /^\/v2\/(.+)\/blobs\/uploads\/?$/;
+const UPLOAD_PATH = /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/;
+const TAGS_PATH = /^\/v2\/(.+)\/tags\/list$/;
+const REFERRERS_PATH = /^\/v2\/(.+)\/referrers\/([^/]+)$/;
+
+export class DistributionApi {
+  private readonly registry: Registry;
+
+  constructor(registry: Registry) {
+    this.registry = registry;
+  }
+
+  /** Matches a /v2/ request to its handler, or returns null when no route applies. */
+  match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
+    const method = request.method ?? 'GET';
+    const allow = (route: string, methods: readonly string[], handle: () => Promise<void>): RouteMatch => ({
+      route,
+      handle: methods.includes(method)
+        ? handle
+        : async () => {
+            response.setHeader('Allow', methods.join(', '));
+            throw new RegistryError('UNSUPPORTED', `${method} is not supported on ${route}`, { status: 405 });
+          },
+    });
+
+    if (path === '/v2/' || path === '/v2') {
+      return allow('base', ['GET', 'HEAD'], async () => this.json(response, method, 200, {}));
+    }
+    if (path === '/v2/_catalog') {
+      return allow('catalog', ['GET'], async () => this.catalog(response, query));
+    }
+    let match: RegExpExecArray | null;
+    if ((match = UPLOAD_START_PATH.exec(path))) {
+      const name = match[1]!;
+      return allow('blob_upload_start', ['POST'], async () => this.startUpload(request, response, name, query));
+    }
+    if ((match = UPLOAD_PATH.exec(path))) {
+      const [, name, id] = match as unknown as [string, string, string];
+      return allow('blob_upload', ['GET', 'PATCH', 'PUT', 'DELETE'], async () => {
+        if (method === 'GET') return this.uploadStatus(response, name, id);
+        if (method === 'PATCH') return this.patchUpload(request, response, name, id);
+        if (method === 'PUT') return this.putUpload(request, response, name, id, query);
+        await this.registry.cancelUpload(name, id);
+        this.empty(response, 204);
+      });
+    }
+    if ((match = MANIFEST_PATH.exec(path))) {
+      const [, name, reference] = match as unknown as [string, string, string];
+      return allow('manifest', ['GET', 'HEAD', 'PUT', 'DELETE'], async () => {
+        if (method === 'GET' || method === 'HEAD') return this.getManifest(request, response, method, name, reference);
+        if (method === 'PUT') return this.putManifest(request, response, name, reference);
+        await this.registry.deleteManifest(name, reference);
+        this.empty(response, 202);
+      });
+    }
+    if ((match = BLOB_PATH.exec(path))) {
+      const [, name, digest] = match as unknown as [string, string, string];
+      return allow('blob', ['GET', 'HEAD', 'DELETE'], async () => {
+        if (method === 'DELETE') {
+          await this.registry.deleteBlob(name, digest);
+          return this.empty(response, 202);
+        }
+        return this.getBlob(request, response, method, name, digest);
+      });
+    }
+    if ((match = TAGS_PATH.exec(path))) {
+      const name = match[1]!;
+      return allow('tags', ['GET'], async () => this.tags(response, name, query));
+    }
+    if ((match = REFERRERS_PATH.exec(path))) {
+      const [, name, digest] = match as unknown as [string, string, string];
+      return allow('referrers', ['GET'], async () => this.referrers(response, name, digest, query));
+    }
+    return null;
+  }
+
+  // ---- blobs -------------------------------------------------------------------------
+
+  private async getBlob(request: HttpRequest, response: HttpResponse, method: string, name: string, digest: string): Promise<void> {
+    const blob = await this.registry.statBlob(name, digest);
+    const etag = `"${blob.digest}"`;
+    response.setHeader('Docker-Content-Digest', blob.digest);
+    response.setHeader('ETag', etag);
+    response.setHeader('Accept-Ranges', 'bytes');
+    response.setHeader('Cache-Control', 'max-age=31536000, immutable');
+    if (header(request, 'if-none-match') === etag) return this.empty(response, 304);
+    const redirect = method === 'GET' ? await this.registry.blobRedirect(blob.digest) : null;
+    if (redirect) {
+      response.setHeader('Location', redirect);
+      return this.empty(response, 307);
+    }
+    const requested = header(request, 'range');
+    const range = requested === undefined ? undefined : parseRange(requested, blob.size);
+    if (range === null) {
+      throw new RegistryError('RANGE_INVALID', `range "${requested!.slice(0, 64)}" cannot be satisfied for ${blob.size} bytes`, {
+        headers: { 'Content-Range': `bytes */${blob.size}` },
+      });
+    }
+    response.setHeader('Content-Type', 'application/octet-stream');
+    if (range) {
+      response.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
+      response.setHeader('Content-Length', range.end - range.start + 1);
+    } else {
+      response.setHeader('Content-Length', blob.size);
+    }
+    const status = range ? 206 : 200;
+    if (method === 'HEAD' || blob.size === 0) {
+      response.writeHead(status);
+      response.end();
+      return;
+    }
+    const read = await this.registry.readBlob(name, digest, range);
+    response.writeHead(status);
+    await pipeline(read.body, response);
+  }
+
+  // ---- uploads -----------------------------------------------------------------------
+
+  private async startUpload(request: HttpRequest, response: HttpResponse, name: string, query: URLSearchParams): Promise<void> {
+    const mount = query.get('mount');
+    if (mount !== null) {
+      const from = query.get('from') ?? undefined;
+      const mounted = await this.registry.mountBlob(name, mount, from === '' ? undefined : from);
+      if (mounted) {
+        request.resume();
+        response.setHeader('Location', `/v2/${name}/blobs/${mounted.digest}`);
+        response.setHeader('Docker-Content-Digest', mounted.digest);
+        return this.empty(response, 201);
+      }
+    }
+    const digest = query.get('digest');
+    if (digest !== null && mount === null) {
+      const blob = await this.registry.uploadMonolithic(name, digest, request as Readable, contentLength(request));
+      response.setHeader('Location', `/v2/${name}/blobs/${blob.digest}`);
+      response.setHeader('Docker-Content-Digest', blob.digest);
+      return this.empty(response, 201);
+    }
+    request.resume();
+    const upload = await this.registry.startUpload(name);
+    this.uploadHeaders(response, name, upload.id, 0);
+    this.empty(response, 202);
+  }
+
+  private async uploadStatus(response: HttpResponse, name: string, id: string): Promise<void> {
+    const upload = await this.registry.uploadStatus(name, id);
+    this.uploadHeaders(response, name, id, upload.size);
+    this.empty(response, 204);
+  }
+
+  private async patchUpload(request: HttpRequest, response: HttpResponse, name: string, id: string): Promise<void> {
+    const upload = await this.registry.appendChunk(name, id, request as Readable, header(request, 'content-range'), contentLength(request));
+    this.uploadHeaders(response, name, id, upload.size);
+    this.empty(response, 202);
+  }
+
+  private async putUpload(request: HttpRequest, response: HttpResponse, name: string, id: string, query: URLSearchParams): Promise<void> {
+    const digest = query.get('digest') ?? undefined;
+    const blob = await this.registry.completeUpload(name, id, digest, request as Readable, header(request, 'content-range'), contentLength(request));
+    response.setHeader('Location', `/v2/${name}/blobs/${blob.digest}`);
+    response.setHeader('Docker-Content-Digest', blob.digest);
+    this.empty(response, 201);
+  }
+
+  private uploadHeaders(response: HttpResponse, name: string, id: string, size: number): void {
+    response.setHeader('Location', uploadLocation(name, id));
+    response.setHeader('Range', uploadRange(size));
+    response.setHeader('Docker-Upload-UUID', id);
+  }
+
+  // ---- manifests ---------------------------------------------------------------------
+
+  private async getManifest(request: HttpRequest, response: HttpResponse, method: string, name: string, reference: string): Promise<void> {
+    if (method === 'HEAD') {
+      const head = await this.registry.headManifest(name, reference);
+      this.manifestHeaders(response, head.digest, head.mediaType, head.size);
+      if (header(request, 'if-none-match') === `"${head.digest}"`) return this.empty(response, 304);
+      response.writeHead(200);
+      response.end();
+      return;
+    }
+    const manifest = await this.registry.getManifest(name, reference);
+    this.manifestHeaders(response, manifest.digest, manifest.mediaType, manifest.size);
+    if (header(request, 'if-none-match') === `"${manifest.digest}"`) return this.empty(response, 304);
+    response.writeHead(200);
+    response.end(manifest.content);
+  }
+
+  private manifestHeaders(response: HttpResponse, digest: string, mediaType: string, size: number): void {
+    response.setHeader('Content-Type', mediaType);
+    response.setHeader('Content-Length', size);
+    response.setHeader('Docker-Content-Digest', digest);
+    response.setHeader('ETag', `"${digest}"`);
+  }
+
+  private async putManifest(request: HttpRequest, response: HttpResponse, name: string, reference: string): Promise<void> {
+    const content = await readBody(request, this.registry.options.maxManifestBytes);
+    const result = await this.registry.putManifest(name, reference, header(request, 'content-type'), content);
+    response.setHeader('Location', `/v2/${name}/manifests/${result.digest}`);
+    response.setHeader('Docker-Content-Digest', result.digest);
+    if (result.subject) response.setHeader('OCI-Subject', result.subject);
+    this.empty(response, 201);
+  }
+
+  // ---- discovery ---------------------------------------------------------------------
+
+  private async tags(response: HttpResponse, name: string, query: URLSearchParams): Promise<void> {
+    const listing = await this.registry.listTags(name, pageSize(query), query.get('last') ?? undefined);
+    if (listing.next !== undefined) response.setHeader('Link', nextLink(`/v2/${name}/tags/list`, listing.entries.length, listing.next));
+    this.json(response, 'GET', 200, { name, tags: listing.entries });
+  }
+
+  private async catalog(response: HttpResponse, query: URLSearchParams): Promise<void> {
+    const listing = await this.registry.listRepositories(pageSize(query), query.get('last') ?? undefined);
+    if (listing.next !== undefined) response.setHeader('Link', nextLink('/v2/_catalog', listing.entries.length, listing.next));
+    this.json(response, 'GET', 200, { repositories: listing.entries });
+  }
+
+  private async referrers(response: HttpResponse, name: string, digest: string, query: URLSearchParams): Promise<void> {
+    const artifactType = query.get('artifactType') ?? undefined;
+    const referrers = await this.registry.listReferrers(name, digest, artifactType);
+    if (artifactType !== undefined) response.setHeader('OCI-Filters-Applied', 'artifactType');
+    const body = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: referrers.map((entry) => ({
+        mediaType: entry.mediaType,
+        digest: entry.digest,
+        size: entry.size,
+        ...(entry.artifactType ? { artifactType: entry.artifactType } : {}),
+        ...(entry.annotations ? { annotations: entry.annotations } : {}),
+      })),
+    };
+    this.json(response, 'GET', 200, body, MediaType.OciIndex);
+  }
+
+  // ---- helpers -----------------------------------------------------------------------
+
+  private json(response: HttpResponse, method: string, status: number, body: unknown, contentType = 'application/json'): void {
+    const text = JSON.stringify(body);
+    response.setHeader('Content-Type', contentType);
+    response.setHeader('Content-Length', Buffer.byteLength(text));
+    response.writeHead(status);
+    response.end(method === 'HEAD' ? undefined : text);
+  }
+
+  private empty(response: HttpResponse, status: number): void {
+    if (status !== 204 && status !== 304) response.setHeader('Content-Length', 0);
+    response.writeHead(status);
+    response.end();
+  }
+}
+
+function contentLength(request: HttpRequest): number | undefined {
+  const value = header(request, 'content-length');
+  if (value === undefined) return undefined;
+  const length = Number(value);
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+function pageSize(query: URLSearchParams): number | undefined {
+  const value = query.get('n');
+  if (value === null || value === '') return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be a non-negative integer, not "${value.slice(0, 32)}"`);
+  return Number(value);
+}
+
+function nextLink(path: string, n: number, last: string): string {
+  return `<${path}?n=${n}&last=${encodeURIComponent(last)}>; rel="next"`;
+}
+
+/**
+ * Parses a single-range `Range: bytes=` header against a blob's size. Undefined means
+ * "serve it whole" (no usable single range); null means unsatisfiable (416).
+ */
+export function parseRange(value: string, size: number): ByteRange | undefined | null {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
+  if (!match) return undefined;
+  const [, first, last] = match as unknown as [string, string, string];
+  if (first === '' && last === '') return undefined;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return null;
+    return { start: Math.max(size - suffix, 0), end: size - 1 };
+  }
+  const start = Number(first);
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  if (start >= size || end < start) return null;
+  return { start, end };
+}
+
+/** Reads a request body up to `limit` bytes; larger bodies get 413 without being stored. */
+function readBody(request: HttpRequest, limit: number): Promise<Buffer> {
+  const tooLarge = (size: string): RegistryError =>
+    new RegistryError('MANIFEST_INVALID', `manifest is ${size} bytes, over the ${limit}-byte limit`, { status: 413 });
+  const declared = contentLength(request);
+  if (declared !== undefined && declared > limit) {
+    request.resume();
+    return Promise.reject(tooLarge(String(declared)));
+  }
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let total = 0;
+    let failed = false;
+    request.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      total += chunk.length;
+      if (total > limit) {
+        // Keep draining (not destroying) so the 413 can still be written back.
+        failed = true;
+        parts.length = 0;
+        reject(tooLarge(`more than ${limit}`));
+        return;
+      }
+      parts.push(chunk);
+    });
+    request.on('end', () => {
+      if (!failed) resolve(Buffer.concat(parts, total));
+    });
+    request.on('error', (error) => {
+      if (!failed) reject(error);
+    });
+  });
+}

@@ -1,0 +1,35 @@
+// The one place that writes the OCI error envelope: {"errors":[{code,message,detail}]}.
+import { RegistryError, ERROR_CODES, isRegistryError } from '../core/errors.ts';
+import type { HttpResponse } from './http-types.ts';
+
+export interface ErrorWriteResult {
+  readonly status: number;
+  readonly code: string;
+  /** The underlying error when it was not a RegistryError (an internal failure). */
+  readonly internal?: unknown;
+}
+
+export function toRegistryError(error: unknown): { error: RegistryError; internal?: unknown } {
+  if (isRegistryError(error)) return { error };
+  return { error: new RegistryError('INTERNAL_ERROR', ERROR_CODES.INTERNAL_ERROR.message), internal: error };
+}
+
+export function writeError(response: HttpResponse, thrown: unknown, method?: string): ErrorWriteResult {
+  const { error, internal } = toRegistryError(thrown);
+  if (response.headersSent) {
+    // Too late for an envelope: cut the connection so the client sees a failure, not a
+    // short body it could mistake for complete content.
+    response.destroy();
+    return { status: error.status, code: error.code, ...(internal === undefined ? {} : { internal }) };
+  }
+  const body = JSON.stringify({
+    errors: [{ code: error.code, message: error.message, ...(error.detail === undefined ? {} : { detail: error.detail }) }],
+  });
+  for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
+  if (error.status === 401 && !response.hasHeader('WWW-Authenticate')) response.setHeader('WWW-Authenticate', 'Basic realm="custody"');
+  response.setHeader('Content-Type', 'application/json');
+  response.setHeader('Content-Length', Buffer.byteLength(body));
+  response.writeHead(error.status);
+  response.end(method === 'HEAD' ? undefined : body);
+  return { status: error.status, code: error.code, ...(internal === undefined ? {} : { internal }) };
+}

@@ -1,0 +1,61 @@
+// The blob storage seam. Content-addressed and shared by every repository: which
+// repository may see which blob is metadata (SQL), never the object store's business.
+//
+// Uploads are written in appended parts and committed under their digest atomically.
+// The shape maps onto S3: an upload is a multipart upload, `append` a part, `commit`
+// CompleteMultipartUpload plus a copy to the content address, `redirectUrl` a presigned GET.
+import type { Readable } from 'node:stream';
+import type { Digest } from '../core/digest.ts';
+
+export interface BlobStat {
+  readonly size: number;
+  readonly modifiedAt: Date;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  readonly start: number;
+  /** Last byte, inclusive. */
+  readonly end: number;
+}
+
+export interface StoredBlob {
+  readonly digest: Digest;
+  readonly size: number;
+  readonly modifiedAt: Date;
+}
+
+export interface BlobStore {
+  /** Size of a committed blob, or null when absent. */
+  stat(digest: Digest): Promise<BlobStat | null>;
+  /** Streams a committed blob, or a byte range of it. Rejects with BLOB_UNKNOWN when absent. */
+  read(digest: Digest, range?: ByteRange): Promise<Readable>;
+  /** A URL the client may fetch the blob from directly (presigned), or null to stream it. */
+  redirectUrl(digest: Digest): Promise<string | null>;
+  /** Removes a committed blob; absent blobs are not an error. */
+  delete(digest: Digest): Promise<void>;
+  /** Every committed blob, for garbage collection and fsck. */
+  list(): AsyncIterable<StoredBlob>;
+
+  /** Starts an empty upload. */
+  createUpload(uploadId: string): Promise<void>;
+  /**
+   * Appends a stream at `offset`, which must equal the upload's current durable size
+   * (anything past it, left by a crash, is discarded first). Resolves with the new size
+   * once the bytes are durable. `onData` sees every byte as it passes (for hashing).
+   */
+  appendUpload(uploadId: string, offset: number, body: Readable, onData?: (chunk: Buffer) => void, maxBytes?: number): Promise<number>;
+  /** Streams the first `length` bytes of an upload (to re-hash it after a restart). */
+  readUpload(uploadId: string, length: number): Readable;
+  /** Current size of an upload's data, or null when it does not exist. */
+  uploadSize(uploadId: string): Promise<number | null>;
+  /** Moves the first `size` bytes of a verified upload to its content address atomically. */
+  commitUpload(uploadId: string, digest: Digest, size: number): Promise<void>;
+  /** Writes small content straight to its content address (manifests' known blobs). */
+  putBlob(digest: Digest, content: Uint8Array): Promise<void>;
+  deleteUpload(uploadId: string): Promise<void>;
+  /** Upload ids with their last change, for cleaning up abandoned uploads. */
+  listUploads(): AsyncIterable<{ readonly uploadId: string; readonly modifiedAt: Date }>;
+  /** Checks the store is reachable and writable; throws otherwise. */
+  check(): Promise<void>;
+}

@@ -1,0 +1,206 @@
+// Filesystem driver: blobs at <root>/blobs/<algorithm>/<2 hex>/<hex>, uploads at
+// <root>/uploads/<id>. Every write lands in a temporary file, is fsynced, then renamed
+// into place and the directory fsynced: a crash leaves either the old state or the new,
+// never a half-written blob under its digest.
+import { createReadStream, createWriteStream, constants as fsConstants } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseDigest, type Digest } from '../core/digest.ts';
+import { RegistryError } from '../core/errors.ts';
+import type { BlobStat, BlobStore, ByteRange, StoredBlob } from './blob-store.ts';
+
+const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
+const READ_CHUNK = 1024 * 1024;
+
+export class FilesystemBlobStore implements BlobStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  async init(): Promise<void> {
+    await mkdir(join(this.root, 'blobs'), { recursive: true, mode: 0o700 });
+    await mkdir(join(this.root, 'uploads'), { recursive: true, mode: 0o700 });
+  }
+
+  private blobPath(digest: Digest): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return join(this.root, 'blobs', algorithm, hex.slice(0, 2), hex);
+  }
+
+  private uploadPath(uploadId: string): string {
+    if (!UPLOAD_ID.test(uploadId)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'malformed upload id');
+    return join(this.root, 'uploads', uploadId);
+  }
+
+  async stat(digest: Digest): Promise<BlobStat | null> {
+    try {
+      const info = await stat(this.blobPath(digest));
+      return { size: info.size, modifiedAt: info.mtime };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async read(digest: Digest, range?: ByteRange): Promise<Readable> {
+    const path = this.blobPath(digest);
+    // Open first so a missing blob is an error here, not a stream error after headers.
+    let handle;
+    try {
+      handle = await open(path, fsConstants.O_RDONLY);
+    } catch (error) {
+      if (isNotFound(error)) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in storage`);
+      throw error;
+    }
+    return createReadStream('', {
+      fd: handle,
+      highWaterMark: READ_CHUNK,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
+  }
+
+  async redirectUrl(): Promise<string | null> {
+    return null;
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    await rm(this.blobPath(digest), { force: true });
+  }
+
+  async *list(): AsyncIterable<StoredBlob> {
+    const blobsRoot = join(this.root, 'blobs');
+    for (const algorithm of await readdirOrEmpty(blobsRoot)) {
+      for (const prefix of await readdirOrEmpty(join(blobsRoot, algorithm))) {
+        for (const name of await readdirOrEmpty(join(blobsRoot, algorithm, prefix))) {
+          if (name.includes('.tmp-')) continue;
+          const digest = `${algorithm}:${name}`;
+          try {
+            parseDigest(digest);
+          } catch {
+            continue;
+          }
+          const info = await stat(join(blobsRoot, algorithm, prefix, name)).catch(() => null);
+          if (info) yield { digest: digest as Digest, size: info.size, modifiedAt: info.mtime };
+        }
+      }
+    }
+  }
+
+  async createUpload(uploadId: string): Promise<void> {
+    const handle = await open(this.uploadPath(uploadId), 'wx', 0o600);
+    await handle.close();
+  }
+
+  async uploadSize(uploadId: string): Promise<number | null> {
+    try {
+      return (await stat(this.uploadPath(uploadId))).size;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async appendUpload(uploadId: string, offset: number, body: Readable, onData?: (chunk: Buffer) => void, maxBytes?: number): Promise<number> {
+    const path = this.uploadPath(uploadId);
+    const current = await this.uploadSize(uploadId);
+    if (current === null) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+    if (current < offset) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${uploadId} holds ${current} bytes, expected ${offset}`);
+    // Bytes past the durable offset come from a request that never completed.
+    if (current > offset) await truncate(path, offset);
+    let written = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        written += chunk.length;
+        if (maxBytes !== undefined && written > maxBytes) {
+          callback(new RegistryError('SIZE_INVALID', `upload exceeds the ${maxBytes}-byte limit`, { status: 413 }));
+          return;
+        }
+        onData?.(chunk);
+        callback(null, chunk);
+      },
+    });
+    // flush: the data is fsynced before the stream reports completion, so the size the
+    // caller records next is durable.
+    await pipeline(body, meter, createWriteStream(path, { flags: 'r+', start: offset, flush: true, highWaterMark: READ_CHUNK }));
+    return offset + written;
+  }
+
+  readUpload(uploadId: string, length: number): Readable {
+    if (length === 0) return createReadStream('/dev/null');
+    return createReadStream(this.uploadPath(uploadId), { start: 0, end: length - 1, highWaterMark: READ_CHUNK });
+  }
+
+  async commitUpload(uploadId: string, digest: Digest, size: number): Promise<void> {
+    const source = this.uploadPath(uploadId);
+    const target = this.blobPath(digest);
+    const info = await stat(source).catch(() => null);
+    if (!info) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+    if (info.size > size) await truncate(source, size);
+    await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
+    const handle = await open(source, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(source, target);
+    await syncDirectory(join(target, '..'));
+  }
+
+  async putBlob(digest: Digest, content: Uint8Array): Promise<void> {
+    const target = this.blobPath(digest);
+    await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
+    const temporary = `${target}.tmp-${randomBytes(8).toString('hex')}`;
+    await writeFile(temporary, content, { mode: 0o600, flush: true });
+    await rename(temporary, target);
+    await syncDirectory(join(target, '..'));
+  }
+
+  async deleteUpload(uploadId: string): Promise<void> {
+    await unlink(this.uploadPath(uploadId)).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
+
+  async *listUploads(): AsyncIterable<{ readonly uploadId: string; readonly modifiedAt: Date }> {
+    const root = join(this.root, 'uploads');
+    for (const name of await readdirOrEmpty(root)) {
+      if (!UPLOAD_ID.test(name)) continue;
+      const info = await stat(join(root, name)).catch(() => null);
+      if (info) yield { uploadId: name, modifiedAt: info.mtime };
+    }
+  }
+
+  async check(): Promise<void> {
+    const probe = join(this.root, 'uploads', `.health-${randomBytes(6).toString('hex')}`);
+    await writeFile(probe, '');
+    await unlink(probe);
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, fsConstants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readdirOrEmpty(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+}

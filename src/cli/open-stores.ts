@@ -17,6 +17,8 @@ export interface OpenedStores {
 }
 
 export async function openStores(config: Config): Promise<OpenedStores> {
+  // Everything the server writes (database, blobs, uploads) is private to its user.
+  process.umask(0o077);
   const blobs = new FilesystemBlobStore(config.storage.path);
   await blobs.init();
   const sql: SqlClient = config.database.driver === 'postgres' ? new PostgresClient({ url: config.database.url }) : new SqliteClient(config.database.path);

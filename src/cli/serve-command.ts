@@ -66,7 +66,14 @@ export const serveCommand: Command = {
     return new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: string): void => {
-        if (stopping) return;
+        if (stopping) {
+          // A second Ctrl-C means "now"; a repeated SIGTERM changes nothing.
+          if (signal === 'SIGINT') {
+            logger.warn('forced exit', { signal });
+            process.exit(130);
+          }
+          return;
+        }
         stopping = true;
         logger.info('shutting down', { signal });
         clearInterval(maintenance);
@@ -85,8 +92,8 @@ export const serveCommand: Command = {
             },
           );
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
     });
   },
 };

@@ -93,6 +93,8 @@ export function loadConfig(sources: ConfigSources): Config {
     if (document !== null && document !== undefined) {
       if (typeof document !== 'object' || Array.isArray(document)) throw new ConfigError([`config file ${sources.file}: expected a mapping at the top level`]);
       flatten(document as Record<string, unknown>, '', (path, value) => {
+        // A section left empty (`tls:` with its settings commented out) sets nothing.
+        if (value === null && !known.has(path) && SETTINGS.some((setting) => setting.path.startsWith(`${path}.`))) return;
         if (!known.has(path)) problems.push(`config file ${sources.file}: unknown setting "${path}"`);
         else raw.set(path, { value, source: `config file ${sources.file}: ${path}` });
       });

@@ -68,8 +68,27 @@ export class MaintenanceStore {
     return this.sql.transaction(async (tx) => {
       const manifest = await tx.query<{ last_used_at: number }>(`SELECT last_used_at FROM manifests WHERE digest = ?${forUpdate(tx)}`, [ref.digest]);
       if (!manifest[0] || manifest[0].last_used_at >= usedBefore) return false;
-      const tagged = await tx.query<{ name: string }>('SELECT name FROM tags WHERE repository_id = ? AND digest = ?', [ref.repositoryId, ref.digest]);
-      if (tagged.length > 0) return false;
+      // Reachable now? A tag on it, or on an index or subject above it, may have been
+      // committed since the candidates were listed (a push touching it with a `now`
+      // older than usedBefore is not caught by last_used_at). Pushes that make it a
+      // child lock its row first, so this check under the lock is race-free for them.
+      const reachable = await tx.query<{ name: string }>(
+        `WITH RECURSIVE edges (parent, child) AS (
+           SELECT mr.manifest_digest, mr.child_digest
+             FROM manifest_references mr JOIN repository_manifests rm ON rm.digest = mr.manifest_digest AND rm.repository_id = ?
+            WHERE mr.kind = 'manifest'
+           UNION ALL
+           SELECT subject_digest, referrer_digest FROM referrers WHERE repository_id = ?
+         ),
+         ancestors (digest) AS (
+           SELECT ?
+           UNION
+           SELECT e.parent FROM ancestors a JOIN edges e ON e.child = a.digest
+         )
+         SELECT t.name FROM tags t JOIN ancestors a ON a.digest = t.digest WHERE t.repository_id = ? LIMIT 1`,
+        [ref.repositoryId, ref.repositoryId, ref.digest, ref.repositoryId],
+      );
+      if (reachable.length > 0) return false;
       await tx.run('DELETE FROM referrers WHERE repository_id = ? AND referrer_digest = ?', [ref.repositoryId, ref.digest]);
       const removed = await tx.run('DELETE FROM repository_manifests WHERE repository_id = ? AND digest = ?', [ref.repositoryId, ref.digest]);
       return removed.changes > 0;

@@ -268,15 +268,30 @@ export class SqlMetadataStore implements MetadataStore {
         );
       }
       if (manifest.tag !== undefined) {
-        const current = await tx.query<{ digest: string }>('SELECT digest FROM tags WHERE repository_id = ? AND name = ?', [repositoryId, manifest.tag]);
-        const previous = current[0]?.digest ?? null;
-        if (previous !== digest) {
-          await tx.run(
-            `INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
-            [repositoryId, manifest.tag, digest, now],
-          );
-          await recordTagChange(tx, repositoryId, manifest.tag, digest, previous, now);
+        // Create the tag, or lock it (PostgreSQL) before reading it: concurrent re-tags
+        // then record an unbroken history, each with the digest it really replaced.
+        const created = await tx.run('INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repository_id, name) DO NOTHING', [
+          repositoryId,
+          manifest.tag,
+          digest,
+          now,
+        ]);
+        if (created.changes > 0) {
+          await recordTagChange(tx, repositoryId, manifest.tag, digest, null, now);
+        } else {
+          const current = await tx.query<{ digest: string }>(`SELECT digest FROM tags WHERE repository_id = ? AND name = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [
+            repositoryId,
+            manifest.tag,
+          ]);
+          const previous = current[0]?.digest ?? null;
+          if (previous !== digest) {
+            await tx.run(
+              `INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
+              [repositoryId, manifest.tag, digest, now],
+            );
+            await recordTagChange(tx, repositoryId, manifest.tag, digest, previous, now);
+          }
         }
       }
     });
@@ -287,9 +302,9 @@ export class SqlMetadataStore implements MetadataStore {
       const repository_ = await tx.query<{ id: number }>('SELECT id FROM repositories WHERE name = ?', [repository]);
       const repositoryId = repository_[0]?.id;
       if (repositoryId === undefined) return false;
-      const tags = await tx.query<{ name: string }>('SELECT name FROM tags WHERE repository_id = ? AND digest = ?', [repositoryId, digest]);
+      // RETURNING: only the tags this statement really removed (not ones re-tagged meanwhile).
+      const tags = await tx.query<{ name: string }>('DELETE FROM tags WHERE repository_id = ? AND digest = ? RETURNING name', [repositoryId, digest]);
       for (const { name } of tags) await recordTagChange(tx, repositoryId, name, null, digest, now);
-      await tx.run('DELETE FROM tags WHERE repository_id = ? AND digest = ?', [repositoryId, digest]);
       await tx.run('DELETE FROM referrers WHERE repository_id = ? AND referrer_digest = ?', [repositoryId, digest]);
       const removed = await tx.run('DELETE FROM repository_manifests WHERE repository_id = ? AND digest = ?', [repositoryId, digest]);
       return removed.changes > 0;
@@ -304,8 +319,10 @@ export class SqlMetadataStore implements MetadataStore {
       );
       const row = rows[0];
       if (!row) return false;
-      await tx.run('DELETE FROM tags WHERE repository_id = ? AND name = ?', [row.repository_id, tag]);
-      await recordTagChange(tx, row.repository_id, tag, null, row.digest, now);
+      // A concurrent delete may have won since the read: record only what this one removed.
+      const removed = await tx.query<{ digest: string }>('DELETE FROM tags WHERE repository_id = ? AND name = ? RETURNING digest', [row.repository_id, tag]);
+      if (!removed[0]) return false;
+      await recordTagChange(tx, row.repository_id, tag, null, removed[0].digest, now);
       return true;
     });
   }

@@ -97,6 +97,11 @@ export class Registry {
     return { ...handle, body, ...(range ? { range } : {}) };
   }
 
+  /** Streams a blob already checked with statBlob to `destination`, ending it. */
+  async sendBlob(digest: Digest, destination: NodeJS.WritableStream, range?: ByteRange): Promise<void> {
+    await this.blobs.send(digest, destination, range);
+  }
+
   async blobRedirect(digest: Digest): Promise<string | null> {
     return this.blobs.redirectUrl(digest);
   }
@@ -137,6 +142,12 @@ export class Registry {
     if (size === undefined) return null;
     if ((await this.blobs.stat(parsed)) === null) return null;
     await this.metadata.linkBlob(repository, parsed, size, this.now());
+    // A collector may have removed the content between the check and the link (which
+    // now protects it): then undo the link and let the client upload.
+    if ((await this.blobs.stat(parsed)) === null) {
+      await this.metadata.unlinkBlob(repository, parsed);
+      return null;
+    }
     return { digest: parsed, size };
   }
 
@@ -243,11 +254,16 @@ export class Registry {
       }
       const existing = await this.blobs.stat(expected);
       if (existing && existing.size === upload.size) {
-        await this.blobs.deleteUpload(upload.id);
+        // Already stored (deduplicated). Link first, which touches the blob's row and so
+        // stops a collector from deleting it; if one got there before the link, the
+        // content is gone and this upload's copy takes its place.
+        await this.metadata.linkBlob(repository, expected, upload.size, this.now());
+        if (await this.blobs.stat(expected)) await this.blobs.deleteUpload(upload.id);
+        else await this.blobs.commitUpload(upload.id, expected, upload.size);
       } else {
         await this.blobs.commitUpload(upload.id, expected, upload.size);
+        await this.metadata.linkBlob(repository, expected, upload.size, this.now());
       }
-      await this.metadata.linkBlob(repository, expected, upload.size, this.now());
       await this.metadata.deleteUpload(upload.id);
       this.hashes.forget(upload.id);
       return { digest: expected, size: upload.size };
@@ -346,6 +362,8 @@ export class Registry {
     if (await this.metadata.findRepositoryBlob(repository, EMPTY_JSON_DIGEST as Digest)) return;
     if (!(await this.blobs.stat(EMPTY_JSON_DIGEST as Digest))) await this.blobs.putBlob(EMPTY_JSON_DIGEST as Digest, EMPTY_JSON_CONTENT);
     await this.metadata.linkBlob(repository, EMPTY_JSON_DIGEST as Digest, EMPTY_JSON_CONTENT.byteLength, this.now());
+    // The link protects it from now on; restore it if a collector took it just before.
+    if (!(await this.blobs.stat(EMPTY_JSON_DIGEST as Digest))) await this.blobs.putBlob(EMPTY_JSON_DIGEST as Digest, EMPTY_JSON_CONTENT);
   }
 
   /** DELETE by digest removes the manifest (and its tags); DELETE by tag removes the tag. */
@@ -394,7 +412,8 @@ export class Registry {
   async listReferrers(repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]> {
     validateRepositoryName(repository);
     const digest = parseDigestParam(subject);
-    if (!(await this.metadata.repositoryExists(repository))) throw nameUnknown(repository);
+    // No 404 even for an unknown repository: the spec forbids it on the referrers API
+    // (clients take a 404 as "unsupported" and fall back to the referrers tag schema).
     return this.metadata.listReferrers(repository, digest, artifactType);
   }
 

@@ -1,6 +1,5 @@
 // The OCI Distribution API over HTTP: turns /v2/ requests into Registry calls and the
 // results into the spec's status codes and headers.
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { RegistryError } from '../core/errors.ts';
 import { MediaType } from '../core/media-types.ts';
@@ -127,9 +126,11 @@ export class DistributionApi {
       response.end();
       return;
     }
-    const read = await this.registry.readBlob(name, digest, range);
-    response.writeHead(status);
-    await pipeline(read.body, response);
+    // Headers go out with the first bytes, so a blob missing from storage is still a
+    // clean 404. Always a bounded range: the transfer ends on its last byte, and a client
+    // that hangs up once it has Content-Length bytes is not an error.
+    response.statusCode = status;
+    await this.registry.sendBlob(blob.digest, response, range ?? { start: 0, end: blob.size - 1 });
   }
 
   // ---- uploads -----------------------------------------------------------------------

@@ -106,9 +106,11 @@ export function createRequestHandler(options: ServerOptions): {
     response.on('close', finishOnce);
 
     const fail = (error: unknown): void => {
+      const clientGone = (error as { code?: string })?.code === 'ERR_STREAM_PREMATURE_CLOSE' && (response.headersSent || request.destroyed);
       const result = writeError(response, error, method);
-      errorCode = result.code;
-      if (result.internal !== undefined) logger.error('request failed', { requestId, route, error: result.internal });
+      errorCode = clientGone ? 'CLIENT_CLOSED' : result.code;
+      if (clientGone) logger.debug('client closed the connection', { requestId, route });
+      else if (result.internal !== undefined) logger.error('request failed', { requestId, route, error: result.internal });
     };
 
     try {

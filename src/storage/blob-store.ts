@@ -30,6 +30,12 @@ export interface BlobStore {
   stat(digest: Digest): Promise<BlobStat | null>;
   /** Streams a committed blob, or a byte range of it. Rejects with BLOB_UNKNOWN when absent. */
   read(digest: Digest, range?: ByteRange): Promise<Readable>;
+  /**
+   * Writes a committed blob (or a byte range of it) to `destination` and ends it, with
+   * bounded memory; drivers pick their most efficient way (pooled buffers, zero copy).
+   * Rejects with BLOB_UNKNOWN before writing anything when the blob is absent.
+   */
+  send(digest: Digest, destination: NodeJS.WritableStream, range?: ByteRange): Promise<void>;
   /** A URL the client may fetch the blob from directly (presigned), or null to stream it. */
   redirectUrl(digest: Digest): Promise<string | null>;
   /** Removes a committed blob; absent blobs are not an error. */
@@ -42,7 +48,9 @@ export interface BlobStore {
   /**
    * Appends a stream at `offset`, which must equal the upload's current durable size
    * (anything past it, left by a crash, is discarded first). Resolves with the new size
-   * once the bytes are durable. `onData` sees every byte as it passes (for hashing).
+   * once the bytes would survive a crash of this process; durability against an OS crash
+   * comes at commitUpload, and the digest check before it catches anything lost in
+   * between. `onData` sees every byte as it passes (for hashing).
    */
   appendUpload(uploadId: string, offset: number, body: Readable, onData?: (chunk: Buffer) => void, maxBytes?: number): Promise<number>;
   /** Streams the first `length` bytes of an upload (to re-hash it after a restart). */

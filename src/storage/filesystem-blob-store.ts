@@ -3,7 +3,7 @@
 // into place and the directory fsynced: a crash leaves either the old state or the new,
 // never a half-written blob under its digest.
 import { createReadStream, createWriteStream, constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
@@ -11,9 +11,14 @@ import { pipeline } from 'node:stream/promises';
 import { parseDigest, type Digest } from '../core/digest.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { BlobStat, BlobStore, ByteRange, StoredBlob } from './blob-store.ts';
+import { BufferPool } from './buffer-pool.ts';
 
 const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
 const READ_CHUNK = 1024 * 1024;
+/** Buffers a single transfer keeps in flight (one on the socket, one being read). */
+const TRANSFER_DEPTH = 2;
+/** Shared by all transfers; idle buffers beyond this many are left to the GC. */
+const transferBuffers = new BufferPool(READ_CHUNK, 64);
 
 export class FilesystemBlobStore implements BlobStore {
   readonly root: string;
@@ -62,6 +67,55 @@ export class FilesystemBlobStore implements BlobStore {
       highWaterMark: READ_CHUNK,
       ...(range ? { start: range.start, end: range.end } : {}),
     });
+  }
+
+  async send(digest: Digest, destination: NodeJS.WritableStream, range?: ByteRange): Promise<void> {
+    let handle;
+    try {
+      handle = await open(this.blobPath(digest), fsConstants.O_RDONLY);
+    } catch (error) {
+      if (isNotFound(error)) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in storage`);
+      throw error;
+    }
+    try {
+      const end = range ? range.end + 1 : (await handle.stat()).size;
+      let position = range?.start ?? 0;
+      // Double buffering: one buffer is being written to the socket while the next is
+      // read from disk. A buffer returns to the pool only once the socket is done with it.
+      const pending = new Set<Buffer>();
+      let wake: (() => void) | undefined;
+      const signal = (): void => {
+        wake?.();
+        wake = undefined;
+      };
+      const gone = (): boolean => (destination as { destroyed?: boolean }).destroyed === true;
+      const onClose = (): void => signal();
+      destination.on('close', onClose);
+      destination.on('drain', signal);
+      try {
+        while (position < end) {
+          while (pending.size >= TRANSFER_DEPTH && !gone()) await new Promise<void>((resolve) => (wake = resolve));
+          if (gone()) throw Object.assign(new Error('client went away before the blob was sent'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+          const buffer = transferBuffers.take();
+          const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
+          if (bytesRead === 0) throw new Error(`blob ${digest} is shorter than expected`);
+          position += bytesRead;
+          pending.add(buffer);
+          destination.write(buffer.subarray(0, bytesRead), (error?: Error | null) => {
+            pending.delete(buffer);
+            if (!error) transferBuffers.give(buffer);
+            signal();
+          });
+        }
+        while (pending.size > 0 && !gone()) await new Promise<void>((resolve) => (wake = resolve));
+      } finally {
+        destination.off('close', onClose);
+        destination.off('drain', signal);
+      }
+      destination.end();
+    } finally {
+      await handle.close();
+    }
   }
 
   async redirectUrl(): Promise<string | null> {
@@ -124,9 +178,14 @@ export class FilesystemBlobStore implements BlobStore {
         callback(null, chunk);
       },
     });
-    // flush: the data is fsynced before the stream reports completion, so the size the
-    // caller records next is durable.
-    await pipeline(body, meter, createWriteStream(path, { flags: 'r+', start: offset, flush: true, highWaterMark: READ_CHUNK }));
+    // No fsync per chunk: written bytes survive a process crash (they are in the page
+    // cache before the caller records the new size), commitUpload fsyncs before the blob
+    // becomes visible, and anything an OS crash lost is caught by the digest check then.
+    await pipeline(body, meter, createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: READ_CHUNK })).catch((error: unknown) => {
+      // Removed meanwhile (cancelled, or expired by the collector): a client error, not a 500.
+      if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      throw error;
+    });
     return offset + written;
   }
 
@@ -142,12 +201,19 @@ export class FilesystemBlobStore implements BlobStore {
     if (!info) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
     if (info.size > size) await truncate(source, size);
     await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
-    const handle = await open(source, 'r+');
+    const handle = await open(source, 'r+').catch((error: unknown) => {
+      if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      throw error;
+    });
     try {
       await handle.sync();
     } finally {
       await handle.close();
     }
+    // The blob's age starts now: the collector's grace period for files it finds without
+    // a record (between this rename and the caller's insert) counts from here.
+    const now = new Date();
+    await utimes(source, now, now);
     await rename(source, target);
     await syncDirectory(join(target, '..'));
   }

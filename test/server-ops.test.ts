@@ -163,3 +163,39 @@ test('the command line answers --help, version and unknown commands', async () =
   assert.equal(badFlag.code, 2);
   assert.equal(badFlag.stderr.trim().split('\n').length, 1);
 });
+
+test('online garbage collection reclaims an unreferenced blob while serving and keeps referenced ones', async (t) => {
+  // Two seconds of grace: the image's blobs are referenced long before they could go.
+  const server = await startCustody({ args: ['--gc-online', 'true', '--gc-interval', '300ms', '--gc-grace-period', '2s'] });
+  t.after(() => server.dispose());
+  const { createHash } = await import('node:crypto');
+  const push = async (repository: string, content: Buffer): Promise<string> => {
+    const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+    const response = await fetch(`${server.url}/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: content, headers: { 'Content-Type': 'application/octet-stream' } });
+    assert.equal(response.status, 201);
+    return digest;
+  };
+  const stray = await push('gc/online', Buffer.from('nobody references me'));
+  const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+  const configDigest = await push('gc/online', config);
+  const layer = await push('gc/online', Buffer.from('layer bytes'));
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer, size: 11 }],
+  });
+  const put = await fetch(`${server.url}/v2/gc/online/manifests/v1`, { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
+  assert.equal(put.status, 201);
+  const deadline = Date.now() + 15_000;
+  let strayStatus = 200;
+  while (Date.now() < deadline) {
+    strayStatus = (await fetch(`${server.url}/v2/gc/online/blobs/${stray}`, { method: 'HEAD' })).status;
+    if (strayStatus === 404) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.equal(strayStatus, 404, 'the unreferenced blob was collected');
+  assert.equal((await fetch(`${server.url}/v2/gc/online/blobs/${layer}`, { method: 'HEAD' })).status, 200);
+  assert.equal((await fetch(`${server.url}/v2/gc/online/manifests/v1`)).status, 200);
+  assert.ok(server.logs.some((line) => line.includes('"garbage collection"') && /"blobsDeleted":[1-9]/.test(line)));
+});

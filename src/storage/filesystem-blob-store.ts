@@ -17,6 +17,8 @@ const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
 const READ_CHUNK = 1024 * 1024;
 /** Buffers a single transfer keeps in flight (one on the socket, one being read). */
 const TRANSFER_DEPTH = 2;
+/** Bytes an upload writes between two background write-back requests. */
+const BACKGROUND_FLUSH_BYTES = 16 * 1024 * 1024;
 /** Shared by all transfers; idle buffers beyond this many are left to the GC. */
 const transferBuffers = new BufferPool(READ_CHUNK, 64);
 
@@ -167,6 +169,15 @@ export class FilesystemBlobStore implements BlobStore {
     // Bytes past the durable offset come from a request that never completed.
     if (current > offset) await truncate(path, offset);
     let written = 0;
+    // Write-back in the background while the upload streams in: the kernel would hold
+    // the dirty pages until the commit's fsync, which would then pay for all of them at
+    // once. Flushing every few MiB overlaps the disk with the network and the hashing.
+    const flusher = await open(path, 'r').catch((error: unknown) => {
+      if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      throw error;
+    });
+    let flushed = 0;
+    let flushing: Promise<void> | undefined;
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         written += chunk.length;
@@ -175,17 +186,29 @@ export class FilesystemBlobStore implements BlobStore {
           return;
         }
         onData?.(chunk);
+        if (!flushing && written - flushed >= BACKGROUND_FLUSH_BYTES) {
+          flushed = written;
+          flushing = flusher.datasync().then(
+            () => (flushing = undefined),
+            () => (flushing = undefined),
+          );
+        }
         callback(null, chunk);
       },
     });
-    // No fsync per chunk: written bytes survive a process crash (they are in the page
-    // cache before the caller records the new size), commitUpload fsyncs before the blob
-    // becomes visible, and anything an OS crash lost is caught by the digest check then.
-    await pipeline(body, meter, createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: READ_CHUNK })).catch((error: unknown) => {
-      // Removed meanwhile (cancelled, or expired by the collector): a client error, not a 500.
-      if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
-      throw error;
-    });
+    try {
+      // No fsync per chunk: written bytes survive a process crash (they are in the page
+      // cache before the caller records the new size), commitUpload fsyncs before the blob
+      // becomes visible, and anything an OS crash lost is caught by the digest check then.
+      await pipeline(body, meter, createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: READ_CHUNK })).catch((error: unknown) => {
+        // Removed meanwhile (cancelled, or expired by the collector): a client error, not a 500.
+        if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+        throw error;
+      });
+    } finally {
+      await flushing;
+      await flusher.close();
+    }
     return offset + written;
   }
 

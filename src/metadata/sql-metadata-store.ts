@@ -63,6 +63,32 @@ async function recordTagChange(tx: SqlExecutor, repositoryId: number, tag: strin
   await tx.run('INSERT INTO tag_history (repository_id, tag, digest, previous_digest, changed_at) VALUES (?, ?, ?, ?, ?)', [repositoryId, tag, digest, previous, now]);
 }
 
+const REFERENCED_TABLES = {
+  blob: { rows: 'blobs', links: 'repository_blobs', what: 'manifest references blob' },
+  manifest: { rows: 'manifests', links: 'repository_manifests', what: 'index references manifest' },
+} as const;
+
+/**
+ * Inside a manifest push: touches what the manifest references and checks the repository
+ * links all of it. Touching last_used_at both locks those rows against a concurrent
+ * garbage collection and tells the collector they are in use.
+ */
+async function requireInRepository(tx: SqlExecutor, kind: 'blob' | 'manifest', digests: readonly string[], repositoryId: number, repository: string, now: number): Promise<void> {
+  const table = REFERENCED_TABLES[kind];
+  for (const batch of chunks(digests, IN_LIST_CHUNK)) {
+    await tx.run(`UPDATE ${table.rows} SET last_used_at = ? WHERE digest IN (${placeholders(batch.length)})`, [now, ...batch]);
+    const present = await tx.query<{ digest: string }>(
+      `SELECT digest FROM ${table.links} WHERE repository_id = ? AND digest IN (${placeholders(batch.length)})`,
+      [repositoryId, ...batch],
+    );
+    if (present.length !== batch.length) {
+      const found = new Set(present.map((row) => row.digest));
+      const missing = batch.find((entry) => !found.has(entry));
+      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `${table.what} ${missing} which is not in repository ${repository}`, { detail: { digest: missing } });
+    }
+  }
+}
+
 export class SqlMetadataStore implements MetadataStore {
   readonly sql: SqlClient;
 
@@ -195,36 +221,8 @@ export class SqlMetadataStore implements MetadataStore {
       const repositoryId = await ensureRepository(tx, manifest.repository, now);
       const blobs = [...new Set(manifest.blobs)];
       const children = [...new Set(manifest.manifests)];
-      for (const batch of chunks(blobs, IN_LIST_CHUNK)) {
-        // Touching last_used_at both protects the blobs from a concurrent garbage
-        // collection (it locks their rows) and tells GC they are in use.
-        await tx.run(`UPDATE blobs SET last_used_at = ? WHERE digest IN (${placeholders(batch.length)})`, [now, ...batch]);
-        const present = await tx.query<{ digest: string }>(
-          `SELECT digest FROM repository_blobs WHERE repository_id = ? AND digest IN (${placeholders(batch.length)})`,
-          [repositoryId, ...batch],
-        );
-        if (present.length !== batch.length) {
-          const found = new Set(present.map((row) => row.digest));
-          const missing = batch.filter((entry) => !found.has(entry));
-          throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references blob ${missing[0]} which is not in repository ${manifest.repository}`, {
-            detail: { digest: missing[0] },
-          });
-        }
-      }
-      for (const batch of chunks(children, IN_LIST_CHUNK)) {
-        await tx.run(`UPDATE manifests SET last_used_at = ? WHERE digest IN (${placeholders(batch.length)})`, [now, ...batch]);
-        const present = await tx.query<{ digest: string }>(
-          `SELECT digest FROM repository_manifests WHERE repository_id = ? AND digest IN (${placeholders(batch.length)})`,
-          [repositoryId, ...batch],
-        );
-        if (present.length !== batch.length) {
-          const found = new Set(present.map((row) => row.digest));
-          const missing = batch.filter((entry) => !found.has(entry));
-          throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `index references manifest ${missing[0]} which is not in repository ${manifest.repository}`, {
-            detail: { digest: missing[0] },
-          });
-        }
-      }
+      await requireInRepository(tx, 'blob', blobs, repositoryId, manifest.repository, now);
+      await requireInRepository(tx, 'manifest', children, repositoryId, manifest.repository, now);
       const inserted = await tx.run(
         `INSERT INTO manifests (digest, media_type, size, content, artifact_type, subject_digest, annotations, created_at, last_used_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

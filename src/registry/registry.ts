@@ -263,6 +263,15 @@ export class Registry {
       } else {
         await this.blobs.commitUpload(upload.id, expected, upload.size);
         await this.metadata.linkBlob(repository, expected, upload.size, this.now());
+        // The link protects the file from now on. A collector with no grace period may
+        // have taken it between the rename and the link: then the data is gone, and the
+        // record must go too rather than point at nothing.
+        if (!(await this.blobs.stat(expected))) {
+          await this.metadata.unlinkBlob(repository, expected);
+          await this.metadata.deleteUpload(upload.id);
+          this.hashes.forget(upload.id);
+          throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${upload.id} was removed by garbage collection while it completed; upload the blob again`);
+        }
       }
       await this.metadata.deleteUpload(upload.id);
       this.hashes.forget(upload.id);

@@ -236,8 +236,14 @@ export class FilesystemBlobStore implements BlobStore {
     // The blob's age starts now: the collector's grace period for files it finds without
     // a record (between this rename and the caller's insert) counts from here.
     const now = new Date();
-    await utimes(source, now, now);
-    await rename(source, target);
+    try {
+      await utimes(source, now, now);
+      await rename(source, target);
+    } catch (error) {
+      // Expired meanwhile (a collector in another process): a client error, not a 500.
+      if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      throw error;
+    }
     await syncDirectory(join(target, '..'));
   }
 

@@ -2,6 +2,7 @@
 // auth). Fails loudly when PostgreSQL is not there: never a silent skip.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { PostgresClient } from '../../src/metadata/postgres-client.ts';
 
 export const POSTGRES_ADMIN_URL = process.env.CUSTODY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -10,7 +11,15 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export interface TestDatabaseOptions {
+  /**
+   * Create the database with a natural-language default collation (ICU en-US), where an
+   * uncollated ORDER BY is not bytewise: what catches a listing that forgot COLLATE "C".
+   */
+  readonly naturalCollation?: boolean;
+}
+
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const name = `custody_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   try {
@@ -22,12 +31,25 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     );
   }
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(
+      options.naturalCollation ? `CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'` : `CREATE DATABASE ${name}`,
+    );
   } finally {
     await admin.end();
   }
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
+  if (options.naturalCollation) {
+    const probe = new pg.Client({ connectionString: url.toString() });
+    await probe.connect();
+    try {
+      const { rows } = await probe.query<{ x: string }>("SELECT x FROM (VALUES ('B'), ('a')) v(x) ORDER BY x");
+      // Guard for the guard: the default collation really is not bytewise there.
+      if (rows.map((row) => row.x).join() !== 'a,B') throw new Error(`database ${name} sorts bytewise; the collation test would prove nothing`);
+    } finally {
+      await probe.end();
+    }
+  }
   return {
     url: url.toString(),
     async drop() {
@@ -40,4 +62,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/** A client on a fresh schema of the database, so tests sharing a database do not meet. */
+export async function openSchemaClient(databaseUrl: string): Promise<{ client: PostgresClient; schema: string }> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new PostgresClient({ url: databaseUrl, maxConnections: 1 });
+  try {
+    await admin.exec(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await admin.close();
+  }
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { client: new PostgresClient({ url: url.toString() }), schema };
 }

@@ -13,6 +13,8 @@ const INSTALL_HINTS: Readonly<Record<string, string>> = {
   podman: 'apt-get install podman',
   'docker-registry': 'apt-get install docker-registry',
   curl: 'apt-get install curl',
+  htpasswd: 'apt-get install apache2-utils',
+  openssl: 'apt-get install openssl',
 };
 
 /** The absolute path of `name` on PATH; throws (never skips) when it is not installed. */

@@ -1,0 +1,10 @@
+export { RegistryClient, DEFAULT_MANIFEST_ACCEPT, type RegistryClientOptions, type ManifestResult, type ManifestHead, type PutManifestResult, type ReferrersResult } from './registry-client.ts';
+export { RegistryClientError, isRegistryClientError, parseErrorEnvelope, type ClientErrorCode, type RegistryErrorEntry } from './errors.ts';
+export type { Credentials, CredentialsProvider, BasicCredentials, IdentityTokenCredentials } from './credentials.ts';
+export type { TlsOptions } from './transport.ts';
+export type { RetryOptions } from './retry.ts';
+export type { PushOptions, PushResult } from './blob-upload.ts';
+export { VerifyingBlobReader } from './blob-reader.ts';
+export { parseWwwAuthenticate, type Challenge } from './www-authenticate.ts';
+export { nextLink } from './link.ts';
+export { normalizeScopes, repositoryScope, scopeKey } from './scope.ts';

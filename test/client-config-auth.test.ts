@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, connect } from 'node:tls';
@@ -20,20 +20,9 @@ import {
 } from '../src/client/config/auth-file.ts';
 import { defaultCertsRoots, findRegistryCerts, registryTlsOptions } from '../src/client/config/certs-d.ts';
 import { parseReference } from '../src/client/reference.ts';
+import { tempDirs, write } from './support/temp-files.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'custody-auth-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-let counter = 0;
-function tempDir(): string {
-  const dir = join(root, String(counter++));
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-function write(path: string, text: string): string {
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, text);
-  return path;
-}
+const tempDir = tempDirs('custody-auth-');
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const authJson = (auths: Record<string, unknown>, extra: Record<string, unknown> = {}) => JSON.stringify({ auths, ...extra });
 

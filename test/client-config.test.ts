@@ -2,7 +2,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,21 +16,10 @@ import {
 import { parseReference } from '../src/client/reference.ts';
 import { resolveShortName, ShortNameError, defaultAliasCacheFile } from '../src/client/short-names.ts';
 import { UsageError } from '../src/core/errors.ts';
+import { tempDirs, write } from './support/temp-files.ts';
 
 const D = `sha256:${'b'.repeat(64)}`;
-const root = mkdtempSync(join(tmpdir(), 'custody-regconf-'));
-after(() => rmSync(root, { recursive: true, force: true }));
-let counter = 0;
-function tempDir(): string {
-  const dir = join(root, String(counter++));
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-function write(path: string, text: string): string {
-  mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, text);
-  return path;
-}
+const tempDir = tempDirs('custody-regconf-');
 const conf = (text: string, ...dropIns: string[]) =>
   registriesConfFromText({ path: 'main.conf', text }, ...dropIns.map((t, i) => ({ path: `drop${i}.conf`, text: t })));
 

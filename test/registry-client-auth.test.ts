@@ -14,67 +14,14 @@ import { digestOf } from '../src/core/digest.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST, MediaType } from '../src/core/media-types.ts';
 import { createTestCa, type TestCa } from './support/tls-ca.ts';
 import { startTokenServer, type TokenServer } from './support/token-server.ts';
-import { freePort, http, requireTool, runOk, startCommand, waitFor, type RunningCommand } from './support/tools.ts';
+import { http, requireTool, runOk } from './support/tools.ts';
+import { startDistribution, type DistributionRegistry } from './support/distribution-registry.ts';
 
-interface SecureRegistry {
-  readonly host: string;
-  logs(): string;
-  dispose(): Promise<void>;
-}
+type SecureRegistry = DistributionRegistry;
 
 /** docker-registry with extra configuration (auth, TLS); `ready` tells when it serves. */
-async function startSecureDistribution(extra: (host: string, dir: string) => Promise<string[]>, ready: (host: string) => Promise<boolean>): Promise<SecureRegistry> {
-  const binary = requireTool('docker-registry');
-  const dir = await mkdtemp(join(tmpdir(), 'custody-distribution-auth-'));
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const host = `127.0.0.1:${await freePort()}`;
-    const config = join(dir, `config-${attempt}.yml`);
-    await writeFile(
-      config,
-      [
-        'version: 0.1',
-        'log:',
-        '  level: warn',
-        '  accesslog:',
-        '    disabled: true',
-        'storage:',
-        '  filesystem:',
-        `    rootdirectory: ${join(dir, 'storage')}`,
-        '  delete:',
-        '    enabled: true',
-        ...(await extra(host, dir)),
-        '',
-      ].join('\n'),
-    );
-    const registry: RunningCommand = startCommand(binary, ['serve', config], { timeoutMs: 30 * 60_000 });
-    let exited = false;
-    void registry.done.then(() => (exited = true), () => (exited = true));
-    try {
-      await waitFor(`docker-registry on ${host}`, async () => {
-        if (exited) throw new Error(`docker-registry exited: ${registry.output().stderr.slice(-2000)}`);
-        return ready(host);
-      }, 15_000, 50);
-    } catch (error) {
-      lastError = error;
-      registry.child.kill('SIGKILL');
-      await registry.done.catch(() => {});
-      continue;
-    }
-    return {
-      host,
-      logs: () => registry.output().stdout + registry.output().stderr,
-      async dispose() {
-        registry.child.kill('SIGTERM');
-        await Promise.race([registry.done.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-        if (registry.child.exitCode === null && registry.child.signalCode === null) registry.child.kill('SIGKILL');
-        await registry.done.catch(() => {});
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  await rm(dir, { recursive: true, force: true });
-  throw new Error(`docker-registry did not start: ${(lastError as Error)?.message}`);
+function startSecureDistribution(extraConfig: (host: string, dir: string) => Promise<string[]>, ready: (host: string) => Promise<boolean>): Promise<SecureRegistry> {
+  return startDistribution({ extraConfig, ready });
 }
 
 function httpsStatus(url: string, ca: string): Promise<number> {

@@ -17,7 +17,17 @@ export interface DistributionRegistry {
   dispose(): Promise<void>;
 }
 
-export async function startDistribution(): Promise<DistributionRegistry> {
+export interface DistributionOptions {
+  /**
+   * Configuration lines replacing the plain `http:` section (TLS, auth...), given the
+   * host:port to listen on and the registry's temporary directory.
+   */
+  readonly extraConfig?: (host: string, dir: string) => Promise<string[]>;
+  /** Tells when the registry serves; default: GET http://host/v2/ answers 200. */
+  readonly ready?: (host: string) => Promise<boolean>;
+}
+
+export async function startDistribution(options: DistributionOptions = {}): Promise<DistributionRegistry> {
   const binary = requireTool('docker-registry');
   const dir = await mkdtemp(join(tmpdir(), 'custody-distribution-'));
   let lastError: unknown;
@@ -42,8 +52,7 @@ export async function startDistribution(): Promise<DistributionRegistry> {
         '  maintenance:',
         '    uploadpurging:',
         '      enabled: false',
-        'http:',
-        `  addr: ${host}`,
+        ...(options.extraConfig ? await options.extraConfig(host, dir) : ['http:', `  addr: ${host}`]),
         '',
       ].join('\n'),
     );
@@ -58,7 +67,7 @@ export async function startDistribution(): Promise<DistributionRegistry> {
         `docker-registry to serve on ${host}`,
         async () => {
           if (exited) throw new Error(`docker-registry exited: ${registry.output().stderr.slice(-2000)}`);
-          return (await http(`http://${host}/v2/`, { timeoutMs: 2_000 })).status === 200;
+          return options.ready ? options.ready(host) : (await http(`http://${host}/v2/`, { timeoutMs: 2_000 })).status === 200;
         },
         15_000,
         50,

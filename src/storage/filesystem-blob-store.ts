@@ -19,8 +19,8 @@ const READ_CHUNK = 1024 * 1024;
 const TRANSFER_DEPTH = 2;
 /** Bytes an upload writes between two background write-back requests. */
 const BACKGROUND_FLUSH_BYTES = 16 * 1024 * 1024;
-/** Shared by all transfers; idle buffers beyond this many are left to the GC. */
-const transferBuffers = new BufferPool(READ_CHUNK, 64);
+/** Shared by all transfers; at most 16 MiB stays idle, more is left to the GC. */
+const transferBuffers = new BufferPool(READ_CHUNK, 16);
 
 export class FilesystemBlobStore implements BlobStore {
   readonly root: string;

@@ -47,6 +47,10 @@ function toManifestRecord(row: ManifestRow | undefined): ManifestRecord | null {
   return { digest: row.digest as Digest, mediaType: row.media_type, size: row.size, content: row.content };
 }
 
+function toManifestHead(row: ManifestRow | undefined): ManifestHead | null {
+  return row ? { digest: row.digest as Digest, mediaType: row.media_type, size: row.size } : null;
+}
+
 function toUploadRecord(row: UploadRow): UploadRecord {
   return { id: row.id, repository: row.repository, size: row.size, createdAt: row.created_at, updatedAt: row.updated_at };
 }
@@ -170,49 +174,28 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async getManifestByTag(repository: string, tag: string): Promise<ManifestRecord | null> {
-    const rows = await this.sql.query<ManifestRow>(
-      `SELECT m.digest, m.media_type, m.size, m.content FROM repositories r
-         JOIN tags t ON t.repository_id = r.id
-         JOIN manifests m ON m.digest = t.digest
-       WHERE r.name = ? AND t.name = ?`,
-      [repository, tag],
-    );
-    return toManifestRecord(rows[0]);
+    return toManifestRecord((await this.findManifest(repository, 'tag', tag, true))[0]);
   }
 
   async getManifestByDigest(repository: string, digest: Digest): Promise<ManifestRecord | null> {
-    const rows = await this.sql.query<ManifestRow>(
-      `SELECT m.digest, m.media_type, m.size, m.content FROM repositories r
-         JOIN repository_manifests rm ON rm.repository_id = r.id
-         JOIN manifests m ON m.digest = rm.digest
-       WHERE r.name = ? AND rm.digest = ?`,
-      [repository, digest],
-    );
-    return toManifestRecord(rows[0]);
+    return toManifestRecord((await this.findManifest(repository, 'digest', digest, true))[0]);
   }
 
   async headManifestByTag(repository: string, tag: string): Promise<ManifestHead | null> {
-    const rows = await this.sql.query<Omit<ManifestRow, 'content'>>(
-      `SELECT m.digest, m.media_type, m.size FROM repositories r
-         JOIN tags t ON t.repository_id = r.id
-         JOIN manifests m ON m.digest = t.digest
-       WHERE r.name = ? AND t.name = ?`,
-      [repository, tag],
-    );
-    const row = rows[0];
-    return row ? { digest: row.digest as Digest, mediaType: row.media_type, size: row.size } : null;
+    return toManifestHead((await this.findManifest(repository, 'tag', tag, false))[0]);
   }
 
   async headManifestByDigest(repository: string, digest: Digest): Promise<ManifestHead | null> {
-    const rows = await this.sql.query<Omit<ManifestRow, 'content'>>(
-      `SELECT m.digest, m.media_type, m.size FROM repositories r
-         JOIN repository_manifests rm ON rm.repository_id = r.id
-         JOIN manifests m ON m.digest = rm.digest
-       WHERE r.name = ? AND rm.digest = ?`,
-      [repository, digest],
-    );
-    const row = rows[0];
-    return row ? { digest: row.digest as Digest, mediaType: row.media_type, size: row.size } : null;
+    return toManifestHead((await this.findManifest(repository, 'digest', digest, false))[0]);
+  }
+
+  /** One query: the repository, its tag or manifest link, the manifest (bytes only for GET). */
+  private findManifest(repository: string, by: 'tag' | 'digest', value: string, withContent: boolean): Promise<ManifestRow[]> {
+    const link =
+      by === 'tag'
+        ? 'JOIN tags t ON t.repository_id = r.id JOIN manifests m ON m.digest = t.digest WHERE r.name = ? AND t.name = ?'
+        : 'JOIN repository_manifests rm ON rm.repository_id = r.id JOIN manifests m ON m.digest = rm.digest WHERE r.name = ? AND rm.digest = ?';
+    return this.sql.query<ManifestRow>(`SELECT m.digest, m.media_type, m.size${withContent ? ', m.content' : ''} FROM repositories r ${link}`, [repository, value]);
   }
 
   async putManifest(manifest: NewManifest): Promise<void> {

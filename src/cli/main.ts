@@ -5,6 +5,11 @@ import { ConfigError } from '../config/config.ts';
 import { serveCommand } from './serve-command.ts';
 import { gcCommand } from './gc-command.ts';
 import { fsckCommand } from './fsck-command.ts';
+import { loginCommand } from './login-command.ts';
+import { logoutCommand } from './logout-command.ts';
+import { inspectCommand } from './inspect-command.ts';
+import { listTagsCommand } from './list-tags-command.ts';
+import { deleteCommand } from './delete-command.ts';
 import { VERSION } from './version.ts';
 
 export interface Command {
@@ -14,7 +19,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: readonly Command[] = [serveCommand, gcCommand, fsckCommand];
+const COMMANDS: readonly Command[] = [serveCommand, gcCommand, fsckCommand, loginCommand, logoutCommand, inspectCommand, listTagsCommand, deleteCommand];
 
 function usage(): string {
   return [

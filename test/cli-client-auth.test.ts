@@ -5,25 +5,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCustody } from './support/custody-server.ts';
 import { startDistribution, type DistributionRegistry } from './support/distribution-registry.ts';
 import { debianLayout, ociRef } from './support/images.ts';
 import { createTestCa, type TestCa } from './support/tls-ca.ts';
+import { httpsStatus } from './support/tls-ca.ts';
 import { containersConfig, explain, requireTool, run, runOk, type ContainersConfig } from './support/tools.ts';
-
-function httpsStatus(url: string, ca: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { ca, agent: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('custody login / inspect with htpasswd over TLS (docker-registry)', () => {
   let ca: TestCa;

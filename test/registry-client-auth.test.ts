@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,6 +12,7 @@ import { RegistryClient, RegistryClientError, type Credentials } from '../src/cl
 import { digestOf } from '../src/core/digest.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST, MediaType } from '../src/core/media-types.ts';
 import { createTestCa, type TestCa } from './support/tls-ca.ts';
+import { httpsStatus } from './support/tls-ca.ts';
 import { startTokenServer, type TokenServer } from './support/token-server.ts';
 import { http, requireTool, runOk } from './support/tools.ts';
 import { startDistribution, type DistributionRegistry } from './support/distribution-registry.ts';
@@ -22,17 +22,6 @@ type SecureRegistry = DistributionRegistry;
 /** docker-registry with extra configuration (auth, TLS); `ready` tells when it serves. */
 function startSecureDistribution(extraConfig: (host: string, dir: string) => Promise<string[]>, ready: (host: string) => Promise<boolean>): Promise<SecureRegistry> {
   return startDistribution({ extraConfig, ready });
-}
-
-function httpsStatus(url: string, ca: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { ca, agent: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 const credentials = (value: Credentials | undefined) => async (): Promise<Credentials | undefined> => value;

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool, runOk } from './tools.ts';
+import { request as httpsRequest } from 'node:https';
 
 export interface IssuedCertificate {
   readonly certPath: string;
@@ -61,4 +62,16 @@ export async function createTestCa(): Promise<TestCa> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The status of a GET over HTTPS trusting only `ca`: a readiness probe for TLS registries. */
+export function httpsStatus(url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, agent: false, timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -564,7 +564,16 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
   });
 }
 
-gcSuite('sqlite', async () => new SqliteClient(join(await mkdtemp(join(tmpdir(), 'custody-gc-db-')), 'custody.db')), { concurrency: true });
+// SQLite databases live in their own directories, removed when the file's tests end.
+const sqliteDirectories: string[] = [];
+async function openSqlite(): Promise<SqlClient> {
+  const directory = await mkdtemp(join(tmpdir(), 'custody-gc-db-'));
+  sqliteDirectories.push(directory);
+  return new SqliteClient(join(directory, 'custody.db'));
+}
+after(() => Promise.all(sqliteDirectories.map((directory) => rm(directory, { recursive: true, force: true }))));
+
+gcSuite('sqlite', openSqlite, { concurrency: true });
 
 describe('postgres', () => {
   let database: TestDatabase | undefined;
@@ -590,7 +599,7 @@ describe('postgres', () => {
 describe('collection racing the registry between storage and record (sqlite)', () => {
   let env: Environment;
   beforeEach(async () => {
-    env = await Environment.open(new SqliteClient(join(await mkdtemp(join(tmpdir(), 'custody-gc-db-')), 'custody.db')));
+    env = await Environment.open(await openSqlite());
   });
   afterEach(async () => {
     await env.dispose();

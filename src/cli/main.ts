@@ -10,6 +10,7 @@ import { logoutCommand } from './logout-command.ts';
 import { inspectCommand } from './inspect-command.ts';
 import { listTagsCommand } from './list-tags-command.ts';
 import { deleteCommand } from './delete-command.ts';
+import { copyCommand } from './copy-command.ts';
 import { VERSION } from './version.ts';
 
 export interface Command {
@@ -19,7 +20,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: readonly Command[] = [serveCommand, gcCommand, fsckCommand, loginCommand, logoutCommand, inspectCommand, listTagsCommand, deleteCommand];
+const COMMANDS: readonly Command[] = [serveCommand, gcCommand, fsckCommand, loginCommand, logoutCommand, inspectCommand, listTagsCommand, deleteCommand, copyCommand];
 
 function usage(): string {
   return [

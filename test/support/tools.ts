@@ -14,6 +14,7 @@ const INSTALL_HINTS: Readonly<Record<string, string>> = {
   'docker-registry': 'apt-get install docker-registry',
   curl: 'apt-get install curl',
   htpasswd: 'apt-get install apache2-utils',
+  umoci: 'apt-get install umoci',
   openssl: 'apt-get install openssl',
 };
 

@@ -1,0 +1,95 @@
+// `custody copy SRC DST`: copies an image between docker://, dir: and oci: (like
+// `skopeo copy`): one image or, with --all, an index and every instance; --format converts
+// between Docker schema2 and OCI manifests. Per-blob progress on a terminal.
+import { UsageError } from '../core/errors.ts';
+import { CLIENT_FLAGS_USAGE, parseBooleanValue, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
+import { copyImage, type CopyEvent, type ManifestFormat } from '../client/copy.ts';
+import { DirImageDestination, DirImageSource, openDestination, openSource } from '../client/transports/index.ts';
+import type { Command } from './main.ts';
+
+export const copyCommand: Command = {
+  name: 'copy',
+  summary: 'copy an image between docker://, dir: and oci: locations',
+  usage: [
+    'Usage: custody copy SRC DST [--all] [--format oci|v2s2] [--override-os OS] [--override-arch ARCH]',
+    '                    [--override-variant V] [--src-tls-verify=false] [--dest-tls-verify=false]',
+    '                    [--src-creds USER:PASSWORD] [--dest-creds USER:PASSWORD] [--quiet] [global options]',
+    '',
+    'SRC and DST: docker://NAME, dir:PATH, oci:PATH[:REF].',
+    '--all copies an index with every instance; without it, the instance for the current',
+    'platform (or --override-os/--override-arch). --format converts the manifests.',
+    '',
+    CLIENT_FLAGS_USAGE,
+  ].join('\n'),
+  async run(args) {
+    const { values, positionals, client } = parseClientArgs(
+      args,
+      {
+        all: { type: 'boolean', short: 'a' },
+        format: { type: 'string', short: 'f' },
+        'override-os': { type: 'string' },
+        'override-arch': { type: 'string' },
+        'override-variant': { type: 'string' },
+        'src-tls-verify': { type: 'string' },
+        'dest-tls-verify': { type: 'string' },
+        'src-creds': { type: 'string' },
+        'dest-creds': { type: 'string' },
+        'src-cert-dir': { type: 'string' },
+        'dest-cert-dir': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+      },
+      ['src-tls-verify', 'dest-tls-verify'],
+    );
+    if (positionals.length < 2) throw new UsageError(positionals.length === 0 ? 'missing SRC and DST' : 'missing DST');
+    if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
+    const format = values.format as string | undefined;
+    if (format !== undefined && format !== 'oci' && format !== 'v2s2') throw new UsageError(`--format: expected "oci" or "v2s2", got "${format}"`);
+    const side = (prefix: 'src' | 'dest'): ClientOptions => {
+      const tlsVerify = parseBooleanValue(`${prefix}-tls-verify`, values[`${prefix}-tls-verify`] as string | undefined);
+      const creds = values[`${prefix}-creds`] as string | undefined;
+      if (creds !== undefined && !creds.includes(':')) throw new UsageError(`--${prefix}-creds: expected USERNAME:PASSWORD`);
+      const certDir = values[`${prefix}-cert-dir`] as string | undefined;
+      return { ...client, ...(tlsVerify === undefined ? {} : { tlsVerify }), ...(creds === undefined ? {} : { creds }), ...(certDir === undefined ? {} : { certDir }) };
+    };
+    const source = openSource(positionals[0]!, side('src'));
+    const destination = openDestination(positionals[1]!, side('dest'));
+    if (source instanceof DirImageSource && destination instanceof DirImageDestination && source.path === destination.path) {
+      throw new UsageError(`${positionals[0]}: source and destination are the same directory`);
+    }
+    const progress = values.quiet !== true && process.stderr.isTTY === true;
+    const onEvent = (event: CopyEvent): void => {
+      if (!progress) return;
+      if (event.kind === 'blob-start') process.stderr.write(`Copying blob ${short(event.blob.digest)} (${size(event.blob.size)})\n`);
+      else if (event.kind === 'blob-skipped') process.stderr.write(`Copying blob ${short(event.blob.digest)} skipped: ${event.reason === 'exists' ? 'already exists' : 'mounted'}\n`);
+      else if (event.kind === 'manifest') process.stderr.write(`Writing manifest ${short(event.digest)}\n`);
+    };
+    try {
+      const platform = {
+        ...(values['override-os'] === undefined ? {} : { os: values['override-os'] as string }),
+        ...(values['override-arch'] === undefined ? {} : { architecture: values['override-arch'] as string }),
+        ...(values['override-variant'] === undefined ? {} : { variant: values['override-variant'] as string }),
+      };
+      const result = await copyImage(source, destination, {
+        all: values.all === true,
+        ...(format === undefined ? {} : { format: format as ManifestFormat }),
+        platform,
+        onEvent,
+      });
+      if (progress) process.stderr.write(`Copied ${result.digest} (${result.blobsCopied} blobs copied, ${result.blobsSkipped} skipped)\n`);
+      return 0;
+    } finally {
+      await source.close();
+      await destination.close();
+    }
+  },
+};
+
+function short(digest: string): string {
+  return digest.slice(0, 19);
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,312 @@
+// Copies an image between transports: one image (an index's instance for a platform, or
+// with `all` the index and every instance), streaming each blob from source to destination
+// through a digest-and-size check (never buffered whole), skipping blobs the destination
+// has or can mount. Manifests are copied byte for byte unless a format conversion
+// (Docker schema2 ↔ OCI) is asked for; the config blob is never changed.
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { digestOf } from '../core/digest.ts';
+import { MediaType } from '../core/media-types.ts';
+import { isIndex, verifyingStream, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './transports/types.ts';
+
+export type ManifestFormat = 'oci' | 'v2s2';
+
+export interface Platform {
+  readonly os: string;
+  readonly architecture: string;
+  readonly variant?: string | undefined;
+}
+
+export type CopyEvent =
+  | { readonly kind: 'blob-skipped'; readonly blob: BlobInfo; readonly reason: 'exists' | 'mounted' }
+  | { readonly kind: 'blob-copied'; readonly blob: BlobInfo }
+  | { readonly kind: 'blob-start'; readonly blob: BlobInfo }
+  | { readonly kind: 'manifest'; readonly digest: string; readonly mediaType: string };
+
+export interface CopyOptions {
+  /** Copy an index and every instance (else: the instance for `platform`). */
+  readonly all?: boolean;
+  readonly format?: ManifestFormat;
+  /** Platform to choose from an index without `all`; default the current one. */
+  readonly platform?: Partial<Platform>;
+  readonly onEvent?: (event: CopyEvent) => void;
+}
+
+export interface CopyResult {
+  /** Digest of the top-level manifest written. */
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly blobsCopied: number;
+  readonly blobsSkipped: number;
+}
+
+export class ConversionError extends Error {
+  override readonly name = 'ConversionError';
+}
+
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { os?: string; architecture?: string; variant?: string; [key: string]: unknown };
+  annotations?: Record<string, string>;
+  urls?: string[];
+  [key: string]: unknown;
+}
+
+interface ManifestJson {
+  schemaVersion?: number;
+  mediaType?: string;
+  config?: Descriptor;
+  layers?: Descriptor[];
+  manifests?: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+  artifactType?: string;
+  [key: string]: unknown;
+}
+
+const GO_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+
+/** The platform to pick from an index: the overrides, else the machine's (Go names). */
+export function targetPlatform(overrides: Partial<Platform> = {}): Platform {
+  const architecture = overrides.architecture ?? GO_ARCH[process.arch] ?? process.arch;
+  const defaultVariant = architecture === 'arm64' ? 'v8' : architecture === 'arm' ? 'v7' : undefined;
+  return {
+    os: overrides.os ?? (process.platform === 'win32' ? 'windows' : process.platform),
+    architecture,
+    variant: overrides.variant ?? (overrides.architecture === undefined ? defaultVariant : undefined),
+  };
+}
+
+/** The index entry for the platform (an exact variant first, then one without a variant). */
+export function chooseInstance(manifests: readonly Descriptor[], platform: Platform): Descriptor {
+  const entries = manifests.filter((entry) => entry.platform?.os === platform.os && entry.platform?.architecture === platform.architecture);
+  const chosen =
+    entries.find((entry) => platform.variant !== undefined && entry.platform?.variant === platform.variant) ??
+    entries.find((entry) => entry.platform?.variant === undefined || entry.platform.variant === '') ??
+    (platform.variant === undefined ? entries[0] : undefined);
+  if (chosen === undefined) {
+    throw new Error(`choosing an image from the index: no image found for architecture "${platform.architecture}", variant "${platform.variant ?? ''}", OS "${platform.os}"`);
+  }
+  return chosen;
+}
+
+function parse(manifest: ManifestData, where: string): ManifestJson {
+  try {
+    const parsed = JSON.parse(manifest.bytes.toString('utf8')) as ManifestJson;
+    if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
+    return parsed;
+  } catch (error) {
+    throw new Error(`${where}: the manifest is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+// ---- format conversion -------------------------------------------------------------
+
+const TO_OCI_LAYER: Readonly<Record<string, string>> = {
+  [MediaType.DockerLayer]: MediaType.OciLayerTarGzip,
+  [MediaType.DockerForeignLayer]: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  [MediaType.OciLayerTarGzip]: MediaType.OciLayerTarGzip,
+  [MediaType.OciLayerTar]: MediaType.OciLayerTar,
+  [MediaType.OciLayerTarZstd]: MediaType.OciLayerTarZstd,
+};
+
+const TO_DOCKER_LAYER: Readonly<Record<string, string>> = {
+  [MediaType.OciLayerTarGzip]: MediaType.DockerLayer,
+  [MediaType.DockerLayer]: MediaType.DockerLayer,
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip': MediaType.DockerForeignLayer,
+  [MediaType.DockerForeignLayer]: MediaType.DockerForeignLayer,
+};
+
+function targetManifestType(format: ManifestFormat, index: boolean): string {
+  if (format === 'oci') return index ? MediaType.OciIndex : MediaType.OciManifest;
+  return index ? MediaType.DockerManifestList : MediaType.DockerManifest;
+}
+
+function descriptor(source: Descriptor, mediaType: string, keepAnnotations: boolean): Descriptor {
+  const out: Descriptor = { mediaType, digest: source.digest, size: source.size };
+  if (source.urls !== undefined) out.urls = source.urls;
+  if (keepAnnotations && source.annotations !== undefined) out.annotations = source.annotations;
+  if (source.platform !== undefined) out.platform = source.platform;
+  return out;
+}
+
+/** An image manifest in `format`; throws ConversionError for what the format cannot express. */
+export function convertImageManifest(manifest: ManifestData, format: ManifestFormat, where: string): ManifestData {
+  const target = targetManifestType(format, false);
+  if (manifest.mediaType === target) return manifest;
+  if (manifest.mediaType !== MediaType.OciManifest && manifest.mediaType !== MediaType.DockerManifest) {
+    throw new ConversionError(`${where}: cannot convert a manifest of type ${manifest.mediaType} to ${format}`);
+  }
+  const parsed = parse(manifest, where);
+  if (parsed.config === undefined || !Array.isArray(parsed.layers)) throw new ConversionError(`${where}: the manifest has no config or layers`);
+  let out: ManifestJson;
+  if (format === 'oci') {
+    const configType = parsed.config.mediaType === MediaType.DockerConfig ? MediaType.OciConfig : undefined;
+    if (configType === undefined) throw new ConversionError(`${where}: cannot convert to OCI: unknown config media type ${parsed.config.mediaType}`);
+    out = {
+      schemaVersion: 2,
+      mediaType: target,
+      config: descriptor(parsed.config, configType, false),
+      layers: parsed.layers.map((layer) => {
+        const type = TO_OCI_LAYER[layer.mediaType];
+        if (type === undefined) throw new ConversionError(`${where}: cannot convert to OCI: unsupported layer media type ${layer.mediaType}`);
+        return descriptor(layer, type, true);
+      }),
+    };
+  } else {
+    if (parsed.config.mediaType !== MediaType.OciConfig) {
+      throw new ConversionError(`${where}: cannot convert to Docker schema2 (v2s2): the config media type ${parsed.config.mediaType} is not an image configuration`);
+    }
+    if (parsed.subject !== undefined) throw new ConversionError(`${where}: cannot convert to Docker schema2 (v2s2): the manifest has a subject, which v2s2 cannot express`);
+    if (parsed.artifactType !== undefined) throw new ConversionError(`${where}: cannot convert to Docker schema2 (v2s2): the manifest is an artifact (${parsed.artifactType})`);
+    out = {
+      schemaVersion: 2,
+      mediaType: target,
+      config: descriptor(parsed.config, MediaType.DockerConfig, false),
+      layers: parsed.layers.map((layer) => {
+        const type = TO_DOCKER_LAYER[layer.mediaType];
+        if (type === undefined) {
+          const why = layer.mediaType.endsWith('+zstd') ? 'zstd-compressed layers' : layer.mediaType === MediaType.OciLayerTar ? 'uncompressed layers' : `layers of type ${layer.mediaType}`;
+          throw new ConversionError(`${where}: cannot convert to Docker schema2 (v2s2): it does not support ${why} (layer ${layer.digest}); copy with --format oci`);
+        }
+        return descriptor(layer, type, false);
+      }),
+    };
+  }
+  if (format === 'oci' && parsed.annotations !== undefined) out.annotations = parsed.annotations;
+  const bytes = Buffer.from(JSON.stringify(out));
+  return { bytes, mediaType: target, digest: digestOf(bytes) };
+}
+
+/** An index in `format` whose entries point at the (possibly converted) instances. */
+function convertIndex(manifest: ManifestData, format: ManifestFormat, instances: ReadonlyMap<string, ManifestData>, where: string): ManifestData {
+  const parsed = parse(manifest, where);
+  const target = targetManifestType(format, true);
+  const changed = [...instances.entries()].some(([digest, written]) => written.digest !== digest);
+  if (manifest.mediaType === target && !changed) return manifest;
+  const entries = (parsed.manifests ?? []).map((entry) => {
+    const written = instances.get(entry.digest);
+    const mediaType = written?.mediaType ?? entry.mediaType;
+    if (format === 'v2s2' && entry.platform === undefined) throw new ConversionError(`${where}: cannot convert to a Docker manifest list: entry ${entry.digest} has no platform`);
+    if (format === 'v2s2' && written === undefined && mediaType !== MediaType.DockerManifest) {
+      throw new ConversionError(`${where}: cannot convert to a Docker manifest list: entry ${entry.digest} is a ${mediaType}`);
+    }
+    return { ...descriptor(entry, mediaType, format === 'oci'), digest: written?.digest ?? entry.digest, size: written?.bytes.length ?? entry.size };
+  });
+  const out: ManifestJson = { schemaVersion: 2, mediaType: target, manifests: entries };
+  if (format === 'oci' && parsed.annotations !== undefined) out.annotations = parsed.annotations;
+  if (format === 'v2s2' && parsed.subject !== undefined) throw new ConversionError(`${where}: cannot convert to a Docker manifest list: the index has a subject`);
+  const bytes = Buffer.from(JSON.stringify(out));
+  return { bytes, mediaType: target, digest: digestOf(bytes) };
+}
+
+// ---- copying ----------------------------------------------------------------------
+
+class Copier {
+  readonly #src: ImageSource;
+  readonly #dst: ImageDestination;
+  readonly #options: CopyOptions;
+  readonly #done = new Set<string>();
+  copied = 0;
+  skipped = 0;
+
+  constructor(src: ImageSource, dst: ImageDestination, options: CopyOptions) {
+    this.#src = src;
+    this.#dst = dst;
+    this.#options = options;
+  }
+
+  #emit(event: CopyEvent): void {
+    this.#options.onEvent?.(event);
+  }
+
+  async blob(blob: Descriptor): Promise<void> {
+    if (this.#done.has(blob.digest)) return;
+    const info: BlobInfo = { digest: blob.digest, size: blob.size, mediaType: blob.mediaType };
+    if (await this.#dst.hasBlob(info)) {
+      this.skipped += 1;
+      this.#emit({ kind: 'blob-skipped', blob: info, reason: 'exists' });
+    } else if (await this.#dst.tryReuseBlob(info, this.#src)) {
+      this.skipped += 1;
+      this.#emit({ kind: 'blob-skipped', blob: info, reason: 'mounted' });
+    } else {
+      this.#emit({ kind: 'blob-start', blob: info });
+      const stream: Readable = await this.#src.getBlob(info);
+      const verifier = verifyingStream(info, `copying from ${this.#src.name}`);
+      const verified = this.#dst.putBlob(info, verifier);
+      // The source feeds the verifier; a failure on either side ends both.
+      const feeding = pipeline(stream, verifier).catch((error: unknown) => {
+        verifier.destroy(error as Error);
+        throw error;
+      });
+      const [fed, put] = await Promise.allSettled([feeding, verified]);
+      // The source's or the digest check's error explains more than the destination's broken pipe, and vice versa.
+      if (fed.status === 'rejected' && (fed.reason as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw fed.reason;
+      if (put.status === 'rejected') throw put.reason;
+      if (fed.status === 'rejected') throw fed.reason;
+      this.copied += 1;
+      this.#emit({ kind: 'blob-copied', blob: info });
+    }
+    this.#done.add(blob.digest);
+  }
+
+  /** Copies an image manifest's blobs and the manifest (converted if asked); returns what was written. */
+  async image(manifest: ManifestData, instance: boolean): Promise<ManifestData> {
+    const where = `${this.#src.name}${instance ? `@${manifest.digest}` : ''}`;
+    if (isIndex(manifest.mediaType)) throw new Error(`${where}: nested index inside an index is not supported`);
+    const written = this.#options.format === undefined ? manifest : convertImageManifest(manifest, this.#options.format, where);
+    const parsed = parse(manifest, where);
+    if (parsed.config === undefined || !Array.isArray(parsed.layers)) {
+      throw new Error(`${where}: the manifest (${manifest.mediaType}) is not an image manifest`);
+    }
+    for (const blob of [parsed.config, ...parsed.layers]) {
+      if (blob.urls !== undefined && blob.urls.length > 0 && !(await this.#hasSourceBlob(blob))) continue; // foreign layer: stays where its URLs say
+      await this.blob(blob);
+    }
+    await this.#dst.putManifest(written, instance ? written.digest : undefined);
+    this.#emit({ kind: 'manifest', digest: written.digest, mediaType: written.mediaType });
+    return written;
+  }
+
+  async #hasSourceBlob(blob: Descriptor): Promise<boolean> {
+    try {
+      const stream = await this.#src.getBlob({ digest: blob.digest, size: blob.size });
+      stream.destroy();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async run(): Promise<CopyResult> {
+    const top = await this.#src.getManifest();
+    let written: ManifestData;
+    if (isIndex(top.mediaType)) {
+      const index = parse(top, this.#src.name);
+      const entries = index.manifests ?? [];
+      if (this.#options.all === true) {
+        const instances = new Map<string, ManifestData>();
+        for (const entry of entries) {
+          const child = await this.#src.getManifest(entry.digest);
+          instances.set(entry.digest, await this.image(child, true));
+        }
+        written = this.#options.format === undefined ? top : convertIndex(top, this.#options.format, instances, this.#src.name);
+        await this.#dst.putManifest(written);
+        this.#emit({ kind: 'manifest', digest: written.digest, mediaType: written.mediaType });
+      } else {
+        const chosen = chooseInstance(entries, targetPlatform(this.#options.platform));
+        written = await this.image(await this.#src.getManifest(chosen.digest), false);
+      }
+    } else {
+      written = await this.image(top, false);
+    }
+    await this.#dst.commit();
+    return { digest: written.digest, mediaType: written.mediaType, blobsCopied: this.copied, blobsSkipped: this.skipped };
+  }
+}
+
+export async function copyImage(src: ImageSource, dst: ImageDestination, options: CopyOptions = {}): Promise<CopyResult> {
+  return new Copier(src, dst, options).run();
+}

@@ -1,21 +1,24 @@
-// `custody copy SRC DST`: copies an image between docker://, dir: and oci: (like
+// `custody copy SRC DST`: copies an image between docker://, dir:, oci:, oci-archive: and
+// docker-archive: (like
 // `skopeo copy`): one image or, with --all, an index and every instance; --format converts
 // between Docker schema2 and OCI manifests. Per-blob progress on a terminal.
 import { UsageError } from '../core/errors.ts';
 import { CLIENT_FLAGS_USAGE, parseBooleanValue, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
 import { copyImage, type CopyEvent, type ManifestFormat } from '../client/copy.ts';
-import { DirImageDestination, DirImageSource, openDestination, openSource } from '../client/transports/index.ts';
+import { DirImageDestination, DirImageSource, DockerArchiveDestination, DockerArchiveSource, OciArchiveDestination, OciLayoutDestination, openDestination, openSource } from '../client/transports/index.ts';
 import type { Command } from './main.ts';
 
 export const copyCommand: Command = {
   name: 'copy',
-  summary: 'copy an image between docker://, dir: and oci: locations',
+  summary: 'copy an image between docker://, dir:, oci:, oci-archive: and docker-archive: locations',
   usage: [
     'Usage: custody copy SRC DST [--all] [--format oci|v2s2] [--override-os OS] [--override-arch ARCH]',
     '                    [--override-variant V] [--src-tls-verify=false] [--dest-tls-verify=false]',
     '                    [--src-creds USER:PASSWORD] [--dest-creds USER:PASSWORD] [--quiet] [global options]',
     '',
-    'SRC and DST: docker://NAME, dir:PATH, oci:PATH[:REF].',
+    'SRC and DST: docker://NAME, dir:PATH, oci:PATH[:REF], oci-archive:PATH[:REF],',
+    'docker-archive:PATH[:REF] (REF: name:tag; reading also @N). An archive destination is',
+    'created or replaced when the copy completes; docker-archive: holds a single image.',
     '--all copies an index with every instance; without it, the instance for the current',
     'platform (or --override-os/--override-arch). --format converts the manifests.',
     '',
@@ -55,6 +58,14 @@ export const copyCommand: Command = {
     const destination = openDestination(positionals[1]!, side('dest'));
     if (source instanceof DirImageSource && destination instanceof DirImageDestination && source.path === destination.path) {
       throw new UsageError(`${positionals[0]}: source and destination are the same directory`);
+    }
+    if (destination instanceof DockerArchiveDestination && values.all === true) {
+      throw new UsageError(`${positionals[1]}: a docker-archive holds a single image; copy without --all`);
+    }
+    // A docker-archive's manifest is made up: Docker schema2 unless --format oci asks
+    // otherwise or (as containers/image does) the destination holds OCI manifests only.
+    if (source instanceof DockerArchiveSource && (format === 'oci' || (format === undefined && (destination instanceof OciLayoutDestination || destination instanceof OciArchiveDestination)))) {
+      source.manifestFormat = 'oci';
     }
     const progress = values.quiet !== true && process.stderr.isTTY === true;
     const onEvent = (event: CopyEvent): void => {

@@ -157,11 +157,19 @@ export class TarWriter {
     if (this.output.destroyed) throw this.output.errored ?? new Error('tar output was closed');
     this.written += chunk.length;
     if (!this.output.write(chunk)) {
-      const closed = once(this.output, 'close').then(() => {
+      // The listeners go once either event has come (else they pile up, one pair per wait).
+      const waiting = new AbortController();
+      const closed = once(this.output, 'close', { signal: waiting.signal }).then(() => {
         throw this.output.errored ?? new Error('tar output was closed');
       });
-      await Promise.race([once(this.output, 'drain'), closed]);
+      const drained = once(this.output, 'drain', { signal: waiting.signal });
       closed.catch(() => {});
+      drained.catch(() => {});
+      try {
+        await Promise.race([drained, closed]);
+      } finally {
+        waiting.abort();
+      }
     }
   }
 

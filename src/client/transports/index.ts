@@ -1,8 +1,11 @@
-// Transport names → sources and destinations: `docker://`, `dir:`, `oci:`.
+// Transport names → sources and destinations: `docker://`, `dir:`, `oci:`, `oci-archive:`,
+// `docker-archive:`.
 import { UsageError } from '../../core/errors.ts';
 import type { ClientOptions } from '../image-source.ts';
 import { DirImageDestination, DirImageSource } from './dir.ts';
 import { DockerImageDestination, DockerImageSource } from './docker.ts';
+import { DockerArchiveDestination, DockerArchiveSource } from './docker-archive.ts';
+import { OciArchiveDestination, OciArchiveSource } from './oci-archive.ts';
 import { OciLayoutDestination, OciLayoutSource } from './oci-layout.ts';
 import type { ImageDestination, ImageSource } from './types.ts';
 
@@ -10,8 +13,10 @@ export * from './types.ts';
 export { DirImageDestination, DirImageSource } from './dir.ts';
 export { DockerImageDestination, DockerImageSource } from './docker.ts';
 export { OciLayoutDestination, OciLayoutSource } from './oci-layout.ts';
+export { OciArchiveDestination, OciArchiveSource } from './oci-archive.ts';
+export { DockerArchiveDestination, DockerArchiveSource } from './docker-archive.ts';
 
-export const TRANSPORTS = ['docker://', 'dir:', 'oci:'] as const;
+export const TRANSPORTS = ['docker://', 'dir:', 'oci:', 'oci-archive:', 'docker-archive:'] as const;
 
 function split(input: string): { transport: string; rest: string } {
   if (input.startsWith('docker://')) return { transport: 'docker', rest: input.slice('docker://'.length) };
@@ -31,6 +36,8 @@ export function openSource(input: string, options: ClientOptions): ImageSource {
   if (transport === 'docker') return new DockerImageSource(rest, options);
   if (transport === 'dir') return new DirImageSource(rest);
   if (transport === 'oci') return new OciLayoutSource(rest);
+  if (transport === 'oci-archive') return new OciArchiveSource(rest);
+  if (transport === 'docker-archive') return new DockerArchiveSource(rest);
   return unsupported(input, transport);
 }
 
@@ -39,5 +46,7 @@ export function openDestination(input: string, options: ClientOptions): ImageDes
   if (transport === 'docker') return new DockerImageDestination(rest, options);
   if (transport === 'dir') return new DirImageDestination(rest);
   if (transport === 'oci') return new OciLayoutDestination(rest);
+  if (transport === 'oci-archive') return new OciArchiveDestination(rest);
+  if (transport === 'docker-archive') return new DockerArchiveDestination(rest);
   return unsupported(input, transport);
 }

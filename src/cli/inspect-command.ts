@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors.ts';
 import { INDEX_TYPES } from '../core/media-types.ts';
 import { CLIENT_FLAGS_USAGE, ImageResolver, parseClientArgs, type ImageSource } from '../client/image-source.ts';
 import { RegistryClientError, type ManifestResult, type RegistryClient } from '../client/registry-client/index.ts';
+import { chooseInstance, targetPlatform, type Platform } from '../client/copy.ts';
 import type { Command } from './main.ts';
 
 export const inspectCommand: Command = {
@@ -39,7 +40,11 @@ export const inspectCommand: Command = {
         process.stdout.write(manifest.bytes);
         return 0;
       }
-      const platform = currentPlatform(values['override-os'] as string | undefined, values['override-arch'] as string | undefined, values['override-variant'] as string | undefined);
+      const platform = targetPlatform({
+        ...(values['override-os'] === undefined ? {} : { os: values['override-os'] as string }),
+        ...(values['override-arch'] === undefined ? {} : { architecture: values['override-arch'] as string }),
+        ...(values['override-variant'] === undefined ? {} : { variant: values['override-variant'] as string }),
+      });
       const image = await resolveInstance(source, manifest, platform);
       const configBytes = await readBlob(source.client, source.repository, image.config.digest);
       if (values.config === true) {
@@ -90,11 +95,6 @@ interface ImageConfig {
   config?: { Labels?: Record<string, string> | null; Env?: string[] | null };
 }
 
-interface Platform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant: string | undefined;
-}
 
 /** The manifest from the first source that has it (mirrors, then the primary; candidates in order). */
 async function fetchFirst(sources: readonly ImageSource[]): Promise<{ source: ImageSource; manifest: ManifestResult }> {
@@ -109,26 +109,11 @@ async function fetchFirst(sources: readonly ImageSource[]): Promise<{ source: Im
   throw lastError ?? new Error('no source to read the image from');
 }
 
-const GO_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-
-function currentPlatform(os: string | undefined, arch: string | undefined, variant: string | undefined): Platform {
-  const architecture = arch ?? GO_ARCH[process.arch] ?? process.arch;
-  const defaultVariant = architecture === 'arm64' ? 'v8' : architecture === 'arm' ? 'v7' : undefined;
-  return { os: os ?? (process.platform === 'win32' ? 'windows' : process.platform), architecture, variant: variant ?? (arch === undefined ? defaultVariant : undefined) };
-}
-
 /** The image manifest itself, or the index's instance for the platform. */
 async function resolveInstance(source: ImageSource, manifest: ManifestResult, platform: Platform): Promise<ImageManifest> {
   const parsed = JSON.parse(manifest.bytes.toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
   if (INDEX_TYPES.has(manifest.mediaType) || Array.isArray(parsed.manifests)) {
-    const entries = (parsed.manifests ?? []).filter((entry) => entry.platform?.os === platform.os && entry.platform?.architecture === platform.architecture);
-    const chosen =
-      entries.find((entry) => platform.variant !== undefined && entry.platform?.variant === platform.variant) ??
-      entries.find((entry) => entry.platform?.variant === undefined || entry.platform.variant === '') ??
-      (platform.variant === undefined ? entries[0] : undefined);
-    if (chosen === undefined) {
-      throw new Error(`choosing an image from the index: no image found for architecture "${platform.architecture}", variant "${platform.variant ?? ''}", OS "${platform.os}"`);
-    }
+    const chosen = chooseInstance(parsed.manifests ?? [], platform);
     const child = await source.client.getManifest(source.repository, chosen.digest);
     return resolveInstance(source, child, platform);
   }

@@ -80,7 +80,10 @@ export function targetPlatform(overrides: Partial<Platform> = {}): Platform {
 }
 
 /** The index entry for the platform (an exact variant first, then one without a variant). */
-export function chooseInstance(manifests: readonly Descriptor[], platform: Platform): Descriptor {
+export function chooseInstance<Entry extends { readonly platform?: { readonly os?: string; readonly architecture?: string; readonly variant?: string } | undefined }>(
+  manifests: readonly Entry[],
+  platform: Platform,
+): Entry {
   const entries = manifests.filter((entry) => entry.platform?.os === platform.os && entry.platform?.architecture === platform.architecture);
   const chosen =
     entries.find((entry) => platform.variant !== undefined && entry.platform?.variant === platform.variant) ??

@@ -16,17 +16,14 @@
 // must match the config). Layers are exposed uncompressed, as Docker
 // `application/vnd.docker.image.rootfs.diff.tar` or OCI `...layer.v1.tar` blobs (or,
 // should a layer file be gzip-compressed, as the corresponding gzip media type).
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { MediaType } from '../../core/media-types.ts';
 import type { Descriptor } from '../../core/manifest.ts';
 import { ArchiveContents, ArchiveError, digestStream, verifier } from './archive-contents.ts';
 import { piped } from './oci-archive.ts';
+import { ArchiveOutput } from './archive-output.ts';
 import { TarWriter } from './tar-writer.ts';
 
 export const DOCKER_LAYER_TAR = 'application/vnd.docker.image.rootfs.diff.tar';
@@ -111,25 +108,21 @@ export function normaliseRepoTag(reference: string): string {
 
 /** Writes a docker-archive to a stream or, with toFile(), atomically to a file. */
 export class DockerArchiveWriter {
-  private readonly tar = new TarWriter();
+  private readonly output: ArchiveOutput;
   private readonly written = new Set<string>();
   private readonly entries: DockerArchiveManifestEntry[] = [];
   private readonly repositories: Record<string, Record<string, string>> = {};
-  private readonly done: Promise<void>;
-  private temporary: string | undefined;
-  private target: string | undefined;
 
-  constructor(destination: Writable) {
-    this.done = pipeline(this.tar.output, destination);
-    this.done.catch(() => {});
+  constructor(destination: Writable | ArchiveOutput) {
+    this.output = destination instanceof ArchiveOutput ? destination : new ArchiveOutput(destination);
+  }
+
+  private get tar(): TarWriter {
+    return this.output.tar;
   }
 
   static toFile(path: string): DockerArchiveWriter {
-    const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-    const writer = new DockerArchiveWriter(createWriteStream(temporary, { mode: 0o644 }));
-    writer.temporary = temporary;
-    writer.target = path;
-    return writer;
+    return new DockerArchiveWriter(ArchiveOutput.toFile(path));
   }
 
   /** Adds an image: its config and its layers, uncompressed and checked against the diff IDs. */
@@ -180,9 +173,7 @@ export class DockerArchiveWriter {
         const repositories = Buffer.from(JSON.stringify(this.repositories));
         await this.tar.add({ name: 'repositories', size: repositories.length }, repositories);
       }
-      await this.tar.finish();
-      await this.done;
-      if (this.temporary && this.target) await rename(this.temporary, this.target);
+      await this.output.finish();
     } catch (error) {
       await this.abort(error as Error);
       throw error;
@@ -190,9 +181,7 @@ export class DockerArchiveWriter {
   }
 
   async abort(error: Error = new Error('docker-archive writing abandoned')): Promise<void> {
-    this.tar.abort(error);
-    await this.done.catch(() => {});
-    if (this.temporary) await rm(this.temporary, { force: true });
+    await this.output.abort(error);
   }
 }
 

@@ -9,15 +9,14 @@
 // Writing: oci-layout first, then the blobs as they are streamed in (verified against
 // their digests, each written once), and index.json — with the
 // `org.opencontainers.image.ref.name` annotation — last, once all manifests are known.
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { MediaType } from '../../core/media-types.ts';
 import { parseDescriptor, type Descriptor } from '../../core/manifest.ts';
 import { ArchiveContents, ArchiveError, verifier } from './archive-contents.ts';
+import { ArchiveOutput } from './archive-output.ts';
 import { TarWriter, type TarBody } from './tar-writer.ts';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -144,27 +143,23 @@ export interface OciArchiveManifestOptions {
 
 /** Writes an oci-archive to a stream or, with toFile(), atomically to a file. */
 export class OciArchiveWriter {
-  private readonly tar = new TarWriter();
+  private readonly output: ArchiveOutput;
   private readonly written = new Set<string>();
   private readonly directories = new Set<string>();
   private readonly manifests: Descriptor[] = [];
-  private readonly done: Promise<void>;
   private started = false;
-  private temporary: string | undefined;
-  private target: string | undefined;
 
-  constructor(destination: Writable) {
-    this.done = pipeline(this.tar.output, destination);
-    this.done.catch(() => {});
+  constructor(destination: Writable | ArchiveOutput) {
+    this.output = destination instanceof ArchiveOutput ? destination : new ArchiveOutput(destination);
+  }
+
+  private get tar(): TarWriter {
+    return this.output.tar;
   }
 
   /** Writes to `path` through a temporary file renamed into place by finish(). */
   static toFile(path: string): OciArchiveWriter {
-    const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-    const writer = new OciArchiveWriter(createWriteStream(temporary, { mode: 0o644 }));
-    writer.temporary = temporary;
-    writer.target = path;
-    return writer;
+    return new OciArchiveWriter(ArchiveOutput.toFile(path));
   }
 
   private async start(): Promise<void> {
@@ -236,9 +231,7 @@ export class OciArchiveWriter {
       await this.start();
       const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: this.manifests }));
       await this.tar.add({ name: 'index.json', size: index.length }, index);
-      await this.tar.finish();
-      await this.done;
-      if (this.temporary && this.target) await rename(this.temporary, this.target);
+      await this.output.finish();
     } catch (error) {
       await this.abort(error as Error);
       throw error;
@@ -247,9 +240,7 @@ export class OciArchiveWriter {
 
   /** Abandons the archive (and removes the temporary file). */
   async abort(error: Error = new Error('oci-archive writing abandoned')): Promise<void> {
-    this.tar.abort(error);
-    await this.done.catch(() => {});
-    if (this.temporary) await rm(this.temporary, { force: true });
+    await this.output.abort(error);
   }
 }
 

@@ -15,6 +15,7 @@ import { readTar } from '../src/client/archive/tar-reader.ts';
 import { containersConfig, requireTool, runOk, type ContainersConfig, type RunResult } from './support/tools.ts';
 import { blobPath, debianLayout, layoutImage, ociRef, readLayoutBlob, sha256, type LayoutImage } from './support/images.ts';
 import { tempDirs } from './support/temp-files.ts';
+import { isolatedPodman } from './support/podman.ts';
 
 const newDir = tempDirs('custody-archive-formats-');
 
@@ -247,17 +248,7 @@ describe('oci-archive and docker-archive', () => {
     let globals: string[];
 
     before(async () => {
-      podmanBin = requireTool('podman');
-      const base = join(work, 'podman');
-      const podmanConfig = await containersConfig(join(base, 'config'));
-      const storage = join(base, 'storage');
-      const runroot = join(base, 'run');
-      const temporary = join(base, 'tmp');
-      await mkdir(temporary, { recursive: true });
-      const storageConf = join(podmanConfig.dir, 'storage.conf');
-      await writeFile(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${storage}"\nrunroot = "${runroot}"\n`);
-      env = { ...podmanConfig.env, CONTAINERS_STORAGE_CONF: storageConf, TMPDIR: temporary };
-      globals = ['--root', storage, '--runroot', runroot, '--storage-driver', 'vfs', '--tmpdir', join(base, 'libpod-tmp'), '--cgroup-manager=cgroupfs', '--events-backend=file'];
+      ({ bin: podmanBin, env, globals } = await isolatedPodman(join(work, 'podman')));
     });
 
     test('podman load reads our docker-archive; layers and diff IDs match the config', async () => {

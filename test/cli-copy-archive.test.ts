@@ -11,6 +11,7 @@ import { runCustody } from './support/custody-server.ts';
 import { containersConfig, requireTool, runOk, type ContainersConfig } from './support/tools.ts';
 import { blobPath, debianLayout, layoutEntry, layoutImage, ociRef, readLayoutBlob } from './support/images.ts';
 import { tempDirs } from './support/temp-files.ts';
+import { isolatedPodman } from './support/podman.ts';
 
 const skopeoBin = requireTool('skopeo');
 const podmanBin = requireTool('podman');
@@ -64,15 +65,7 @@ describe('custody copy with archive transports', () => {
     const base = newDir();
     const archive = join(base, 'curl-docker.tar');
     await copy(CURL, `docker-archive:${archive}:debian:curl`);
-    const podmanConfig = await containersConfig(join(base, 'config'));
-    const storage = join(base, 'storage');
-    const runroot = join(base, 'run');
-    const temporary = join(base, 'tmp');
-    await mkdir(temporary, { recursive: true });
-    const storageConf = join(podmanConfig.dir, 'storage.conf');
-    await writeFile(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${storage}"\nrunroot = "${runroot}"\n`);
-    const env = { ...podmanConfig.env, CONTAINERS_STORAGE_CONF: storageConf, TMPDIR: temporary };
-    const globals = ['--root', storage, '--runroot', runroot, '--storage-driver', 'vfs', '--tmpdir', join(base, 'libpod-tmp'), '--cgroup-manager=cgroupfs', '--events-backend=file'];
+    const { env, globals } = await isolatedPodman(base);
     await runOk(podmanBin, [...globals, 'load', '-i', archive], { env, timeoutMs: 120_000 });
     const [loaded] = JSON.parse((await runOk(podmanBin, [...globals, 'image', 'inspect', 'localhost/debian:curl'], { env })).stdout) as { Id: string; RootFS: { Layers: string[] } }[];
     assert.ok(loaded);

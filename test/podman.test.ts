@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isolatedPodman } from './support/podman.ts';
 import { runCustody, startCustody, type CustodyServer } from './support/custody-server.ts';
 import { containersConfig, explain, http, requireTool, run, runOk, type ContainersConfig, type RunResult } from './support/tools.ts';
 import { debianLayout, layoutImage, OCI_MANIFEST, ociRef, readLayoutBlob, sha256, type LayoutImage } from './support/images.ts';
@@ -38,24 +39,9 @@ describe('podman ↔ Custody', () => {
   };
 
   before(async () => {
-    podmanBin = requireTool('podman');
     work = await mkdtemp(join(tmpdir(), 'custody-podman-'));
-    config = await containersConfig(join(work, 'config'));
-    const storage = join(work, 'storage');
-    const runroot = join(work, 'run');
-    const temporary = join(work, 'tmp');
-    await mkdir(temporary, { recursive: true });
-    const storageConf = join(config.dir, 'storage.conf');
-    await writeFile(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${storage}"\nrunroot = "${runroot}"\n`);
-    env = { ...config.env, CONTAINERS_STORAGE_CONF: storageConf, TMPDIR: temporary };
-    globals = [
-      '--root', storage,
-      '--runroot', runroot,
-      '--storage-driver', 'vfs',
-      '--tmpdir', join(work, 'libpod-tmp'),
-      '--cgroup-manager=cgroupfs',
-      '--events-backend=file',
-    ];
+    const isolated = await isolatedPodman(work);
+    ({ bin: podmanBin, config, env, globals } = isolated);
     source = await layoutImage(debianLayout(), 'bookworm-curl');
     server = await startCustody();
   });

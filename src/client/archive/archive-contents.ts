@@ -61,9 +61,7 @@ export class ArchiveContents {
           files.set(name, { size: entry.size, offset: entry.offset });
           names.push(name);
         } else if (entry.type === 'hardlink') {
-          const target = files.get(normaliseName(entry.linkname));
-          if (!target) throw new ArchiveError(`archive member "${entry.name}" is a hard link to "${entry.linkname}", which is not an earlier file of the archive`);
-          files.set(name, target);
+          files.set(name, hardLinkTarget(files, entry.name, entry.linkname));
           names.push(name);
         }
       }
@@ -93,9 +91,7 @@ export class ArchiveContents {
           files.set(name, { size: entry.size, path });
           names.push(name);
         } else if (entry.type === 'hardlink') {
-          const target = files.get(normaliseName(entry.linkname));
-          if (!target) throw new ArchiveError(`archive member "${entry.name}" is a hard link to "${entry.linkname}", which is not an earlier file of the archive`);
-          files.set(name, target);
+          files.set(name, hardLinkTarget(files, entry.name, entry.linkname));
           names.push(name);
         }
       }
@@ -183,4 +179,11 @@ export async function digestStream(input: AsyncIterable<Uint8Array>): Promise<{ 
     size += chunk.length;
   }
   return { digest: `sha256:${hash.digest('hex')}` as Digest, size };
+}
+
+/** A hard link is another name for an earlier regular file of the same archive. */
+function hardLinkTarget(files: ReadonlyMap<string, StoredFile>, name: string, linkname: string): StoredFile {
+  const target = files.get(normaliseName(linkname));
+  if (!target) throw new ArchiveError(`archive member "${name}" is a hard link to "${linkname}", which is not an earlier file of the archive`);
+  return target;
 }

@@ -11,6 +11,10 @@ import { inspectCommand } from './inspect-command.ts';
 import { listTagsCommand } from './list-tags-command.ts';
 import { deleteCommand } from './delete-command.ts';
 import { copyCommand } from './copy-command.ts';
+import { pullCommand } from './pull-command.ts';
+import { imagesCommand } from './images-command.ts';
+import { rmiCommand } from './rmi-command.ts';
+import { unpackCommand } from './unpack-command.ts';
 import { VERSION } from './version.ts';
 
 export interface Command {
@@ -20,7 +24,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: readonly Command[] = [serveCommand, gcCommand, fsckCommand, loginCommand, logoutCommand, inspectCommand, listTagsCommand, deleteCommand, copyCommand];
+const COMMANDS: readonly Command[] = [serveCommand, gcCommand, fsckCommand, loginCommand, logoutCommand, inspectCommand, listTagsCommand, deleteCommand, copyCommand, pullCommand, imagesCommand, rmiCommand, unpackCommand];
 
 function usage(): string {
   return [

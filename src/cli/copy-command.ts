@@ -1,10 +1,12 @@
 // `custody copy SRC DST`: copies an image between docker://, dir:, oci:, oci-archive: and
 // docker-archive: (like
 // `skopeo copy`): one image or, with --all, an index and every instance; --format converts
-// between Docker schema2 and OCI manifests. Per-blob progress on a terminal.
+// between Docker schema2 and OCI manifests. On a terminal (stderr), a progress line per
+// blob redrawn in place (src/client/progress.ts) and a summary; nothing with --quiet.
 import { UsageError } from '../core/errors.ts';
 import { CLIENT_FLAGS_USAGE, parseBooleanValue, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
-import { copyImage, type CopyEvent, type ManifestFormat } from '../client/copy.ts';
+import { copyImage, type ManifestFormat } from '../client/copy.ts';
+import { ProgressRenderer } from '../client/progress.ts';
 import { DirImageDestination, DirImageSource, DockerArchiveDestination, DockerArchiveSource, OciArchiveDestination, OciLayoutDestination, openDestination, openSource } from '../client/transports/index.ts';
 import type { Command } from './main.ts';
 
@@ -67,13 +69,7 @@ export const copyCommand: Command = {
     if (source instanceof DockerArchiveSource && (format === 'oci' || (format === undefined && (destination instanceof OciLayoutDestination || destination instanceof OciArchiveDestination)))) {
       source.manifestFormat = 'oci';
     }
-    const progress = values.quiet !== true && process.stderr.isTTY === true;
-    const onEvent = (event: CopyEvent): void => {
-      if (!progress) return;
-      if (event.kind === 'blob-start') process.stderr.write(`Copying blob ${short(event.blob.digest)} (${size(event.blob.size)})\n`);
-      else if (event.kind === 'blob-skipped') process.stderr.write(`Copying blob ${short(event.blob.digest)} skipped: ${event.reason === 'exists' ? 'already exists' : 'mounted'}\n`);
-      else if (event.kind === 'manifest') process.stderr.write(`Writing manifest ${short(event.digest)}\n`);
-    };
+    const progress = new ProgressRenderer(process.stderr, { quiet: values.quiet === true });
     try {
       const platform = {
         ...(values['override-os'] === undefined ? {} : { os: values['override-os'] as string }),
@@ -84,23 +80,14 @@ export const copyCommand: Command = {
         all: values.all === true,
         ...(format === undefined ? {} : { format: format as ManifestFormat }),
         platform,
-        onEvent,
+        ...(progress.enabled ? { onEvent: progress.onEvent, onProgress: progress.onProgress } : {}),
       });
-      if (progress) process.stderr.write(`Copied ${result.digest} (${result.blobsCopied} blobs copied, ${result.blobsSkipped} skipped)\n`);
+      progress.finish(progress.summary(result.digest, result.blobsCopied, result.blobsSkipped));
       return 0;
     } finally {
+      progress.finish();
       await source.close();
       await destination.close();
     }
   },
 };
-
-function short(digest: string): string {
-  return digest.slice(0, 19);
-}
-
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}

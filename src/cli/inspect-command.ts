@@ -1,20 +1,25 @@
-// `custody inspect docker://IMAGE`: skopeo-inspect-compatible JSON (or, on a terminal,
-// a readable summary); --raw prints the manifest as served, --config the image config.
+// `custody inspect IMAGE`: skopeo-inspect-compatible JSON (or, on a terminal, a readable
+// summary) for docker:// (the default for bare names), dir:, oci:, oci-archive: and
+// docker-archive:; --raw prints the manifest as served, --config the image config.
 // For an index the instance for the current platform is described, as skopeo does.
 import { UsageError } from '../core/errors.ts';
 import { INDEX_TYPES } from '../core/media-types.ts';
 import { CLIENT_FLAGS_USAGE, ImageResolver, parseClientArgs, type ImageSource } from '../client/image-source.ts';
 import { RegistryClientError, type ManifestResult, type RegistryClient } from '../client/registry-client/index.ts';
+import { parseReference } from '../client/reference.ts';
+import { DockerArchiveSource, openSource, verifyingStream, type ImageSource as TransportSource, type ManifestData } from '../client/transports/index.ts';
 import { chooseInstance, targetPlatform, type Platform } from '../client/copy.ts';
 import type { Command } from './main.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'describe an image in a registry (JSON like skopeo inspect)',
+  summary: 'describe an image in a registry or a local layout/archive (JSON like skopeo inspect)',
   usage: [
-    'Usage: custody inspect docker://IMAGE [--raw] [--config] [--format json] [--no-tags]',
+    'Usage: custody inspect IMAGE [--raw] [--config] [--format json] [--no-tags]',
     '                       [--override-os OS] [--override-arch ARCH] [--override-variant V] [global options]',
     '',
+    'IMAGE: docker://NAME (or a bare NAME), dir:PATH, oci:PATH[:REF], oci-archive:PATH[:REF],',
+    'docker-archive:PATH[:REF]. RepoTags lists the repository tags for docker:// only.',
     '--raw prints the manifest bytes as served; --config the image configuration',
     '(--config --raw: its bytes as stored). On a terminal without --format, a summary.',
     '',
@@ -33,39 +38,34 @@ export const inspectCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing IMAGE' : `unexpected argument "${positionals[1]}"`);
     const format = values.format as string | undefined;
     if (format !== undefined && format !== 'json') throw new UsageError(`--format: only "json" is supported, got "${format}"`);
+    const platform = targetPlatform({
+      ...(values['override-os'] === undefined ? {} : { os: values['override-os'] as string }),
+      ...(values['override-arch'] === undefined ? {} : { architecture: values['override-arch'] as string }),
+      ...(values['override-variant'] === undefined ? {} : { variant: values['override-variant'] as string }),
+    });
+    const input = positionals[0]!;
+    const options = { raw: values.raw === true, config: values.config === true, format, platform };
+    if (LOCAL_TRANSPORT.test(input)) return inspectLocal(openSource(input, client), options);
     const resolver = new ImageResolver(client);
     try {
-      const { source, manifest } = await fetchFirst(await resolver.sources(positionals[0]!));
-      if (values.raw === true && values.config !== true) {
-        process.stdout.write(manifest.bytes);
-        return 0;
-      }
-      const platform = targetPlatform({
-        ...(values['override-os'] === undefined ? {} : { os: values['override-os'] as string }),
-        ...(values['override-arch'] === undefined ? {} : { architecture: values['override-arch'] as string }),
-        ...(values['override-variant'] === undefined ? {} : { variant: values['override-variant'] as string }),
-      });
-      const image = await resolveInstance(source, manifest, platform);
-      const configBytes = await readBlob(source.client, source.repository, image.config.digest);
-      if (values.config === true) {
-        if (values.raw === true) process.stdout.write(configBytes);
-        else process.stdout.write(`${JSON.stringify(JSON.parse(configBytes.toString('utf8')), null, 4)}\n`);
-        return 0;
-      }
-      const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
-      let tags: string[] = [];
-      if (values['no-tags'] !== true) {
-        try {
-          tags = await source.client.listTags(source.repository);
-        } catch (error) {
-          if (!(error instanceof RegistryClientError && (error.status === 401 || error.status === 403))) throw new Error(`determining repository tags: ${(error as Error).message}`);
-          process.stderr.write('custody inspect: warning: the registry does not allow listing tags; RepoTags left empty\n');
+      const { source, manifest } = await fetchFirst(await resolver.sources(input));
+      const reader: Reader = {
+        where: source.reference.toString(),
+        manifest: async (digest) => source.client.getManifest(source.repository, digest),
+        blob: async (descriptor) => readBlob(source.client, source.repository, descriptor.digest),
+      };
+      return await describe(reader, manifest, options, async (config, layers) => {
+        let tags: string[] = [];
+        if (values['no-tags'] !== true) {
+          try {
+            tags = await source.client.listTags(source.repository);
+          } catch (error) {
+            if (!(error instanceof RegistryClientError && (error.status === 401 || error.status === 403))) throw new Error(`determining repository tags: ${(error as Error).message}`);
+            process.stderr.write('custody inspect: warning: the registry does not allow listing tags; RepoTags left empty\n');
+          }
         }
-      }
-      const output = inspectOutput(source.requested.name, manifest.digest, tags, config, image.layers);
-      if (format === undefined && process.stdout.isTTY === true) process.stdout.write(table(output));
-      else process.stdout.write(`${JSON.stringify(output, null, 4)}\n`);
-      return 0;
+        return inspectOutput(source.requested.name, manifest.digest, tags, config, layers);
+      });
     } finally {
       resolver.close();
     }
@@ -110,15 +110,88 @@ async function fetchFirst(sources: readonly ImageSource[]): Promise<{ source: Im
 }
 
 /** The image manifest itself, or the index's instance for the platform. */
-async function resolveInstance(source: ImageSource, manifest: ManifestResult, platform: Platform): Promise<ImageManifest> {
+async function resolveInstance(reader: Reader, manifest: ManifestData, platform: Platform): Promise<ImageManifest> {
   const parsed = JSON.parse(manifest.bytes.toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
   if (INDEX_TYPES.has(manifest.mediaType) || Array.isArray(parsed.manifests)) {
     const chosen = chooseInstance(parsed.manifests ?? [], platform);
-    const child = await source.client.getManifest(source.repository, chosen.digest);
-    return resolveInstance(source, child, platform);
+    const child = await reader.manifest(chosen.digest);
+    return resolveInstance(reader, child, platform);
   }
-  if (parsed.config === undefined || !Array.isArray(parsed.layers)) throw new Error(`${source.reference.toString()}: the manifest (${manifest.mediaType}) is not an image manifest`);
+  if (parsed.config === undefined || !Array.isArray(parsed.layers)) throw new Error(`${reader.where}: the manifest (${manifest.mediaType}) is not an image manifest`);
   return { config: parsed.config, layers: parsed.layers };
+}
+
+/** `dir:`, `oci:`, `oci-archive:`, `docker-archive:` (anything else is a registry name). */
+const LOCAL_TRANSPORT = /^(?:dir|oci|oci-archive|docker-archive):/;
+
+interface InspectOptions {
+  readonly raw: boolean;
+  readonly config: boolean;
+  readonly format: string | undefined;
+  readonly platform: Platform;
+}
+
+/** Reads manifests (by digest) and blobs from wherever the image is. */
+interface Reader {
+  readonly where: string;
+  manifest(digest: string): Promise<ManifestData>;
+  blob(descriptor: Descriptor): Promise<Buffer>;
+}
+
+/** Prints what the options ask for about the image whose top-level manifest is `manifest`. */
+async function describe(
+  reader: Reader,
+  manifest: ManifestData,
+  options: InspectOptions,
+  output: (config: ImageConfig, layers: readonly Descriptor[]) => Promise<Record<string, unknown>>,
+): Promise<number> {
+  if (options.raw && !options.config) {
+    process.stdout.write(manifest.bytes);
+    return 0;
+  }
+  const image = await resolveInstance(reader, manifest, options.platform);
+  const configBytes = await reader.blob(image.config);
+  if (options.config) {
+    if (options.raw) process.stdout.write(configBytes);
+    else process.stdout.write(`${goJson(JSON.parse(configBytes.toString('utf8')))}\n`);
+    return 0;
+  }
+  const result = await output(JSON.parse(configBytes.toString('utf8')) as ImageConfig, image.layers);
+  if (options.format === undefined && process.stdout.isTTY === true) process.stdout.write(table(result));
+  else process.stdout.write(`${goJson(result)}\n`);
+  return 0;
+}
+
+/**
+ * A local transport. As skopeo: Name is the image's Docker reference when the transport
+ * has one (a docker-archive named `name:tag`: `docker.io/library/name`), else left out;
+ * RepoTags is empty (only registries list tags).
+ */
+async function inspectLocal(source: TransportSource, options: InspectOptions): Promise<number> {
+  try {
+    const manifest = await source.getManifest();
+    const reader: Reader = {
+      where: source.name,
+      manifest: async (digest) => source.getManifest(digest),
+      blob: async ({ digest, size }) => {
+        const parts: Buffer[] = [];
+        for await (const chunk of (await source.getBlob({ digest, size })).pipe(verifyingStream({ digest, size }, source.name))) parts.push(chunk as Buffer);
+        return Buffer.concat(parts);
+      },
+    };
+    return await describe(reader, manifest, options, async (config, layers) => {
+      const output = inspectOutput(dockerReferenceName(source), manifest.digest, [], config, layers);
+      if (output.Name === undefined) delete output.Name;
+      return output;
+    });
+  } finally {
+    await source.close();
+  }
+}
+
+function dockerReferenceName(source: TransportSource): string | undefined {
+  if (!(source instanceof DockerArchiveSource) || source.ref === undefined || source.ref.startsWith('@')) return undefined;
+  return parseReference(source.ref).name;
 }
 
 async function readBlob(client: RegistryClient, repository: string, digest: string): Promise<Buffer> {
@@ -127,13 +200,20 @@ async function readBlob(client: RegistryClient, repository: string, digest: stri
   return Buffer.concat(parts);
 }
 
+/** JSON indented as Go's json.MarshalIndent (as skopeo prints it): <, >, &, U+2028/9 escaped. */
+export function goJson(value: unknown): string {
+  const escapes: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+  // These characters can only occur inside strings in JSON text, so replacing them everywhere is safe.
+  return JSON.stringify(value, null, 4).replace(/[<>&\u2028\u2029]/g, (char) => escapes[char]!);
+}
+
 /** Go marshals times as RFC 3339 with trailing fractional zeros dropped. */
 function goTime(value: string | undefined): string | null {
   if (value === undefined || value === '') return null;
   return value.replace(/\.(\d*?)0+(?=Z|[+-]\d\d:\d\d$)/, (_match, digits: string) => (digits === '' ? '' : `.${digits}`));
 }
 
-export function inspectOutput(name: string, digest: string, tags: readonly string[], config: ImageConfig, layers: readonly Descriptor[]): Record<string, unknown> {
+export function inspectOutput(name: string | undefined, digest: string, tags: readonly string[], config: ImageConfig, layers: readonly Descriptor[]): Record<string, unknown> {
   return {
     Name: name,
     Digest: digest,

@@ -4,7 +4,7 @@
 // has or can mount. Manifests are copied byte for byte unless a format conversion
 // (Docker schema2 ↔ OCI) is asked for; the config blob is never changed.
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { digestOf } from '../core/digest.ts';
 import { MediaType } from '../core/media-types.ts';
 import { isIndex, verifyingStream, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './transports/types.ts';
@@ -30,6 +30,8 @@ export interface CopyOptions {
   /** Platform to choose from an index without `all`; default the current one. */
   readonly platform?: Partial<Platform>;
   readonly onEvent?: (event: CopyEvent) => void;
+  /** Byte-level progress of a blob being copied (after blob-start): bytes read from the source so far. */
+  readonly onProgress?: (blob: BlobInfo, bytesSoFar: number) => void;
 }
 
 export interface CopyResult {
@@ -207,6 +209,19 @@ function convertIndex(manifest: ManifestData, format: ManifestFormat, instances:
 
 // ---- copying ----------------------------------------------------------------------
 
+/** A pass-through that reports the bytes gone through so far after each chunk. */
+function countingStream(blob: BlobInfo, onProgress: (blob: BlobInfo, bytesSoFar: number) => void): Transform {
+  let bytes = 0;
+  return new Transform({
+    highWaterMark: 256 * 1024,
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      bytes += chunk.length;
+      onProgress(blob, bytes);
+      callback(null, chunk);
+    },
+  });
+}
+
 class Copier {
   readonly #src: ImageSource;
   readonly #dst: ImageDestination;
@@ -240,7 +255,8 @@ class Copier {
       const verifier = verifyingStream(info, `copying from ${this.#src.name}`);
       const verified = this.#dst.putBlob(info, verifier);
       // The source feeds the verifier; a failure on either side ends both.
-      const feeding = pipeline(stream, verifier).catch((error: unknown) => {
+      const onProgress = this.#options.onProgress;
+      const feeding = (onProgress === undefined ? pipeline(stream, verifier) : pipeline(stream, countingStream(info, onProgress), verifier)).catch((error: unknown) => {
         verifier.destroy(error as Error);
         throw error;
       });

@@ -11,6 +11,8 @@ export interface Row {
   /** true: higher is better; false: lower is better; null: informational (no verdict). */
   readonly higherIsBetter: boolean | null;
   readonly note?: string;
+  /** What the "Distribution" column holds in this row, when it is something else (e.g. "skopeo"). */
+  readonly baseline?: string;
 }
 
 /** Ratios within this band of 1.0 are reported as a tie (run-to-run noise is about this big). */
@@ -78,7 +80,7 @@ export function renderText(rows: readonly Row[]): string {
   rows.forEach((row, index) => {
     if (row.section !== section) {
       if (section !== '') out.push('');
-      out.push(`[${row.section}]`);
+      out.push(`[${row.section}]${row.baseline ? ` (the Distribution column is ${row.baseline}; ratio = Custody/${row.baseline})` : ''}`);
       section = row.section;
     }
     out.push(line(cells[index]!));
@@ -94,7 +96,8 @@ export function renderMarkdown(rows: readonly Row[]): string {
   rows.forEach((row, index) => {
     if (row.section !== section) {
       if (section !== '') out.push('');
-      out.push(`### ${row.section}`, '', `| ${HEADERS.join(' | ')} |`, '|---|---:|---:|---:|---|');
+      const headers = row.baseline ? ['metric', row.baseline, 'Custody', `Custody/${row.baseline}`, 'verdict'] : HEADERS;
+      out.push(`### ${row.section}`, '', `| ${headers.join(' | ')} |`, '|---|---:|---:|---:|---|');
       section = row.section;
     }
     out.push(`| ${cells[index]!.map(escape).join(' | ')} |`);

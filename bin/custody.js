@@ -12,5 +12,9 @@ if (major < 24) {
   process.stderr.write(`custody: Node.js 24 or later is required (found ${process.version})\n`);
   process.exit(1);
 }
+// Node caches the compiled (type-stripped) sources between runs: a client command starts
+// in about half the time.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

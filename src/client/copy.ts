@@ -222,11 +222,34 @@ function countingStream(blob: BlobInfo, onProgress: (blob: BlobInfo, bytesSoFar:
   });
 }
 
+/**
+ * Runs `work` over `items`, at most `limit` at a time. After the first failure nothing new
+ * starts; the ones running finish, then the first error is thrown.
+ */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== undefined) throw failure.error;
+}
+
 class Copier {
   readonly #src: ImageSource;
   readonly #dst: ImageDestination;
   readonly #options: CopyOptions;
   readonly #done = new Set<string>();
+  /** Blobs being copied, so two instances sharing a layer copy it once. */
+  readonly #inFlight = new Map<string, Promise<void>>();
   copied = 0;
   skipped = 0;
 
@@ -242,6 +265,14 @@ class Copier {
 
   async blob(blob: Descriptor): Promise<void> {
     if (this.#done.has(blob.digest)) return;
+    const running = this.#inFlight.get(blob.digest);
+    if (running) return running;
+    const work = this.#copyBlob(blob).finally(() => this.#inFlight.delete(blob.digest));
+    this.#inFlight.set(blob.digest, work);
+    return work;
+  }
+
+  async #copyBlob(blob: Descriptor): Promise<void> {
     const info: BlobInfo = { digest: blob.digest, size: blob.size, mediaType: blob.mediaType };
     if (await this.#dst.hasBlob(info)) {
       this.skipped += 1;
@@ -280,10 +311,12 @@ class Copier {
     if (parsed.config === undefined || !Array.isArray(parsed.layers)) {
       throw new Error(`${where}: the manifest (${manifest.mediaType}) is not an image manifest`);
     }
+    const blobs: Descriptor[] = [];
     for (const blob of [parsed.config, ...parsed.layers]) {
       if (blob.urls !== undefined && blob.urls.length > 0 && !(await this.#hasSourceBlob(blob))) continue; // foreign layer: stays where its URLs say
-      await this.blob(blob);
+      blobs.push(blob);
     }
+    await inParallel(blobs, this.#dst.parallelBlobs ?? 1, (blob) => this.blob(blob));
     await this.#dst.putManifest(written, instance ? written.digest : undefined);
     this.#emit({ kind: 'manifest', digest: written.digest, mediaType: written.mediaType });
     return written;

@@ -10,6 +10,8 @@ import { digestOf, parseDigest } from '../../core/digest.ts';
 import { LocalStore, REF_NAME, type StoreIndexEntry } from './store.ts';
 
 export class LocalStoreDestination implements ImageDestination {
+  /** Each blob goes to its own file or request: several can be written at once. */
+  readonly parallelBlobs = 4;
   readonly name: string;
   readonly store: LocalStore;
   readonly #refName: () => string;

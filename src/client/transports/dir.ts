@@ -47,9 +47,12 @@ export class DirImageSource implements ImageSource {
 }
 
 export class DirImageDestination implements ImageDestination {
+  /** Each blob goes to its own file or request: several can be written at once. */
+  readonly parallelBlobs = 4;
   readonly name: string;
   readonly path: string;
-  #prepared = false;
+  /** One preparation, shared by every caller (blobs are written in parallel). */
+  #preparing: Promise<void> | undefined;
 
   constructor(path: string) {
     this.path = resolve(path);
@@ -60,9 +63,12 @@ export class DirImageDestination implements ImageDestination {
    * As containers/image: a missing directory is created; an empty one is used; one that
    * already holds a dir: image (has `version`) is emptied; anything else is refused.
    */
-  async #prepare(): Promise<void> {
-    if (this.#prepared) return;
-    this.#prepared = true;
+  #prepare(): Promise<void> {
+    this.#preparing ??= this.#prepareOnce();
+    return this.#preparing;
+  }
+
+  async #prepareOnce(): Promise<void> {
     await mkdir(this.path, { recursive: true });
     const entries = await readdir(this.path);
     if (entries.length > 0) {

@@ -64,6 +64,8 @@ export class DockerImageSource implements ImageSource {
 }
 
 export class DockerImageDestination implements ImageDestination {
+  /** Each blob goes to its own file or request: several can be written at once. */
+  readonly parallelBlobs = 4;
   readonly name: string;
   readonly reference: ImageReference;
   readonly #resolver: ImageResolver;
@@ -123,7 +125,10 @@ export class DockerImageDestination implements ImageDestination {
     };
     this.uploads += 1;
     try {
-      await client.pushBlob(repository, blob.digest, blob.size, body);
+      // One streamed request per blob (POST, then PUT with the body): no per-chunk round
+      // trips. RegistryClient's chunked mode stays available for registries behind proxies
+      // that cap request bodies.
+      await client.pushBlob(repository, blob.digest, blob.size, body, { monolithicLimit: Number.MAX_SAFE_INTEGER });
     } finally {
       stream.destroy();
     }

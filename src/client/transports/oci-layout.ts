@@ -113,11 +113,14 @@ export class OciLayoutSource implements ImageSource {
 }
 
 export class OciLayoutDestination implements ImageDestination {
+  /** Each blob goes to its own file or request: several can be written at once. */
+  readonly parallelBlobs = 4;
   readonly name: string;
   readonly path: string;
   readonly ref: string | undefined;
   #top: ManifestData | undefined;
-  #prepared = false;
+  /** One preparation, shared by every caller (blobs are written in parallel). */
+  #preparing: Promise<void> | undefined;
 
   constructor(spec: string) {
     const { path, ref } = parseOciReference(spec);
@@ -126,9 +129,12 @@ export class OciLayoutDestination implements ImageDestination {
     this.name = `oci:${spec}`;
   }
 
-  async #prepare(): Promise<void> {
-    if (this.#prepared) return;
-    this.#prepared = true;
+  #prepare(): Promise<void> {
+    this.#preparing ??= this.#prepareOnce();
+    return this.#preparing;
+  }
+
+  async #prepareOnce(): Promise<void> {
     await mkdir(join(this.path, 'blobs', 'sha256'), { recursive: true });
     const layoutFile = join(this.path, 'oci-layout');
     let existing: string | undefined;

@@ -34,6 +34,11 @@ export interface ImageSource {
 
 export interface ImageDestination {
   readonly name: string;
+  /**
+   * How many blobs the destination takes at once. Default 1: a destination that writes
+   * one stream in order (a tar archive) must get its blobs one after another.
+   */
+  readonly parallelBlobs?: number;
   /** Whether the destination already holds the blob. */
   hasBlob(blob: BlobInfo): Promise<boolean>;
   /** Makes the blob present without uploading it (a cross-repository mount); true on success. */

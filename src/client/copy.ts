@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { digestOf } from '../core/digest.ts';
 import { MediaType } from '../core/media-types.ts';
-import { isIndex, verifyingStream, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './transports/types.ts';
+import { isIndex, sizeCheckingStream, verifyingStream, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './transports/types.ts';
 
 export type ManifestFormat = 'oci' | 'v2s2';
 
@@ -283,7 +283,7 @@ class Copier {
     } else {
       this.#emit({ kind: 'blob-start', blob: info });
       const stream: Readable = await this.#src.getBlob(info);
-      const verifier = verifyingStream(info, `copying from ${this.#src.name}`);
+      const verifier = this.#src.verifiesBlobs ? sizeCheckingStream(info, `copying from ${this.#src.name}`) : verifyingStream(info, `copying from ${this.#src.name}`);
       const verified = this.#dst.putBlob(info, verifier);
       // The source feeds the verifier; a failure on either side ends both.
       const onProgress = this.#options.onProgress;

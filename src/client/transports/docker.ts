@@ -53,6 +53,9 @@ export class DockerImageSource implements ImageSource {
     return this.#chosen!;
   }
 
+  /** RegistryClient's blob reader fails the stream on a digest mismatch before it ends. */
+  readonly verifiesBlobs = true;
+
   async getBlob(blob: BlobInfo): Promise<Readable> {
     const endpoint = await this.#endpoint();
     return endpoint.client.getBlob(endpoint.repository, blob.digest);

@@ -25,8 +25,13 @@ export interface ImageSource {
   readonly name: string;
   /** The top-level manifest (undefined), or an instance of an index by digest (verified). */
   getManifest(instanceDigest?: string): Promise<ManifestData>;
-  /** A stream of the blob's bytes (callers verify digest and size). */
+  /** A stream of the blob's bytes (callers verify digest and size, unless verifiesBlobs). */
   getBlob(blob: BlobInfo): Promise<Readable>;
+  /**
+   * True when getBlob's stream itself fails with a digest error, before it ends, unless
+   * the bytes match the digest: the copy then counts bytes instead of hashing them twice.
+   */
+  readonly verifiesBlobs?: boolean;
   /** References the source holds, when it can hold several (an `oci:` layout). */
   listReferences?(): Promise<string[]>;
   close(): Promise<void>;
@@ -82,6 +87,26 @@ export function verifyingStream(blob: BlobInfo, what: string): Transform {
       }
       const computed = `${algorithm}:${hash.digest('hex')}`;
       if (computed !== blob.digest) callback(new BlobDigestError(`${what}: digest mismatch for blob ${blob.digest}: the content hashes to ${computed}`));
+      else callback();
+    },
+  });
+}
+
+/**
+ * For a source that verifies digests itself: checks only the size on the way, so a short
+ * or long stream still fails before the destination commits it.
+ */
+export function sizeCheckingStream(blob: BlobInfo, what: string): Transform {
+  let received = 0;
+  return new Transform({
+    highWaterMark: 256 * 1024,
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      received += chunk.length;
+      if (received > blob.size) callback(new BlobDigestError(`${what}: blob ${blob.digest} is larger than the ${blob.size} bytes its descriptor gives`));
+      else callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      if (received !== blob.size) callback(new BlobDigestError(`${what}: blob ${blob.digest} has ${received} bytes, its descriptor gives ${blob.size}`));
       else callback();
     },
   });

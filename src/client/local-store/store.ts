@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDigest } from '../../core/digest.ts';
 import { INDEX_TYPES } from '../../core/media-types.ts';
+import { writeFileAtomic } from '../transports/files.ts';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 const DIR_MODE = 0o700;
@@ -100,21 +101,7 @@ export class LocalStore {
   }
 
   async writeFileAtomic(target: string, bytes: Buffer | string): Promise<void> {
-    const temp = tempName(target);
-    try {
-      const handle = await open(temp, 'wx', FILE_MODE);
-      try {
-        await handle.chmod(FILE_MODE);
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await writeFileAtomic(target, bytes, FILE_MODE);
   }
 
   async writeStreamAtomic(target: string, stream: Readable): Promise<void> {

@@ -25,12 +25,13 @@ export async function writeStreamAtomic(target: string, stream: Readable): Promi
   }
 }
 
-/** Writes `bytes` to `target` atomically. */
-export async function writeFileAtomic(target: string, bytes: Buffer | string): Promise<void> {
+/** Writes `bytes` to `target` atomically (with `mode` exactly, whatever the umask, when given). */
+export async function writeFileAtomic(target: string, bytes: Buffer | string, mode?: number): Promise<void> {
   const temp = tempPath(target);
   try {
-    const handle = await open(temp, 'wx');
+    const handle = await open(temp, 'wx', mode);
     try {
+      if (mode !== undefined) await handle.chmod(mode);
       await handle.writeFile(bytes);
       await handle.sync();
     } finally {

@@ -42,6 +42,8 @@ export interface NewManifest {
   readonly annotations?: Readonly<Record<string, string>> | undefined;
   /** Blobs the manifest needs in the repository (checked inside the write transaction). */
   readonly blobs: readonly Digest[];
+  /** The sizes the manifest's descriptors declare; a stored blob of another size is MANIFEST_INVALID. */
+  readonly blobSizes?: ReadonlyMap<string, number> | undefined;
   /** Child manifests the manifest needs in the repository. */
   readonly manifests: readonly Digest[];
   readonly tag?: string | undefined;

@@ -77,18 +77,33 @@ const REFERENCED_TABLES = {
  * links all of it. Touching last_used_at both locks those rows against a concurrent
  * garbage collection and tells the collector they are in use.
  */
-async function requireInRepository(tx: SqlExecutor, kind: 'blob' | 'manifest', digests: readonly string[], repositoryId: number, repository: string, now: number): Promise<void> {
+async function requireInRepository(
+  tx: SqlExecutor,
+  kind: 'blob' | 'manifest',
+  digests: readonly string[],
+  repositoryId: number,
+  repository: string,
+  now: number,
+  declaredSizes?: ReadonlyMap<string, number>,
+): Promise<void> {
   const table = REFERENCED_TABLES[kind];
   for (const batch of chunks(digests, IN_LIST_CHUNK)) {
     await tx.run(`UPDATE ${table.rows} SET last_used_at = ? WHERE digest IN (${placeholders(batch.length)})`, [now, ...batch]);
-    const present = await tx.query<{ digest: string }>(
-      `SELECT digest FROM ${table.links} WHERE repository_id = ? AND digest IN (${placeholders(batch.length)})`,
+    const present = await tx.query<{ digest: string; size: number }>(
+      `SELECT l.digest, r.size FROM ${table.links} l JOIN ${table.rows} r ON r.digest = l.digest
+        WHERE l.repository_id = ? AND l.digest IN (${placeholders(batch.length)})`,
       [repositoryId, ...batch],
     );
     if (present.length !== batch.length) {
       const found = new Set(present.map((row) => row.digest));
       const missing = batch.find((entry) => !found.has(entry));
       throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `${table.what} ${missing} which is not in repository ${repository}`, { detail: { digest: missing } });
+    }
+    for (const row of present) {
+      const declared = declaredSizes?.get(row.digest);
+      if (declared !== undefined && declared !== row.size) {
+        throw new RegistryError('MANIFEST_INVALID', `descriptor for ${row.digest} says ${declared} bytes, the ${kind} has ${row.size}`);
+      }
     }
   }
 }
@@ -204,7 +219,7 @@ export class SqlMetadataStore implements MetadataStore {
       const repositoryId = await ensureRepository(tx, manifest.repository, now);
       const blobs = [...new Set(manifest.blobs)];
       const children = [...new Set(manifest.manifests)];
-      await requireInRepository(tx, 'blob', blobs, repositoryId, manifest.repository, now);
+      await requireInRepository(tx, 'blob', blobs, repositoryId, manifest.repository, now, manifest.blobSizes);
       await requireInRepository(tx, 'manifest', children, repositoryId, manifest.repository, now);
       const inserted = await tx.run(
         `INSERT INTO manifests (digest, media_type, size, content, artifact_type, subject_digest, annotations, created_at, last_used_at)

@@ -134,8 +134,7 @@ export function createServerMetrics(): {
     bytesIn: registry.counter('custody_http_request_bytes_total', 'Request body bytes received, by route.'),
     bytesOut: registry.counter('custody_http_response_bytes_total', 'Response bytes sent, by route.'),
     inFlight: registry.gauge('custody_http_requests_in_flight', 'Requests being served.'),
-    ...{},
-  } as const;
+  };
 }
 
 export function processMetrics(registry: MetricsRegistry): void {

@@ -345,12 +345,6 @@ export class Registry {
     const parsed = parseManifest(content, contentType);
     // The OCI 1.1 empty descriptor needs no upload: its content is known.
     if (parsed.blobs.some((blob) => blob.digest === EMPTY_JSON_DIGEST)) await this.ensureEmptyJsonBlob(repository);
-    for (const blob of parsed.blobs) {
-      const found = await this.metadata.findRepositoryBlob(repository, blob.digest);
-      if (found && found.size !== blob.size) {
-        throw new RegistryError('MANIFEST_INVALID', `descriptor for ${blob.digest} says ${blob.size} bytes, the blob has ${found.size}`);
-      }
-    }
     await this.metadata.putManifest({
       repository,
       digest,
@@ -360,6 +354,7 @@ export class Registry {
       subject: parsed.subject?.digest,
       annotations: parsed.annotations,
       blobs: parsed.blobs.map((blob) => blob.digest),
+      blobSizes: new Map(parsed.blobs.map((blob) => [blob.digest, blob.size])),
       manifests: parsed.manifests.map((entry) => entry.digest),
       tag,
       now: this.now(),

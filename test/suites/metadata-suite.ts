@@ -192,6 +192,20 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       assert.equal(await store.getManifestByDigest('elsewhere', index.digest), null);
     });
 
+    it('putManifest refuses with MANIFEST_INVALID when a descriptor declares another size than the stored blob, and writes nothing', async () => {
+      const blob = blobDigest('sized');
+      await store.linkBlob('sized/repo', blob, 100, T0);
+      const entry = manifest('sized/repo', { blobs: [blob], tag: 'latest' });
+      await assert.rejects(store.putManifest({ ...entry, blobSizes: new Map([[blob, 101]]) }), (error: unknown) => {
+        isCode('MANIFEST_INVALID')(error);
+        assert.match((error as Error).message, /says 101 bytes, the blob has 100/);
+        return true;
+      });
+      assert.equal(await count(sql, 'manifests'), 0);
+      await store.putManifest({ ...entry, blobSizes: new Map([[blob, 100]]) });
+      assert.equal((await store.getManifestByTag('sized/repo', 'latest'))?.digest, entry.digest);
+    });
+
     it('putManifest refuses with MANIFEST_BLOB_UNKNOWN when a blob is not linked in that repository, and writes nothing', async () => {
       const present = blobDigest('present');
       const missing = blobDigest('missing');

@@ -438,30 +438,10 @@ async function catalogPhase(settings: Settings, targets: readonly Target[], imag
     log(`  ${describeLoad(setup[server.kind]!)}`);
   }
   raw.catalogSetup = { distribution: summarizeLoad(setup.distribution!), custody: summarizeLoad(setup.custody!) };
-  for (const { server, client } of targets) {
+  const results = await measureListing(settings, targets, 'catalog', settings.repoCount, 'repositories', async (client) => {
     const { repositories, requests } = await client.catalog(1000);
-    log(`catalog on ${server.label}: ${repositories.length} repositories in ${requests} request(s)`);
-    if (repositories.length !== settings.repoCount) problem(`${server.label} catalog returned ${repositories.length} repositories, expected ${settings.repoCount}`);
-    raw[`catalogRequests.${server.kind}`] = requests;
-  }
-  const results = await alternate(
-    'catalog',
-    settings.rounds,
-    targets,
-    async ({ server, client }, _round, meter) =>
-      runLoad({
-        onStart: () => meter.start(),
-        concurrency: 1,
-        durationMs: settings.listMs,
-        minCount: settings.listMinRequests,
-        warmupMs: settings.warmupMs,
-        op: async () => {
-          const { repositories } = await client.catalog(1000);
-          if (repositories.length !== settings.repoCount) problem(`${server.label} catalog returned ${repositories.length} repositories, expected ${settings.repoCount}`);
-        },
-      }),
-    describeLoad,
-  );
+    return { count: repositories.length, requests };
+  });
   loadRows(section, 'GET /v2/_catalog?n=1000 (all pages), c=1', 'req/s', results);
   rows.push({
     section,
@@ -471,6 +451,45 @@ async function catalogPhase(settings: Settings, targets: readonly Target[], imag
     custody: [setup.custody!.rate],
     higherIsBetter: true,
   });
+}
+
+/**
+ * Lists once per server (checking every entry comes back, however many pages it takes),
+ * then measures the listing at concurrency 1, alternating servers.
+ */
+async function measureListing(
+  settings: Settings,
+  targets: readonly Target[],
+  phase: 'catalog' | 'tags',
+  expected: number,
+  what: string,
+  list: (client: OciClient) => Promise<{ count: number; requests: number }>,
+): Promise<Record<Kind, Measured<LoadResult>[]>> {
+  const endpoint = phase === 'catalog' ? 'catalog' : 'tags/list';
+  const check = (label: string, count: number): void => {
+    if (count !== expected) problem(`${label} ${endpoint} returned ${count} ${what}, expected ${expected}`);
+  };
+  for (const { server, client } of targets) {
+    const { count, requests } = await list(client);
+    log(`${endpoint} on ${server.label}: ${count} ${what} in ${requests} request(s)`);
+    check(server.label, count);
+    raw[`${phase === 'catalog' ? 'catalog' : 'tag'}Requests.${server.kind}`] = requests;
+  }
+  return alternate(
+    phase,
+    settings.rounds,
+    targets,
+    async ({ server, client }, _round, meter) =>
+      runLoad({
+        onStart: () => meter.start(),
+        concurrency: 1,
+        durationMs: settings.listMs,
+        minCount: settings.listMinRequests,
+        warmupMs: settings.warmupMs,
+        op: async () => check(server.label, (await list(client)).count),
+      }),
+    describeLoad,
+  );
 }
 
 async function tagsPhase(settings: Settings, targets: readonly Target[], image: BaseImage): Promise<void> {
@@ -490,30 +509,10 @@ async function tagsPhase(settings: Settings, targets: readonly Target[], image: 
     log(`  ${describeLoad(setup[server.kind]!)}`);
   }
   raw.tagSetup = { distribution: summarizeLoad(setup.distribution!), custody: summarizeLoad(setup.custody!) };
-  for (const { server, client } of targets) {
+  const results = await measureListing(settings, targets, 'tags', settings.tagCount, 'tags', async (client) => {
     const { tags, requests } = await client.listTags(repository);
-    log(`tags/list on ${server.label}: ${tags.length} tags in ${requests} request(s)`);
-    if (tags.length !== settings.tagCount) problem(`${server.label} tags/list returned ${tags.length} tags, expected ${settings.tagCount}`);
-    raw[`tagRequests.${server.kind}`] = requests;
-  }
-  const results = await alternate(
-    'tags',
-    settings.rounds,
-    targets,
-    async ({ server, client }, _round, meter) =>
-      runLoad({
-        onStart: () => meter.start(),
-        concurrency: 1,
-        durationMs: settings.listMs,
-        minCount: settings.listMinRequests,
-        warmupMs: settings.warmupMs,
-        op: async () => {
-          const { tags } = await client.listTags(repository);
-          if (tags.length !== settings.tagCount) problem(`${server.label} tags/list returned ${tags.length} tags, expected ${settings.tagCount}`);
-        },
-      }),
-    describeLoad,
-  );
+    return { count: tags.length, requests };
+  });
   loadRows(section, 'GET tags/list (all pages), c=1', 'req/s', results);
   rows.push({
     section,

@@ -150,6 +150,23 @@ export class MaintenanceStore {
     });
   }
 
+  /**
+   * Deletes stored content that has no record, unless one appears meanwhile. The digest is
+   * claimed with a placeholder row for the length of the transaction: a push linking the
+   * same digest waits for it, then finds the content gone when it re-checks, and restores
+   * it or reports it. Without the claim, a row inserted between the check and the delete
+   * would end up pointing at nothing.
+   */
+  async deleteUnrecordedContent(digest: Digest, removeContent: () => Promise<void>): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      const claimed = await tx.run('INSERT INTO blobs (digest, size, created_at, last_used_at, ref_count) VALUES (?, 0, 0, 0, 0) ON CONFLICT (digest) DO NOTHING', [digest]);
+      if (claimed.changes === 0) return false;
+      await removeContent();
+      await tx.run('DELETE FROM blobs WHERE digest = ?', [digest]);
+      return true;
+    });
+  }
+
   /** Which of these digests have a blob record. */
   async knownBlobs(digests: readonly Digest[]): Promise<Set<string>> {
     const known = new Set<string>();

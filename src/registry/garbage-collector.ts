@@ -2,6 +2,7 @@
 // tags reach, through indexes and referrers; what manifests reference); sweeping
 // re-checks each candidate under a row lock. A grace period protects uploads in flight
 // and content pushed moments ago that no manifest references yet.
+import type { Digest } from '../core/digest.ts';
 import type { Logger } from '../observability/logger.ts';
 import { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
@@ -82,12 +83,13 @@ export class GarbageCollector {
 
     // Files with no record: left by a crash between storing and recording, or by a
     // deletion whose transaction failed after the file went.
-    let pending: Array<{ digest: string; size: number }> = [];
+    let pending: Array<{ digest: Digest; size: number }> = [];
     const flush = async (): Promise<void> => {
-      const known = await this.maintenance.knownBlobs(pending.map((entry) => entry.digest as never));
+      const known = await this.maintenance.knownBlobs(pending.map((entry) => entry.digest));
       for (const entry of pending) {
         if (known.has(entry.digest)) continue;
-        if (!options.dryRun) await blobs.delete(entry.digest as never);
+        const { digest } = entry;
+        if (!options.dryRun && !(await this.maintenance.deleteUnrecordedContent(digest, () => blobs.delete(digest)))) continue;
         orphanFilesDeleted++;
         bytesReclaimed += entry.size;
       }

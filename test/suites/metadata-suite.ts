@@ -443,6 +443,25 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       );
     });
 
+    it('MaintenanceStore.deleteUnrecordedContent removes content only while no record exists, and leaves no row', async () => {
+      const recorded = blobDigest('recorded');
+      await store.linkBlob('app', recorded, 10, T0);
+      let removed = 0;
+      assert.equal(await maintenance.deleteUnrecordedContent(recorded, async () => void removed++), false);
+      assert.equal(removed, 0, 'content with a record is kept');
+      assert.equal((await store.findBlob(recorded))?.refCount, 1);
+
+      const orphan = blobDigest('orphan');
+      assert.equal(await maintenance.deleteUnrecordedContent(orphan, async () => void removed++), true);
+      assert.equal(removed, 1);
+      assert.equal(await store.findBlob(orphan), null, 'the claim row is gone');
+      // A failed removal rolls the claim back too.
+      await assert.rejects(maintenance.deleteUnrecordedContent(orphan, async () => {
+        throw new Error('disk says no');
+      }));
+      assert.equal(await store.findBlob(orphan), null);
+    });
+
     it('MaintenanceStore.unreferencedBlobs respects manifest references and last_used_at', async () => {
       const referenced = blobDigest('referenced');
       const oldUnreferenced = blobDigest('old');

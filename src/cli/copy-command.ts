@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.ts';
 import { CLIENT_FLAGS_USAGE, parseBooleanValue, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
 import { copyImage, type ManifestFormat } from '../client/copy.ts';
 import { ProgressRenderer } from '../client/progress.ts';
-import { DirImageDestination, DirImageSource, DockerArchiveDestination, DockerArchiveSource, OciArchiveDestination, OciLayoutDestination, openDestination, openSource } from '../client/transports/index.ts';
+import { DirImageDestination, DirImageSource, DockerArchiveDestination, DockerImageDestination, DockerArchiveSource, OciArchiveDestination, OciLayoutDestination, openDestination, openSource } from '../client/transports/index.ts';
 import type { Command } from './main.ts';
 
 export const copyCommand: Command = {
@@ -69,6 +69,10 @@ export const copyCommand: Command = {
     if (source instanceof DockerArchiveSource && (format === 'oci' || (format === undefined && (destination instanceof OciLayoutDestination || destination instanceof OciArchiveDestination)))) {
       source.manifestFormat = 'oci';
     }
+    // containers/image labels a docker-archive's uncompressed layers `.tar.gzip`, and skopeo
+    // gzips them on the way to a registry; Custody pushes them as they are, so it tells the
+    // registry their real type (`...rootfs.diff.tar`).
+    if (source instanceof DockerArchiveSource && destination instanceof DockerImageDestination) source.layerTypes = 'stored';
     const progress = new ProgressRenderer(process.stderr, { quiet: values.quiet === true });
     try {
       const platform = {

@@ -1,9 +1,11 @@
 // `custody pull IMAGE`: copies an image from a registry (resolved as `custody copy
 // docker://IMAGE` resolves it: short names, mirrors, credentials) into the local store,
-// named by its full reference. The instance for the current platform is pulled from an index.
+// named by its full reference. The instance for the current platform (or the one
+// --platform, --os/--arch/--variant or skopeo's --override-* ask for) is pulled from an
+// index; with --all, the index and every instance (like `skopeo copy --all`).
 import { UsageError } from '../core/errors.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs, stripTransport } from '../client/image-source.ts';
-import { copyImage, type CopyEvent } from '../client/copy.ts';
+import { copyImage, type CopyEvent, type Platform } from '../client/copy.ts';
 import { DockerImageSource } from '../client/transports/docker.ts';
 import { defaultStoragePath, LocalStore, LocalStoreDestination } from '../client/local-store/index.ts';
 import type { Command } from './main.ts';
@@ -14,10 +16,14 @@ export const pullCommand: Command = {
   name: 'pull',
   summary: 'pull an image from a registry into the local image store',
   usage: [
-    'Usage: custody pull IMAGE [--storage DIR] [--override-os OS] [--override-arch ARCH] [--override-variant V] [--quiet] [global options]',
+    'Usage: custody pull IMAGE [--storage DIR] [--all] [--platform OS/ARCH[/VARIANT]] [--os OS] [--arch ARCH]',
+    '                    [--variant V] [--quiet] [global options]',
     '',
     'IMAGE: NAME[:TAG|@DIGEST] or docker://NAME. The image is stored under its full name',
-    '(docker.io/library/alpine:latest); its digest is printed.',
+    '(docker.io/library/alpine:latest); its digest is printed. From a multi-platform index,',
+    'the current platform\'s image, or the one --platform (or --os, --arch, --variant; also',
+    'spelt --override-os, --override-arch, --override-variant) names; with --all, the index',
+    'and the images of every platform.',
     '',
     STORAGE_USAGE,
     CLIENT_FLAGS_USAGE,
@@ -25,6 +31,11 @@ export const pullCommand: Command = {
   async run(args) {
     const { values, positionals, client } = parseClientArgs(args, {
       storage: { type: 'string' },
+      all: { type: 'boolean', short: 'a' },
+      platform: { type: 'string' },
+      os: { type: 'string' },
+      arch: { type: 'string' },
+      variant: { type: 'string' },
       'override-os': { type: 'string' },
       'override-arch': { type: 'string' },
       'override-variant': { type: 'string' },
@@ -32,6 +43,8 @@ export const pullCommand: Command = {
     });
     if (positionals.length === 0) throw new UsageError('missing IMAGE');
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+    const platform = pullPlatform(values as Record<string, unknown>);
+    if (values.all === true && Object.keys(platform).length > 0) throw new UsageError('--all pulls every platform: give no --platform, --os, --arch or --variant with it');
     const name = stripTransport(positionals[0]!);
     const store = new LocalStore(defaultStoragePath(values.storage as string | undefined));
     const source = new DockerImageSource(name, client);
@@ -48,12 +61,7 @@ export const pullCommand: Command = {
       else if (event.kind === 'manifest') process.stderr.write(`Writing manifest ${event.digest.slice(0, 19)}\n`);
     };
     try {
-      const platform = {
-        ...(values['override-os'] === undefined ? {} : { os: values['override-os'] as string }),
-        ...(values['override-arch'] === undefined ? {} : { architecture: values['override-arch'] as string }),
-        ...(values['override-variant'] === undefined ? {} : { variant: values['override-variant'] as string }),
-      };
-      const result = await copyImage(source, destination, { platform, onEvent });
+      const result = await copyImage(source, destination, { all: values.all === true, platform, onEvent });
       if (progress) process.stderr.write(`Stored ${source.endpoint?.requested.toString() ?? name}\n`);
       process.stdout.write(`${result.digest}\n`);
       return 0;
@@ -63,3 +71,29 @@ export const pullCommand: Command = {
     }
   },
 };
+
+/** The platform asked for: --platform OS/ARCH[/VARIANT], or --os, --arch, --variant (or their --override-* spellings). */
+export function pullPlatform(values: Readonly<Record<string, unknown>>): Partial<Platform> {
+  const pick = (...names: string[]): string | undefined => {
+    const given = names.filter((name) => values[name] !== undefined);
+    if (given.length > 1) throw new UsageError(`--${given[0]} and --${given[1]} say the same thing: give one`);
+    const value = given.length === 0 ? undefined : (values[given[0]!] as string);
+    if (value === '') throw new UsageError(`--${given[0]}: empty value`);
+    return value;
+  };
+  let os = pick('os', 'override-os');
+  let architecture = pick('arch', 'override-arch');
+  let variant = pick('variant', 'override-variant');
+  const spec = values.platform as string | undefined;
+  if (spec !== undefined) {
+    if (os !== undefined || architecture !== undefined || variant !== undefined) throw new UsageError('--platform cannot be combined with --os, --arch or --variant');
+    const parts = spec.split('/');
+    if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === '')) throw new UsageError(`--platform: expected OS/ARCH[/VARIANT] (e.g. linux/arm64/v8), got "${spec}"`);
+    [os, architecture, variant] = parts as [string, string, string | undefined];
+  }
+  return {
+    ...(os === undefined ? {} : { os }),
+    ...(architecture === undefined ? {} : { architecture }),
+    ...(variant === undefined ? {} : { variant }),
+  };
+}

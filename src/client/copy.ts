@@ -129,8 +129,13 @@ function targetManifestType(format: ManifestFormat, index: boolean): string {
   return index ? MediaType.DockerManifestList : MediaType.DockerManifest;
 }
 
-function descriptor(source: Descriptor, mediaType: string, keepAnnotations: boolean): Descriptor {
-  const out: Descriptor = { mediaType, digest: source.digest, size: source.size };
+/**
+ * A descriptor with keys in the order Go's encoding/json writes containers/image's structs,
+ * so a converted manifest is byte for byte skopeo's: `mediaType, digest, size` for OCI,
+ * `mediaType, size, digest` for Docker schema2 (keepAnnotations is false only for Docker).
+ */
+function descriptor(source: Descriptor, mediaType: string, keepAnnotations: boolean, docker = !keepAnnotations): Descriptor {
+  const out: Descriptor = docker ? { mediaType, size: source.size, digest: source.digest } : { mediaType, digest: source.digest, size: source.size };
   if (source.urls !== undefined) out.urls = source.urls;
   if (keepAnnotations && source.annotations !== undefined) out.annotations = source.annotations;
   if (source.platform !== undefined) out.platform = source.platform;
@@ -153,7 +158,7 @@ export function convertImageManifest(manifest: ManifestData, format: ManifestFor
     out = {
       schemaVersion: 2,
       mediaType: target,
-      config: descriptor(parsed.config, configType, false),
+      config: descriptor(parsed.config, configType, false, false),
       layers: parsed.layers.map((layer) => {
         const type = TO_OCI_LAYER[layer.mediaType];
         if (type === undefined) throw new ConversionError(`${where}: cannot convert to OCI: unsupported layer media type ${layer.mediaType}`);

@@ -34,6 +34,31 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'gc.gracePeriod', kind: 'duration', default: '1h', description: 'content younger than this is never collected' },
   { path: 'gc.deleteUntagged', kind: 'boolean', default: false, description: 'background collection also removes untagged manifests' },
   { path: 'shutdownTimeout', kind: 'duration', default: '30s', description: 'how long shutdown waits for requests in flight' },
+  { path: 'auth.enabled', kind: 'boolean', default: true, description: 'require authentication and permissions (false: everything open, for local development only)' },
+  { path: 'auth.anonymousPull', kind: 'boolean', default: false, description: 'anonymous callers may pull public repositories' },
+  { path: 'auth.service', kind: 'string', default: 'custody', description: 'the token service name (the `service` of challenges, the audience of tokens)' },
+  { path: 'auth.publicUrl', kind: 'string', description: 'external base URL for the token realm (default: from each request\'s Host)' },
+  { path: 'auth.tokenLifetime', kind: 'duration', default: '5m', description: 'lifetime of bearer tokens' },
+  { path: 'auth.refreshTokenLifetime', kind: 'duration', default: '30d', description: 'lifetime of refresh tokens (docker/podman login)' },
+  { path: 'auth.loginMaxFailures', kind: 'integer', default: 5, description: 'failed logins per account (4x per address) before a lockout' },
+  { path: 'auth.loginWindow', kind: 'duration', default: '15m', description: 'window over which failed logins are counted' },
+  { path: 'auth.loginMaxLockout', kind: 'duration', default: '15m', description: 'longest lockout after repeated failures' },
+  { path: 'admin.username', kind: 'string', default: 'admin', description: 'the administrator created at first start' },
+  { path: 'admin.password', kind: 'string', description: 'its password (else one is generated and printed once)' },
+  { path: 'ldap.url', kind: 'string', description: 'ldap:// or ldaps:// server; LDAP users log in with their directory password' },
+  { path: 'ldap.bindDn', kind: 'string', description: 'DN to bind as for searches (default: anonymous)' },
+  { path: 'ldap.bindPassword', kind: 'string', description: 'password for ldap.bindDn' },
+  { path: 'ldap.userBase', kind: 'string', description: 'base DN of user entries' },
+  { path: 'ldap.userFilter', kind: 'string', default: '(uid={username})', description: 'filter finding a user; {username} is escaped' },
+  { path: 'ldap.groupBase', kind: 'string', description: 'base DN of groups (default: ldap.userBase\'s parent)' },
+  { path: 'ldap.groupFilter', kind: 'string', default: '(|(member={dn})(uniqueMember={dn})(memberUid={username}))', description: 'filter finding a user\'s groups' },
+  { path: 'ldap.emailAttribute', kind: 'string', default: 'mail', description: 'attribute holding a user\'s email' },
+  { path: 'ldap.caFile', kind: 'path', description: 'PEM CA bundle for ldaps:// or StartTLS' },
+  { path: 'ldap.startTls', kind: 'boolean', default: false, description: 'upgrade ldap:// with StartTLS' },
+  { path: 'audit.retention', kind: 'duration', default: '90d', description: 'action log entries older than this are removed' },
+  { path: 'audit.flushInterval', kind: 'duration', default: '1s', description: 'how often buffered action log entries are written' },
+  { path: 'audit.syslog', kind: 'string', description: 'also send each entry to this syslog server (udp://host:port or tcp://host:port)' },
+  { path: 'audit.forwardUrl', kind: 'string', description: 'also POST entries (JSON Lines batches) to this HTTP(S) endpoint' },
 ];
 
 export interface Config {
@@ -47,6 +72,31 @@ export interface Config {
   readonly uploads: { readonly automaticMount: boolean; readonly expireAfterMs: number };
   readonly gc: { readonly online: boolean; readonly intervalMs: number; readonly gracePeriodMs: number; readonly deleteUntagged: boolean };
   readonly shutdownTimeoutMs: number;
+  readonly auth: {
+    readonly enabled: boolean;
+    readonly anonymousPull: boolean;
+    readonly service: string;
+    readonly publicUrl?: string | undefined;
+    readonly tokenLifetimeMs: number;
+    readonly refreshTokenLifetimeMs: number;
+    readonly throttle: { readonly maxFailures: number; readonly windowMs: number; readonly maxLockoutMs: number };
+  };
+  readonly admin: { readonly username: string; readonly password?: string | undefined };
+  readonly ldap?: LdapConfig | undefined;
+  readonly audit: { readonly retentionMs: number; readonly flushIntervalMs: number; readonly syslog?: string | undefined; readonly forwardUrl?: string | undefined };
+}
+
+export interface LdapConfig {
+  readonly url: string;
+  readonly bindDn?: string | undefined;
+  readonly bindPassword?: string | undefined;
+  readonly userBase: string;
+  readonly userFilter: string;
+  readonly groupBase?: string | undefined;
+  readonly groupFilter: string;
+  readonly emailAttribute: string;
+  readonly caFile?: string | undefined;
+  readonly startTls: boolean;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +185,20 @@ export function loadConfig(sources: ConfigSources): Config {
       }
     }
   }
+  const publicUrl = get<string | undefined>('auth.publicUrl');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl)) problems.push('auth.publicUrl: expected http(s)://host[:port][/path]');
+  const ldapUrl = get<string | undefined>('ldap.url');
+  const userBase = get<string | undefined>('ldap.userBase');
+  if (ldapUrl !== undefined) {
+    if (!/^ldaps?:\/\/[^/]+/.test(ldapUrl)) problems.push('ldap.url: expected ldap://host[:port] or ldaps://host[:port]');
+    if (userBase === undefined) problems.push('ldap: set ldap.userBase with ldap.url');
+    if ((get<string | undefined>('ldap.bindDn') === undefined) !== (get<string | undefined>('ldap.bindPassword') === undefined)) problems.push('ldap: set both ldap.bindDn and ldap.bindPassword, or neither');
+  }
+  for (const key of ['audit.syslog', 'audit.forwardUrl'] as const) {
+    const value = get<string | undefined>(key);
+    const pattern = key === 'audit.syslog' ? /^(udp|tcp):\/\/[^/:]+:\d+$/ : /^https?:\/\/[^/]+/;
+    if (value !== undefined && !pattern.test(value)) problems.push(`${key}: expected ${key === 'audit.syslog' ? 'udp://host:port or tcp://host:port' : 'an http(s):// URL'}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const database = get<{ driver: 'postgres'; url: string } | { driver: 'sqlite'; path: string } | undefined>('database.url') ?? {
@@ -153,6 +217,32 @@ export function loadConfig(sources: ConfigSources): Config {
     uploads: { automaticMount: get('uploads.automaticMount'), expireAfterMs: get('uploads.expireAfter') },
     gc: { online: get('gc.online'), intervalMs: get('gc.interval'), gracePeriodMs: get('gc.gracePeriod'), deleteUntagged: get('gc.deleteUntagged') },
     shutdownTimeoutMs: get('shutdownTimeout'),
+    auth: {
+      enabled: get('auth.enabled'),
+      anonymousPull: get('auth.anonymousPull'),
+      service: get('auth.service'),
+      publicUrl: publicUrl?.replace(/\/+$/, ''),
+      tokenLifetimeMs: get('auth.tokenLifetime'),
+      refreshTokenLifetimeMs: get('auth.refreshTokenLifetime'),
+      throttle: { maxFailures: Math.max(1, get<number>('auth.loginMaxFailures')), windowMs: get('auth.loginWindow'), maxLockoutMs: get('auth.loginMaxLockout') },
+    },
+    admin: { username: get('admin.username'), password: get('admin.password') },
+    ldap:
+      ldapUrl !== undefined && userBase !== undefined
+        ? {
+            url: ldapUrl,
+            bindDn: get('ldap.bindDn'),
+            bindPassword: get('ldap.bindPassword'),
+            userBase,
+            userFilter: get('ldap.userFilter'),
+            groupBase: get('ldap.groupBase'),
+            groupFilter: get('ldap.groupFilter'),
+            emailAttribute: get('ldap.emailAttribute'),
+            caFile: get('ldap.caFile'),
+            startTls: get('ldap.startTls'),
+          }
+        : undefined,
+    audit: { retentionMs: get('audit.retention'), flushIntervalMs: get('audit.flushInterval'), syslog: get('audit.syslog'), forwardUrl: get('audit.forwardUrl') },
   };
 }
 

@@ -20,7 +20,11 @@ export type OciErrorCode =
   | 'RANGE_INVALID'
   | 'PAGINATION_NUMBER_INVALID'
   | 'INTERNAL_ERROR'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  // Not OCI codes: the management API's errors, written in the same envelope.
+  | 'INVALID_REQUEST'
+  | 'NOT_FOUND'
+  | 'CONFLICT';
 
 interface ErrorCodeInfo {
   readonly status: number;
@@ -47,6 +51,9 @@ export const ERROR_CODES: Readonly<Record<OciErrorCode, ErrorCodeInfo>> = {
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
   INTERNAL_ERROR: { status: 500, message: 'internal server error' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  INVALID_REQUEST: { status: 400, message: 'the request is invalid' },
+  NOT_FOUND: { status: 404, message: 'not found' },
+  CONFLICT: { status: 409, message: 'the request conflicts with the current state' },
 };
 
 export interface RegistryErrorOptions {

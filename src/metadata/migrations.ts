@@ -101,6 +101,115 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX uploads_updated ON uploads (updated_at)`,
     ],
   },
+  {
+    version: 2,
+    description: 'identity and access: accounts, teams, robots, permissions, tokens, signing keys, action log',
+    statements: [
+      // Users, organizations and robots share one table because they share one thing:
+      // they are principals a permission can name (and users and organizations are
+      // namespaces). Robot names are "owner+short"; owner_id points at the owner account.
+      `CREATE TABLE accounts (
+        id {id},
+        name {name} NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('user', 'organization', 'robot')),
+        email TEXT,
+        password_hash TEXT,
+        superuser BIGINT NOT NULL DEFAULT 0,
+        owner_id BIGINT REFERENCES accounts(id) ON DELETE CASCADE,
+        description TEXT,
+        ldap_dn TEXT,
+        disabled BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX accounts_owner ON accounts (owner_id)`,
+      `CREATE TABLE teams (
+        id {id},
+        organization_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name {name} NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('member', 'creator', 'admin')),
+        description TEXT,
+        ldap_group TEXT,
+        created_at BIGINT NOT NULL,
+        UNIQUE (organization_id, name)
+      )`,
+      `CREATE TABLE team_members (
+        team_id BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        synced BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (team_id, account_id)
+      )`,
+      `CREATE INDEX team_members_account ON team_members (account_id)`,
+      // Repository settings live beside the repository row; a repository created by a
+      // push starts private.
+      `ALTER TABLE repositories ADD COLUMN visibility TEXT NOT NULL DEFAULT 'private'`,
+      `ALTER TABLE repositories ADD COLUMN description TEXT`,
+      // grantee_kind says which table grantee_id names: an account (user or robot) or a team.
+      `CREATE TABLE repository_permissions (
+        repository_id BIGINT NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+        grantee_kind TEXT NOT NULL CHECK (grantee_kind IN ('account', 'team')),
+        grantee_id BIGINT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('read', 'write', 'admin')),
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (repository_id, grantee_kind, grantee_id)
+      )`,
+      `CREATE INDEX repository_permissions_grantee ON repository_permissions (grantee_kind, grantee_id)`,
+      // Organization-wide defaults: a role on every repository of the organization.
+      `CREATE TABLE default_permissions (
+        organization_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        grantee_kind TEXT NOT NULL CHECK (grantee_kind IN ('account', 'team')),
+        grantee_id BIGINT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('read', 'write', 'admin')),
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (organization_id, grantee_kind, grantee_id)
+      )`,
+      // Long random secrets that stand for an account: robot tokens, personal access
+      // tokens and refresh tokens. Only sha256(secret) is stored.
+      `CREATE TABLE credentials (
+        id {id},
+        account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('robot', 'personal', 'refresh')),
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL UNIQUE,
+        scopes TEXT,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        last_used_at BIGINT
+      )`,
+      `CREATE INDEX credentials_account ON credentials (account_id, kind)`,
+      // Token signing keys, shared by every replica through the database.
+      `CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        algorithm TEXT NOT NULL,
+        private_key TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        retired_at BIGINT
+      )`,
+      // The action log: who did what, when, to which repository, and how it ended.
+      `CREATE TABLE action_log (
+        id {id},
+        occurred_at BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        result TEXT NOT NULL,
+        actor_kind TEXT NOT NULL,
+        actor_name TEXT,
+        actor_via TEXT,
+        ip TEXT,
+        user_agent TEXT,
+        namespace TEXT,
+        repository TEXT,
+        tag TEXT,
+        digest TEXT,
+        detail TEXT
+      )`,
+      `CREATE INDEX action_log_time ON action_log (occurred_at, id)`,
+      `CREATE INDEX action_log_repository ON action_log (repository, occurred_at)`,
+      `CREATE INDEX action_log_namespace ON action_log (namespace, occurred_at)`,
+      `CREATE INDEX action_log_actor ON action_log (actor_name, occurred_at)`,
+      `CREATE INDEX action_log_kind ON action_log (kind, occurred_at)`,
+    ],
+  },
 ];
 
 export async function migrate(client: SqlClient): Promise<number> {

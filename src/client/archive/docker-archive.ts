@@ -72,9 +72,34 @@ function decompressor(compression: Compression): Transform | undefined {
   return undefined;
 }
 
-/** The uncompressed content of a layer, as an async iterable. */
+/** The compression the layer's first bytes show (gzip or zstd magic), else none. */
+async function sniffCompression(layer: LayerSource): Promise<Compression> {
+  const stream = await layer.open();
+  const chunks: Buffer[] = [];
+  let got = 0;
+  try {
+    for await (const chunk of stream) {
+      chunks.push(Buffer.from(chunk as Uint8Array));
+      got += (chunk as Uint8Array).length;
+      if (got >= 4) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  const head = Buffer.concat(chunks);
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x28b52ffd) return 'zstd';
+  return 'none';
+}
+
+/**
+ * The uncompressed content of a layer, as an async iterable. The media type must be a tar
+ * layer's, but the compression is read from the bytes, as containers/image does: a
+ * docker-archive read by containers/image labels its uncompressed layers `.tar.gzip`.
+ */
 async function uncompressed(layer: LayerSource): Promise<AsyncIterable<Uint8Array>> {
-  const compression = compressionOf(layer.descriptor.mediaType);
+  compressionOf(layer.descriptor.mediaType);
+  const compression = await sniffCompression(layer);
   const raw = await layer.open();
   const checked = piped(raw, verifier(layer.descriptor.digest, layer.descriptor.size, `layer ${layer.descriptor.digest}`));
   const through = decompressor(compression);
@@ -294,19 +319,44 @@ export class DockerArchiveReader {
     };
   }
 
-  /** A manifest for the image, Docker schema 2 (default) or OCI; its bytes and digest. */
-  manifestFor(image: DockerArchiveImage, format: ManifestFormat = 'docker'): { bytes: Buffer; digest: Digest; mediaType: string } {
-    const oci = format === 'oci';
-    const layerType = (descriptor: Descriptor): string => (oci ? (descriptor.mediaType === MediaType.DockerLayer ? MediaType.OciLayerTarGzip : MediaType.OciLayerTar) : descriptor.mediaType);
-    const mediaType = oci ? MediaType.OciManifest : MediaType.DockerManifest;
-    const manifest = {
-      schemaVersion: 2,
-      mediaType,
-      config: { ...image.configDescriptor, mediaType: oci ? MediaType.OciConfig : MediaType.DockerConfig },
-      layers: image.layers.map((layer) => ({ mediaType: layerType(layer.descriptor), digest: layer.descriptor.digest, size: layer.descriptor.size })),
-    };
+  /**
+   * A manifest for the image, Docker schema 2 (default) or OCI; its bytes and digest.
+   *
+   * The Docker one is what containers/image makes up for a docker-archive, byte for byte
+   * (so `inspect` reports skopeo's Digest): Go's compact JSON of a schema2 manifest, keys
+   * in struct order (`mediaType, size, digest` in descriptors) and every layer labelled
+   * `...rootfs.diff.tar.gzip` whatever its compression (readers detect it from the bytes).
+   * With `layerTypes: 'stored'` the layers carry their real type instead (`...diff.tar`
+   * for the usual uncompressed ones): what a registry should be told. The OCI one (Go's
+   * `mediaType, digest, size` order) always carries the real types.
+   */
+  manifestFor(image: DockerArchiveImage, format: ManifestFormat = 'docker', layerTypes: 'containers-image' | 'stored' = 'containers-image'): { bytes: Buffer; digest: Digest; mediaType: string } {
+    let manifest: unknown;
+    if (format === 'oci') {
+      manifest = {
+        schemaVersion: 2,
+        mediaType: MediaType.OciManifest,
+        config: { mediaType: MediaType.OciConfig, digest: image.configDescriptor.digest, size: image.configDescriptor.size },
+        layers: image.layers.map((layer) => ({
+          mediaType: layer.descriptor.mediaType === MediaType.DockerLayer ? MediaType.OciLayerTarGzip : MediaType.OciLayerTar,
+          digest: layer.descriptor.digest,
+          size: layer.descriptor.size,
+        })),
+      };
+    } else {
+      manifest = {
+        schemaVersion: 2,
+        mediaType: MediaType.DockerManifest,
+        config: { mediaType: MediaType.DockerConfig, size: image.configDescriptor.size, digest: image.configDescriptor.digest },
+        layers: image.layers.map((layer) => ({
+          mediaType: layerTypes === 'stored' ? layer.descriptor.mediaType : MediaType.DockerLayer,
+          size: layer.descriptor.size,
+          digest: layer.descriptor.digest,
+        })),
+      };
+    }
     const bytes = Buffer.from(JSON.stringify(manifest));
-    return { bytes, digest: digestOf(bytes), mediaType };
+    return { bytes, digest: digestOf(bytes), mediaType: format === 'oci' ? MediaType.OciManifest : MediaType.DockerManifest };
   }
 
   /** Streams a layer blob of `image` by digest, verified. */

@@ -2,8 +2,9 @@
 // ../archive/docker-archive.ts).
 //
 // Reading picks an image by tag (`name:tag`) or `@N` (or the only one) and serves a
-// Docker schema2 manifest — or, with manifestFormat 'oci', an OCI one — whose layers are
-// the archive's uncompressed layer tars, as skopeo does; the config is served verbatim.
+// Docker schema2 manifest — byte for byte the one containers/image makes up, so its digest
+// is skopeo's — or, with manifestFormat 'oci', an OCI one; its layers are the archive's
+// uncompressed layer tars and the config is served verbatim.
 //
 // Writing holds one image: blobs are spooled to a private temporary directory as they
 // arrive, and on commit the archive is written (layers uncompressed, checked against the
@@ -29,6 +30,12 @@ export class DockerArchiveSource implements ImageSource {
   readonly ref: string | undefined;
   /** The manifest served: Docker schema2 (default) or OCI. */
   manifestFormat: ManifestFormat = 'docker';
+  /**
+   * Layer media types in a Docker schema2 manifest: containers/image's made-up manifest
+   * labels every layer `.tar.gzip` (the default, so inspect gives skopeo's digest); 'stored'
+   * gives the real type (`...rootfs.diff.tar` for uncompressed layers), for a registry.
+   */
+  layerTypes: 'containers-image' | 'stored' = 'containers-image';
   #opened: Promise<{ reader: DockerArchiveReader; image: DockerArchiveImage; manifest: ManifestData }> | undefined;
 
   constructor(spec: string) {
@@ -43,7 +50,7 @@ export class DockerArchiveSource implements ImageSource {
       const reader = await DockerArchiveReader.open(this.path);
       try {
         const image = await reader.getImage(this.ref);
-        return { reader, image, manifest: reader.manifestFor(image, this.manifestFormat) };
+        return { reader, image, manifest: reader.manifestFor(image, this.manifestFormat, this.layerTypes) };
       } catch (error) {
         await reader.close();
         throw error;

@@ -1,0 +1,88 @@
+// Who may do what on which repository. Roles come from the identity store (direct,
+// team and organization-default permissions, admin and creator teams, a user's own
+// namespace); this class turns them into the Docker token scopes' actions.
+import type { Principal, Role } from '../core/identity.ts';
+import type { IdentityStore } from '../metadata/identity-store.ts';
+
+/** The actions of a `repository:NAME:ACTIONS` scope. `*` is full control (admin). */
+export type RepositoryAction = 'pull' | 'push' | 'delete' | '*';
+export const REPOSITORY_ACTIONS: readonly RepositoryAction[] = ['pull', 'push', 'delete', '*'];
+
+const ACTIONS_BY_ROLE: Readonly<Record<Role, readonly RepositoryAction[]>> = {
+  read: ['pull'],
+  write: ['pull', 'push', 'delete'],
+  admin: ['pull', 'push', 'delete', '*'],
+};
+
+export interface AccessControlOptions {
+  /** Anonymous callers may pull public repositories. */
+  readonly anonymousPull: boolean;
+}
+
+export interface RepositoryAccess {
+  /** The caller's role, or null for none. A repository that does not exist yet gives
+   * admin to whoever may create it in its namespace. */
+  readonly role: Role | null;
+  readonly exists: boolean;
+  readonly visibility: 'public' | 'private' | null;
+}
+
+/** The namespace of a repository: its first path component, or null for a top-level name. */
+export function namespaceOf(repository: string): string | null {
+  const slash = repository.indexOf('/');
+  return slash < 0 ? null : repository.slice(0, slash);
+}
+
+export class AccessControl {
+  private readonly store: IdentityStore;
+  private readonly options: AccessControlOptions;
+
+  constructor(store: IdentityStore, options: AccessControlOptions) {
+    this.store = store;
+    this.options = options;
+  }
+
+  get anonymousPull(): boolean {
+    return this.options.anonymousPull;
+  }
+
+  async access(principal: Principal, repository: string): Promise<RepositoryAccess> {
+    if (principal.kind === 'anonymous') {
+      const settings = await this.store.findRepository(repository);
+      const readable = settings !== null && settings.visibility === 'public' && this.options.anonymousPull;
+      return { role: readable ? 'read' : null, exists: settings !== null, visibility: settings?.visibility ?? null };
+    }
+    const account = principal.account;
+    if (account.disabled || account.kind === 'organization') return { role: null, exists: false, visibility: null };
+    const facts = await this.store.accessFacts(account.id, repository, namespaceOf(repository));
+    const exists = facts.repository !== null;
+    let role: Role | null = facts.role;
+    if (account.superuser) role = 'admin';
+    else if (!exists) role = facts.mayCreate ? 'admin' : null;
+    else if (facts.repository!.visibility === 'public' && role === null) role = 'read';
+    return { role, exists, visibility: facts.repository?.visibility ?? null };
+  }
+
+  /** The subset of `requested` the principal may do on the repository. */
+  async grantedActions(principal: Principal, repository: string, requested: readonly RepositoryAction[]): Promise<RepositoryAction[]> {
+    const { role } = await this.access(principal, repository);
+    if (role === null) return [];
+    const allowed = ACTIONS_BY_ROLE[role];
+    return requested.filter((action) => allowed.includes(action));
+  }
+
+  /** Repositories the principal may read, bytewise after `last`, at most `limit`. */
+  async readableRepositories(principal: Principal, last: string | undefined, limit: number): Promise<string[]> {
+    if (principal.kind === 'anonymous') {
+      if (!this.options.anonymousPull) return [];
+      return this.store.readableRepositories(null, { includePublic: true, all: false, limit, ...(last === undefined ? {} : { last }) });
+    }
+    const account = principal.account;
+    if (account.disabled) return [];
+    return this.store.readableRepositories(account.id, { includePublic: true, all: account.superuser, limit, ...(last === undefined ? {} : { last }) });
+  }
+}
+
+export function actionsForRole(role: Role | null): readonly RepositoryAction[] {
+  return role === null ? [] : ACTIONS_BY_ROLE[role];
+}

@@ -1,0 +1,142 @@
+// Checks credentials: a user's password (local scrypt hash, or the directory for LDAP
+// users), a robot token, or a personal access token. Every attempt is throttled and
+// logged; verified credentials are remembered for a short while, so clients that send
+// basic auth on every request (skopeo with --creds does) do not pay scrypt each time.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { RegistryError } from '../core/errors.ts';
+import type { Account, AuthMethod, Principal } from '../core/identity.ts';
+import type { IdentityStore } from '../metadata/identity-store.ts';
+import type { ActionRecorder } from '../audit/action.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import { decoyHash, verifyPassword } from './passwords.ts';
+import { hashSecret, secretKind } from './secrets.ts';
+
+/** A directory of users (LDAP): checks a password and provisions the local account. */
+export interface DirectoryLogin {
+  /**
+   * The local account for `username` after a successful bind with `password`: created on
+   * first login, its team memberships synchronised with the directory's groups. Null when
+   * the directory does not know the user or the password is wrong. Throws when the
+   * directory cannot be reached.
+   */
+  login(username: string, password: string): Promise<Account | null>;
+}
+
+export interface RequestContext {
+  readonly ip?: string | undefined;
+  readonly userAgent?: string | undefined;
+}
+
+export interface AuthenticatorOptions {
+  readonly store: IdentityStore;
+  readonly throttle: LoginThrottle;
+  readonly actions: ActionRecorder;
+  readonly directory?: DirectoryLogin | undefined;
+  /** How long a verified username and secret are remembered. */
+  readonly cacheMs?: number;
+}
+
+interface CachedLogin {
+  readonly principal: Principal;
+  readonly until: number;
+}
+
+const CACHE_LIMIT = 10_000;
+
+export class Authenticator {
+  private readonly options: AuthenticatorOptions;
+  private readonly cache = new Map<string, CachedLogin>();
+
+  constructor(options: AuthenticatorOptions) {
+    this.options = options;
+  }
+
+  /** Forgets remembered logins (after a password change or a revocation). */
+  forget(): void {
+    this.cache.clear();
+  }
+
+  /** The principal for a username and secret; throws UNAUTHORIZED or TOOMANYREQUESTS. */
+  async login(username: string, secret: string, context: RequestContext): Promise<Principal> {
+    const now = Date.now();
+    const cacheKey = createHash('sha256').update(username).update('\0').update(secret).digest('base64');
+    const cached = this.cache.get(cacheKey);
+    if (cached && cached.until > now) return cached.principal;
+    if (cached) this.cache.delete(cacheKey);
+
+    const { throttle, actions } = this.options;
+    const wait = throttle.retryAfter(username, context.ip, now);
+    if (wait > 0) {
+      actions.record({ kind: 'login', result: 'denied', actor: { kind: 'user', name: username }, ip: context.ip, userAgent: context.userAgent, detail: { reason: 'throttled' } });
+      throw new RegistryError('TOOMANYREQUESTS', 'too many failed logins: try again later', { headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
+    }
+
+    let principal: Principal | null = null;
+    let method: AuthMethod = 'password';
+    try {
+      const kind = secretKind(secret);
+      if (kind === 'robot' || kind === 'personal') {
+        method = kind === 'robot' ? 'robot-token' : 'personal-token';
+        principal = await this.secretLogin(username, secret, kind, now);
+      } else {
+        const result = await this.passwordLogin(username, secret);
+        if (result) {
+          principal = result.principal;
+          method = result.method;
+        }
+      }
+    } catch (error) {
+      if (error instanceof RegistryError) throw error;
+      actions.record({ kind: 'login', result: 'failure', actor: { kind: 'user', name: username }, ip: context.ip, userAgent: context.userAgent, detail: { reason: 'directory unavailable' } });
+      throw new RegistryError('UNAVAILABLE', 'the user directory cannot be reached', { cause: error });
+    }
+
+    if (!principal) {
+      throttle.failed(username, context.ip, now);
+      actions.record({ kind: 'login', result: 'failure', actor: { kind: username.includes('+') ? 'robot' : 'user', name: username, via: method }, ip: context.ip, userAgent: context.userAgent });
+      throw new RegistryError('UNAUTHORIZED', 'incorrect username or password');
+    }
+    throttle.succeeded(username);
+    const account = (principal as Extract<Principal, { kind: 'account' }>).account;
+    actions.record({
+      kind: method === 'robot-token' ? 'robot_token' : 'login',
+      result: 'success',
+      actor: { kind: account.kind === 'robot' ? 'robot' : 'user', name: account.name, via: method },
+      ip: context.ip,
+      userAgent: context.userAgent,
+    });
+    if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(cacheKey, { principal, until: now + (this.options.cacheMs ?? 30_000) });
+    return principal;
+  }
+
+  private async secretLogin(username: string, secret: string, kind: 'robot' | 'personal', now: number): Promise<Principal | null> {
+    const found = await this.options.store.findCredential(hashSecret(secret), now);
+    if (!found || found.credential.kind !== kind || found.account.disabled) return null;
+    // The secret names its account; the username must agree (compared in constant time).
+    const expected = Buffer.from(found.account.name);
+    const given = Buffer.from(username);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
+    void this.options.store.touchCredential(found.credential.id, now).catch(() => {});
+    return { kind: 'account', account: found.account, via: kind === 'robot' ? 'robot-token' : 'personal-token' };
+  }
+
+  private async passwordLogin(username: string, password: string): Promise<{ principal: Principal; method: AuthMethod } | null> {
+    const { store, directory } = this.options;
+    const account = await store.findAccount(username);
+    if (account && account.kind === 'user' && account.ldapDn === null) {
+      const hash = await store.passwordHash(account.id);
+      const ok = hash !== null && (await verifyPassword(password, hash));
+      if (!ok || account.disabled) return null;
+      return { principal: { kind: 'account', account, via: 'password' }, method: 'password' };
+    }
+    if (directory && (!account || (account.kind === 'user' && account.ldapDn !== null))) {
+      const provisioned = await directory.login(username, password);
+      if (!provisioned || provisioned.disabled) return null;
+      return { principal: { kind: 'account', account: provisioned, via: 'ldap' }, method: 'ldap' };
+    }
+    // No such user: spend the time a real check takes, so timing tells nothing.
+    await verifyPassword(password, await decoyHash());
+    return null;
+  }
+}

@@ -308,7 +308,8 @@ export async function startDistribution(parent: string, options: DistributionOpt
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
-export async function startCustody(parent: string, name = 'custody', root = REPO_ROOT): Promise<RegistryProcess> {
+/** Custody for the side-by-side rows: authentication off, like the Distribution it is compared with. */
+export async function startCustody(parent: string, name = 'custody', root = REPO_ROOT, env: Readonly<Record<string, string>> = { CUSTODY_AUTH_ENABLED: 'false' }): Promise<RegistryProcess> {
   const dataDir = join(parent, name);
   mkdirSync(dataDir, { recursive: true });
   let lastError: unknown;
@@ -318,6 +319,7 @@ export async function startCustody(parent: string, name = 'custody', root = REPO
     const child = spawn(process.execPath, [join(root, 'bin', 'custody.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: root,
+      env: { ...process.env, ...env },
     });
     const { output, exited } = track(child, 'custody');
     // At --log-level warn Custody does not print its "custody serving" line (that is info):

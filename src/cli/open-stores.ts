@@ -7,12 +7,14 @@ import { migrate } from '../metadata/migrations.ts';
 import { SqlMetadataStore } from '../metadata/sql-metadata-store.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
 import { Registry } from '../registry/registry.ts';
+import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
 
 export interface OpenedStores {
   readonly blobs: FilesystemBlobStore;
   readonly sql: SqlClient;
   readonly metadata: SqlMetadataStore;
   readonly registry: Registry;
+  readonly identity: SqlIdentityStore;
   close(): Promise<void>;
 }
 
@@ -35,5 +37,6 @@ export async function openStores(config: Config): Promise<OpenedStores> {
     maxPageSize: config.limits.maxPageSize,
     automaticMount: config.uploads.automaticMount,
   });
-  return { blobs, sql, metadata, registry, close: () => metadata.close() };
+  const identity = new SqlIdentityStore(sql);
+  return { blobs, sql, metadata, registry, identity, close: () => metadata.close() };
 }

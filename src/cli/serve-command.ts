@@ -6,6 +6,7 @@ import { startServer } from '../server/http-server.ts';
 import { GarbageCollector } from '../registry/garbage-collector.ts';
 import { parseServerArgs } from './config-flags.ts';
 import { openStores } from './open-stores.ts';
+import { openSecurity } from './open-security.ts';
 import { VERSION } from './version.ts';
 import type { Command } from './main.ts';
 
@@ -24,10 +25,14 @@ export const serveCommand: Command = {
     const { config } = parseServerArgs(args);
     const logger = createLogger(config.log.level);
     const stores = await openStores(config);
+    const secured = await openSecurity(config, stores, logger);
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
       {
         registry: stores.registry,
+        security: secured.security,
+        actions: secured.actionLog,
+        routes: secured.routes,
         logger,
         tls,
         shutdownTimeoutMs: config.shutdownTimeoutMs,
@@ -45,6 +50,7 @@ export const serveCommand: Command = {
       database: config.database.driver,
       storage: config.storage.path,
       tls: Boolean(tls),
+      auth: secured.security ? 'token' : 'disabled',
     });
 
     const collector = new GarbageCollector(stores.registry, stores.sql, logger);
@@ -80,6 +86,7 @@ export const serveCommand: Command = {
         if (background) clearInterval(background);
         void server
           .close()
+          .then(() => secured.close())
           .then(() => stores.close())
           .then(
             () => {

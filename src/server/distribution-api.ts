@@ -6,6 +6,10 @@ import { MediaType } from '../core/media-types.ts';
 import { uploadLocation, uploadRange, type Registry } from '../registry/registry.ts';
 import type { ByteRange } from '../storage/blob-store.ts';
 import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
+import { validateRepositoryName } from '../core/names.ts';
+import { DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
+import type { RepositoryAction } from '../auth/access-control.ts';
+import { actorOf, OpenGate, type Caller, type Need, type RegistryGate } from './registry-gate.ts';
 
 export interface RouteMatch {
   /** Stable route name for metrics and logs (no repository names: unbounded cardinality). */
@@ -22,38 +26,54 @@ const REFERRERS_PATH = /^\/v2\/(.+)\/referrers\/([^/]+)$/;
 
 export class DistributionApi {
   private readonly registry: Registry;
+  private readonly gate: RegistryGate;
+  private readonly actions: ActionRecorder;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, gate: RegistryGate = new OpenGate(), actions: ActionRecorder = DISCARD_ACTIONS) {
     this.registry = registry;
+    this.gate = gate;
+    this.actions = actions;
   }
 
   /** Matches a /v2/ request to its handler, or returns null when no route applies. */
   match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
     const method = request.method ?? 'GET';
-    const allow = (route: string, methods: readonly string[], handle: () => Promise<void>): RouteMatch => ({
+    // Every route names what it needs; the gate checks it before the handler runs.
+    const allow = (route: string, methods: readonly string[], need: (method: string) => Need, handle: (caller: Caller) => Promise<void>): RouteMatch => ({
       route,
       handle: methods.includes(method)
-        ? handle
+        ? async () => {
+            let caller: Caller;
+            try {
+              caller = await this.gate.authorize(request, need(method));
+            } catch (error) {
+              request.resume();
+              throw error;
+            }
+            return handle(caller);
+          }
         : async () => {
             response.setHeader('Allow', methods.join(', '));
             throw new RegistryError('UNSUPPORTED', `${method} is not supported on ${route}`, { status: 405 });
           },
     });
+    const on = (repository: string, ...actions: RepositoryAction[]): Need => ({ kind: 'repository', repository, actions });
 
     if (path === '/v2/' || path === '/v2') {
-      return allow('base', ['GET', 'HEAD'], async () => this.json(response, method, 200, {}));
+      return allow('base', ['GET', 'HEAD'], () => ({ kind: 'base' }), async () => this.json(response, method, 200, {}));
     }
     if (path === '/v2/_catalog') {
-      return allow('catalog', ['GET'], async () => this.catalog(response, query));
+      return allow('catalog', ['GET'], () => ({ kind: 'catalog' }), async (caller) => this.catalog(response, query, caller));
     }
     let match: RegExpExecArray | null;
     if ((match = UPLOAD_START_PATH.exec(path))) {
-      const name = match[1]!;
-      return allow('blob_upload_start', ['POST'], async () => this.startUpload(request, response, name, query));
+      const name = validName(match[1]!);
+      return allow('blob_upload_start', ['POST'], () => on(name, 'pull', 'push'), async (caller) => this.startUpload(request, response, name, query, caller));
     }
     if ((match = UPLOAD_PATH.exec(path))) {
-      const [, name, id] = match as unknown as [string, string, string];
-      return allow('blob_upload', ['GET', 'PATCH', 'PUT', 'DELETE'], async () => {
+      const [, rawName, id] = match as unknown as [string, string, string];
+      const name = validName(rawName);
+      return allow('blob_upload', ['GET', 'PATCH', 'PUT', 'DELETE'], () => on(name, 'pull', 'push'), async () => {
         if (method === 'GET') return this.uploadStatus(response, name, id);
         if (method === 'PATCH') return this.patchUpload(request, response, name, id);
         if (method === 'PUT') return this.putUpload(request, response, name, id, query);
@@ -62,33 +82,53 @@ export class DistributionApi {
       });
     }
     if ((match = MANIFEST_PATH.exec(path))) {
-      const [, name, reference] = match as unknown as [string, string, string];
-      return allow('manifest', ['GET', 'HEAD', 'PUT', 'DELETE'], async () => {
-        if (method === 'GET' || method === 'HEAD') return this.getManifest(request, response, method, name, reference);
-        if (method === 'PUT') return this.putManifest(request, response, name, reference);
+      const [, rawName, reference] = match as unknown as [string, string, string];
+      const name = validName(rawName);
+      const need = (verb: string): Need => (verb === 'PUT' ? on(name, 'pull', 'push') : verb === 'DELETE' ? on(name, 'delete') : on(name, 'pull'));
+      return allow('manifest', ['GET', 'HEAD', 'PUT', 'DELETE'], need, async (caller) => {
+        if (method === 'GET' || method === 'HEAD') return this.getManifest(request, response, method, name, reference, caller);
+        if (method === 'PUT') return this.putManifest(request, response, name, reference, caller);
         await this.registry.deleteManifest(name, reference);
+        this.record(caller, 'delete', name, reference);
         this.empty(response, 202);
       });
     }
     if ((match = BLOB_PATH.exec(path))) {
-      const [, name, digest] = match as unknown as [string, string, string];
-      return allow('blob', ['GET', 'HEAD', 'DELETE'], async () => {
+      const [, rawName, digest] = match as unknown as [string, string, string];
+      const name = validName(rawName);
+      return allow('blob', ['GET', 'HEAD', 'DELETE'], (verb) => (verb === 'DELETE' ? on(name, 'delete') : on(name, 'pull')), async (caller) => {
         if (method === 'DELETE') {
           await this.registry.deleteBlob(name, digest);
+          this.record(caller, 'delete', name, digest, { object: 'blob' });
           return this.empty(response, 202);
         }
         return this.getBlob(request, response, method, name, digest);
       });
     }
     if ((match = TAGS_PATH.exec(path))) {
-      const name = match[1]!;
-      return allow('tags', ['GET'], async () => this.tags(response, name, query));
+      const name = validName(match[1]!);
+      return allow('tags', ['GET'], () => on(name, 'pull'), async () => this.tags(response, name, query));
     }
     if ((match = REFERRERS_PATH.exec(path))) {
-      const [, name, digest] = match as unknown as [string, string, string];
-      return allow('referrers', ['GET'], async () => this.referrers(response, name, digest, query));
+      const [, rawName, digest] = match as unknown as [string, string, string];
+      const name = validName(rawName);
+      return allow('referrers', ['GET'], () => on(name, 'pull'), async () => this.referrers(response, name, digest, query));
     }
     return null;
+  }
+
+  private record(caller: Caller, kind: 'pull' | 'push' | 'delete' | 'mount', repository: string, reference: string, detail?: Record<string, unknown>): void {
+    const isDigest = reference.includes(':');
+    this.actions.record({
+      kind,
+      result: 'success',
+      actor: actorOf(caller.principal),
+      ip: caller.ip,
+      userAgent: caller.userAgent,
+      repository,
+      ...(isDigest ? { digest: reference } : { tag: reference }),
+      ...(detail ? { detail } : {}),
+    });
   }
 
   // ---- blobs -------------------------------------------------------------------------
@@ -135,12 +175,18 @@ export class DistributionApi {
 
   // ---- uploads -----------------------------------------------------------------------
 
-  private async startUpload(request: HttpRequest, response: HttpResponse, name: string, query: URLSearchParams): Promise<void> {
+  private async startUpload(request: HttpRequest, response: HttpResponse, name: string, query: URLSearchParams, caller: Caller): Promise<void> {
     const mount = query.get('mount');
     if (mount !== null) {
-      const from = query.get('from') ?? undefined;
-      const mounted = await this.registry.mountBlob(name, mount, from === '' ? undefined : from);
+      const rawFrom = query.get('from') ?? undefined;
+      const from = rawFrom === '' ? undefined : rawFrom;
+      // A mount from a repository the caller may not read (or, with no `from`, from
+      // anywhere, unless everything is open) silently becomes a normal upload: the
+      // response must not reveal whether the blob exists there.
+      const readable = from === undefined ? (await this.gate.visibleRepositories(caller, undefined, 1)) === null : await this.gate.mayPull(caller, from);
+      const mounted = readable ? await this.registry.mountBlob(name, mount, from) : null;
       if (mounted) {
+        this.record(caller, 'mount', name, mounted.digest, from === undefined ? undefined : { from });
         request.resume();
         response.setHeader('Location', `/v2/${name}/blobs/${mounted.digest}`);
         response.setHeader('Docker-Content-Digest', mounted.digest);
@@ -188,7 +234,7 @@ export class DistributionApi {
 
   // ---- manifests ---------------------------------------------------------------------
 
-  private async getManifest(request: HttpRequest, response: HttpResponse, method: string, name: string, reference: string): Promise<void> {
+  private async getManifest(request: HttpRequest, response: HttpResponse, method: string, name: string, reference: string, caller: Caller): Promise<void> {
     if (method === 'HEAD') {
       const head = await this.registry.headManifest(name, reference);
       this.manifestHeaders(response, head.digest, head.mediaType, head.size);
@@ -199,6 +245,7 @@ export class DistributionApi {
     }
     const manifest = await this.registry.getManifest(name, reference);
     this.manifestHeaders(response, manifest.digest, manifest.mediaType, manifest.size);
+    this.record(caller, 'pull', name, reference, reference.includes(':') ? undefined : { digest: manifest.digest });
     if (header(request, 'if-none-match') === `"${manifest.digest}"`) return this.empty(response, 304);
     response.writeHead(200);
     response.end(manifest.content);
@@ -211,9 +258,10 @@ export class DistributionApi {
     response.setHeader('ETag', `"${digest}"`);
   }
 
-  private async putManifest(request: HttpRequest, response: HttpResponse, name: string, reference: string): Promise<void> {
+  private async putManifest(request: HttpRequest, response: HttpResponse, name: string, reference: string, caller: Caller): Promise<void> {
     const content = await readBody(request, this.registry.options.maxManifestBytes);
     const result = await this.registry.putManifest(name, reference, header(request, 'content-type'), content);
+    this.record(caller, 'push', name, reference, reference.includes(':') ? undefined : { digest: result.digest });
     response.setHeader('Location', `/v2/${name}/manifests/${result.digest}`);
     response.setHeader('Docker-Content-Digest', result.digest);
     if (result.subject) response.setHeader('OCI-Subject', result.subject);
@@ -228,8 +276,13 @@ export class DistributionApi {
     this.json(response, 'GET', 200, { name, tags: listing.entries });
   }
 
-  private async catalog(response: HttpResponse, query: URLSearchParams): Promise<void> {
-    const listing = await this.registry.listRepositories(pageSize(query), query.get('last') ?? undefined);
+  private async catalog(response: HttpResponse, query: URLSearchParams, caller: Caller): Promise<void> {
+    const size = pageSize(query);
+    const last = query.get('last') ?? undefined;
+    const limit = Math.min(size ?? this.registry.options.maxPageSize, this.registry.options.maxPageSize);
+    // Only what the caller may read: the gate filters in SQL, one page at a time.
+    const visible = limit === 0 ? [] : await this.gate.visibleRepositories(caller, last, limit + 1);
+    const listing = visible === null ? await this.registry.listRepositories(size, last) : { entries: visible.slice(0, limit), next: visible.length > limit ? visible[limit - 1] : undefined };
     if (listing.next !== undefined) response.setHeader('Link', nextLink('/v2/_catalog', listing.entries.length, listing.next));
     this.json(response, 'GET', 200, { repositories: listing.entries });
   }
@@ -267,6 +320,11 @@ export class DistributionApi {
     response.writeHead(status);
     response.end();
   }
+}
+
+/** Names are checked before the gate, so a malformed name is NAME_INVALID, never a challenge. */
+function validName(name: string): string {
+  return validateRepositoryName(name);
 }
 
 function contentLength(request: HttpRequest): number | undefined {

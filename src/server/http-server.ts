@@ -8,7 +8,10 @@ import type { Logger } from '../observability/logger.ts';
 import { createServerMetrics, processMetrics } from '../observability/metrics.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Registry } from '../registry/registry.ts';
-import { DistributionApi } from './distribution-api.ts';
+import { DistributionApi, type RouteMatch } from './distribution-api.ts';
+import type { ActionRecorder } from '../audit/action.ts';
+import { OpenGate, TokenGate } from './registry-gate.ts';
+import type { SecurityServices } from './security.ts';
 import { writeError } from './error-response.ts';
 import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
 
@@ -17,8 +20,18 @@ export interface TlsMaterial {
   readonly key: string | Buffer;
 }
 
+/** A set of routes outside /v2/ (token endpoint, management API, action log API). */
+export interface RouteMatcher {
+  match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null;
+}
+
 export interface ServerOptions {
   readonly registry: Registry;
+  /** Authentication and permissions; without it every request is allowed. */
+  readonly security?: SecurityServices | undefined;
+  readonly actions?: ActionRecorder | undefined;
+  /** Matched in order for paths outside /v2/. */
+  readonly routes?: readonly RouteMatcher[];
   readonly logger: Logger;
   readonly tls?: TlsMaterial | undefined;
   /** Checks dependencies for /healthz; throws when one is down. */
@@ -39,7 +52,9 @@ export function createRequestHandler(options: ServerOptions): {
   handle: (request: HttpRequest, response: unknown) => void;
   inFlight: () => number;
 } {
-  const api = new DistributionApi(options.registry);
+  const gate = options.security ? new TokenGate(options.security, options.actions ?? { record: () => {} }) : new OpenGate();
+  const api = new DistributionApi(options.registry, gate, options.actions);
+  const routes = options.routes ?? [];
   const metrics = createServerMetrics();
   processMetrics(metrics.registry);
   const logger = options.logger;
@@ -130,7 +145,9 @@ export function createRequestHandler(options: ServerOptions): {
         sendText(response, 200, metrics.registry.render(), 'text/plain; version=0.0.4');
         return;
       }
-      const match = path.startsWith('/v2') ? api.match(request, response, path, query) : null;
+      let match: RouteMatch | null = null;
+      if (path.startsWith('/v2')) match = api.match(request, response, path, query);
+      else for (const routeSet of routes) if ((match = routeSet.match(request, response, path, query))) break;
       if (!match) {
         request.resume();
         throw new RegistryError('NAME_UNKNOWN', `no route for ${method} ${path.slice(0, 200)}`, { status: 404 });
@@ -138,6 +155,7 @@ export function createRequestHandler(options: ServerOptions): {
       route = match.route;
       match.handle().catch(fail);
     } catch (error) {
+      request.resume();
       fail(error);
     }
   };

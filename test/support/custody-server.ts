@@ -29,13 +29,27 @@ export interface StartOptions {
   readonly port?: number;
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Run with authentication on (the default of `custody serve`). Off unless asked: most
+   * suites test the registry protocol itself; the access suites turn it on and log in as
+   * `admin` with ADMIN_PASSWORD.
+   */
+  readonly auth?: boolean;
 }
+
+/** The administrator's password in servers started with `auth: true`. */
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
 export async function startCustody(options: StartOptions = {}): Promise<CustodyServer> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'custody-test-')));
   const child = spawn(process.execPath, [custodyBin, 'serve', '--listen', `127.0.0.1:${options.port ?? 0}`, '--data-dir', dataDir, ...(options.args ?? [])], {
-    env: { ...process.env, ...options.env },
+    env: {
+      ...process.env,
+      CUSTODY_AUTH_ENABLED: options.auth ? 'true' : 'false',
+      ...(options.auth ? { CUSTODY_ADMIN_PASSWORD: ADMIN_PASSWORD } : {}),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];

@@ -1,0 +1,91 @@
+// The composition root's second half: the services that decide who may do what, the
+// action log, and the routes outside /v2/ (token endpoint, management API, action log
+// API). Chooses the concrete directory (LDAP) and forwarders from configuration.
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import { ActionLog } from '../audit/action-log.ts';
+import { createForwarders } from '../audit/forwarders.ts';
+import { AccessControl } from '../auth/access-control.ts';
+import { Authenticator } from '../auth/authenticator.ts';
+import { LoginThrottle } from '../auth/login-throttle.ts';
+import { hashPassword } from '../auth/passwords.ts';
+import { TokenService } from '../auth/token-service.ts';
+import { LdapDirectory } from '../auth/ldap-directory.ts';
+import { ManagementService } from '../management/management-service.ts';
+import { ManagementApi } from '../server/management-api.ts';
+import { ActionLogApi } from '../server/action-log-api.ts';
+import { TokenEndpoint } from '../server/token-endpoint.ts';
+import type { RouteMatcher } from '../server/http-server.ts';
+import type { SecurityServices } from '../server/security.ts';
+import type { IdentityStore } from '../metadata/identity-store.ts';
+import type { OpenedStores } from './open-stores.ts';
+
+export interface OpenedSecurity {
+  /** Absent when auth.enabled is false: every request is then allowed. */
+  readonly security: SecurityServices | undefined;
+  readonly actionLog: ActionLog;
+  readonly routes: readonly RouteMatcher[];
+  close(): Promise<void>;
+}
+
+export async function openSecurity(config: Config, stores: OpenedStores, logger: Logger): Promise<OpenedSecurity> {
+  const actionLog = new ActionLog({
+    sql: stores.sql,
+    logger,
+    flushIntervalMs: config.audit.flushIntervalMs,
+    retentionMs: config.audit.retentionMs,
+    forwarders: createForwarders(config.audit, logger),
+  });
+  const identity = stores.identity;
+  await bootstrapAdministrator(identity, config, logger);
+  const directory = config.ldap ? new LdapDirectory(config.ldap, identity, logger) : undefined;
+  const access = new AccessControl(identity, { anonymousPull: config.auth.anonymousPull });
+  const authenticator = new Authenticator({
+    store: identity,
+    throttle: new LoginThrottle(config.auth.throttle),
+    actions: actionLog,
+    directory,
+  });
+  const tokens = await TokenService.open(identity, { issuer: config.auth.service, lifetimeSeconds: Math.max(1, Math.round(config.auth.tokenLifetimeMs / 1000)) });
+  const security: SecurityServices = {
+    identity,
+    access,
+    authenticator,
+    tokens,
+    service: config.auth.service,
+    publicUrl: config.auth.publicUrl,
+    refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
+  };
+  const management = new ManagementService({ identity, access, actions: actionLog, authenticator });
+  const routes: RouteMatcher[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security), new ManagementApi(management, security)];
+  if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');
+  return {
+    security: config.auth.enabled ? security : undefined,
+    actionLog,
+    routes,
+    async close() {
+      await actionLog.close();
+      await directory?.close();
+    },
+  };
+}
+
+/**
+ * First start: with no user at all, creates the administrator (a superuser) with the
+ * configured password, or a generated one printed once on stderr, never logged.
+ */
+export async function bootstrapAdministrator(identity: IdentityStore, config: Config, logger: Logger): Promise<void> {
+  if ((await identity.countAccounts('user')) > 0) return;
+  const generated = config.admin.password === undefined;
+  const password = config.admin.password ?? randomBytes(18).toString('base64url');
+  try {
+    await identity.createAccount({ name: config.admin.username, kind: 'user', superuser: true, passwordHash: await hashPassword(password) });
+  } catch (error) {
+    // Another replica created it first.
+    if ((error as { code?: string }).code === 'CONFLICT') return;
+    throw error;
+  }
+  logger.info('administrator created', { username: config.admin.username, passwordFrom: generated ? 'generated' : 'admin.password' });
+  if (generated) process.stderr.write(`custody: created the administrator "${config.admin.username}" with password ${password}\ncustody: it is shown once; change it or set CUSTODY_ADMIN_PASSWORD on a fresh data directory\n`);
+}

@@ -1,0 +1,158 @@
+// Authorisation for the registry API (/v2/). Every route says what it needs, a
+// repository and the actions of a Docker token scope; the gate finds the caller and
+// either lets the request through or answers the way registry clients expect:
+// 401 with a Bearer challenge naming the scope (clients then fetch a token and retry),
+// or 403 DENIED when the caller is known and the access is not theirs.
+import { RegistryError } from '../core/errors.ts';
+import { ANONYMOUS, type Principal } from '../core/identity.ts';
+import type { ActionRecorder, Actor } from '../audit/action.ts';
+import type { RepositoryAction } from '../auth/access-control.ts';
+import type { TokenClaims } from '../auth/token-service.ts';
+import { header, type HttpRequest } from './http-types.ts';
+import { principalFromClaims, readCredentials, requestContext } from './request-auth.ts';
+import type { SecurityServices } from './security.ts';
+
+export interface Caller {
+  readonly principal: Principal;
+  readonly ip: string | undefined;
+  readonly userAgent: string | undefined;
+  /** The verified bearer token's claims, when the caller used one. */
+  readonly claims?: TokenClaims | undefined;
+}
+
+export type Need = { readonly kind: 'base' } | { readonly kind: 'catalog' } | { readonly kind: 'repository'; readonly repository: string; readonly actions: readonly RepositoryAction[] };
+
+export interface RegistryGate {
+  /** The caller, once allowed; throws UNAUTHORIZED (with a challenge) or DENIED. */
+  authorize(request: HttpRequest, need: Need): Promise<Caller>;
+  /** Whether an already-authorised caller may also pull `repository` (mount sources). */
+  mayPull(caller: Caller, repository: string): Promise<boolean>;
+  /** Repository names the caller may see in the catalog; null means every repository. */
+  visibleRepositories(caller: Caller, last: string | undefined, limit: number): Promise<string[] | null>;
+}
+
+/** `auth.enabled: false`: everything is allowed, for local development. */
+export class OpenGate implements RegistryGate {
+  async authorize(request: HttpRequest): Promise<Caller> {
+    return { principal: ANONYMOUS, ...requestContext(request) };
+  }
+
+  async mayPull(): Promise<boolean> {
+    return true;
+  }
+
+  async visibleRepositories(): Promise<string[] | null> {
+    return null;
+  }
+}
+
+export function actorOf(principal: Principal): Actor {
+  if (principal.kind === 'anonymous') return { kind: 'anonymous' };
+  return { kind: principal.account.kind === 'robot' ? 'robot' : 'user', name: principal.account.name, via: principal.via };
+}
+
+export class TokenGate implements RegistryGate {
+  private readonly security: SecurityServices;
+  private readonly actions: ActionRecorder;
+
+  constructor(security: SecurityServices, actions: ActionRecorder) {
+    this.security = security;
+    this.actions = actions;
+  }
+
+  async authorize(request: HttpRequest, need: Need): Promise<Caller> {
+    const context = requestContext(request);
+    const credentials = readCredentials(request);
+    const { access } = this.security;
+
+    if (credentials.scheme === 'bearer') {
+      let claims: TokenClaims;
+      try {
+        claims = await this.security.tokens.verify(credentials.token, this.security.service);
+      } catch (error) {
+        throw this.challenge(request, need, error instanceof RegistryError ? error.message : 'invalid token', 'invalid_token');
+      }
+      const caller: Caller = { principal: principalFromClaims(claims), ...context, claims };
+      if (need.kind !== 'repository') return caller;
+      const entry = claims.access.find((item) => item.type === 'repository' && item.name === need.repository);
+      const granted = entry?.actions ?? [];
+      if (need.actions.every((action) => granted.includes(action) || granted.includes('*'))) return caller;
+      // The token was asked for this repository and did not get the action: the caller
+      // is known and not allowed. Otherwise the client should fetch a token for it.
+      if (entry && caller.principal.kind === 'account') throw this.denied(caller, need);
+      throw this.challenge(request, need, 'the token does not grant this access', 'insufficient_scope');
+    }
+
+    if (credentials.scheme === 'basic') {
+      const principal = await this.security.authenticator.login(credentials.username, credentials.secret, context);
+      const caller: Caller = { principal, ...context };
+      if (need.kind !== 'repository') return caller;
+      const granted = await access.grantedActions(principal, need.repository, need.actions);
+      if (need.actions.every((action) => granted.includes(action))) return caller;
+      throw this.denied(caller, need);
+    }
+
+    // No credentials: anonymous pulls of public repositories where allowed; otherwise a
+    // challenge, which is how clients learn where to get a token.
+    const caller: Caller = { principal: ANONYMOUS, ...context };
+    if (need.kind === 'repository' && access.anonymousPull) {
+      const granted = await access.grantedActions(ANONYMOUS, need.repository, need.actions);
+      if (need.actions.every((action) => granted.includes(action))) return caller;
+    }
+    throw this.challenge(request, need, 'authentication required');
+  }
+
+  async mayPull(caller: Caller, repository: string): Promise<boolean> {
+    if (caller.claims) {
+      const entry = caller.claims.access.find((item) => item.type === 'repository' && item.name === repository);
+      return entry !== undefined && (entry.actions.includes('pull') || entry.actions.includes('*'));
+    }
+    const granted = await this.security.access.grantedActions(caller.principal, repository, ['pull']);
+    return granted.includes('pull');
+  }
+
+  async visibleRepositories(caller: Caller, last: string | undefined, limit: number): Promise<string[] | null> {
+    let principal = caller.principal;
+    if (caller.claims && principal.kind === 'account') {
+      // Token principals carry no id or roles; the catalog needs the stored account.
+      const account = await this.security.identity.findAccount(principal.account.name);
+      principal = account ? { kind: 'account', account, via: principal.via } : ANONYMOUS;
+    }
+    return this.security.access.readableRepositories(principal, last, limit);
+  }
+
+  private denied(caller: Caller, need: Extract<Need, { kind: 'repository' }>): RegistryError {
+    this.actions.record({
+      kind: need.actions.includes('push') ? 'push' : need.actions.includes('delete') ? 'delete' : 'pull',
+      result: 'denied',
+      actor: actorOf(caller.principal),
+      ip: caller.ip,
+      userAgent: caller.userAgent,
+      repository: need.repository,
+      detail: { actions: need.actions },
+    });
+    return new RegistryError('DENIED', `requested access to ${need.repository} is denied`, { detail: { name: need.repository, actions: need.actions } });
+  }
+
+  private challenge(request: HttpRequest, need: Need, message: string, error?: string): RegistryError {
+    const realm = `${baseUrl(request, this.security.publicUrl)}/auth/token`;
+    const parts = [`realm="${realm}"`, `service="${this.security.service}"`];
+    if (need.kind === 'repository') parts.push(`scope="repository:${need.repository}:${need.actions.join(',')}"`);
+    if (need.kind === 'catalog') parts.push('scope="registry:catalog:*"');
+    if (error) parts.push(`error="${error}"`);
+    return new RegistryError('UNAUTHORIZED', message, {
+      headers: { 'WWW-Authenticate': `Bearer ${parts.join(',')}` },
+      ...(need.kind === 'repository' ? { detail: need.actions.map((action) => ({ Type: 'repository', Name: need.repository, Action: action })) } : {}),
+    });
+  }
+}
+
+/** The registry's external base URL: configured, or what the client used to reach us. */
+export function baseUrl(request: HttpRequest, configured: string | undefined): string {
+  if (configured) return configured;
+  const encrypted = (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+  const host = header(request, 'host') ?? (request as { authority?: string }).authority ?? header(request, ':authority') ?? 'localhost';
+  // A Host header is client input: keep it to host[:port] characters.
+  const safeHost = /^[A-Za-z0-9.\-[\]:]+$/.test(host) ? host : 'localhost';
+  return `${encrypted ? 'https' : 'http'}://${safeHost}`;
+}

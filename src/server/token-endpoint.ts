@@ -1,0 +1,173 @@
+// The token endpoint of the Docker token authentication specification: GET /auth/token
+// (with basic credentials, or none for anonymous access) and POST /auth/token (OAuth2
+// password and refresh_token grants, used by docker/podman login with refresh tokens).
+// It grants the subset of the requested scopes the caller may have. GET /auth/jwks.json
+// publishes the verification keys.
+import { RegistryError } from '../core/errors.ts';
+import { ANONYMOUS, type Principal } from '../core/identity.ts';
+import { validateRepositoryName } from '../core/names.ts';
+import type { ActionRecorder } from '../audit/action.ts';
+import { REPOSITORY_ACTIONS, type RepositoryAction } from '../auth/access-control.ts';
+import { generateSecret, hashSecret, secretKind } from '../auth/secrets.ts';
+import { parseScope, type AccessClaim, type TokenActor } from '../auth/token-service.ts';
+import type { RouteMatch } from './distribution-api.ts';
+import type { HttpRequest, HttpResponse } from './http-types.ts';
+import { actorOf } from './registry-gate.ts';
+import { readCredentials, requestContext } from './request-auth.ts';
+import type { SecurityServices } from './security.ts';
+
+const MAX_FORM_BYTES = 64 * 1024;
+const MAX_SCOPES = 32;
+
+export class TokenEndpoint {
+  private readonly security: SecurityServices;
+  private readonly actions: ActionRecorder;
+
+  constructor(security: SecurityServices, actions: ActionRecorder) {
+    this.security = security;
+    this.actions = actions;
+  }
+
+  match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
+    const method = request.method ?? 'GET';
+    if (path === '/auth/token') {
+      return {
+        route: 'token',
+        handle: async () => {
+          if (method === 'GET') return this.get(request, response, query);
+          if (method === 'POST') return this.post(request, response);
+          request.resume();
+          response.setHeader('Allow', 'GET, POST');
+          throw new RegistryError('UNSUPPORTED', `${method} is not supported on /auth/token`, { status: 405 });
+        },
+      };
+    }
+    if (path === '/auth/jwks.json' || path === '/.well-known/jwks.json') {
+      return { route: 'jwks', handle: async () => sendJson(response, 200, this.security.tokens.jwks(), 'public, max-age=300') };
+    }
+    return null;
+  }
+
+  private async get(request: HttpRequest, response: HttpResponse, query: URLSearchParams): Promise<void> {
+    request.resume();
+    this.checkService(query.get('service'));
+    const credentials = readCredentials(request);
+    if (credentials.scheme === 'bearer') throw new RegistryError('UNAUTHORIZED', 'the token endpoint takes basic credentials or none');
+    const context = requestContext(request);
+    const principal = credentials.scheme === 'basic' ? await this.security.authenticator.login(credentials.username, credentials.secret, context) : ANONYMOUS;
+    const offline = query.get('offline_token') === 'true' && principal.kind === 'account';
+    await this.grant(request, response, principal, query.getAll('scope').flatMap((scope) => scope.split(' ')), offline);
+  }
+
+  private async post(request: HttpRequest, response: HttpResponse): Promise<void> {
+    const form = new URLSearchParams(await readForm(request));
+    this.checkService(form.get('service'));
+    const context = requestContext(request);
+    const grantType = form.get('grant_type');
+    let principal: Principal;
+    let offline = form.get('access_type') === 'offline';
+    if (grantType === 'password') {
+      const username = form.get('username');
+      const password = form.get('password');
+      if (!username || password === null) throw new RegistryError('INVALID_REQUEST', 'the password grant needs username and password');
+      principal = await this.security.authenticator.login(username, password, context);
+    } else if (grantType === 'refresh_token') {
+      const token = form.get('refresh_token') ?? '';
+      const found = secretKind(token) === 'refresh' ? await this.security.identity.findCredential(hashSecret(token), Date.now()) : null;
+      if (!found || found.credential.kind !== 'refresh' || found.account.disabled) {
+        this.actions.record({ kind: 'login', result: 'failure', actor: { kind: 'anonymous' }, ...context, detail: { grant: 'refresh_token' } });
+        throw new RegistryError('UNAUTHORIZED', 'the refresh token is invalid or expired');
+      }
+      principal = { kind: 'account', account: found.account, via: 'refresh-token' };
+      // The client keeps the refresh token it has: no new one.
+      offline = false;
+    } else {
+      throw new RegistryError('INVALID_REQUEST', `unsupported grant_type "${String(grantType).slice(0, 40)}": use password or refresh_token`);
+    }
+    await this.grant(request, response, principal, (form.get('scope') ?? '').split(' '), offline);
+  }
+
+  private async grant(request: HttpRequest, response: HttpResponse, principal: Principal, scopes: readonly string[], offline: boolean): Promise<void> {
+    const requested = scopes.filter((scope) => scope !== '');
+    if (requested.length > MAX_SCOPES) throw new RegistryError('INVALID_REQUEST', `at most ${MAX_SCOPES} scopes per token`);
+    const access: AccessClaim[] = [];
+    for (const scope of requested) {
+      const parsed = parseScope(scope);
+      if (!parsed) throw new RegistryError('INVALID_REQUEST', `malformed scope "${scope.slice(0, 100)}"`);
+      if (parsed.type === 'repository') {
+        validateRepositoryName(parsed.name);
+        const wanted = parsed.actions.filter((action): action is RepositoryAction => (REPOSITORY_ACTIONS as readonly string[]).includes(action));
+        const granted = await this.security.access.grantedActions(principal, parsed.name, wanted);
+        // Listed even when empty: the registry then knows the caller asked and was refused.
+        mergeClaim(access, { type: 'repository', name: parsed.name, actions: granted });
+      } else if (parsed.type === 'registry' && parsed.name === 'catalog') {
+        // Everyone may ask for the catalog; it lists only what the caller may read.
+        if (principal.kind === 'account' || this.security.access.anonymousPull) mergeClaim(access, { type: 'registry', name: 'catalog', actions: ['*'] });
+      }
+      // Unknown resource types are left out: the subset granted is what matters.
+    }
+    const actor: TokenActor | null = principal.kind === 'account' ? { name: principal.account.name, kind: principal.account.kind === 'robot' ? 'robot' : 'user', via: principal.via } : null;
+    const issued = this.security.tokens.issue(actor, this.security.service, access);
+    const body: Record<string, unknown> = { token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt };
+    if (offline && principal.kind === 'account') {
+      const refresh = generateSecret('refresh');
+      await this.security.identity.addCredential({
+        accountId: principal.account.id,
+        kind: 'refresh',
+        name: `login ${new Date().toISOString()}`,
+        secretHash: hashSecret(refresh),
+        expiresAt: Date.now() + this.security.refreshTokenLifetimeMs,
+      });
+      body.refresh_token = refresh;
+    }
+    const context = requestContext(request);
+    this.actions.record({
+      kind: 'token',
+      result: 'success',
+      actor: actorOf(principal),
+      ...context,
+      detail: { access: access.map((claim) => `${claim.type}:${claim.name}:${claim.actions.join(',')}`), ...(body.refresh_token ? { refreshToken: true } : {}) },
+    });
+    sendJson(response, 200, body, 'no-store');
+  }
+
+  private checkService(service: string | null): void {
+    if (service !== null && service !== '' && service !== this.security.service) {
+      throw new RegistryError('INVALID_REQUEST', `unknown service "${service.slice(0, 100)}": this registry's service is "${this.security.service}"`);
+    }
+  }
+}
+
+function mergeClaim(access: AccessClaim[], claim: AccessClaim): void {
+  const existing = access.findIndex((item) => item.type === claim.type && item.name === claim.name);
+  if (existing < 0) access.push(claim);
+  else access[existing] = { ...claim, actions: [...new Set([...access[existing]!.actions, ...claim.actions])] };
+}
+
+function sendJson(response: HttpResponse, status: number, body: unknown, cacheControl: string): void {
+  const text = JSON.stringify(body);
+  response.setHeader('Content-Type', 'application/json');
+  response.setHeader('Content-Length', Buffer.byteLength(text));
+  response.setHeader('Cache-Control', cacheControl);
+  response.writeHead(status);
+  response.end(text);
+}
+
+function readForm(request: HttpRequest): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let total = 0;
+    request.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > MAX_FORM_BYTES) {
+        request.removeAllListeners('data');
+        request.resume();
+        reject(new RegistryError('INVALID_REQUEST', 'the form is too large', { status: 413 }));
+        return;
+      }
+      parts.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    request.on('error', reject);
+  });
+}

@@ -14,6 +14,7 @@ import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
 import type { SqlClient } from '../src/metadata/sql-client.ts';
 import { createTestDatabase, openSchemaClient, type TestDatabase } from './support/postgres.ts';
 import { metadataSuite, blobDigest } from './suites/metadata-suite.ts';
+import { identitySuite } from './suites/identity-suite.ts';
 
 describe('sqlite', () => {
   let directory: string;
@@ -25,6 +26,7 @@ describe('sqlite', () => {
   });
 
   metadataSuite('sqlite', async () => new SqliteClient(join(directory, `${randomBytes(6).toString('hex')}`, 'custody.db')));
+  identitySuite('sqlite', async () => new SqliteClient(join(directory, `${randomBytes(6).toString('hex')}`, 'custody.db')));
 
   it('runs in WAL mode with foreign keys on', async () => {
     const path = join(directory, 'wal', 'custody.db');
@@ -97,6 +99,7 @@ function postgresSuite(label: string, createDatabase: () => Promise<TestDatabase
     }
 
     metadataSuite(label, openClient);
+    identitySuite(label, openClient);
 
     it('name columns sort bytewise whatever the database locale (COLLATE "C")', async () => {
       const client = await openClient();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { digestOf, type Digest } from '../../src/core/digest.ts';
 import { RegistryError } from '../../src/core/errors.ts';
 import { MediaType } from '../../src/core/media-types.ts';
-import { migrate } from '../../src/metadata/migrations.ts';
+import { migrate, MIGRATIONS } from '../../src/metadata/migrations.ts';
 import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
 import { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
@@ -64,7 +64,7 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
 
     beforeEach(async () => {
       sql = await openClient();
-      assert.equal(await migrate(sql), 1);
+      assert.equal(await migrate(sql), MIGRATIONS.length);
       store = new SqlMetadataStore(sql);
       maintenance = new MaintenanceStore(sql);
     });
@@ -85,7 +85,7 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       assert.equal(await migrate(sql), 0);
       assert.equal((await store.findRepositoryBlob('library/app', blobDigest('a')))?.size, 5);
       const versions = await sql.query<{ version: number | string }>('SELECT version FROM schema_migrations');
-      assert.deepEqual(versions.map((row) => Number(row.version)), [1]);
+      assert.deepEqual(versions.map((row) => Number(row.version)).sort(), MIGRATIONS.map((migration) => migration.version));
     });
 
     it('linkBlob records the blob, creates the repository and counts repository links', async () => {

@@ -1,0 +1,155 @@
+// The IdentityStore contract and the access rules built on it, run against every SQL
+// engine: who gets which role on which repository, what the catalog shows, credentials.
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { migrate } from '../../src/metadata/migrations.ts';
+import type { SqlClient } from '../../src/metadata/sql-client.ts';
+import { SqlIdentityStore } from '../../src/metadata/sql-identity-store.ts';
+import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
+import { AccessControl } from '../../src/auth/access-control.ts';
+import { ANONYMOUS, type Account, type Principal } from '../../src/core/identity.ts';
+import { generateSecret, hashSecret } from '../../src/auth/secrets.ts';
+import { hashPassword, verifyPassword } from '../../src/auth/passwords.ts';
+import { generateSigningKey } from '../../src/auth/token-service.ts';
+
+const as = (account: Account): Principal => ({ kind: 'account', account, via: 'password' });
+
+export function identitySuite(name: string, openClient: () => Promise<SqlClient>): void {
+  describe(`IdentityStore contract: ${name}`, () => {
+    let sql: SqlClient;
+    let store: SqlIdentityStore;
+    let metadata: SqlMetadataStore;
+
+    beforeEach(async () => {
+      sql = await openClient();
+      await migrate(sql);
+      store = new SqlIdentityStore(sql);
+      metadata = new SqlMetadataStore(sql);
+    });
+    afterEach(async () => {
+      await sql.close();
+    });
+
+    /** A repository that holds something, as after a push. */
+    async function repository(name: string, visibility: 'public' | 'private' = 'private'): Promise<number> {
+      await metadata.linkBlob(name, `sha256:${'a'.repeat(64)}` as never, 1, Date.now());
+      return (await store.updateRepository(name, { visibility }))!.id;
+    }
+
+    it('accounts: names are unique across users, organizations and robots; the password hash stays out of Account', async () => {
+      const alice = await store.createAccount({ name: 'alice', kind: 'user', email: 'a@example.com', passwordHash: await hashPassword('correct horse') });
+      assert.equal(alice.kind, 'user');
+      assert.equal('passwordHash' in alice, false);
+      await assert.rejects(store.createAccount({ name: 'alice', kind: 'organization' }), { code: 'CONFLICT' });
+      assert.ok(await verifyPassword('correct horse', (await store.passwordHash(alice.id))!));
+      assert.equal(await verifyPassword('wrong horse', (await store.passwordHash(alice.id))!), false);
+      const updated = await store.updateAccount(alice.id, { disabled: true, email: null });
+      assert.equal(updated.disabled, true);
+      assert.equal(updated.email, null);
+      assert.equal(await store.countAccounts('user'), 1);
+    });
+
+    it('roles: own namespace, direct, team, organization default and admin team; strongest wins', async () => {
+      const alice = await store.createAccount({ name: 'alice', kind: 'user' });
+      const bob = await store.createAccount({ name: 'bob', kind: 'user' });
+      const carol = await store.createAccount({ name: 'carol', kind: 'user' });
+      const acme = await store.createAccount({ name: 'acme', kind: 'organization' });
+      const robot = await store.createAccount({ name: 'acme+ci', kind: 'robot', ownerId: acme.id });
+      const owners = await store.createTeam(acme.id, 'owners', 'admin');
+      const devs = await store.createTeam(acme.id, 'devs', 'member');
+      await store.addTeamMember(owners.id, alice.id);
+      await store.addTeamMember(devs.id, bob.id);
+      const app = await repository('acme/app');
+      await repository('acme/other');
+      await repository('carol/own');
+      await store.setPermission(app, { kind: 'team', id: devs.id }, 'write');
+      await store.setPermission(app, { kind: 'account', id: robot.id }, 'read');
+      await store.setDefaultPermission(acme.id, { kind: 'account', id: carol.id }, 'read');
+
+      const access = new AccessControl(store, { anonymousPull: false });
+      assert.equal((await access.access(as(alice), 'acme/app')).role, 'admin');
+      assert.equal((await access.access(as(bob), 'acme/app')).role, 'write');
+      assert.equal((await access.access(as(bob), 'acme/other')).role, null);
+      assert.equal((await access.access(as(robot), 'acme/app')).role, 'read');
+      assert.equal((await access.access(as(carol), 'acme/other')).role, 'read', 'organization default');
+      assert.equal((await access.access(as(carol), 'carol/own')).role, 'admin', 'own namespace');
+      assert.equal((await access.access(as(bob), 'carol/own')).role, null);
+      assert.deepEqual(await access.grantedActions(as(bob), 'acme/app', ['pull', 'push', 'delete', '*']), ['pull', 'push', 'delete']);
+      assert.deepEqual(await access.grantedActions(as(robot), 'acme/app', ['pull', 'push']), ['pull']);
+
+      // Creating: only where the principal may create.
+      assert.equal((await access.access(as(alice), 'acme/new')).role, 'admin');
+      assert.equal((await access.access(as(bob), 'acme/new')).role, null);
+      assert.equal((await access.access(as(bob), 'bob/new')).role, 'admin');
+      assert.equal((await access.access(as(robot), 'acme+ci/new')).role, null, 'robots have no namespace');
+      await store.updateTeam(devs.id, { role: 'creator' });
+      assert.equal((await access.access(as(bob), 'acme/new')).role, 'admin');
+      assert.equal((await access.access(as(bob), 'acme/other')).role, null, 'creators do not administer existing repositories');
+
+      // Removing a team takes its permissions with it.
+      await store.deleteTeam(devs.id);
+      assert.equal((await access.access(as(bob), 'acme/app')).role, null);
+      assert.deepEqual((await store.listPermissions(app)).map((p) => p.grantee.name), ['acme+ci']);
+    });
+
+    it('visibility: public repositories are readable by any account, by anonymous only with anonymousPull', async () => {
+      const dave = await store.createAccount({ name: 'dave', kind: 'user' });
+      await repository('acme/public', 'public');
+      await repository('acme/private');
+      const closed = new AccessControl(store, { anonymousPull: false });
+      const open = new AccessControl(store, { anonymousPull: true });
+      assert.equal((await closed.access(as(dave), 'acme/public')).role, 'read');
+      assert.equal((await closed.access(ANONYMOUS, 'acme/public')).role, null);
+      assert.equal((await open.access(ANONYMOUS, 'acme/public')).role, 'read');
+      assert.equal((await open.access(ANONYMOUS, 'acme/private')).role, null);
+      assert.deepEqual(await open.grantedActions(ANONYMOUS, 'acme/public', ['pull', 'push']), ['pull']);
+      const disabled = await store.updateAccount(dave.id, { disabled: true });
+      assert.equal((await closed.access(as(disabled), 'acme/public')).role, null);
+    });
+
+    it('catalog: only readable repositories, bytewise, paged; superusers see all', async () => {
+      const erin = await store.createAccount({ name: 'erin', kind: 'user' });
+      const root = await store.createAccount({ name: 'root', kind: 'user', superuser: true });
+      const acme = await store.createAccount({ name: 'acme', kind: 'organization' });
+      const readers = await store.createTeam(acme.id, 'readers', 'member');
+      await store.addTeamMember(readers.id, erin.id);
+      const b = await repository('acme/b');
+      await repository('acme/a', 'public');
+      await repository('acme/c');
+      await repository('erin/mine');
+      await repository('erin_x/notmine');
+      await store.setPermission(b, { kind: 'team', id: readers.id }, 'read');
+      await store.ensureRepository('acme/empty', 'public');
+      const access = new AccessControl(store, { anonymousPull: true });
+      assert.deepEqual(await access.readableRepositories(as(erin), undefined, 10), ['acme/a', 'acme/b', 'erin/mine']);
+      assert.deepEqual(await access.readableRepositories(as(erin), 'acme/a', 1), ['acme/b']);
+      assert.deepEqual(await access.readableRepositories(ANONYMOUS, undefined, 10), ['acme/a']);
+      assert.deepEqual(await access.readableRepositories(as(root), undefined, 10), ['acme/a', 'acme/b', 'acme/c', 'erin/mine', 'erin_x/notmine']);
+    });
+
+    it('credentials: found by secret hash until they expire; listed without secrets; revocable', async () => {
+      const frank = await store.createAccount({ name: 'frank', kind: 'user' });
+      const secret = generateSecret('personal');
+      const credential = await store.addCredential({ accountId: frank.id, kind: 'personal', name: 'ci', secretHash: hashSecret(secret), scopes: ['repo:read'] });
+      const found = await store.findCredential(hashSecret(secret), Date.now());
+      assert.equal(found?.account.name, 'frank');
+      assert.deepEqual(found?.credential.scopes, ['repo:read']);
+      assert.equal(await store.findCredential(hashSecret(`${secret}x`), Date.now()), null);
+      await store.addCredential({ accountId: frank.id, kind: 'refresh', name: 'old', secretHash: hashSecret('expired'), expiresAt: Date.now() - 1 });
+      assert.equal(await store.findCredential(hashSecret('expired'), Date.now()), null);
+      assert.deepEqual((await store.listCredentials(frank.id, 'personal')).map((c) => c.name), ['ci']);
+      assert.equal(await store.deleteCredential(frank.id, credential.id), true);
+      assert.equal(await store.findCredential(hashSecret(secret), Date.now()), null);
+    });
+
+    it('signing keys: the first inserted wins; later inserts return it', async () => {
+      const first = generateSigningKey();
+      const second = generateSigningKey();
+      const [a] = await store.insertSigningKeyIfNone(first);
+      const [b] = await store.insertSigningKeyIfNone(second);
+      assert.equal(a?.kid, first.kid);
+      assert.equal(b?.kid, first.kid);
+      assert.equal((await store.activeSigningKeys()).length, 1);
+    });
+  });
+}

@@ -99,7 +99,7 @@ const QUICK: Settings = {
   clientImage: 32 * MiB,
 };
 
-const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'small', 'big', 'fanout', 'client', 'rss'] as const;
+const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Args {
@@ -559,6 +559,73 @@ async function manifestPhase(settings: Settings, targets: readonly Target[], ima
   }
 }
 
+/**
+ * The cost of authentication: manifest GETs against a second Custody with token auth on
+ * (bearer token; basic credentials on every request), next to the same load on the
+ * Custody without auth, alternating round by round; and token issue requests/s.
+ */
+async function authPhase(settings: Settings, plain: RegistryProcess, parent: string, custodyDir: string, image: BaseImage): Promise<void> {
+  const password = 'bench-admin-password';
+  const secured = await startCustody(parent, 'custody-auth', custodyDir, { CUSTODY_AUTH_ENABLED: 'true', CUSTODY_ADMIN_PASSWORD: password });
+  const basic = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+  const clients: OciClient[] = [];
+  try {
+    const admin = new OciClient(secured.url, 128, { authorization: basic });
+    clients.push(admin);
+    await pushBaseImage(admin, image);
+    const tokenUrl = `${secured.url}/auth/token?service=custody&scope=${encodeURIComponent(`repository:${BASE_REPO}:pull`)}`;
+    const tokenResponse = await fetch(tokenUrl, { headers: { authorization: basic } });
+    if (tokenResponse.status !== 200) throw new Error(`token endpoint answered ${tokenResponse.status}`);
+    const { token } = (await tokenResponse.json()) as { token: string };
+    const bearer = new OciClient(secured.url, 128, { authorization: `Bearer ${token}` });
+    const open = new OciClient(plain.url);
+    clients.push(bearer, open);
+    const section = 'authentication (Custody with token auth; baseline: Custody with auth off)';
+    const concurrency = 16;
+    const variants = [
+      { metric: `manifest GET c=${concurrency}, bearer token`, client: bearer },
+      { metric: `manifest GET c=${concurrency}, basic auth on every request`, client: admin },
+    ];
+    const measure = (client: OciClient): Promise<LoadResult> =>
+      runLoad({ concurrency, durationMs: settings.manifestMs, warmupMs: settings.warmupMs, op: async () => void (await client.getManifest(BASE_REPO, 'latest')) });
+    for (const variant of variants) {
+      const off: number[] = [];
+      const on: number[] = [];
+      for (let round = 0; round < settings.rounds; round++) {
+        // Alternate which goes first, as the side-by-side rows do.
+        const order = round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
+        for (const which of order) {
+          const result = await measure(which === 'off' ? open : variant.client);
+          (which === 'off' ? off : on).push(result.rate);
+          log(`${variant.metric} round ${round + 1}/${settings.rounds} auth ${which}: ${describeLoad(result)}`);
+        }
+      }
+      rows.push({ section, metric: variant.metric, unit: 'req/s', distribution: [median(off)], custody: [median(on)], higherIsBetter: true, baseline: 'Custody, auth off', note: 'target: overhead ≤ 10% (ratio ≥ 0.90) for bearer tokens' });
+      raw[`auth ${variant.metric}`] = { off, on };
+    }
+    const issued: number[] = [];
+    for (let round = 0; round < settings.rounds; round++) {
+      const result = await runLoad({
+        concurrency,
+        durationMs: settings.manifestMs,
+        warmupMs: settings.warmupMs,
+        op: async () => {
+          const response = await fetch(tokenUrl, { headers: { authorization: basic } });
+          if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}`);
+          await response.arrayBuffer();
+        },
+      });
+      issued.push(result.rate);
+      log(`token issue c=${concurrency} round ${round + 1}/${settings.rounds}: ${describeLoad(result)}`);
+    }
+    rows.push({ section, metric: `token issue c=${concurrency} (GET /auth/token, basic, one scope)`, unit: 'req/s', distribution: [], custody: [median(issued)], higherIsBetter: null });
+    raw['auth token issue'] = issued;
+  } finally {
+    for (const client of clients) client.close();
+    await secured.stop();
+  }
+}
+
 async function smallBlobPhase(settings: Settings, targets: readonly Target[]): Promise<void> {
   const section = `${formatBytes(settings.smallBlob)} blobs, concurrency ${settings.smallConcurrency}`;
   const repository = 'bench/small';
@@ -960,7 +1027,7 @@ async function main(): Promise<void> {
     if (sha.openssl !== null) rows.push({ section, metric: 'openssl speed -evp sha256 -bytes 16384', unit: 'MiB/s', distribution: [], custody: [sha.openssl], higherIsBetter: null });
   }
 
-  const serverPhases: Phase[] = ['catalog', 'tags', 'manifests', 'small', 'big', 'fanout', 'client'];
+  const serverPhases: Phase[] = ['catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client'];
   if (serverPhases.some((phase) => phases.has(phase))) {
     const distribution = await startDistribution(parent, { cache: args.distributionCache });
     const custody = await startCustody(parent, 'custody', args.custodyDir);
@@ -995,6 +1062,7 @@ async function main(): Promise<void> {
     await run('catalog', () => catalogPhase(settings, targets, image));
     await run('tags', () => tagsPhase(settings, targets, image));
     await run('manifests', () => manifestPhase(settings, targets, image));
+    await run('auth', () => authPhase(settings, custody, parent, args.custodyDir, image));
     await run('small', () => smallBlobPhase(settings, targets));
     await run('big', () => bigBlobPhase(settings, targets, ceiling));
     await run('fanout', () => fanoutPhase(settings, targets));

@@ -56,7 +56,11 @@ export class OciClient {
   readonly port: number;
   readonly agent: Agent;
 
-  constructor(baseUrl: string, maxSockets = 128) {
+  /** Headers sent with every request (Authorization, for the authentication rows). */
+  readonly defaultHeaders: Readonly<OutgoingHttpHeaders>;
+
+  constructor(baseUrl: string, maxSockets = 128, defaultHeaders: Readonly<OutgoingHttpHeaders> = {}) {
+    this.defaultHeaders = defaultHeaders;
     const url = new URL(baseUrl);
     this.baseUrl = url.origin;
     this.host = url.hostname;
@@ -72,7 +76,7 @@ export class OciClient {
   request(method: string, target: string, options: RequestOptions = {}): Promise<HttpResult> {
     const path = target.startsWith('http://') || target.startsWith('https://') ? pathOf(target) : target;
     const body = options.body;
-    const headers: OutgoingHttpHeaders = { ...options.headers };
+    const headers: OutgoingHttpHeaders = { ...this.defaultHeaders, ...options.headers };
     if (body instanceof Uint8Array) headers['content-length'] = body.byteLength;
     else if (body === undefined && (method === 'POST' || method === 'PUT' || method === 'PATCH') && headers['content-length'] === undefined) {
       headers['content-length'] = 0;

@@ -238,7 +238,8 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
 async function ping(url: string): Promise<boolean> {
   const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
   await response.arrayBuffer();
-  return response.status === 200;
+  // 401: a Custody with authentication on is up and asking for credentials.
+  return response.status === 200 || response.status === 401;
 }
 
 export interface DistributionOptions {

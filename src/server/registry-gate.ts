@@ -51,9 +51,16 @@ export function actorOf(principal: Principal): Actor {
   return { kind: principal.account.kind === 'robot' ? 'robot' : 'user', name: principal.account.name, via: principal.via };
 }
 
+/** How long a basic-auth caller's granted actions on a repository are reused. */
+const BASIC_DECISION_TTL_MS = 5_000;
+const BASIC_DECISION_LIMIT = 10_000;
+
 export class TokenGate implements RegistryGate {
   private readonly security: SecurityServices;
   private readonly actions: ActionRecorder;
+  // Clients sending basic credentials on every request would otherwise pay a permission
+  // query each time; a token's grant lives minutes, so seconds here change nothing.
+  private readonly basicDecisions = new Map<string, { granted: readonly RepositoryAction[]; until: number }>();
 
   constructor(security: SecurityServices, actions: ActionRecorder) {
     this.security = security;
@@ -87,7 +94,7 @@ export class TokenGate implements RegistryGate {
       const principal = await this.security.authenticator.login(credentials.username, credentials.secret, context);
       const caller: Caller = { principal, ...context };
       if (need.kind !== 'repository') return caller;
-      const granted = await access.grantedActions(principal, need.repository, need.actions);
+      const granted = await this.basicGrant(principal, need.repository, need.actions);
       if (need.actions.every((action) => granted.includes(action))) return caller;
       throw this.denied(caller, need);
     }
@@ -100,6 +107,18 @@ export class TokenGate implements RegistryGate {
       if (need.actions.every((action) => granted.includes(action))) return caller;
     }
     throw this.challenge(request, need, 'authentication required');
+  }
+
+  private async basicGrant(principal: Principal, repository: string, actions: readonly RepositoryAction[]): Promise<readonly RepositoryAction[]> {
+    if (principal.kind !== 'account') return this.security.access.grantedActions(principal, repository, actions);
+    const key = `${principal.account.id}\0${repository}\0${actions.join(',')}`;
+    const now = Date.now();
+    const cached = this.basicDecisions.get(key);
+    if (cached && cached.until > now) return cached.granted;
+    const granted = await this.security.access.grantedActions(principal, repository, actions);
+    if (this.basicDecisions.size >= BASIC_DECISION_LIMIT) this.basicDecisions.clear();
+    this.basicDecisions.set(key, { granted, until: now + BASIC_DECISION_TTL_MS });
+    return granted;
   }
 
   async mayPull(caller: Caller, repository: string): Promise<boolean> {

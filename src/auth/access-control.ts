@@ -68,7 +68,9 @@ export class AccessControl {
     const { role } = await this.access(principal, repository);
     if (role === null) return [];
     const allowed = ACTIONS_BY_ROLE[role];
-    return requested.filter((action) => allowed.includes(action));
+    // `*` asks for everything (skopeo delete asks for it): grant whatever the role allows.
+    const wanted = requested.includes('*') ? [...new Set<RepositoryAction>([...requested, 'pull', 'push', 'delete'])] : requested;
+    return wanted.filter((action) => allowed.includes(action));
   }
 
   /** Repositories the principal may read, bytewise after `last`, at most `limit`. */

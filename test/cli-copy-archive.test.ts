@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, open, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCustody } from './support/custody-server.ts';
+import { runCustody, startCustody } from './support/custody-server.ts';
 import { containersConfig, requireTool, runOk, type ContainersConfig } from './support/tools.ts';
 import { blobPath, debianLayout, layoutEntry, layoutImage, ociRef, readLayoutBlob } from './support/images.ts';
 import { tempDirs } from './support/temp-files.ts';
@@ -95,12 +95,38 @@ describe('custody copy with archive transports', () => {
     const schema2 = JSON.parse(await readFile(join(dirOut, 'manifest.json'), 'utf8')) as { mediaType: string; config: { digest: string }; layers: { mediaType: string; digest: string }[] };
     assert.equal(schema2.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
     assert.equal(schema2.config.digest, configDigest);
-    assert.deepEqual(schema2.layers.map((layer) => [layer.mediaType, layer.digest]), diffIds.map((id) => ['application/vnd.docker.image.rootfs.diff.tar', id]));
+    // containers/image's made-up manifest, as skopeo writes it into a dir: (every layer labelled .tar.gzip).
+    assert.deepEqual(schema2.layers.map((layer) => [layer.mediaType, layer.digest]), diffIds.map((id) => ['application/vnd.docker.image.rootfs.diff.tar.gzip', id]));
+    const skopeoDir = join(dir, 'skopeo-dir');
+    await skopeo(['copy', '-q', `docker-archive:${archive}:x:y`, `dir:${skopeoDir}`]);
+    assert.equal(await readFile(join(dirOut, 'manifest.json'), 'utf8'), await readFile(join(skopeoDir, 'manifest.json'), 'utf8'));
     const dirInspected = JSON.parse(await skopeo(['inspect', `dir:${dirOut}`])) as Inspected;
     assert.deepEqual(dirInspected.Layers, diffIds);
     await copy('--format', 'oci', `docker-archive:${archive}:@0`, `dir:${join(dir, 'dir-oci')}`);
     const oci = JSON.parse(await readFile(join(dir, 'dir-oci', 'manifest.json'), 'utf8')) as { mediaType: string };
     assert.equal(oci.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+  });
+
+  it('docker-archive: → docker:// tells the registry the layers are uncompressed; docker-archive: → docker-archive: keeps the image', async () => {
+    const server = await startCustody();
+    try {
+      const dir = newDir();
+      const archive = join(dir, 'skopeo-docker.tar');
+      await skopeo(['copy', '-q', CURL, `docker-archive:${archive}:x:y`]);
+      await copy('--dest-tls-verify=false', `docker-archive:${archive}`, `docker://${server.host}/team/from-archive:1`);
+      const pushed = JSON.parse(await skopeo(['inspect', '--tls-verify=false', '--raw', `docker://${server.host}/team/from-archive:1`])) as { config: { digest: string }; layers: { mediaType: string; digest: string }[] };
+      assert.equal(pushed.config.digest, configDigest);
+      assert.deepEqual(pushed.layers.map((layer) => [layer.mediaType, layer.digest]), diffIds.map((id) => ['application/vnd.docker.image.rootfs.diff.tar', id]));
+      const back = join(dir, 'back');
+      await skopeo(['copy', '-q', '--src-tls-verify=false', `docker://${server.host}/team/from-archive:1`, `oci:${back}:t`]);
+      assert.deepEqual((JSON.parse(await skopeo(['inspect', '--config', `oci:${back}:t`])) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids, diffIds);
+      // Layers labelled .tar.gzip but stored plain are recognised by their bytes.
+      const again = join(dir, 'again.tar');
+      await copy(`docker-archive:${archive}`, `docker-archive:${again}:x:y`);
+      assert.equal(await skopeo(['inspect', '--raw', `docker-archive:${again}`]), await skopeo(['inspect', '--raw', `docker-archive:${archive}`]));
+    } finally {
+      await server.dispose();
+    }
   });
 
   it('a failed copy (corrupt source blob) leaves no archive behind', async () => {

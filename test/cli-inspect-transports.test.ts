@@ -94,22 +94,26 @@ describe('custody inspect on local transports, compared with skopeo inspect', ()
     await compare(`oci-archive:${archive}`);
   });
 
-  it('docker-archive: Name from a name:tag reference; everything but the made-up manifest matches', async () => {
-    const archive = join(newDir(), 'curl-docker.tar');
-    await skopeo(['copy', '-q', CURL, `docker-archive:${archive}:x:y`]);
-    for (const ref of [`docker-archive:${archive}:x:y`, `docker-archive:${archive}`, `docker-archive:${archive}:@0`]) {
-      const expected = JSON.parse(await skopeo(['inspect', ref])) as Record<string, unknown>;
-      const actual = JSON.parse(await custody(['inspect', ref])) as Record<string, unknown>;
-      // The manifest is synthesised from the archive; custody labels the layers
-      // ...rootfs.diff.tar (they are uncompressed) where containers/image says
-      // ...diff.tar.gzip, so the digest of that made-up manifest differs.
-      assertLikeSkopeo(actual, expected, ['Digest']);
-      const raw = Buffer.from(await custody(['inspect', '--raw', ref]));
-      assert.equal(actual.Digest, `sha256:${createHash('sha256').update(raw).digest('hex')}`);
-      assert.equal(await custody(['inspect', '--config', ref]), await skopeo(['inspect', '--config', ref]), '--config');
-      assert.equal(await custody(['inspect', '--config', '--raw', ref]), await skopeo(['inspect', '--config', '--raw', ref]), '--config --raw');
+  it('docker-archive: the made-up manifest and its Digest are skopeo\'s, for archives written by skopeo and by custody', async () => {
+    const theirs = join(newDir(), 'skopeo-docker.tar');
+    await skopeo(['copy', '-q', CURL, `docker-archive:${theirs}:x:y`]);
+    const mine = join(newDir(), 'custody-docker.tar');
+    await custody(['copy', CURL, `docker-archive:${mine}:x:y`]);
+    for (const archive of [theirs, mine]) {
+      for (const ref of [`docker-archive:${archive}:x:y`, `docker-archive:${archive}`, `docker-archive:${archive}:@0`]) {
+        const expected = JSON.parse(await skopeo(['inspect', ref])) as Record<string, unknown>;
+        const actual = JSON.parse(await custody(['inspect', ref])) as Record<string, unknown>;
+        assertLikeSkopeo(actual, expected);
+        assert.equal(actual.Digest, expected.Digest, `${ref}: Digest`);
+        // containers/image's manifest: Go's compact JSON, every layer labelled .tar.gzip.
+        const raw = await custody(['inspect', '--raw', ref]);
+        assert.equal(raw, await skopeo(['inspect', '--raw', ref]), `${ref}: --raw`);
+        assert.equal(actual.Digest, `sha256:${createHash('sha256').update(raw).digest('hex')}`);
+        assert.equal(await custody(['inspect', '--config', ref]), await skopeo(['inspect', '--config', ref]), '--config');
+        assert.equal(await custody(['inspect', '--config', '--raw', ref]), await skopeo(['inspect', '--config', '--raw', ref]), '--config --raw');
+      }
+      assert.equal((JSON.parse(await custody(['inspect', `docker-archive:${archive}:x:y`])) as { Name: string }).Name, 'docker.io/library/x');
     }
-    assert.equal((JSON.parse(await custody(['inspect', `docker-archive:${archive}:x:y`])) as { Name: string }).Name, 'docker.io/library/x');
   });
 
   it('a missing layout fails with a message', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { startCustody, runCustody, type CustodyServer } from './support/custody-server.ts';
 import { requireTool, run } from './support/tools.ts';
-import { debianLayout, ociRef, sha256, OCI_MANIFEST, OCI_CONFIG } from './support/images.ts';
+import { buildMultiArchLayout, debianLayout, ociRef, sha256, OCI_MANIFEST, OCI_CONFIG, type MultiArchLayout } from './support/images.ts';
 import { tempDirs } from './support/temp-files.ts';
 import { TarWriter, type TarWriterEntry } from '../src/client/archive/tar-writer.ts';
 import { copyImage } from '../src/client/copy.ts';
@@ -124,6 +124,64 @@ describe('local image store', () => {
       ok(['pull', '--tls-verify=false', `${server.host}/debian:bookworm-minbase`], store),
     ]);
     assert.equal((JSON.parse(await ok(['images', '--format', 'json'], store)) as unknown[]).length, 2);
+  });
+});
+
+describe('custody pull of a multi-platform index', () => {
+  let multi: MultiArchLayout;
+  let ref: string;
+  before(async () => {
+    multi = await buildMultiArchLayout(newDir());
+    ref = `${server.host}/multi:1`;
+    const result = await run(skopeoBin, ['--insecure-policy', 'copy', '--all', '--dest-tls-verify=false', multi.ref, `docker://${ref}`], { timeoutMs: 60_000 });
+    assert.equal(result.code, 0, result.stderr);
+  });
+
+  it('--all stores the index and every instance; unpack picks a platform from it', async () => {
+    const store = join(newDir(), 'storage');
+    const digest = (await ok(['pull', '--all', '--tls-verify=false', ref], store)).trim();
+    assert.equal(digest, multi.indexDigest);
+    const images = JSON.parse(await ok(['images', '--format', 'json'], store)) as { name: string; digest: string }[];
+    assert.deepEqual(images.map((image) => [image.name, image.digest]), [[ref, multi.indexDigest]]);
+    const stored = await blobs(store);
+    assert.ok(stored.includes(multi.indexDigest.slice(7)));
+    for (const child of multi.children) {
+      assert.ok(stored.includes(child.digest.slice(7)), `instance ${child.architecture}`);
+      for (const layer of await layerDigests(child.tag)) assert.ok(stored.includes(layer), `${child.architecture} layer ${layer}`);
+    }
+    // The index's bytes are kept (its digest is the registry's).
+    assert.equal(sha256(await readFile(join(store, 'blobs', 'sha256', multi.indexDigest.slice(7)))), multi.indexDigest);
+    const rootfs = join(newDir(), 'rootfs');
+    const unpacked = await custody(['unpack', ref, rootfs], store);
+    assert.equal(unpacked.code, 0, unpacked.stderr);
+    assert.ok(existsSync(join(rootfs, 'usr', 'bin', 'curl')), 'the amd64 instance (bookworm-curl)');
+    await ok(['rmi', ref], store);
+    assert.deepEqual(await blobs(store), []);
+  });
+
+  it('--platform, --arch/--variant and --override-arch choose the instance', async () => {
+    const arm = multi.children.find((child) => child.architecture === 'arm64')!;
+    const amd = multi.children.find((child) => child.architecture === 'amd64')!;
+    for (const [flags, expected] of [
+      [['--platform', 'linux/arm64/v8'], arm],
+      [['--arch', 'arm64', '--variant', 'v8', '--os', 'linux'], arm],
+      [['--override-arch', 'arm64', '--override-variant', 'v8'], arm],
+      [['--platform', 'linux/amd64'], amd],
+    ] as const) {
+      const store = join(newDir(), 'storage');
+      assert.equal((await ok(['pull', '--tls-verify=false', ...flags, ref], store)).trim(), expected.digest, flags.join(' '));
+      const stored = await blobs(store);
+      assert.ok(!stored.includes(multi.indexDigest.slice(7)), 'the index itself is not stored');
+      for (const layer of await layerDigests(expected.tag)) assert.ok(stored.includes(layer));
+    }
+    const missing = await custody(['pull', '--tls-verify=false', '--platform', 'linux/s390x', ref], join(newDir(), 'storage'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^custody pull: .*no image found for architecture "s390x"/);
+    for (const flags of [['--platform', 'linux'], ['--platform', 'linux/arm64', '--arch', 'arm64'], ['--all', '--arch', 'arm64'], ['--arch', 'arm64', '--override-arch', 'arm64']]) {
+      const refused = await custody(['pull', '--tls-verify=false', ...flags, ref], join(newDir(), 'storage'));
+      assert.equal(refused.code, 2, `${flags.join(' ')}: ${refused.stderr}`);
+      assert.equal(refused.stderr.trim().split('\n').length, 1);
+    }
   });
 });
 

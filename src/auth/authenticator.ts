@@ -65,7 +65,10 @@ export class Authenticator {
     if (cached) this.cache.delete(cacheKey);
 
     const { throttle, actions } = this.options;
-    const wait = throttle.retryAfter(username, context.ip, now);
+    // Account names are lowercase (LDAP logins are mapped to lowercase): "Alice" and
+    // "alice" are one account and share one failure count.
+    const throttleKey = username.toLowerCase();
+    const wait = throttle.retryAfter(throttleKey, context.ip, now);
     if (wait > 0) {
       actions.record({ kind: 'login', result: 'denied', actor: { kind: 'user', name: username }, ip: context.ip, userAgent: context.userAgent, detail: { reason: 'throttled' } });
       throw new RegistryError('TOOMANYREQUESTS', 'too many failed logins: try again later', { headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
@@ -92,11 +95,11 @@ export class Authenticator {
     }
 
     if (!principal) {
-      throttle.failed(username, context.ip, now);
+      throttle.failed(throttleKey, context.ip, now);
       actions.record({ kind: 'login', result: 'failure', actor: { kind: username.includes('+') ? 'robot' : 'user', name: username, via: method }, ip: context.ip, userAgent: context.userAgent });
       throw new RegistryError('UNAUTHORIZED', 'incorrect username or password');
     }
-    throttle.succeeded(username);
+    throttle.succeeded(throttleKey);
     const account = (principal as Extract<Principal, { kind: 'account' }>).account;
     actions.record({
       kind: method === 'robot-token' ? 'robot_token' : 'login',

@@ -1,20 +1,6 @@
 // The `custody` command: subcommands, one line of error and a non-zero exit on failure.
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/errors.ts';
-import { ConfigError } from '../config/config.ts';
-import { serveCommand } from './serve-command.ts';
-import { gcCommand } from './gc-command.ts';
-import { fsckCommand } from './fsck-command.ts';
-import { loginCommand } from './login-command.ts';
-import { logoutCommand } from './logout-command.ts';
-import { inspectCommand } from './inspect-command.ts';
-import { listTagsCommand } from './list-tags-command.ts';
-import { deleteCommand } from './delete-command.ts';
-import { copyCommand } from './copy-command.ts';
-import { pullCommand } from './pull-command.ts';
-import { imagesCommand } from './images-command.ts';
-import { rmiCommand } from './rmi-command.ts';
-import { unpackCommand } from './unpack-command.ts';
 import { VERSION } from './version.ts';
 
 export interface Command {
@@ -24,7 +10,32 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: readonly Command[] = [serveCommand, gcCommand, fsckCommand, loginCommand, logoutCommand, inspectCommand, listTagsCommand, deleteCommand, copyCommand, pullCommand, imagesCommand, rmiCommand, unpackCommand];
+/**
+ * The commands, each loaded only when it runs: a client command does not pay for the
+ * server, the SQL drivers or the YAML parser (start-up is part of every `custody copy`).
+ */
+interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+const COMMANDS: readonly CommandEntry[] = [
+  { name: 'serve', summary: 'serve the registry (OCI Distribution API)', load: async () => (await import('./serve-command.ts')).serveCommand },
+  { name: 'gc', summary: 'reclaim storage no tag or manifest needs', load: async () => (await import('./gc-command.ts')).gcCommand },
+  { name: 'fsck', summary: 'verify every tag, manifest and blob and their digests', load: async () => (await import('./fsck-command.ts')).fsckCommand },
+  { name: 'login', summary: 'log in to a registry (credentials checked before they are saved)', load: async () => (await import('./login-command.ts')).loginCommand },
+  { name: 'logout', summary: 'remove stored credentials for a registry', load: async () => (await import('./logout-command.ts')).logoutCommand },
+  { name: 'inspect', summary: 'describe an image in a registry or a local layout/archive (JSON like skopeo inspect)', load: async () => (await import('./inspect-command.ts')).inspectCommand },
+  { name: 'list-tags', summary: 'list the tags of a repository (JSON, like skopeo)', load: async () => (await import('./list-tags-command.ts')).listTagsCommand },
+  { name: 'delete', summary: 'delete an image manifest from a registry', load: async () => (await import('./delete-command.ts')).deleteCommand },
+  { name: 'copy', summary: 'copy an image between docker://, dir:, oci:, oci-archive: and docker-archive: locations', load: async () => (await import('./copy-command.ts')).copyCommand },
+  { name: 'pull', summary: 'pull an image from a registry into the local image store', load: async () => (await import('./pull-command.ts')).pullCommand },
+  { name: 'images', summary: 'list the images in the local image store', load: async () => (await import('./images-command.ts')).imagesCommand },
+  { name: 'rmi', summary: 'remove images from the local image store', load: async () => (await import('./rmi-command.ts')).rmiCommand },
+  { name: 'unpack', summary: 'unpack an image from the local image store into a directory', load: async () => (await import('./unpack-command.ts')).unpackCommand },
+  { name: 'admin', summary: 'manage users, organizations, teams, robots, permissions and tokens', load: async () => (await import('./admin-command.ts')).adminCommand },
+];
 
 function usage(): string {
   return [
@@ -50,11 +61,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`custody ${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS.find((candidate) => candidate.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((candidate) => candidate.name === name);
+  if (!entry) {
     process.stderr.write(`custody: unknown command "${name}"; run \`custody --help\`\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.usage}\n`);
     return 0;
@@ -67,8 +79,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export function reportFailure(name: string, error: unknown): number {
-  if (error instanceof ConfigError) {
-    for (const problem of error.problems) process.stderr.write(`custody ${name}: ${problem}\n`);
+  // A ConfigError (src/config), recognised without loading the configuration code.
+  if (error instanceof Error && error.name === 'ConfigError' && Array.isArray((error as { problems?: unknown }).problems)) {
+    for (const problem of (error as Error & { problems: readonly string[] }).problems) process.stderr.write(`custody ${name}: ${problem}\n`);
     return 2;
   }
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

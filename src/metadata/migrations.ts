@@ -203,11 +203,12 @@ export const MIGRATIONS: readonly Migration[] = [
         digest TEXT,
         detail TEXT
       )`,
+      // Every index ends with (occurred_at, id): the newest-first keyset pagination's order.
       `CREATE INDEX action_log_time ON action_log (occurred_at, id)`,
-      `CREATE INDEX action_log_repository ON action_log (repository, occurred_at)`,
-      `CREATE INDEX action_log_namespace ON action_log (namespace, occurred_at)`,
-      `CREATE INDEX action_log_actor ON action_log (actor_name, occurred_at)`,
-      `CREATE INDEX action_log_kind ON action_log (kind, occurred_at)`,
+      `CREATE INDEX action_log_repository ON action_log (repository, occurred_at, id)`,
+      `CREATE INDEX action_log_namespace ON action_log (namespace, occurred_at, id)`,
+      `CREATE INDEX action_log_actor ON action_log (actor_name, occurred_at, id)`,
+      `CREATE INDEX action_log_kind ON action_log (kind, occurred_at, id)`,
     ],
   },
 ];

@@ -6,7 +6,6 @@
 // /etc/docker/certs.d.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import { UsageError } from '../../core/errors.ts';
 
 export class CertsDirError extends UsageError {
@@ -105,7 +104,7 @@ export function registryTlsOptions(hostPort: string, roots: readonly string[], o
     for (const [index, pem] of extra.entries()) {
       if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CertsDirError(`${files.caFiles[index]}: not a PEM certificate`);
     }
-    result.ca = options.includeSystemRoots === false ? extra : [...rootCertificates, ...extra];
+    result.ca = options.includeSystemRoots === false ? extra : [...process.getBuiltinModule('node:tls').rootCertificates, ...extra];
   }
   if (files.clientPairs.length > 0) {
     result.cert = files.clientPairs.map((pair) => read(pair.cert));

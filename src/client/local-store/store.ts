@@ -7,17 +7,14 @@
 // index.json is replaced atomically under a lock file (`index.json.lock`, holding the
 // owner's pid; a lock whose process is gone is taken over), so concurrent pulls and
 // removals never lose an entry.
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDigest } from '../../core/digest.ts';
 import { INDEX_TYPES } from '../../core/media-types.ts';
-import { writeFileAtomic } from '../transports/files.ts';
+import { PendingWrites, writeFileAtomic, writeStreamAtomic } from '../transports/files.ts';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 const DIR_MODE = 0o700;
@@ -51,10 +48,6 @@ export function defaultStoragePath(flag: string | undefined, env: Readonly<Recor
   if (env.CUSTODY_STORAGE !== undefined && env.CUSTODY_STORAGE !== '') return resolve(env.CUSTODY_STORAGE);
   const data = env.XDG_DATA_HOME !== undefined && env.XDG_DATA_HOME !== '' ? env.XDG_DATA_HOME : join(env.HOME ?? homedir(), '.local', 'share');
   return resolve(data, 'custody', 'storage');
-}
-
-function tempName(target: string): string {
-  return `${target}.tmp-${randomBytes(6).toString('hex')}`.replace(/\/([^/]+)$/, '/.$1');
 }
 
 export class LocalStore {
@@ -104,21 +97,9 @@ export class LocalStore {
     await writeFileAtomic(target, bytes, FILE_MODE);
   }
 
-  async writeStreamAtomic(target: string, stream: Readable): Promise<void> {
-    const temp = tempName(target);
-    try {
-      const handle = await open(temp, 'wx', FILE_MODE);
-      await handle.chmod(FILE_MODE).catch(async (error: unknown) => {
-        await handle.close();
-        throw error;
-      });
-      await pipeline(stream, createWriteStream('', { fd: handle, flush: true }));
-      await rename(temp, target);
-    } catch (error) {
-      stream.destroy();
-      await rm(temp, { force: true });
-      throw error;
-    }
+  /** Streams a blob file in (0600, fsynced, renamed into place); see files.ts for `pending`. */
+  async writeStreamAtomic(target: string, stream: Readable, pending?: PendingWrites): Promise<void> {
+    await writeStreamAtomic(target, stream, { mode: FILE_MODE, ...(pending === undefined ? {} : { pending }) });
   }
 
   async hasBlob(digest: string, size?: number): Promise<boolean> {

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import { UsageError } from '../../core/errors.ts';
 import { parseReference } from '../reference.ts';
+import { PendingWrites } from '../transports/files.ts';
 import { manifestMediaType, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from '../transports/types.ts';
 import { digestOf, parseDigest } from '../../core/digest.ts';
 import { LocalStore, REF_NAME, type StoreIndexEntry } from './store.ts';
@@ -17,6 +18,8 @@ export class LocalStoreDestination implements ImageDestination {
   readonly #refName: () => string;
   #top: ManifestData | undefined;
   readonly #blobs = new Set<string>();
+  /** Blob fsyncs and renames still running; settled before index.json names the image. */
+  readonly #pending = new PendingWrites();
 
   /** `refName` is asked for at commit time. */
   constructor(store: LocalStore, refName: () => string) {
@@ -38,7 +41,7 @@ export class LocalStoreDestination implements ImageDestination {
 
   async putBlob(blob: BlobInfo, stream: Readable): Promise<void> {
     await this.store.prepare();
-    await this.store.writeStreamAtomic(this.store.blobPath(blob.digest), stream);
+    await this.store.writeStreamAtomic(this.store.blobPath(blob.digest), stream, this.#pending);
     this.#blobs.add(blob.digest);
   }
 
@@ -53,6 +56,7 @@ export class LocalStoreDestination implements ImageDestination {
     const top = this.#top;
     if (top === undefined) throw new Error(`${this.name}: nothing to commit`);
     const ref = this.#refName();
+    await this.#pending.settle();
     await this.store.updateIndex(async (index) => {
       // A concurrent `rmi` may have collected a blob this pull found present: check under the lock.
       for (const digest of this.#blobs) {
@@ -63,7 +67,9 @@ export class LocalStoreDestination implements ImageDestination {
     });
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.#pending.settle().catch(() => {});
+  }
 }
 
 /** What a user typed (`alpine`, `host:5000/app:1`, `sha256:…` or a digest prefix) → the store's entry. */

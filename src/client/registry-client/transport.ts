@@ -1,11 +1,15 @@
 // One HTTP(S) exchange at a time over keep-alive agents: no auth, no retries (the
 // client layers those on top). Follows redirects for GET and HEAD, dropping the
 // Authorization header when the redirect leaves the registry's origin.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
 import { RegistryClientError, isTlsCertificateError } from './errors.ts';
+
+// Taken with getBuiltinModule, not `import`: an ES import of node:http builds its whole
+// namespace, whose lazy WebSocket/fetch getters load undici (20–40 ms of every start-up).
+// node:https (and TLS) is loaded only when an https URL is first asked for.
+const { Agent: HttpAgentClass, request: httpRequest } = process.getBuiltinModule('node:http');
 
 export interface TlsOptions {
   /** Extra CA certificates (PEM), trusted in addition to the system's. */
@@ -41,25 +45,35 @@ const MAX_REDIRECTS = 5;
 
 export class HttpTransport {
   readonly #http: HttpAgent;
-  readonly #https: HttpsAgent;
+  #https: HttpsAgent | undefined;
+  readonly #tls: TlsOptions;
+  readonly #maxSockets: number;
   readonly #userAgent: string;
   readonly #timeoutMs: number;
 
   constructor(options: TransportOptions) {
-    const tls = options.tls ?? {};
-    const maxSockets = options.maxSockets ?? 8;
-    const extraCa = tls.ca === undefined ? [] : Array.isArray(tls.ca) ? (tls.ca as (string | Buffer)[]) : [tls.ca as string | Buffer];
-    this.#http = new HttpAgent({ keepAlive: true, maxSockets });
-    this.#https = new HttpsAgent({
-      keepAlive: true,
-      maxSockets,
-      ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
-      ...(tls.cert === undefined ? {} : { cert: tls.cert }),
-      ...(tls.key === undefined ? {} : { key: tls.key }),
-      rejectUnauthorized: tls.rejectUnauthorized ?? true,
-    });
+    this.#tls = options.tls ?? {};
+    this.#maxSockets = options.maxSockets ?? 8;
+    this.#http = new HttpAgentClass({ keepAlive: true, maxSockets: this.#maxSockets });
     this.#userAgent = options.userAgent;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  #httpsAgent(): HttpsAgent {
+    if (this.#https === undefined) {
+      const tls = this.#tls;
+      const extraCa = tls.ca === undefined ? [] : Array.isArray(tls.ca) ? (tls.ca as (string | Buffer)[]) : [tls.ca as string | Buffer];
+      const rootCertificates = extraCa.length > 0 ? process.getBuiltinModule('node:tls').rootCertificates : [];
+      this.#https = new (process.getBuiltinModule('node:https').Agent)({
+        keepAlive: true,
+        maxSockets: this.#maxSockets,
+        ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+        ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+        ...(tls.key === undefined ? {} : { key: tls.key }),
+        rejectUnauthorized: tls.rejectUnauthorized ?? true,
+      });
+    }
+    return this.#https;
   }
 
   /** Sends the request, following redirects for GET/HEAD; the caller consumes the response. */
@@ -88,8 +102,8 @@ export class HttpTransport {
     if (Buffer.isBuffer(body)) headers['Content-Length'] = body.length;
     else if (body === undefined && !['GET', 'HEAD', 'DELETE'].includes(request.method)) headers['Content-Length'] = 0;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const options = { method: request.method, headers, agent: https ? this.#https : this.#http };
-      const req = https ? httpsRequest(url, options, resolve) : httpRequest(url, options, resolve);
+      const options = { method: request.method, headers, agent: https ? this.#httpsAgent() : this.#http };
+      const req = https ? process.getBuiltinModule('node:https').request(url, options, resolve) : httpRequest(url, options, resolve);
       req.setTimeout(this.#timeoutMs, () => {
         req.destroy(Object.assign(new Error(`no response from ${url.host} in ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT' }));
       });
@@ -106,7 +120,7 @@ export class HttpTransport {
 
   close(): void {
     this.#http.destroy();
-    this.#https.destroy();
+    this.#https?.destroy();
   }
 }
 

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { digestOf, type Digest } from '../../core/digest.ts';
 import { UsageError } from '../../core/errors.ts';
 import { digestHex, manifestMediaType, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './types.ts';
-import { fileHasSize, writeFileAtomic, writeStreamAtomic } from './files.ts';
+import { fileHasSize, PendingWrites, writeFileAtomic, writeStreamAtomic } from './files.ts';
 
 export const DIR_VERSION = 'Directory Transport Version: 1.1\n';
 
@@ -53,6 +53,8 @@ export class DirImageDestination implements ImageDestination {
   readonly path: string;
   /** One preparation, shared by every caller (blobs are written in parallel). */
   #preparing: Promise<void> | undefined;
+  /** Blob fsyncs and renames still running; settled before a manifest is written. */
+  readonly #pending = new PendingWrites();
 
   constructor(path: string) {
     this.path = resolve(path);
@@ -89,18 +91,24 @@ export class DirImageDestination implements ImageDestination {
 
   async putBlob(blob: BlobInfo, stream: Readable): Promise<void> {
     await this.#prepare();
-    await writeStreamAtomic(join(this.path, digestHex(blob.digest)), stream);
+    await writeStreamAtomic(join(this.path, digestHex(blob.digest)), stream, { pending: this.#pending });
   }
 
   async putManifest(manifest: ManifestData, instanceDigest?: string): Promise<void> {
     await this.#prepare();
+    // A manifest comes after its blobs: they must be durable and in place first.
+    await this.#pending.settle();
     const file = instanceDigest === undefined ? 'manifest.json' : `${digestHex(instanceDigest)}.manifest.json`;
     await writeFileAtomic(join(this.path, file), manifest.bytes);
   }
 
-  async commit(): Promise<void> {}
+  async commit(): Promise<void> {
+    await this.#pending.settle();
+  }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.#pending.settle().catch(() => {});
+  }
 }
 
 export type { Digest };

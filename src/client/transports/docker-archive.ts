@@ -20,7 +20,7 @@ import { UsageError } from '../../core/errors.ts';
 import { MediaType } from '../../core/media-types.ts';
 import type { Descriptor } from '../../core/manifest.ts';
 import { DockerArchiveReader, DockerArchiveWriter, normaliseRepoTag, type DockerArchiveImage, type ManifestFormat } from '../archive/docker-archive.ts';
-import { writeStreamAtomic } from './files.ts';
+import { PendingWrites, writeStreamAtomic } from './files.ts';
 import { parseArchiveReference } from './oci-archive.ts';
 import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from './types.ts';
 
@@ -101,6 +101,7 @@ export class DockerArchiveDestination implements ImageDestination {
   #top: ImageManifestJson | undefined;
   #writer: DockerArchiveWriter | undefined;
   #committed = false;
+  readonly #pending = new PendingWrites();
 
   constructor(spec: string) {
     const { path, ref } = parseArchiveReference('docker-archive', spec);
@@ -133,7 +134,7 @@ export class DockerArchiveDestination implements ImageDestination {
   }
 
   async putBlob(blob: BlobInfo, stream: Readable): Promise<void> {
-    await writeStreamAtomic(await this.#blobFile(blob.digest), stream);
+    await writeStreamAtomic(await this.#blobFile(blob.digest), stream, { pending: this.#pending });
     this.#blobs.add(blob.digest);
   }
 
@@ -153,6 +154,7 @@ export class DockerArchiveDestination implements ImageDestination {
   async commit(): Promise<void> {
     const top = this.#top;
     if (top === undefined) throw new Error(`${this.name}: nothing to commit`);
+    await this.#pending.settle();
     const missing = [top.config!, ...top.layers!].find((blob) => !this.#blobs.has(blob.digest));
     if (missing !== undefined) throw new Error(`${this.name}: blob ${missing.digest} was not copied (foreign layers cannot go into a docker-archive)`);
     const config = await readFile(await this.#blobFile(top.config!.digest));
@@ -174,6 +176,7 @@ export class DockerArchiveDestination implements ImageDestination {
 
   /** Removes the spooled blobs and, without a commit, the temporary archive. */
   async close(): Promise<void> {
+    await this.#pending.settle().catch(() => {});
     if (!this.#committed && this.#writer !== undefined) await this.#writer.abort();
     this.#writer = undefined;
     const spool = this.#spool;

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { digestOf, parseDigest } from '../../core/digest.ts';
 import { UsageError } from '../../core/errors.ts';
 import { manifestMediaType, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './types.ts';
-import { fileHasSize, writeFileAtomic, writeStreamAtomic } from './files.ts';
+import { fileHasSize, PendingWrites, writeFileAtomic, writeStreamAtomic } from './files.ts';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 
@@ -121,6 +121,8 @@ export class OciLayoutDestination implements ImageDestination {
   #top: ManifestData | undefined;
   /** One preparation, shared by every caller (blobs are written in parallel). */
   #preparing: Promise<void> | undefined;
+  /** Blob fsyncs and renames still running; settled before index.json is written. */
+  readonly #pending = new PendingWrites();
 
   constructor(spec: string) {
     const { path, ref } = parseOciReference(spec);
@@ -159,7 +161,7 @@ export class OciLayoutDestination implements ImageDestination {
     await this.#prepare();
     const file = blobFile(this.path, blob.digest);
     await mkdir(join(file, '..'), { recursive: true });
-    await writeStreamAtomic(file, stream);
+    await writeStreamAtomic(file, stream, { pending: this.#pending });
   }
 
   async putManifest(manifest: ManifestData, instanceDigest?: string): Promise<void> {
@@ -173,6 +175,8 @@ export class OciLayoutDestination implements ImageDestination {
   async commit(): Promise<void> {
     if (this.#top === undefined) throw new Error(`${this.name}: nothing to commit`);
     await this.#prepare();
+    // index.json is the commit point: every blob must be durable and in place first.
+    await this.#pending.settle();
     let index: IndexJson;
     try {
       index = await readIndex(this.path, this.name);
@@ -194,5 +198,7 @@ export class OciLayoutDestination implements ImageDestination {
     await writeFileAtomic(join(this.path, 'index.json'), JSON.stringify(next));
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.#pending.settle().catch(() => {});
+  }
 }

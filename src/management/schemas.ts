@@ -1,0 +1,136 @@
+// JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of the management API's bodies. The
+// same objects validate requests (validate.ts) and describe them (server/openapi.ts), so
+// the document cannot drift from what the server accepts.
+import { ROLES, TEAM_ROLES } from '../core/identity.ts';
+
+export type JsonSchema = { readonly [key: string]: unknown };
+
+const string = (extra: JsonSchema = {}): JsonSchema => ({ type: 'string', ...extra });
+const nullableString = (extra: JsonSchema = {}): JsonSchema => ({ type: ['string', 'null'], ...extra });
+const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
+const nullableDateTime: JsonSchema = { type: ['string', 'null'], format: 'date-time' };
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const object = (properties: Record<string, JsonSchema>, required: readonly string[] = [], extra: JsonSchema = {}): JsonSchema => ({
+  type: 'object',
+  properties,
+  required: [...required],
+  additionalProperties: false,
+  ...extra,
+});
+
+const ROLE: JsonSchema = { type: 'string', enum: [...ROLES], description: 'read < write < admin; each includes the ones before it' };
+const TEAM_ROLE: JsonSchema = { type: 'string', enum: [...TEAM_ROLES], description: 'member: what permissions say; creator: may also create repositories; admin: administers the organization' };
+const VISIBILITY: JsonSchema = { type: 'string', enum: ['public', 'private'] };
+const DESCRIPTION = nullableString({ maxLength: 1024 });
+const EMAIL = nullableString({ maxLength: 254, description: 'an email address' });
+const GRANTEE: JsonSchema = object({ kind: { type: 'string', enum: ['user', 'robot', 'team'] }, name: string({ description: 'user or robot name; a team as ORG/TEAM' }) }, ['kind', 'name']);
+
+const USER_PROPERTIES: Record<string, JsonSchema> = {
+  name: string(),
+  kind: { const: 'user' },
+  email: EMAIL,
+  superuser: { type: 'boolean' },
+  disabled: { type: 'boolean' },
+  ldap: { type: 'boolean', description: 'provisioned from LDAP: the directory checks the password' },
+  createdAt: dateTime,
+};
+
+const ROBOT_PROPERTIES: Record<string, JsonSchema> = {
+  name: string({ description: 'OWNER+SHORTNAME' }),
+  owner: string(),
+  shortName: string(),
+  description: DESCRIPTION,
+  createdAt: dateTime,
+  tokenCreatedAt: nullableDateTime,
+  lastUsedAt: nullableDateTime,
+};
+
+const TOKEN_PROPERTIES: Record<string, JsonSchema> = {
+  id: { type: 'integer' },
+  name: string(),
+  createdAt: dateTime,
+  expiresAt: nullableDateTime,
+  lastUsedAt: nullableDateTime,
+};
+
+/** Every named schema: request bodies (New*, *Changes, PermissionChange) and responses. */
+export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+  Error: object(
+    {
+      errors: {
+        type: 'array',
+        items: object({ code: string({ description: 'e.g. INVALID_REQUEST, UNAUTHORIZED, DENIED, NOT_FOUND, CONFLICT' }), message: string(), detail: {} }, ['code', 'message']),
+      },
+    },
+    ['errors'],
+    { description: 'The error envelope of every failure (the OCI distribution format)' },
+  ),
+  User: object(USER_PROPERTIES, Object.keys(USER_PROPERTIES)),
+  CreatedUser: object({ ...USER_PROPERTIES, generatedPassword: string({ description: 'only when the request had no password: shown this once' }) }, Object.keys(USER_PROPERTIES)),
+  NewUser: object(
+    {
+      name: string({ pattern: '^[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*$', maxLength: 64 }),
+      email: EMAIL,
+      password: string({ minLength: 8, description: 'omitted: the server generates one and returns it once' }),
+      superuser: { type: 'boolean' },
+    },
+    ['name'],
+  ),
+  UserChanges: object({
+    email: EMAIL,
+    password: string({ minLength: 8 }),
+    currentPassword: string({ description: 'required to change your own password' }),
+    superuser: { type: 'boolean', description: 'superusers only' },
+    disabled: { type: 'boolean', description: 'superusers only' },
+  }),
+  Organization: object(
+    { name: string(), kind: { const: 'organization' }, email: EMAIL, description: DESCRIPTION, createdAt: dateTime },
+    ['name', 'kind', 'email', 'description', 'createdAt'],
+  ),
+  NewOrganization: object({ name: string({ pattern: '^[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*$', maxLength: 64 }), email: EMAIL, description: DESCRIPTION }, ['name']),
+  OrganizationChanges: object({ email: EMAIL, description: DESCRIPTION }),
+  Team: object(
+    { organization: string(), name: string(), role: TEAM_ROLE, description: DESCRIPTION, ldapGroup: nullableString(), createdAt: dateTime },
+    ['organization', 'name', 'role', 'description', 'ldapGroup', 'createdAt'],
+  ),
+  NewTeam: object({ name: string({ pattern: '^[a-z][a-z0-9_-]{0,63}$' }), role: TEAM_ROLE, description: DESCRIPTION, ldapGroup: nullableString({ maxLength: 1024, description: 'an LDAP group whose members this team mirrors' }) }, ['name']),
+  TeamChanges: object({ role: TEAM_ROLE, description: DESCRIPTION, ldapGroup: nullableString({ maxLength: 1024 }) }),
+  Member: object({ name: string(), kind: { type: 'string', enum: ['user', 'robot'] }, synced: { type: 'boolean', description: 'added by LDAP group synchronisation' } }, ['name', 'kind', 'synced']),
+  Robot: object(ROBOT_PROPERTIES, Object.keys(ROBOT_PROPERTIES)),
+  CreatedRobot: object({ ...ROBOT_PROPERTIES, token: string({ description: 'the robot token: shown once, never again' }) }, [...Object.keys(ROBOT_PROPERTIES), 'token']),
+  NewRobot: object({ name: string({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'the short name; the robot is OWNER+NAME' }), description: DESCRIPTION }, ['name']),
+  Repository: object(
+    { name: string(), namespace: nullableString(), visibility: VISIBILITY, description: DESCRIPTION, createdAt: dateTime, role: { type: ['string', 'null'], enum: [...ROLES, null], description: "the caller's role" } },
+    ['name', 'namespace', 'visibility', 'description', 'createdAt', 'role'],
+  ),
+  RepositoryList: object({ repositories: { type: 'array', items: ref('Repository') }, next: nullableString({ description: 'pass as `last` for the next page' }) }, ['repositories', 'next']),
+  NewRepository: object({ name: string({ maxLength: 255 }), visibility: VISIBILITY, description: DESCRIPTION }, ['name']),
+  RepositoryChanges: object({ visibility: VISIBILITY, description: DESCRIPTION }),
+  Permission: object({ grantee: GRANTEE, role: ROLE }, ['grantee', 'role']),
+  PermissionChange: object({ role: ROLE }, ['role']),
+  RepositoryAccess: object(
+    {
+      repository: string(),
+      visibility: VISIBILITY,
+      entries: {
+        type: 'array',
+        items: object(
+          {
+            principal: object({ kind: { type: 'string', enum: ['user', 'robot', 'anonymous', 'authenticated'] }, name: nullableString() }, ['kind', 'name']),
+            role: ROLE,
+            sources: {
+              type: 'array',
+              items: object({ via: { type: 'string', enum: ['superuser', 'owner', 'admin-team', 'direct', 'team', 'default', 'public'] }, role: ROLE, team: string() }, ['via', 'role']),
+            },
+          },
+          ['principal', 'role', 'sources'],
+        ),
+      },
+    },
+    ['repository', 'visibility', 'entries'],
+  ),
+  Token: object(TOKEN_PROPERTIES, Object.keys(TOKEN_PROPERTIES)),
+  CreatedToken: object({ ...TOKEN_PROPERTIES, token: string({ description: 'the token: shown once, never again' }) }, [...Object.keys(TOKEN_PROPERTIES), 'token']),
+  NewToken: object({ name: string({ minLength: 1, maxLength: 100 }), expiresAt: { ...nullableDateTime, description: 'omitted or null: never expires' } }, ['name']),
+  Whoami: { oneOf: [ref('User'), ref('Robot')] },
+};

@@ -1,0 +1,102 @@
+// The OpenAPI 3.1 document of the management API, generated from the route table
+// (src/management/routes.ts) and the schemas the server validates with, so it describes
+// exactly what the server does.
+import { MANAGEMENT_ROUTES, PATH_PARAMETERS, type ManagementRoute } from '../management/routes.ts';
+import { SCHEMAS } from '../management/schemas.ts';
+import { VERSION } from '../cli/version.ts';
+
+const ERROR_RESPONSES: Readonly<Record<string, string>> = {
+  '400': 'InvalidRequest',
+  '401': 'Unauthorized',
+  '403': 'Denied',
+  '404': 'NotFound',
+  '409': 'Conflict',
+  '413': 'TooLarge',
+  '415': 'UnsupportedMediaType',
+  '429': 'TooManyRequests',
+};
+
+function schemaRef(name: string): Record<string, unknown> {
+  if (name.startsWith('[') && name.endsWith(']')) return { type: 'array', items: { $ref: `#/components/schemas/${name.slice(1, -1)}` } };
+  return { $ref: `#/components/schemas/${name}` };
+}
+
+function operation(route: ManagementRoute): Record<string, unknown> {
+  const parameters: Record<string, unknown>[] = [];
+  for (const [, name] of route.path.matchAll(/\{(\w+)\}/g)) {
+    const parameter = PATH_PARAMETERS[name!]!;
+    parameters.push({ name, in: 'path', required: true, description: parameter.description, schema: parameter.schema ?? { type: 'string', pattern: `^(?:${parameter.pattern})$` } });
+  }
+  for (const parameter of route.query ?? []) parameters.push({ name: parameter.name, in: 'query', required: false, description: parameter.description, schema: parameter.schema });
+
+  const responses: Record<string, unknown> = {};
+  const success = route.status === 204 ? 'Done (no content)' : route.status === 201 ? 'Created' : 'OK';
+  responses[String(route.status)] =
+    route.response === undefined
+      ? { description: success, ...(route.operationId === 'getOpenApi' ? { content: { 'application/json': { schema: { type: 'object' } } } } : {}) }
+      : { description: success, content: { 'application/json': { schema: schemaRef(route.response) } } };
+  const errors = route.auth ? ['400', '401', '403', '404', '409', '429'] : [];
+  if (route.body !== undefined) errors.push('413', '415');
+  for (const status of errors.sort()) responses[status] = { $ref: `#/components/responses/${ERROR_RESPONSES[status]}` };
+
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: [route.tag],
+    ...(route.auth ? {} : { security: [] }),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(route.body) } } } }),
+    responses,
+  };
+}
+
+let built: Record<string, unknown> | undefined;
+
+/** The document (built once). */
+export function openApiDocument(): Record<string, unknown> {
+  if (built) return built;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of MANAGEMENT_ROUTES) {
+    paths[route.path] ??= {};
+    paths[route.path]![route.method.toLowerCase()] = operation(route);
+  }
+  const errorResponse = (description: string): Record<string, unknown> => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  built = {
+    openapi: '3.1.0',
+    info: {
+      title: 'Custody management API',
+      version: VERSION,
+      description: [
+        'Users, organizations, teams, robots, repository visibility and permissions, and personal access tokens.',
+        '',
+        'Authenticate with HTTP basic (a password, robot token or personal access token as the password) or `Authorization: Bearer <personal access token>`.',
+        'Every failure is the error envelope `{"errors":[{"code","message","detail"}]}`: 400 INVALID_REQUEST, 401 UNAUTHORIZED, 403 DENIED, 404 NOT_FOUND, 409 CONFLICT.',
+        '',
+        'Repository names contain slashes: a repository\'s sub-resources follow a `/-/` separator, e.g. `/api/v1/repositories/acme/app/-/permissions`.',
+        'Secrets (robot tokens, personal access tokens, generated passwords) appear once, in the response that created them.',
+      ].join('\n'),
+    },
+    servers: [{ url: '/' }],
+    tags: [...new Set(MANAGEMENT_ROUTES.map((route) => route.tag))].map((name) => ({ name })),
+    security: [{ basic: [] }, { bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        basic: { type: 'http', scheme: 'basic', description: 'username and a password, robot token or personal access token' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'a personal access token (cst_pat_...) or a token from the registry token endpoint' },
+      },
+      schemas: SCHEMAS,
+      responses: {
+        InvalidRequest: errorResponse('INVALID_REQUEST: the input is invalid (the message says how)'),
+        Unauthorized: errorResponse('UNAUTHORIZED: no or wrong credentials (with WWW-Authenticate: Basic realm="custody")'),
+        Denied: errorResponse('DENIED: authenticated, but not allowed'),
+        NotFound: errorResponse('NOT_FOUND: no such resource'),
+        Conflict: errorResponse('CONFLICT: the name is taken, or the change would leave no administrator'),
+        TooLarge: errorResponse('INVALID_REQUEST: the body is larger than 1 MiB'),
+        UnsupportedMediaType: errorResponse('INVALID_REQUEST: the body is not application/json'),
+        TooManyRequests: errorResponse('TOOMANYREQUESTS: too many failed logins; see Retry-After'),
+      },
+    },
+  };
+  return built;
+}

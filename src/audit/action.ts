@@ -35,6 +35,10 @@ export interface ActionEntry {
   readonly ip?: string | undefined;
   readonly userAgent?: string | undefined;
   readonly repository?: string | undefined;
+  /** The namespace (user or organization) an entry without a repository concerns (a team,
+   * membership or robot change), so that namespace's administrators see it. Derived from
+   * `repository` when that is set. */
+  readonly namespace?: string | undefined;
   readonly tag?: string | undefined;
   readonly digest?: string | undefined;
   /** Anything else worth keeping (never a secret). */

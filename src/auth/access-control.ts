@@ -73,6 +73,21 @@ export class AccessControl {
     return wanted.filter((action) => allowed.includes(action));
   }
 
+  /**
+   * Before a push that creates a repository: where the principal's right to create comes
+   * from a creator team (not its own namespace, not superuser), records the repository
+   * with an explicit admin permission for it, as Quay does; otherwise a creator would
+   * lose access to what it just created (creators do not administer existing repositories).
+   */
+  async prepareCreation(principal: Principal, repository: string): Promise<void> {
+    if (principal.kind !== 'account' || principal.account.superuser || principal.account.id < 0) return;
+    if (namespaceOf(repository) === principal.account.name && principal.account.kind === 'user') return;
+    const { exists, role } = await this.access(principal, repository);
+    if (exists || role !== 'admin') return;
+    const settings = await this.store.ensureRepository(repository);
+    await this.store.setPermission(settings.id, { kind: 'account', id: principal.account.id }, 'admin');
+  }
+
   /** Repositories the principal may read, bytewise after `last`, at most `limit`. */
   async readableRepositories(principal: Principal, last: string | undefined, limit: number): Promise<string[]> {
     if (principal.kind === 'anonymous') {

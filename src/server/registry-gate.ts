@@ -80,6 +80,12 @@ export class TokenGate implements RegistryGate {
         throw this.challenge(request, need, error instanceof RegistryError ? error.message : 'invalid token', 'invalid_token');
       }
       const caller: Caller = { principal: principalFromClaims(claims), ...context, claims };
+      if (need.kind === 'catalog') {
+        // Only a token granted registry:catalog:* lists (the token endpoint refuses it to
+        // anonymous callers unless anonymous pull is on).
+        if (claims.access.some((item) => item.type === 'registry' && item.name === 'catalog')) return caller;
+        throw this.challenge(request, need, 'the token does not grant this access', 'insufficient_scope');
+      }
       if (need.kind !== 'repository') return caller;
       const entry = claims.access.find((item) => item.type === 'repository' && item.name === need.repository);
       const granted = entry?.actions ?? [];
@@ -95,7 +101,10 @@ export class TokenGate implements RegistryGate {
       const caller: Caller = { principal, ...context };
       if (need.kind !== 'repository') return caller;
       const granted = await this.basicGrant(principal, need.repository, need.actions);
-      if (need.actions.every((action) => granted.includes(action))) return caller;
+      if (need.actions.every((action) => granted.includes(action))) {
+        if (need.actions.includes('push')) await access.prepareCreation(principal, need.repository);
+        return caller;
+      }
       throw this.denied(caller, need);
     }
 

@@ -35,6 +35,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'rmi', summary: 'remove images from the local image store', load: async () => (await import('./rmi-command.ts')).rmiCommand },
   { name: 'unpack', summary: 'unpack an image from the local image store into a directory', load: async () => (await import('./unpack-command.ts')).unpackCommand },
   { name: 'admin', summary: 'manage users, organizations, teams, robots, permissions and tokens', load: async () => (await import('./admin-command.ts')).adminCommand },
+  { name: 'logs', summary: 'query the action log: who did what, when', load: async () => (await import('./logs-command.ts')).logsCommand },
 ];
 
 function usage(): string {

@@ -33,6 +33,7 @@ export const serveCommand: Command = {
         security: secured.security,
         actions: secured.actionLog,
         routes: secured.routes,
+        registerMetrics: (registry) => secured.actionLog.registerMetrics(registry),
         logger,
         tls,
         shutdownTimeoutMs: config.shutdownTimeoutMs,

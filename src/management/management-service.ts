@@ -289,7 +289,19 @@ export class ManagementService {
   private record(caller: Caller, kind: ActionKind, detail: Record<string, unknown>, repository?: string, result: ActionEntry['result'] = 'success'): void {
     const actor: ActionEntry['actor'] =
       caller.kind === 'anonymous' ? { kind: 'anonymous' } : { kind: caller.account.kind === 'robot' ? 'robot' : 'user', name: caller.account.name, via: caller.via };
-    this.actions.record({ kind, result, actor, ip: caller.ip, userAgent: caller.userAgent, ...(repository === undefined ? {} : { repository }), detail });
+    // Changes without a repository still belong to a namespace (an organization's teams,
+    // a robot's owner), so that namespace's admins find them in the log.
+    const account = typeof detail.account === 'string' ? detail.account : undefined;
+    const namespace = typeof detail.organization === 'string' ? detail.organization : account?.includes('+') ? account.slice(0, account.indexOf('+')) : account;
+    this.actions.record({
+      kind,
+      result,
+      actor,
+      ip: caller.ip,
+      userAgent: caller.userAgent,
+      ...(repository === undefined ? (namespace === undefined ? {} : { namespace }) : { repository }),
+      detail,
+    });
   }
 
   /** Runs a change: records it on success, and records a refusal (DENIED) too. */

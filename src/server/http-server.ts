@@ -5,7 +5,7 @@ import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from '../observability/logger.ts';
-import { createServerMetrics, processMetrics } from '../observability/metrics.ts';
+import { createServerMetrics, processMetrics, type MetricsRegistry } from '../observability/metrics.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { DistributionApi, type RouteMatch } from './distribution-api.ts';
@@ -32,6 +32,8 @@ export interface ServerOptions {
   readonly actions?: ActionRecorder | undefined;
   /** Matched in order for paths outside /v2/. */
   readonly routes?: readonly RouteMatcher[];
+  /** Lets other components add their series to /metrics (the action log's queue). */
+  readonly registerMetrics?: (registry: MetricsRegistry) => void;
   readonly logger: Logger;
   readonly tls?: TlsMaterial | undefined;
   /** Checks dependencies for /healthz; throws when one is down. */
@@ -57,6 +59,7 @@ export function createRequestHandler(options: ServerOptions): {
   const routes = options.routes ?? [];
   const metrics = createServerMetrics();
   processMetrics(metrics.registry);
+  options.registerMetrics?.(metrics.registry);
   const logger = options.logger;
   let active = 0;
 

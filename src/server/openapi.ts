@@ -50,6 +50,76 @@ function operation(route: ManagementRoute): Record<string, unknown> {
   };
 }
 
+// The action log API (src/server/action-log-api.ts) has its own handler; its two routes
+// are described here, next to the table-driven ones.
+const LOG_FILTERS: readonly Record<string, unknown>[] = [
+  { name: 'namespace', in: 'query', required: false, description: 'user or organization (you must administer it unless superuser)', schema: { type: 'string' } },
+  { name: 'repository', in: 'query', required: false, description: 'repository name (you must administer it unless superuser)', schema: { type: 'string' } },
+  { name: 'actor', in: 'query', required: false, description: 'user or robot name; anyone may read their own actions', schema: { type: 'string' } },
+  { name: 'kind', in: 'query', required: false, description: 'one or more kinds, comma-separated or repeated (pull, push, delete, mount, login, token, robot_token, account, team, membership, permission, repository, credential)', schema: { type: 'string' } },
+  { name: 'result', in: 'query', required: false, description: 'success, denied or failure', schema: { type: 'string', enum: ['success', 'denied', 'failure'] } },
+  { name: 'since', in: 'query', required: false, description: 'inclusive start: ISO 8601 time or epoch milliseconds', schema: { type: 'string' } },
+  { name: 'until', in: 'query', required: false, description: 'exclusive end: ISO 8601 time or epoch milliseconds', schema: { type: 'string' } },
+];
+const LOG_ERRORS = ['400', '401', '403'];
+
+export const ACTION_LOG_PATHS: Readonly<Record<string, Record<string, unknown>>> = {
+  '/api/v1/logs': {
+    get: {
+      operationId: 'queryActionLog',
+      summary: 'Action log entries, newest first, one page',
+      tags: ['logs'],
+      parameters: [
+        ...LOG_FILTERS,
+        { name: 'limit', in: 'query', required: false, description: 'entries per page, 1 to 1000 (default 100)', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        { name: 'cursor', in: 'query', required: false, description: 'the `next` of the previous page', schema: { type: 'string' } },
+      ],
+      responses: {
+        '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/ActionPage' } } } },
+        ...Object.fromEntries(LOG_ERRORS.map((status) => [status, { $ref: `#/components/responses/${ERROR_RESPONSES[status]}` }])),
+      },
+    },
+  },
+  '/api/v1/logs/export': {
+    get: {
+      operationId: 'exportActionLog',
+      summary: 'Every matching entry as JSON Lines, streamed',
+      tags: ['logs'],
+      parameters: LOG_FILTERS,
+      responses: {
+        '200': { description: 'OK', content: { 'application/x-ndjson': { schema: { $ref: '#/components/schemas/ActionEntry' } } } },
+        ...Object.fromEntries(LOG_ERRORS.map((status) => [status, { $ref: `#/components/responses/${ERROR_RESPONSES[status]}` }])),
+      },
+    },
+  },
+};
+
+const ACTION_SCHEMAS: Readonly<Record<string, unknown>> = {
+  ActionEntry: {
+    type: 'object',
+    required: ['id', 'time', 'kind', 'result', 'actor'],
+    properties: {
+      id: { type: 'string' },
+      time: { type: 'string', format: 'date-time' },
+      kind: { type: 'string' },
+      result: { type: 'string', enum: ['success', 'denied', 'failure'] },
+      actor: { type: 'object', properties: { kind: { type: 'string', enum: ['user', 'robot', 'anonymous'] }, name: { type: ['string', 'null'] }, via: { type: ['string', 'null'] } } },
+      ip: { type: ['string', 'null'] },
+      userAgent: { type: ['string', 'null'] },
+      namespace: { type: ['string', 'null'] },
+      repository: { type: ['string', 'null'] },
+      tag: { type: ['string', 'null'] },
+      digest: { type: ['string', 'null'] },
+      detail: { type: ['object', 'null'] },
+    },
+  },
+  ActionPage: {
+    type: 'object',
+    required: ['entries', 'next'],
+    properties: { entries: { type: 'array', items: { $ref: '#/components/schemas/ActionEntry' } }, next: { type: ['string', 'null'] } },
+  },
+};
+
 let built: Record<string, unknown> | undefined;
 
 /** The document (built once). */
@@ -60,6 +130,7 @@ export function openApiDocument(): Record<string, unknown> {
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = operation(route);
   }
+  Object.assign(paths, ACTION_LOG_PATHS);
   const errorResponse = (description: string): Record<string, unknown> => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   built = {
     openapi: '3.1.0',
@@ -77,7 +148,7 @@ export function openApiDocument(): Record<string, unknown> {
       ].join('\n'),
     },
     servers: [{ url: '/' }],
-    tags: [...new Set(MANAGEMENT_ROUTES.map((route) => route.tag))].map((name) => ({ name })),
+    tags: [...new Set([...MANAGEMENT_ROUTES.map((route) => route.tag), 'logs'])].map((name) => ({ name })),
     security: [{ basic: [] }, { bearer: [] }],
     paths,
     components: {
@@ -85,7 +156,7 @@ export function openApiDocument(): Record<string, unknown> {
         basic: { type: 'http', scheme: 'basic', description: 'username and a password, robot token or personal access token' },
         bearer: { type: 'http', scheme: 'bearer', description: 'a personal access token (cst_pat_...) or a token from the registry token endpoint' },
       },
-      schemas: SCHEMAS,
+      schemas: { ...SCHEMAS, ...ACTION_SCHEMAS },
       responses: {
         InvalidRequest: errorResponse('INVALID_REQUEST: the input is invalid (the message says how)'),
         Unauthorized: errorResponse('UNAUTHORIZED: no or wrong credentials (with WWW-Authenticate: Basic realm="custody")'),

@@ -2,8 +2,10 @@
 // placeholders for the types the engines spell differently. Times are milliseconds
 // since the epoch in BIGINT columns; sizes are BIGINT.
 import type { SqlClient, SqlDialect } from './sql-client.ts';
+import { ADVISORIES_MIGRATION } from './migrations/advisories.ts';
+import { IMAGE_QUALITY_MIGRATION } from './migrations/image-quality.ts';
 
-interface Migration {
+export interface Migration {
   readonly version: number;
   readonly description: string;
   readonly statements: readonly string[];
@@ -211,6 +213,8 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX action_log_kind ON action_log (kind, occurred_at, id)`,
     ],
   },
+  ADVISORIES_MIGRATION,
+  IMAGE_QUALITY_MIGRATION,
 ];
 
 export async function migrate(client: SqlClient): Promise<number> {
@@ -218,6 +222,8 @@ export async function migrate(client: SqlClient): Promise<number> {
   await client.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)');
   let applied = 0;
   for (const migration of MIGRATIONS) {
+    // A migration still being written (no statements yet) is not recorded as applied.
+    if (migration.statements.length === 0) continue;
     await client.transaction(async (tx) => {
       // Replicas starting together on PostgreSQL: one migrates, the others wait and skip.
       if (tx.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(7243911)');

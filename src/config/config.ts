@@ -59,6 +59,10 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'audit.flushInterval', kind: 'duration', default: '1s', description: 'how often buffered action log entries are written' },
   { path: 'audit.syslog', kind: 'string', description: 'also send each entry to this syslog server (udp://host:port or tcp://host:port)' },
   { path: 'audit.forwardUrl', kind: 'string', description: 'also POST entries (JSON Lines batches) to this HTTP(S) endpoint' },
+  { path: 'quality.enabled', kind: 'boolean', default: true, description: 'index every pushed image and grade it against the advisory database' },
+  { path: 'quality.workers', kind: 'integer', default: 1, description: 'images indexed at the same time by this replica' },
+  { path: 'quality.notifyUrl', kind: 'string', description: 'POST a JSON notice here when a grade drops or a new Critical finding appears' },
+  { path: 'quality.recheckInterval', kind: 'duration', default: '1h', description: 'how often grades are recomputed as errata age' },
 ];
 
 export interface Config {
@@ -84,6 +88,7 @@ export interface Config {
   readonly admin: { readonly username: string; readonly password?: string | undefined };
   readonly ldap?: LdapConfig | undefined;
   readonly audit: { readonly retentionMs: number; readonly flushIntervalMs: number; readonly syslog?: string | undefined; readonly forwardUrl?: string | undefined };
+  readonly quality: { readonly enabled: boolean; readonly workers: number; readonly notifyUrl?: string | undefined; readonly recheckIntervalMs: number };
 }
 
 export interface LdapConfig {
@@ -194,7 +199,7 @@ export function loadConfig(sources: ConfigSources): Config {
     if (userBase === undefined) problems.push('ldap: set ldap.userBase with ldap.url');
     if ((get<string | undefined>('ldap.bindDn') === undefined) !== (get<string | undefined>('ldap.bindPassword') === undefined)) problems.push('ldap: set both ldap.bindDn and ldap.bindPassword, or neither');
   }
-  for (const key of ['audit.syslog', 'audit.forwardUrl'] as const) {
+  for (const key of ['audit.syslog', 'audit.forwardUrl', 'quality.notifyUrl'] as const) {
     const value = get<string | undefined>(key);
     const pattern = key === 'audit.syslog' ? /^(udp|tcp):\/\/[^/:]+:\d+$/ : /^https?:\/\/[^/]+/;
     if (value !== undefined && !pattern.test(value)) problems.push(`${key}: expected ${key === 'audit.syslog' ? 'udp://host:port or tcp://host:port' : 'an http(s):// URL'}`);
@@ -243,6 +248,7 @@ export function loadConfig(sources: ConfigSources): Config {
           }
         : undefined,
     audit: { retentionMs: get('audit.retention'), flushIntervalMs: get('audit.flushInterval'), syslog: get('audit.syslog'), forwardUrl: get('audit.forwardUrl') },
+    quality: { enabled: get('quality.enabled'), workers: Math.max(1, get<number>('quality.workers')), notifyUrl: get('quality.notifyUrl'), recheckIntervalMs: get('quality.recheckInterval') },
   };
 }
 

@@ -2,7 +2,7 @@
 // personal access tokens, through the management API (/api/v1) of a running registry.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../core/errors.ts';
-import { getCredentials } from '../client/config/auth-file.ts';
+import { apiRequest, openApiSession, type ApiSession } from './api-session.ts';
 import type { Command } from './main.ts';
 
 const USAGE = [
@@ -80,45 +80,16 @@ const ALLOWED: Readonly<Record<string, readonly (keyof Values)[]>> = {
 };
 const CONNECTION: readonly (keyof Values)[] = ['registry', 'token', 'username', 'password-stdin', 'json'];
 
-interface Session {
-  readonly base: URL;
-  readonly authorization: string | undefined;
-  /** A second stdin line, when the caller's password took the first. */
-  readonly stdinLines: string[];
-}
-
 class AdminClient {
-  private readonly session: Session;
+  private readonly session: ApiSession;
 
-  constructor(session: Session) {
+  constructor(session: ApiSession) {
     this.session = session;
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const url = new URL(path.replace(/^\//, ''), this.session.base);
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'custody-admin' };
-    if (this.session.authorization) headers.authorization = this.session.authorization;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause?.message;
-      throw new Error(`cannot reach ${this.session.base.origin}: ${cause ?? (error as Error).message}`);
-    }
+    const response = await apiRequest(this.session, method, path, { body, userAgent: 'custody-admin' });
     const text = await response.text();
-    if (!response.ok) {
-      let message = `${response.status} ${response.statusText}`;
-      try {
-        const envelope = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-        const first = envelope.errors?.[0];
-        if (first) message = `${first.code ?? response.status}: ${first.message ?? ''}`;
-      } catch {
-        // not the envelope: keep the status line
-      }
-      if (response.status === 401 && !this.session.authorization) message += ' (give --token, --username, or log in with `custody login`)';
-      throw new Error(message);
-    }
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 }
@@ -130,25 +101,6 @@ function segment(value: string): string {
 /** A repository name in a path: its slashes stay, every component is encoded. */
 function repositoryPath(name: string): string {
   return name.split('/').map(segment).join('/');
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function registryUrl(value: string | undefined): URL {
-  if (value === undefined || value === '') throw new UsageError('no registry: give --registry URL or set CUSTODY_REGISTRY');
-  const withScheme = /^https?:\/\//i.test(value) ? value : `https://${value}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new UsageError(`invalid registry URL "${value}"`);
-  }
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
-  return url;
 }
 
 /** "30d", "12h", "90m" or an RFC 3339 date: the expiry as an ISO string. */
@@ -545,29 +497,6 @@ async function listRobots(api: AdminClient, owner: string): Promise<{ name: stri
   return api.call('GET', `${await ownerPath(api, owner)}/robots`);
 }
 
-async function openSession(values: Values, newPasswordWanted: boolean): Promise<Session> {
-  const base = registryUrl(values.registry ?? process.env.CUSTODY_REGISTRY);
-  const stdinLines: string[] = [];
-  if (values['password-stdin']) {
-    const text = await readStdin();
-    stdinLines.push(...text.split(/\r?\n/));
-    if (stdinLines.length > 0 && stdinLines[stdinLines.length - 1] === '') stdinLines.pop();
-  }
-  const token = values.token ?? process.env.CUSTODY_TOKEN;
-  if (values.username !== undefined) {
-    if (token !== undefined && values.token !== undefined) throw new UsageError('--token and --username cannot be used together');
-    let password = process.env.CUSTODY_PASSWORD;
-    // With --username, stdin's first line is the caller's password (the second, if the
-    // subcommand takes one, the new password).
-    if (values['password-stdin'] && (!newPasswordWanted || stdinLines.length >= 2 || password === undefined)) password = stdinLines.shift();
-    if (password === undefined || password === '') throw new UsageError('--username needs a password: --password-stdin or CUSTODY_PASSWORD');
-    return { base, authorization: `Basic ${Buffer.from(`${values.username}:${password}`).toString('base64')}`, stdinLines };
-  }
-  if (token !== undefined && token !== '') return { base, authorization: `Bearer ${token}`, stdinLines };
-  if (values['password-stdin'] && !newPasswordWanted) throw new UsageError('--password-stdin needs --username');
-  const saved = await getCredentials(base.host, { env: process.env }).catch(() => undefined);
-  if (saved && saved.password !== '' && saved.identityToken === undefined) {
-    return { base, authorization: `Basic ${Buffer.from(`${saved.username}:${saved.password}`).toString('base64')}`, stdinLines };
-  }
-  return { base, authorization: undefined, stdinLines };
+function openSession(values: Values, newPasswordWanted: boolean): Promise<ApiSession> {
+  return openApiSession({ registry: values.registry, token: values.token, username: values.username, passwordStdin: values['password-stdin'], extraPasswordLine: newPasswordWanted });
 }

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../core/errors.ts';
 import type { Command } from './main.ts';
+import { apiRequest, openApiSession } from './api-session.ts';
 
 const USAGE = [
   'Usage: custody logs [--registry URL] [filters] [--limit N] [--json | --jsonl] [credentials]',
@@ -31,7 +32,7 @@ const USAGE = [
   '  --jsonl              every matching entry, one JSON object a line (for archiving)',
   '',
   'Connection and credentials:',
-  '  --registry URL       the Custody server (default $CUSTODY_REGISTRY or http://localhost:5000);',
+  '  --registry URL       the Custody server (default $CUSTODY_REGISTRY);',
   '                       host[:port] alone means https',
   '  --username U --password-stdin',
   '                       log in with a password (or a personal access token) read from stdin',
@@ -49,20 +50,6 @@ export function resolveTime(flag: string, value: string, now = Date.now()): stri
   if (/^\d{1,15}$/.test(text)) return text;
   if (/^\d{4}-\d{2}-\d{2}/.test(text) && Number.isFinite(Date.parse(text))) return text;
   throw new UsageError(`--${flag}: expected a duration (7d, 12h, 30m) or an ISO 8601 time, got "${value}"`);
-}
-
-export function registryUrl(value: string | undefined): URL {
-  const text = (value ?? process.env.CUSTODY_REGISTRY ?? 'http://localhost:5000').trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new UsageError(`--registry: not a URL: "${text}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--registry: expected an http:// or https:// URL');
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
-  return url;
 }
 
 interface EntryJson {
@@ -128,12 +115,11 @@ export async function runLogs(args: string[], out: NodeJS.WritableStream): Promi
   if (values.since !== undefined) query.set('since', resolveTime('since', values.since));
   if (values.until !== undefined) query.set('until', resolveTime('until', values.until));
 
-  const authorization = await credentials(values.username, values['password-stdin'] === true, values.token);
-  const base = registryUrl(values.registry);
-  const headers: Record<string, string> = { accept: 'application/json', ...(authorization ? { authorization } : {}) };
+  const session = await openApiSession({ registry: values.registry, token: values.token, username: values.username, passwordStdin: values['password-stdin'] });
+  const request = (path: string): Promise<Response> => apiRequest(session, 'GET', path, { userAgent: 'custody-logs' });
 
   if (values.jsonl) {
-    const response = await request(new URL(`api/v1/logs/export?${query}`, base), headers);
+    const response = await request(`api/v1/logs/export?${query}`);
     if (!response.body) return 0;
     await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), out, { end: false });
     return 0;
@@ -145,7 +131,7 @@ export async function runLogs(args: string[], out: NodeJS.WritableStream): Promi
     const pageQuery = new URLSearchParams(query);
     pageQuery.set('limit', String(Math.min(1000, limit - entries.length)));
     if (cursor !== null) pageQuery.set('cursor', cursor);
-    const response = await request(new URL(`api/v1/logs?${pageQuery}`, base), headers);
+    const response = await request(`api/v1/logs?${pageQuery}`);
     const page = (await response.json()) as { entries: EntryJson[]; next: string | null };
     entries.push(...page.entries);
     cursor = page.next;
@@ -154,48 +140,6 @@ export async function runLogs(args: string[], out: NodeJS.WritableStream): Promi
   if (values.json) out.write(`${JSON.stringify(entries, null, 2)}\n`);
   else out.write(formatTable(entries));
   return 0;
-}
-
-async function credentials(username: string | undefined, passwordStdin: boolean, token: string | undefined): Promise<string | undefined> {
-  if (passwordStdin && username === undefined) throw new UsageError('--password-stdin needs --username');
-  if (username !== undefined) {
-    if (token !== undefined) throw new UsageError('--username and --token cannot be used together');
-    if (!passwordStdin) throw new UsageError('--username needs --password-stdin (the password is read from standard input)');
-    const password = (await readStdin()).replace(/\r?\n$/, '');
-    if (password === '') throw new UsageError('the password read from standard input is empty');
-    return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
-  }
-  const bearer = token ?? process.env.CUSTODY_TOKEN;
-  if (bearer !== undefined && bearer.trim() !== '') return `Bearer ${bearer.trim()}`;
-  return undefined;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function request(url: URL, headers: Record<string, string>): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, { headers });
-  } catch (error) {
-    const cause = (error as { cause?: { message?: string } }).cause?.message;
-    throw new Error(`cannot reach ${url.origin}: ${cause ?? (error as Error).message}`);
-  }
-  if (response.ok) return response;
-  const text = await response.text().catch(() => '');
-  let message = `HTTP ${response.status}`;
-  try {
-    const envelope = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    const first = envelope.errors?.[0];
-    if (first) message = `${first.message ?? first.code} (${first.code ?? response.status})`;
-  } catch {
-    // not an error envelope
-  }
-  if (response.status === 401) message += '; give --username with --password-stdin, or --token / CUSTODY_TOKEN';
-  throw new Error(message);
 }
 
 function describeActor(actor: EntryJson['actor']): string {

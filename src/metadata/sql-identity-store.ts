@@ -328,15 +328,7 @@ export class SqlIdentityStore implements IdentityStore {
   // ---- permissions ---------------------------------------------------------------------
 
   async setPermission(repositoryId: number, grantee: GranteeRef, role: Role | null): Promise<void> {
-    if (role === null) {
-      await this.sql.run('DELETE FROM repository_permissions WHERE repository_id = ? AND grantee_kind = ? AND grantee_id = ?', [repositoryId, grantee.kind, grantee.id]);
-      return;
-    }
-    await this.sql.run(
-      `INSERT INTO repository_permissions (repository_id, grantee_kind, grantee_id, role, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (repository_id, grantee_kind, grantee_id) DO UPDATE SET role = excluded.role`,
-      [repositoryId, grantee.kind, grantee.id, role, Date.now()],
-    );
+    await this.setGrant('repository_permissions', 'repository_id', repositoryId, grantee, role);
   }
 
   async listPermissions(repositoryId: number): Promise<Permission[]> {
@@ -344,14 +336,19 @@ export class SqlIdentityStore implements IdentityStore {
   }
 
   async setDefaultPermission(organizationId: number, grantee: GranteeRef, role: Role | null): Promise<void> {
+    await this.setGrant('default_permissions', 'organization_id', organizationId, grantee, role);
+  }
+
+  /** Sets (or, for null, removes) a grantee's role in one of the two permission tables. */
+  private async setGrant(table: 'repository_permissions' | 'default_permissions', column: 'repository_id' | 'organization_id', id: number, grantee: GranteeRef, role: Role | null): Promise<void> {
     if (role === null) {
-      await this.sql.run('DELETE FROM default_permissions WHERE organization_id = ? AND grantee_kind = ? AND grantee_id = ?', [organizationId, grantee.kind, grantee.id]);
+      await this.sql.run(`DELETE FROM ${table} WHERE ${column} = ? AND grantee_kind = ? AND grantee_id = ?`, [id, grantee.kind, grantee.id]);
       return;
     }
     await this.sql.run(
-      `INSERT INTO default_permissions (organization_id, grantee_kind, grantee_id, role, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (organization_id, grantee_kind, grantee_id) DO UPDATE SET role = excluded.role`,
-      [organizationId, grantee.kind, grantee.id, role, Date.now()],
+      `INSERT INTO ${table} (${column}, grantee_kind, grantee_id, role, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (${column}, grantee_kind, grantee_id) DO UPDATE SET role = excluded.role`,
+      [id, grantee.kind, grantee.id, role, Date.now()],
     );
   }
 

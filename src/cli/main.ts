@@ -36,6 +36,10 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'unpack', summary: 'unpack an image from the local image store into a directory', load: async () => (await import('./unpack-command.ts')).unpackCommand },
   { name: 'admin', summary: 'manage users, organizations, teams, robots, permissions and tokens', load: async () => (await import('./admin-command.ts')).adminCommand },
   { name: 'logs', summary: 'query the action log: who did what, when', load: async () => (await import('./logs-command.ts')).logsCommand },
+  { name: 'scan', summary: 'list an image\'s packages, vulnerabilities, secrets and grade', load: async () => (await import('./scan-command.ts')).scanCommand },
+  { name: 'grade', summary: 'an image\'s health grade (A to F) and when it drops next', load: async () => (await import('./grade-command.ts')).gradeCommand },
+  { name: 'errata', summary: 'the advisories an image has not applied: security, bug fix, enhancement', load: async () => (await import('./errata-command.ts')).errataCommand },
+  { name: 'vulndb', summary: 'import, export, publish and pull the advisory database', load: async () => (await import('./vulndb-command.ts')).vulndbCommand },
 ];
 
 function usage(): string {

@@ -25,7 +25,10 @@ export interface OpenedSecurity {
   /** Absent when auth.enabled is false: every request is then allowed. */
   readonly security: SecurityServices | undefined;
   readonly actionLog: ActionLog;
+  /** Token endpoint and action log API first; the management API (which answers 404
+   * for any other /api/v1 path) must come after routes that share its prefix. */
   readonly routes: readonly RouteMatcher[];
+  readonly managementRoutes: readonly RouteMatcher[];
   close(): Promise<void>;
 }
 
@@ -58,12 +61,14 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
   };
   const management = new ManagementService({ identity, access, actions: actionLog, authenticator });
-  const routes: RouteMatcher[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security), new ManagementApi(management, security)];
+  const routes: RouteMatcher[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
+  const managementRoutes: RouteMatcher[] = [new ManagementApi(management, security)];
   if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');
   return {
     security: config.auth.enabled ? security : undefined,
     actionLog,
     routes,
+    managementRoutes,
     async close() {
       await actionLog.close();
       await directory?.close();

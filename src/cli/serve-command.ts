@@ -7,6 +7,7 @@ import { GarbageCollector } from '../registry/garbage-collector.ts';
 import { parseServerArgs } from './config-flags.ts';
 import { openStores } from './open-stores.ts';
 import { openSecurity } from './open-security.ts';
+import { openQuality } from './open-quality.ts';
 import { VERSION } from './version.ts';
 import type { Command } from './main.ts';
 
@@ -26,13 +27,15 @@ export const serveCommand: Command = {
     const logger = createLogger(config.log.level);
     const stores = await openStores(config);
     const secured = await openSecurity(config, stores, logger);
+    const quality = await openQuality(config, stores, secured.security, logger);
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
       {
         registry: stores.registry,
         security: secured.security,
         actions: secured.actionLog,
-        routes: secured.routes,
+        routes: [...secured.routes, ...quality.routes, ...secured.managementRoutes],
+        onManifestPushed: quality.manifestPushed,
         registerMetrics: (registry) => secured.actionLog.registerMetrics(registry),
         logger,
         tls,
@@ -87,6 +90,7 @@ export const serveCommand: Command = {
         if (background) clearInterval(background);
         void server
           .close()
+          .then(() => quality.close())
           .then(() => secured.close())
           .then(() => stores.close())
           .then(

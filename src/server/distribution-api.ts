@@ -28,11 +28,13 @@ export class DistributionApi {
   private readonly registry: Registry;
   private readonly gate: RegistryGate;
   private readonly actions: ActionRecorder;
+  private readonly manifestPushed: ((repository: string, digest: string) => void) | undefined;
 
-  constructor(registry: Registry, gate: RegistryGate = new OpenGate(), actions: ActionRecorder = DISCARD_ACTIONS) {
+  constructor(registry: Registry, gate: RegistryGate = new OpenGate(), actions: ActionRecorder = DISCARD_ACTIONS, manifestPushed?: (repository: string, digest: string) => void) {
     this.registry = registry;
     this.gate = gate;
     this.actions = actions;
+    this.manifestPushed = manifestPushed;
   }
 
   /** Matches a /v2/ request to its handler, or returns null when no route applies. */
@@ -262,6 +264,7 @@ export class DistributionApi {
     const content = await readBody(request, this.registry.options.maxManifestBytes);
     const result = await this.registry.putManifest(name, reference, header(request, 'content-type'), content);
     this.record(caller, 'push', name, reference, reference.includes(':') ? undefined : { digest: result.digest });
+    this.manifestPushed?.(name, result.digest);
     response.setHeader('Location', `/v2/${name}/manifests/${result.digest}`);
     response.setHeader('Docker-Content-Digest', result.digest);
     if (result.subject) response.setHeader('OCI-Subject', result.subject);

@@ -32,6 +32,8 @@ export interface ServerOptions {
   readonly actions?: ActionRecorder | undefined;
   /** Matched in order for paths outside /v2/. */
   readonly routes?: readonly RouteMatcher[];
+  /** Called after every manifest push (image quality queues it for indexing). */
+  readonly onManifestPushed?: ((repository: string, digest: string) => void) | undefined;
   /** Lets other components add their series to /metrics (the action log's queue). */
   readonly registerMetrics?: (registry: MetricsRegistry) => void;
   readonly logger: Logger;
@@ -55,7 +57,7 @@ export function createRequestHandler(options: ServerOptions): {
   inFlight: () => number;
 } {
   const gate = options.security ? new TokenGate(options.security, options.actions ?? { record: () => {} }) : new OpenGate();
-  const api = new DistributionApi(options.registry, gate, options.actions);
+  const api = new DistributionApi(options.registry, gate, options.actions, options.onManifestPushed);
   const routes = options.routes ?? [];
   const metrics = createServerMetrics();
   processMetrics(metrics.registry);

@@ -1,0 +1,42 @@
+// `custody grade IMAGE`: the Container Health Index grade of an image (A–F, from the age
+// of its unapplied Critical and Important security errata), when it drops next and why.
+import { UsageError } from '../core/errors.ts';
+import { CLIENT_FLAGS_USAGE } from '../client/image-source.ts';
+import type { Command } from './main.ts';
+import { SCAN_FLAGS_USAGE, databaseLine, formatDay, runScanFromArgs, table } from './scan-command.ts';
+
+export const gradeCommand: Command = {
+  name: 'grade',
+  summary: 'grade an image A–F by the age of its unapplied Critical and Important errata',
+  usage: [
+    'Usage: custody grade IMAGE [--format json] [--vulndb PATH] [--platform OS/ARCH[/VARIANT]] [global options]',
+    '',
+    'A: no unapplied Critical or Important security errata. B: none older than 7 days',
+    '(Critical) or 30 days (Important); C: 30 / 90 days; D: 90 days / 12 months;',
+    'E: Critical up to 12 months; F: older. Moderate and Low never lower the grade.',
+    '',
+    SCAN_FLAGS_USAGE,
+    '',
+    CLIENT_FLAGS_USAGE,
+  ].join('\n'),
+  async run(args) {
+    const { result, values } = await runScanFromArgs(args, { format: { type: 'string', short: 'f' } }, 'grade');
+    const format = values.format as string | undefined;
+    if (format !== undefined && format !== 'json') throw new UsageError(`--format: only "json" is supported, got "${format}"`);
+    const grade = result.grade;
+    if (format === 'json') {
+      process.stdout.write(`${JSON.stringify({ image: result.image, digest: result.index.manifestDigest, ...grade, database: result.database }, null, 2)}\n`);
+      return 0;
+    }
+    const lines = [`${result.image}: grade ${grade.grade}`];
+    if (grade.next) lines.push(`drops to ${grade.next.grade} on ${formatDay(grade.next.at)} unless updated`);
+    if (grade.timeline.length > 2) lines.push(`timeline: ${grade.timeline.map((step) => `${step.grade} from ${formatDay(step.from)}`).join(', ')}`);
+    if (grade.deciding.length > 0) {
+      lines.push('', 'unapplied Critical and Important security errata:');
+      lines.push(table([['ADVISORY', 'SEVERITY', 'ISSUED'], ...grade.deciding.map((d) => [d.advisoryId, d.severity, formatDay(d.issued)])]));
+    }
+    lines.push('', databaseLine(result.database));
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  },
+};

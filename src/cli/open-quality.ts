@@ -1,0 +1,46 @@
+// The composition of image quality for `custody serve`: the store, the advisory
+// database (the same SQL database), the indexing worker and the API routes.
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import { AdvisoryStore } from '../quality/advisories/advisory-store.ts';
+import { QualityService } from '../quality/quality-service.ts';
+import { QualityStore } from '../quality/quality-store.ts';
+import { QualityApi } from '../server/quality-api.ts';
+import type { RouteMatcher } from '../server/http-server.ts';
+import type { SecurityServices } from '../server/security.ts';
+import type { OpenedStores } from './open-stores.ts';
+
+export interface OpenedQuality {
+  readonly service: QualityService;
+  readonly routes: readonly RouteMatcher[];
+  /** Called after every manifest push (no-op when quality.enabled is false). */
+  manifestPushed(repository: string, digest: string): void;
+  close(): Promise<void>;
+}
+
+export async function openQuality(config: Config, stores: OpenedStores, security: SecurityServices | undefined, logger: Logger): Promise<OpenedQuality> {
+  const service = new QualityService({
+    store: new QualityStore(stores.sql),
+    registry: stores.registry,
+    advisories: new AdvisoryStore(stores.sql),
+    logger,
+    workers: config.quality.workers,
+    notifyUrl: config.quality.notifyUrl,
+    recheckIntervalMs: config.quality.recheckIntervalMs,
+    // SQLite serves one host: stale claims at start are this process's own.
+    soleWorker: config.database.driver === 'sqlite',
+  });
+  const enabled = config.quality.enabled;
+  if (enabled) await service.start();
+  return {
+    service,
+    // The API answers even when indexing is off: it reports what was indexed before.
+    routes: [new QualityApi(service, security)],
+    manifestPushed: (repository, digest) => {
+      if (enabled) void service.onManifestPushed(repository, digest);
+    },
+    close: async () => {
+      if (enabled) await service.stop();
+    },
+  };
+}

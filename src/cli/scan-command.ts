@@ -1,0 +1,304 @@
+// `custody scan IMAGE`: indexes an image on any transport (a registry image is streamed
+// layer by layer, never written to disk), matches its packages against the local
+// advisory database and grades it. A table on a terminal (severities coloured), or
+// --format json|sarif|spdx|cyclonedx; --fail-on SEVERITY makes it a CI gate.
+// The pipeline (scanImage) is shared with `custody grade` and `custody errata`.
+import { existsSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.ts';
+import { SEVERITIES, type Finding, type GradeReport, type Severity } from '../core/quality.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
+import { openSource } from '../client/transports/index.ts';
+import { indexImage, type ImageIndexWithStats } from '../quality/indexer/index-image.ts';
+import { matchImage, type MatchResult } from '../quality/matching/matcher.ts';
+import { errataFrom, type ErrataReport } from '../quality/matching/errata.ts';
+import { gradeFindings } from '../quality/matching/grade.ts';
+import { toSarif } from '../quality/matching/sarif.ts';
+import type { VulnDbStatus } from '../quality/advisories/advisory-store.ts';
+import type { Command } from './main.ts';
+import { VERSION } from './version.ts';
+
+export const SCAN_FLAGS = {
+  vulndb: { type: 'string' },
+  platform: { type: 'string' },
+  'override-os': { type: 'string' },
+  'override-arch': { type: 'string' },
+  'override-variant': { type: 'string' },
+} as const;
+
+export const SCAN_FLAGS_USAGE = [
+  'IMAGE: docker://NAME (or a bare NAME), dir:PATH, oci:PATH[:REF], oci-archive:PATH[:REF],',
+  'docker-archive:PATH[:REF]. A registry image is streamed, never written to disk.',
+  '  --vulndb PATH            the advisory database (a database file written by `custody vulndb`,',
+  '                           or feed files/directories read for this run); default:',
+  '                           $CUSTODY_VULNDB, else ~/.local/share/custody/vulndb.sqlite',
+  '  --platform OS/ARCH[/V]   for a multi-platform image, which image (default: this machine\'s)',
+].join('\n');
+
+/** Where the client's advisory database lives unless --vulndb says otherwise. */
+export function defaultVulnDbPath(): string {
+  if (process.env.CUSTODY_VULNDB) return process.env.CUSTODY_VULNDB;
+  const data = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(data, 'custody', 'vulndb.sqlite');
+}
+
+export interface ScanResult {
+  readonly image: string;
+  readonly index: ImageIndexWithStats;
+  readonly match: MatchResult;
+  readonly errata: ErrataReport;
+  readonly grade: GradeReport;
+  /** Null when no advisory database was found. */
+  readonly database: VulnDbStatus | null;
+}
+
+function normaliseImage(input: string): string {
+  return /^(?:docker:\/\/|dir:|oci:|oci-archive:|docker-archive:)/.test(input) ? input : `docker://${input}`;
+}
+
+function platformFrom(values: Record<string, unknown>): { os?: string; architecture?: string; variant?: string } {
+  const platform: { os?: string; architecture?: string; variant?: string } = {};
+  const text = values.platform as string | undefined;
+  if (text !== undefined) {
+    const [os, architecture, variant] = text.split('/');
+    if (!os || !architecture) throw new UsageError(`--platform: expected OS/ARCH[/VARIANT], got "${text}"`);
+    platform.os = os;
+    platform.architecture = architecture;
+    if (variant) platform.variant = variant;
+  }
+  if (values['override-os'] !== undefined) platform.os = values['override-os'] as string;
+  if (values['override-arch'] !== undefined) platform.architecture = values['override-arch'] as string;
+  if (values['override-variant'] !== undefined) platform.variant = values['override-variant'] as string;
+  return platform;
+}
+
+async function isSqliteFile(path: string): Promise<boolean> {
+  if ((await stat(path)).isDirectory()) return false;
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return false;
+  try {
+    const head = Buffer.alloc(16);
+    await handle.read(head, 0, 16, 0);
+    return head.toString('latin1') === 'SQLite format 3\0';
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Opens the advisory database: a database file as it is, or feeds (files, directories)
+ * imported into a database in memory for this run. Null when there is none.
+ */
+async function openAdvisories(path: string | undefined, warn: (message: string) => void) {
+  const target = path ?? defaultVulnDbPath();
+  if (!existsSync(target)) {
+    if (path !== undefined) throw new UsageError(`--vulndb: ${path} does not exist`);
+    warn(`no advisory database at ${target}: packages are listed, nothing is matched (import feeds with \`custody vulndb import\`, or give --vulndb)`);
+    return null;
+  }
+  const { SqliteClient } = await import('../metadata/sqlite-client.ts');
+  const { migrate } = await import('../metadata/migrations.ts');
+  const { AdvisoryStore } = await import('../quality/advisories/advisory-store.ts');
+  if (await isSqliteFile(target)) {
+    const sql = new SqliteClient(target);
+    return { store: new AdvisoryStore(sql), close: () => sql.close() };
+  }
+  const { readFeeds } = await import('../quality/advisories/feed-reader.ts');
+  const sql = new SqliteClient(':memory:');
+  await migrate(sql);
+  const store = new AdvisoryStore(sql);
+  const feeds = readFeeds(target);
+  for (;;) {
+    const next = await feeds.next();
+    if (next.done) {
+      for (const skipped of next.value) warn(`${skipped}: not an advisory feed format; skipped`);
+      break;
+    }
+    await store.importDocument(next.value);
+  }
+  return { store, close: () => sql.close() };
+}
+
+/** Indexes, matches and grades one image. */
+export async function scanImage(input: string, options: { client: ClientOptions; vulndb?: string | undefined; platform?: Record<string, string>; warn: (message: string) => void }): Promise<ScanResult> {
+  const image = normaliseImage(input);
+  const advisories = await openAdvisories(options.vulndb, options.warn);
+  try {
+    const source = openSource(image, options.client);
+    let index: ImageIndexWithStats;
+    try {
+      index = await indexImage(source, { ...(options.platform ? { platform: options.platform } : {}), onWarning: options.warn });
+    } finally {
+      await source.close();
+    }
+    const match = advisories ? await matchImage(index, advisories.store) : { findings: [], unfixed: [] };
+    const now = Date.now();
+    return {
+      image,
+      index,
+      match,
+      errata: errataFrom(match.findings),
+      // The client has no history: advisories without a release date count from today.
+      grade: gradeFindings(match.findings, now),
+      database: advisories ? await advisories.store.status() : null,
+    };
+  } finally {
+    await advisories?.close();
+  }
+}
+
+/** Parses the flags every quality command shares, runs the scan. */
+export async function runScanFromArgs(args: string[], own: Readonly<Record<string, { type: 'string' | 'boolean'; short?: string }>>, command: string): Promise<{ result: ScanResult; values: Record<string, unknown> }> {
+  const { values, positionals, client } = parseClientArgs(args, { ...SCAN_FLAGS, ...own });
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing IMAGE' : `unexpected argument "${positionals[1]}"`);
+  const platform = platformFrom(values);
+  const result = await scanImage(positionals[0]!, {
+    client,
+    vulndb: values.vulndb as string | undefined,
+    ...(Object.keys(platform).length > 0 ? { platform: platform as Record<string, string> } : {}),
+    warn: (message) => process.stderr.write(`custody ${command}: warning: ${message}\n`),
+  });
+  return { result, values };
+}
+
+// ---- output ------------------------------------------------------------------------------
+
+const COLOURS: Readonly<Record<Severity, string>> = {
+  Critical: '\x1b[1;31m', High: '\x1b[31m', Medium: '\x1b[33m', Low: '\x1b[36m', Negligible: '\x1b[2m', Unknown: '\x1b[2m',
+};
+
+export function useColour(): boolean {
+  return process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+}
+
+export function paintSeverity(severity: Severity, text: string = severity, colour = useColour()): string {
+  return colour ? `${COLOURS[severity]}${text}\x1b[0m` : text;
+}
+
+export function table(rows: readonly (readonly string[])[], widthOf: (cell: string) => number = (cell) => cell.replace(/\x1b\[[0-9;]*m/g, '').length): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, widthOf(cell))));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - widthOf(cell)))).join('  ')).join('\n');
+}
+
+export function formatDay(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().slice(0, 10);
+}
+
+export function databaseLine(database: VulnDbStatus | null): string {
+  if (database === null) return 'advisory database: none';
+  const newest = Math.max(0, ...database.sources.map((source) => source.newest ?? 0));
+  const sources = database.sources.map((source) => `${source.source} (${source.advisories})`).join(', ') || 'empty';
+  return `advisory database: revision ${database.revision}, ${sources}; newest data ${newest === 0 ? 'unknown' : formatDay(newest)}`;
+}
+
+/** The JSON document of a scan. */
+export function scanJson(result: ScanResult): Record<string, unknown> {
+  return {
+    image: result.image,
+    digest: result.index.manifestDigest,
+    os: result.index.os,
+    layers: result.index.layers,
+    packages: result.index.packages,
+    findings: result.match.findings,
+    unfixed: result.match.unfixed,
+    errata: result.errata,
+    grade: result.grade,
+    secrets: result.index.secrets,
+    database: result.database,
+    indexerVersion: result.index.indexerVersion,
+  };
+}
+
+function findingRows(findings: readonly Finding[], colour: boolean): string[][] {
+  return findings.map((f) => [
+    paintSeverity(f.severity, f.severity, colour),
+    f.advisoryId,
+    f.package.name,
+    f.package.version,
+    f.fixedVersion ?? '(no fix)',
+    f.cves.slice(0, 3).join(',') + (f.cves.length > 3 ? ',…' : ''),
+  ]);
+}
+
+export function scanTable(result: ScanResult, colour: boolean): string {
+  const lines: string[] = [];
+  const os = result.index.os;
+  lines.push(`${result.image}  ${result.index.manifestDigest}`);
+  lines.push(`os: ${os ? os.prettyName ?? `${os.id} ${os.versionId ?? ''}` : 'unknown'}; ${result.index.packages.length} packages; grade ${result.grade.grade}${result.grade.next ? ` (drops to ${result.grade.next.grade} on ${formatDay(result.grade.next.at)})` : ''}`);
+  lines.push(databaseLine(result.database));
+  const counts = SEVERITIES.map((s) => [s, result.match.findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
+  lines.push('');
+  if (result.match.findings.length === 0) lines.push('No vulnerabilities with a fix.');
+  else {
+    lines.push(`Vulnerabilities with a fix: ${result.match.findings.length} (${counts.map(([s, n]) => paintSeverity(s, `${n} ${s}`, colour)).join(', ')})`);
+    lines.push(table([['SEVERITY', 'ADVISORY', 'PACKAGE', 'INSTALLED', 'FIXED', 'CVES'], ...findingRows(result.match.findings, colour)]));
+  }
+  if (result.match.unfixed.length > 0) {
+    lines.push('', `Without a fix: ${result.match.unfixed.length}`);
+    lines.push(table([['SEVERITY', 'ADVISORY', 'PACKAGE', 'INSTALLED', 'FIXED', 'CVES'], ...findingRows(result.match.unfixed, colour)]));
+  }
+  if (result.index.secrets.length > 0) {
+    lines.push('', `Secrets: ${result.index.secrets.length}`);
+    lines.push(table([['SEVERITY', 'RULE', 'PATH', 'LAYER', ''], ...result.index.secrets.map((s) => [s.severity, s.rule, s.path, s.layer.slice(0, 19), s.removedInLayer ? '(deleted later; still in the image)' : ''])]));
+  }
+  return lines.join('\n');
+}
+
+/** Ranks for --fail-on: Critical is the highest; Unknown counts as the lowest. */
+export function parseFailOn(value: string | undefined): Severity | undefined {
+  if (value === undefined) return undefined;
+  const found = SEVERITIES.find((severity) => severity.toLowerCase() === value.trim().toLowerCase());
+  if (!found) throw new UsageError(`--fail-on: expected one of ${SEVERITIES.join(', ')}, got "${value}"`);
+  return found;
+}
+
+/** Findings (with or without a fix) at or above the threshold. */
+export function failing(result: ScanResult, threshold: Severity): Finding[] {
+  const limit = SEVERITIES.indexOf(threshold);
+  return [...result.match.findings, ...result.match.unfixed].filter((finding) => SEVERITIES.indexOf(finding.severity) <= limit);
+}
+
+export const scanCommand: Command = {
+  name: 'scan',
+  summary: 'list an image\'s packages, vulnerabilities, errata and grade (any transport)',
+  usage: [
+    'Usage: custody scan IMAGE [--format table|json|sarif|spdx|cyclonedx] [--fail-on SEVERITY]',
+    '                    [--vulndb PATH] [--platform OS/ARCH[/VARIANT]] [global options]',
+    '',
+    SCAN_FLAGS_USAGE,
+    '  --format F               table (the default on a terminal), json (the default otherwise),',
+    '                           sarif (SARIF 2.1.0), spdx (SPDX 2.3 JSON), cyclonedx (CycloneDX 1.6 JSON)',
+    '  --fail-on SEVERITY       exit 1 when a vulnerability (fixed or not) of this severity or',
+    '                           higher is found: Critical, High, Medium, Low, Negligible, Unknown',
+    '',
+    CLIENT_FLAGS_USAGE,
+  ].join('\n'),
+  async run(args) {
+    const { values: early } = parseClientArgs(args, { ...SCAN_FLAGS, format: { type: 'string', short: 'f' }, 'fail-on': { type: 'string' } });
+    const format = (early.format as string | undefined) ?? (process.stdout.isTTY ? 'table' : 'json');
+    if (!['table', 'json', 'sarif', 'spdx', 'cyclonedx'].includes(format)) throw new UsageError(`--format: expected table, json, sarif, spdx or cyclonedx, got "${format}"`);
+    const threshold = parseFailOn(early['fail-on'] as string | undefined);
+    const { result } = await runScanFromArgs(args, { format: { type: 'string', short: 'f' }, 'fail-on': { type: 'string' } }, 'scan');
+    let output: string;
+    if (format === 'table') output = scanTable(result, useColour());
+    else if (format === 'json') output = JSON.stringify(scanJson(result), null, 2);
+    else if (format === 'sarif') output = JSON.stringify(toSarif([...result.match.findings, ...result.match.unfixed], { image: result.image, toolVersion: VERSION }), null, 2);
+    else {
+      const sbom = await import('../quality/sbom.ts');
+      const options = { name: result.image.replace(/^docker:\/\//, ''), created: result.index.indexedAt, toolVersion: VERSION };
+      output = JSON.stringify(format === 'spdx' ? sbom.toSpdx(result.index, options) : sbom.toCycloneDx(result.index, options), null, 2);
+    }
+    process.stdout.write(`${output}\n`);
+    if (threshold !== undefined) {
+      const failed = failing(result, threshold);
+      if (failed.length > 0) {
+        process.stderr.write(`custody scan: ${failed.length} vulnerabilit${failed.length === 1 ? 'y' : 'ies'} of severity ${threshold} or higher\n`);
+        return 1;
+      }
+    }
+    return 0;
+  },
+};

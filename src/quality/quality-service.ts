@@ -1,0 +1,491 @@
+// Image quality in the registry: every pushed image manifest is queued for indexing; an
+// in-process worker indexes it from the registry's own stores, matches the packages
+// against the advisory database and grades the image. When the database revision
+// changes, the stored package lists are matched again (no layer is read twice), and as
+// errata age, grades drop on schedule. A drop, or a new Critical finding, is announced
+// to `notifyUrl`. Reads for the API go through here too, so what is served is always
+// matched against the current database and graded for today.
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { digestOf } from '../core/digest.ts';
+import { RegistryError } from '../core/errors.ts';
+import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST, IMAGE_MANIFEST_TYPES, INDEX_TYPES, MediaType } from '../core/media-types.ts';
+import type { Finding, GradeLetter, GradeReport, ImageIndex } from '../core/quality.ts';
+import type { ImageSource } from '../client/transports/types.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Registry } from '../registry/registry.ts';
+import { indexImage } from './indexer/index-image.ts';
+import { matchImage, type AdvisoryLookup } from './matching/matcher.ts';
+import { errataFrom, type ErrataReport } from './matching/errata.ts';
+import { gradeFindings, gradeOn } from './matching/grade.ts';
+import { RegistryImageSource } from './registry-image-source.ts';
+import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from './quality-store.ts';
+
+/** The advisory database as the service needs it: lookups and a revision that changes
+ * whenever the data does (AdvisoryStore satisfies it). */
+export interface QualityAdvisories extends AdvisoryLookup {
+  revision(): Promise<number>;
+}
+
+export interface QualityNotice {
+  readonly event: 'grade-dropped' | 'new-critical';
+  readonly repository: string;
+  readonly digest: string;
+  readonly grade: GradeLetter;
+  readonly previousGrade: GradeLetter | null;
+  /** The Critical advisories that appeared (new-critical). */
+  readonly advisories: readonly string[];
+  readonly at: string;
+}
+
+export interface QualityServiceOptions {
+  readonly store: QualityStore;
+  readonly registry: Registry;
+  readonly advisories: QualityAdvisories;
+  readonly logger: Logger;
+  /** Images indexed at once by this process (quality.workers). */
+  readonly workers?: number;
+  /** quality.notifyUrl: where notices are POSTed (JSON). */
+  readonly notifyUrl?: string | undefined;
+  /** How often grades are re-read for ageing (quality.recheckInterval). */
+  readonly recheckIntervalMs?: number;
+  /** How often the database revision and other replicas' jobs are polled. */
+  readonly pollIntervalMs?: number;
+  readonly maxAttempts?: number;
+  /** A claim older than this is taken over (its worker died). */
+  readonly leaseMs?: number;
+  /** Whether this process is the database's only worker (SQLite): stale claims are released at start. */
+  readonly soleWorker?: boolean;
+  readonly clock?: () => number;
+  /** The indexer (tests replace it). */
+  readonly indexer?: (source: ImageSource) => Promise<ImageIndex>;
+  /** Delivers a notice (default: POST to notifyUrl). */
+  readonly notify?: (notice: QualityNotice) => Promise<void>;
+}
+
+export interface ImageStatus {
+  readonly digest: string;
+  readonly status: IndexStatus;
+  readonly error: string | null;
+  readonly indexedAt: number | null;
+  readonly indexerVersion: string | null;
+  /** The advisory database revision the findings were matched at. */
+  readonly databaseRevision: number | null;
+  readonly updatedAt: number;
+}
+
+export interface CurrentFindings {
+  readonly revision: number;
+  readonly findings: readonly Finding[];
+  readonly unfixed: readonly Finding[];
+  readonly computedAt: number;
+}
+
+export type SbomFormat = 'spdx' | 'cyclonedx';
+
+export const SBOM_MEDIA_TYPES: Readonly<Record<SbomFormat, string>> = {
+  spdx: 'application/spdx+json',
+  cyclonedx: 'application/vnd.cyclonedx+json',
+};
+
+const BACKOFF_BASE_MS = 5_000;
+const BACKOFF_MAX_MS = 15 * 60_000;
+const PAGE = 100;
+
+function isCritical(finding: Finding): boolean {
+  return finding.severity === 'Critical' || (finding.vendorSeverity ?? '').toLowerCase() === 'critical';
+}
+
+const GRADE_ORDER = 'ABCDEF';
+
+export class QualityService {
+  private readonly store: QualityStore;
+  private readonly registry: Registry;
+  private readonly advisories: QualityAdvisories;
+  private readonly logger: Logger;
+  private readonly options: QualityServiceOptions;
+  private readonly now: () => number;
+  private readonly workerId = randomUUID();
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private wake: (() => void) | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  /** One refresh per digest at a time (a read and the worker may both ask). */
+  private readonly refreshing = new Map<string, Promise<void>>();
+  private lastRevision = -1;
+  private maintenance: Promise<void> = Promise.resolve();
+
+  constructor(options: QualityServiceOptions) {
+    this.store = options.store;
+    this.registry = options.registry;
+    this.advisories = options.advisories;
+    this.logger = options.logger;
+    this.options = options;
+    this.now = options.clock ?? Date.now;
+  }
+
+  // ---- the registry's hook -------------------------------------------------------------
+
+  /**
+   * Called after every manifest push: queues an image manifest for indexing (an index's
+   * images are pushed, and queued, one by one; artifacts such as signatures and SBOMs
+   * have no file system). Never throws: a push must not fail because of quality.
+   */
+  async onManifestPushed(repository: string, digest: string): Promise<void> {
+    try {
+      const record = await this.registry.getManifest(repository, digest);
+      if (!isImageManifest(record.mediaType, record.content)) return;
+      if (await this.store.enqueue(repository, digest, this.now())) this.wake?.();
+    } catch (error) {
+      this.logger.warn('quality: could not queue an image for indexing', { repository, digest, error: (error as Error).message });
+    }
+  }
+
+  // ---- the worker ----------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    if (this.options.soleWorker) await this.store.releaseClaims();
+    for (let i = 0; i < Math.max(1, this.options.workers ?? 1); i++) this.loops.push(this.workLoop());
+    const poll = this.options.pollIntervalMs ?? 30_000;
+    const recheck = this.options.recheckIntervalMs ?? 3_600_000;
+    this.timers.push(setInterval(() => this.schedule(() => this.rematchIfDatabaseChanged()), poll));
+    this.timers.push(setInterval(() => this.schedule(() => this.regradeDue()), recheck));
+    for (const timer of this.timers) timer.unref();
+    // Catch up at start: a database imported, or grades that aged, while we were down.
+    this.schedule(async () => {
+      await this.rematchIfDatabaseChanged();
+      await this.regradeDue();
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    this.wake?.();
+    await Promise.all(this.loops);
+    this.loops = [];
+    await this.maintenance;
+  }
+
+  /** Runs periodic work one task at a time, off the caller's path. */
+  private schedule(task: () => Promise<unknown>): void {
+    this.maintenance = this.maintenance.then(task).then(() => {}, (error: unknown) => {
+      this.logger.error('quality: background task failed', { error: (error as Error).message });
+    });
+  }
+
+  private async workLoop(): Promise<void> {
+    const poll = this.options.pollIntervalMs ?? 30_000;
+    while (this.running) {
+      let job: IndexJob | null = null;
+      try {
+        job = await this.store.claimJob(this.workerId, this.now(), this.options.leaseMs ?? 30 * 60_000);
+      } catch (error) {
+        this.logger.error('quality: claiming a job failed', { error: (error as Error).message });
+      }
+      if (job === null) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => { this.wake = null; resolve(); }, poll);
+          timer.unref();
+          this.wake = () => { clearTimeout(timer); this.wake = null; resolve(); };
+        });
+        continue;
+      }
+      await this.runJob(job);
+    }
+  }
+
+  private async runJob(job: IndexJob): Promise<void> {
+    const started = this.now();
+    const source = new RegistryImageSource(this.registry, job.repository, job.manifestDigest);
+    let index: ImageIndex;
+    try {
+      index = await (this.options.indexer ?? ((s: ImageSource) => indexImage(s)))(source);
+    } catch (error) {
+      const message = (error as Error).message;
+      const maxAttempts = this.options.maxAttempts ?? 5;
+      // A manifest deleted meanwhile will not come back: no point retrying.
+      const gone = error instanceof RegistryError && (error.code === 'MANIFEST_UNKNOWN' || error.code === 'BLOB_UNKNOWN' || error.code === 'NAME_UNKNOWN');
+      const retryAt = gone || job.attempts >= maxAttempts ? null : this.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (job.attempts - 1));
+      this.logger.warn('quality: indexing failed', { repository: job.repository, digest: job.manifestDigest, attempt: job.attempts, retry: retryAt !== null, error: message });
+      await this.store.failJob(job, message, this.now(), retryAt);
+      return;
+    } finally {
+      await source.close();
+    }
+    await this.store.completeJob(job, index, this.now());
+    this.logger.info('quality: image indexed', {
+      repository: job.repository, digest: job.manifestDigest, packages: index.packages.length, secrets: index.secrets.length, ms: this.now() - started,
+    });
+    try {
+      await this.refresh(job.manifestDigest);
+    } catch (error) {
+      this.logger.error('quality: matching failed', { digest: job.manifestDigest, error: (error as Error).message });
+    }
+  }
+
+  // ---- matching and grading ------------------------------------------------------------
+
+  /** Matches the stored packages against the current database, grades, and announces changes. */
+  async refresh(digest: string): Promise<void> {
+    const pending = this.refreshing.get(digest);
+    if (pending) return pending;
+    const work = this.doRefresh(digest).finally(() => this.refreshing.delete(digest));
+    this.refreshing.set(digest, work);
+    return work;
+  }
+
+  private async doRefresh(digest: string): Promise<void> {
+    const image = await this.store.getImage(digest);
+    if (!image?.index) return;
+    const revision = await this.advisories.revision();
+    const previous = await this.store.getMatch(digest);
+    const result = await matchImage(image.index, this.advisories);
+    const now = this.now();
+    // Advisories without a release date age from when they were first seen here.
+    const firstSeen: Record<string, number> = {};
+    for (const finding of [...result.findings, ...result.unfixed]) {
+      const key = `${finding.source}\u0000${finding.advisoryId}`;
+      firstSeen[key] = previous?.firstSeen[key] ?? now;
+    }
+    const match: StoredMatch = { revision, findings: result.findings, unfixed: result.unfixed, firstSeen, computedAt: now };
+    const report = this.gradeMatch(match, now);
+    await this.store.saveMatch(digest, match, report);
+    await this.announce(image.repository, digest, report, match.findings);
+  }
+
+  private gradeMatch(match: StoredMatch, at: number): GradeReport {
+    return gradeFindings(match.findings, at, (finding) => match.firstSeen[`${finding.source}\u0000${finding.advisoryId}`] ?? match.computedAt);
+  }
+
+  /** Re-matches every stored image when the advisory database has changed. */
+  async rematchIfDatabaseChanged(): Promise<number> {
+    const revision = await this.advisories.revision();
+    if (revision === this.lastRevision) return 0;
+    let count = 0;
+    for (;;) {
+      const stale = await this.store.staleImages(revision, PAGE);
+      if (stale.length === 0) break;
+      for (const digest of stale) {
+        await this.refresh(digest);
+        count++;
+      }
+      if (stale.length < PAGE) break;
+    }
+    this.lastRevision = revision;
+    if (count > 0) this.logger.info('quality: images re-matched against the advisory database', { revision, images: count });
+    return count;
+  }
+
+  /** Recomputes grades whose timeline says they have dropped, and announces the drops. */
+  async regradeDue(): Promise<number> {
+    const now = this.now();
+    let count = 0;
+    for (;;) {
+      const due = await this.store.gradesDue(now, PAGE);
+      if (due.length === 0) break;
+      for (const digest of due) {
+        const match = await this.store.getMatch(digest);
+        const image = await this.store.getImage(digest);
+        if (!match || !image) continue;
+        const report = this.gradeMatch(match, now);
+        await this.store.saveGrade(digest, report);
+        await this.announce(image.repository, digest, report, match.findings);
+        count++;
+      }
+      if (due.length < PAGE) break;
+    }
+    return count;
+  }
+
+  private async announce(repository: string, digest: string, report: GradeReport, findings: readonly Finding[]): Promise<void> {
+    const stored = await this.store.getGrade(digest);
+    const previousGrade = stored?.notifiedGrade ?? null;
+    const criticals = [...new Set(findings.filter(isCritical).map((finding) => finding.advisoryId))].sort();
+    const known = new Set(stored?.notifiedCriticals ?? []);
+    const appeared = criticals.filter((id) => !known.has(id));
+    const at = new Date(this.now()).toISOString();
+    const notices: QualityNotice[] = [];
+    if (previousGrade !== null && GRADE_ORDER.indexOf(report.grade) > GRADE_ORDER.indexOf(previousGrade)) {
+      notices.push({ event: 'grade-dropped', repository, digest, grade: report.grade, previousGrade, advisories: [], at });
+    }
+    if (appeared.length > 0) notices.push({ event: 'new-critical', repository, digest, grade: report.grade, previousGrade, advisories: appeared, at });
+    for (const notice of notices) await this.deliver(notice);
+    if (previousGrade !== report.grade || appeared.length > 0 || criticals.length !== known.size) await this.store.markNotified(digest, report.grade, criticals);
+  }
+
+  private async deliver(notice: QualityNotice): Promise<void> {
+    try {
+      if (this.options.notify) return await this.options.notify(notice);
+      const url = this.options.notifyUrl;
+      if (!url) return;
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(notice),
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    } catch (error) {
+      // The URL may carry a token: name only its host.
+      let host = 'the notification endpoint';
+      try { host = new URL(this.options.notifyUrl ?? '').host; } catch { /* keep the generic name */ }
+      this.logger.warn('quality: notification failed', { event: notice.event, digest: notice.digest, endpoint: host, error: (error as Error).message });
+    }
+  }
+
+  // ---- reads (the API) -------------------------------------------------------------------
+
+  /**
+   * The indexing status of a manifest the caller may read in `repository`. An image
+   * pushed before indexing was enabled is queued on first ask.
+   */
+  async status(repository: string, digest: string): Promise<ImageStatus> {
+    let image = await this.store.getImage(digest);
+    if (!image) {
+      await this.requireImageManifest(repository, digest);
+      await this.store.enqueue(repository, digest, this.now());
+      this.wake?.();
+      image = await this.store.getImage(digest);
+      if (!image) throw new RegistryError('NOT_FOUND', `${digest} is not indexed`);
+    }
+    const match = image.index ? await this.store.getMatch(digest) : null;
+    return {
+      digest,
+      status: image.status,
+      error: image.error,
+      indexedAt: image.index?.indexedAt ?? null,
+      indexerVersion: image.index?.indexerVersion ?? null,
+      databaseRevision: match?.revision ?? null,
+      updatedAt: image.updatedAt,
+    };
+  }
+
+  /** The index of an indexed image; CONFLICT (409) while it is not indexed yet. */
+  async index(repository: string, digest: string): Promise<ImageIndex> {
+    const image = await this.store.getImage(digest);
+    if (image?.index) return image.index;
+    const status = await this.status(repository, digest);
+    throw new RegistryError('CONFLICT', status.status === 'failed' ? `indexing ${digest} failed: ${status.error ?? 'unknown error'}` : `${digest} is not indexed yet (${status.status})`, {
+      detail: { status: status.status },
+    });
+  }
+
+  /** Findings against the current database revision (re-matched first if it moved on). */
+  async findings(repository: string, digest: string): Promise<CurrentFindings> {
+    await this.index(repository, digest);
+    let match = await this.store.getMatch(digest);
+    const revision = await this.advisories.revision();
+    if (!match || match.revision < revision) {
+      await this.refresh(digest);
+      match = await this.store.getMatch(digest);
+    }
+    if (!match) throw new RegistryError('CONFLICT', `${digest} has not been matched yet`);
+    return { revision: match.revision, findings: match.findings, unfixed: match.unfixed, computedAt: match.computedAt };
+  }
+
+  async errata(repository: string, digest: string): Promise<ErrataReport & { readonly revision: number }> {
+    const current = await this.findings(repository, digest);
+    return { revision: current.revision, ...errataFrom(current.findings) };
+  }
+
+  /** The grade for now (not for when it was computed): errata age while nobody looks. */
+  async grade(repository: string, digest: string): Promise<GradeReport & { readonly revision: number }> {
+    const current = await this.findings(repository, digest);
+    const match = (await this.store.getMatch(digest))!;
+    const now = this.now();
+    const stored = await this.store.getGrade(digest);
+    // The stored timeline answers for any later instant; recomputing gives the same
+    // answer and a timeline that starts today.
+    const report = this.gradeMatch(match, now);
+    if (stored && gradeOn(stored.report, now) !== report.grade) await this.store.saveGrade(digest, report);
+    return { revision: current.revision, ...report };
+  }
+
+  /** Throws MANIFEST_UNKNOWN unless the repository holds the manifest. */
+  async manifestIn(repository: string, digest: string): Promise<void> {
+    await this.registry.headManifest(repository, digest);
+  }
+
+  /** The image's SBOM in SPDX 2.3 or CycloneDX 1.6 JSON. */
+  async sbom(repository: string, digest: string, format: SbomFormat): Promise<{ readonly mediaType: string; readonly document: unknown }> {
+    const index = await this.index(repository, digest);
+    // Loaded on demand: only SBOM requests pay for the exporters.
+    const sbom = await import('./sbom.ts');
+    // Dated by the index, so the same image gives the same document every time.
+    const options = { name: `${repository}@${digest}`, created: index.indexedAt };
+    const document = format === 'spdx' ? sbom.toSpdx(index, options) : sbom.toCycloneDx(index, options);
+    return { mediaType: SBOM_MEDIA_TYPES[format], document };
+  }
+
+  /**
+   * Stores the SBOM as an OCI artifact whose subject is the image, in the same
+   * repository, so `referrers` lists it and it is copied and collected with the image.
+   */
+  async attachSbom(repository: string, digest: string, format: SbomFormat): Promise<{ readonly digest: string; readonly artifactType: string; readonly size: number }> {
+    const subject = await this.registry.headManifest(repository, digest);
+    const { mediaType, document } = await this.sbom(repository, digest, format);
+    const body = Buffer.from(JSON.stringify(document));
+    const blobDigest = digestOf(body);
+    await this.registry.uploadMonolithic(repository, blobDigest, Readable.from([body]), body.byteLength);
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      artifactType: mediaType,
+      config: { mediaType: MediaType.OciEmpty, digest: EMPTY_JSON_DIGEST, size: EMPTY_JSON_CONTENT.byteLength },
+      layers: [{ mediaType, digest: blobDigest, size: body.byteLength }],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations: { 'org.opencontainers.image.created': new Date(this.now()).toISOString() },
+    }));
+    const stored = await this.registry.putManifest(repository, digestOf(manifest), MediaType.OciManifest, manifest);
+    return { digest: stored.digest, artifactType: mediaType, size: manifest.byteLength };
+  }
+
+  private async requireImageManifest(repository: string, digest: string): Promise<void> {
+    const record = await this.registry.getManifest(repository, digest);
+    if (INDEX_TYPES.has(record.mediaType) || isIndexContent(record.content)) {
+      throw new RegistryError('INVALID_REQUEST', `${digest} is an image index: ask for one of its images`, { detail: { manifests: childDigests(record.content) } });
+    }
+    if (!isImageManifest(record.mediaType, record.content)) throw new RegistryError('INVALID_REQUEST', `${digest} is not an image (an artifact has no file system to index)`);
+  }
+}
+
+interface ManifestShape {
+  mediaType?: string;
+  artifactType?: string;
+  config?: { mediaType?: string };
+  layers?: unknown[];
+  manifests?: { digest?: string }[];
+}
+
+function parse(content: Uint8Array): ManifestShape {
+  try {
+    return JSON.parse(Buffer.from(content).toString('utf8')) as ManifestShape;
+  } catch {
+    return {};
+  }
+}
+
+const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
+
+/** An image manifest (config is an image configuration), not an artifact or an index. */
+export function isImageManifest(mediaType: string, content: Uint8Array): boolean {
+  const parsed = parse(content);
+  const type = IMAGE_MANIFEST_TYPES.has(mediaType) ? mediaType : parsed.mediaType ?? mediaType;
+  if (!IMAGE_MANIFEST_TYPES.has(type)) return false;
+  if (parsed.artifactType !== undefined) return false;
+  return Array.isArray(parsed.layers) && IMAGE_CONFIG_TYPES.has(parsed.config?.mediaType ?? '');
+}
+
+function isIndexContent(content: Uint8Array): boolean {
+  return Array.isArray(parse(content).manifests);
+}
+
+function childDigests(content: Uint8Array): string[] {
+  return (parse(content).manifests ?? []).map((entry) => entry.digest ?? '').filter((digest) => digest !== '');
+}

@@ -1,0 +1,294 @@
+// Image quality in the registry and the CLI, on the shared images and feeds: a pushed
+// image is indexed by the background worker from the registry's own stores, the API
+// serves its packages, findings, errata and grade; importing advisories re-matches the
+// stored packages without reading a layer again and changes the grade; the synthetic
+// UBI 9 image against Red Hat CSAF advisories decides as rpm does; `custody scan` lists
+// packages, findings and grade on the OCI layouts, with --fail-on exit codes.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { FilesystemBlobStore } from '../src/storage/filesystem-blob-store.ts';
+import { SqliteClient } from '../src/metadata/sqlite-client.ts';
+import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
+import { migrate } from '../src/metadata/migrations.ts';
+import { Registry } from '../src/registry/registry.ts';
+import { AdvisoryStore } from '../src/quality/advisories/advisory-store.ts';
+import { readFeeds } from '../src/quality/advisories/feed-reader.ts';
+import { QualityStore } from '../src/quality/quality-store.ts';
+import { QualityService, type QualityNotice } from '../src/quality/quality-service.ts';
+import { indexImage } from '../src/quality/indexer/index-image.ts';
+import { matchImage } from '../src/quality/matching/matcher.ts';
+import { OciLayoutSource } from '../src/client/transports/index.ts';
+import { QualityApi } from '../src/server/quality-api.ts';
+import { silentLogger } from '../src/observability/logger.ts';
+import { isRegistryError } from '../src/core/errors.ts';
+import { repoRoot, sharedDir } from './support/paths.ts';
+
+const DEBIAN_OCI = sharedDir('images', 'debian-oci');
+const UBI9_OCI = sharedDir('images', 'ubi9-synthetic-oci');
+const CSAF = sharedDir('feeds', 'redhat-csaf');
+
+/** Pushes one tagged image of an OCI layout into the registry, as a client would. */
+async function pushLayout(registry: Registry, layout: string, tag: string, repository: string): Promise<string> {
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string; mediaType: string; annotations?: Record<string, string> }[] };
+  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag)!;
+  const blob = (digest: string) => readFile(join(layout, 'blobs', ...digest.split(':')));
+  const manifest = await blob(entry.digest);
+  const parsed = JSON.parse(manifest.toString('utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+  for (const digest of [parsed.config.digest, ...parsed.layers.map((l) => l.digest)]) {
+    const bytes = await blob(digest);
+    await registry.uploadMonolithic(repository, digest, Readable.from([bytes]), bytes.byteLength);
+  }
+  return (await registry.putManifest(repository, tag, entry.mediaType, manifest)).digest;
+}
+
+/** A Debian tracker and DSA list naming curl in bookworm, fixed after the image's version. */
+async function writeCurlFeed(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'debian.json'), JSON.stringify({
+    curl: { 'CVE-2099-0001': { releases: { bookworm: { status: 'resolved', repositories: {}, fixed_version: '7.88.1-10+deb12u99', urgency: 'high' } } } },
+  }));
+  await writeFile(join(dir, 'DSA'), '[02 Jan 2024] DSA-9999-1 curl - security update\n\t{CVE-2099-0001}\n\t[bookworm] - curl 7.88.1-10+deb12u99\n');
+}
+
+async function importFeeds(store: AdvisoryStore, target: string): Promise<void> {
+  for await (const document of readFeeds(target)) await store.importDocument(document);
+}
+
+/** A copy of a real RHSA (Important, RHEL 9 AppStream, tigervnc) retargeted at openssl
+ * with the given fixed epoch and version-release (in product ids and purls alike). */
+async function retargetedCsaf(dir: string, epoch: number, versionRelease: string): Promise<string> {
+  const evr = `${epoch}:${versionRelease}`;
+  const text = (await readFile(join(CSAF, 'rhsa-2024_0010.json'), 'utf8'))
+    .replace(/tigervnc([a-z-]*)@1\.13\.1-3\.el9_3\.3\?arch=([a-z0-9_]+)/g, (_all, suffix: string, arch: string) => `openssl${suffix}@${versionRelease}?arch=${arch}${epoch === 0 ? '' : `&epoch=${epoch}`}`)
+    .replaceAll('tigervnc', 'openssl')
+    .replaceAll('0:1.13.1-3.el9_3.3', evr);
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `rhsa-openssl-${evr.replace(/[^0-9a-z]/gi, '_')}.json`);
+  await writeFile(path, text);
+  return path;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('quality in the registry', () => {
+  let dir: string;
+  let sql: SqliteClient;
+  let registry: Registry;
+  let advisories: AdvisoryStore;
+  let service: QualityService;
+  let server: Server;
+  let base: string;
+  let layerReads = 0;
+  let indexRuns = 0;
+  const notices: QualityNotice[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custody-quality-'));
+    const blobs = new FilesystemBlobStore(join(dir, 'blobs'));
+    await blobs.init();
+    sql = new SqliteClient(join(dir, 'custody.db'));
+    await migrate(sql);
+    registry = new Registry(blobs, new SqlMetadataStore(sql), { maxManifestBytes: 4 << 20, maxPageSize: 100, automaticMount: true });
+    advisories = new AdvisoryStore(sql);
+    service = new QualityService({
+      store: new QualityStore(sql),
+      registry,
+      advisories,
+      logger: silentLogger,
+      pollIntervalMs: 100,
+      soleWorker: true,
+      notify: async (notice) => { notices.push(notice); },
+      indexer: async (source) => {
+        indexRuns++;
+        const counting = { ...source, name: source.name, getManifest: source.getManifest.bind(source), close: source.close.bind(source), getBlob: async (blob: Parameters<typeof source.getBlob>[0]) => { layerReads++; return source.getBlob(blob); } };
+        return indexImage(counting);
+      },
+    });
+    await service.start();
+    const api = new QualityApi(service, undefined);
+    server = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://x');
+      const route = api.match(request, response, url.pathname, url.searchParams);
+      if (!route) { response.statusCode = 404; response.end(); return; }
+      route.handle().catch((error: unknown) => {
+        response.statusCode = isRegistryError(error) ? error.status : 500;
+        response.end(JSON.stringify({ errors: [{ code: isRegistryError(error) ? error.code : 'INTERNAL_ERROR', message: (error as Error).message }] }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+
+  after(async () => {
+    await service.stop();
+    await new Promise((resolve) => server.close(resolve));
+    await sql.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const get = async (path: string): Promise<{ status: number; body: any }> => {
+    const response = await fetch(`${base}${path}`);
+    return { status: response.status, body: await response.json() };
+  };
+
+  it('indexes a pushed image in the background; the API serves packages, findings, errata and grade', async () => {
+    const digest = await pushLayout(registry, DEBIAN_OCI, 'bookworm-curl', 'library/debian');
+    await service.onManifestPushed('library/debian', digest);
+    const prefix = `/api/v1/repositories/library/debian/-/manifests/${digest}`;
+    const status = await until('indexing', async () => {
+      const { body } = await get(`${prefix}/status`);
+      return body.status === 'indexed' || body.status === 'failed' ? body : undefined;
+    });
+    assert.equal(status.status, 'indexed', status.error);
+    const packages = (await get(`${prefix}/packages`)).body;
+    const expected = (await readFile(sharedDir('images', 'debian-bookworm-curl.packages.tsv'), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split('\t')[0]!).sort();
+    assert.deepEqual([...new Set(packages.packages.filter((p: any) => p.ecosystem === 'deb').map((p: any) => p.name as string))].sort(), [...new Set(expected)].sort());
+    assert.equal(packages.os.id, 'debian');
+    const findings = (await get(`${prefix}/findings`)).body;
+    assert.deepEqual(findings.findings, []);
+    assert.equal((await get(`${prefix}/grade`)).body.grade, 'A');
+    assert.equal((await get(`${prefix}/errata`)).body.total, 0);
+    assert.ok(Array.isArray((await get(`${prefix}/secrets`)).body.secrets));
+    // Not in this repository: unknown, whatever other repositories hold.
+    assert.equal((await get(`/api/v1/repositories/other/repo/-/manifests/${digest}/grade`)).status, 404);
+  });
+
+  it('re-matches stored packages when advisories are imported: no layer read again, the grade changes, a notice fires', async () => {
+    const digest = (await registry.headManifest('library/debian', 'bookworm-curl')).digest;
+    const readsBefore = layerReads;
+    const runsBefore = indexRuns;
+    await writeCurlFeed(join(dir, 'feed'));
+    await importFeeds(advisories, join(dir, 'feed'));
+    await service.rematchIfDatabaseChanged();
+    assert.equal(layerReads, readsBefore, 'no layer is read to re-match');
+    assert.equal(indexRuns, runsBefore);
+    const prefix = `/api/v1/repositories/library/debian/-/manifests/${digest}`;
+    const findings = (await get(`${prefix}/findings`)).body;
+    assert.deepEqual(findings.findings.map((f: any) => `${f.advisoryId} ${f.package.name} ${f.fixedVersion}`).sort(), [
+      'CVE-2099-0001 curl 7.88.1-10+deb12u99', 'CVE-2099-0001 libcurl4 7.88.1-10+deb12u99',
+      'DSA-9999-1 curl 7.88.1-10+deb12u99', 'DSA-9999-1 libcurl4 7.88.1-10+deb12u99',
+    ]);
+    // DSA-9999-1 (High → Important) was issued in January 2024: more than 12 months ago, F.
+    const grade = (await get(`${prefix}/grade`)).body;
+    assert.equal(grade.grade, 'F');
+    assert.ok(grade.deciding.some((d: any) => d.advisoryId === 'DSA-9999-1' && d.severity === 'Important'));
+    const errata = (await get(`${prefix}/errata`)).body;
+    assert.deepEqual(errata.security.errata.map((e: any) => e.id).sort(), ['CVE-2099-0001', 'DSA-9999-1']);
+    assert.ok(notices.some((n) => n.event === 'grade-dropped' && n.digest === digest && n.previousGrade === 'A' && n.grade === 'F'));
+  });
+
+  it('serves SBOMs and attaches one as an OCI referrer of the image', async () => {
+    const digest = (await registry.headManifest('library/debian', 'bookworm-curl')).digest;
+    const prefix = `/api/v1/repositories/library/debian/-/manifests/${digest}`;
+    const spdx = await fetch(`${base}${prefix}/sbom?format=spdx`);
+    assert.equal(spdx.status, 200);
+    assert.equal(spdx.headers.get('content-type'), 'application/spdx+json');
+    assert.equal(((await spdx.json()) as { spdxVersion: string }).spdxVersion, 'SPDX-2.3');
+    const attached = await fetch(`${base}${prefix}/sbom?format=cyclonedx`, { method: 'POST' });
+    assert.equal(attached.status, 201);
+    const body = (await attached.json()) as { digest: string; artifactType: string };
+    assert.equal(body.artifactType, 'application/vnd.cyclonedx+json');
+    const referrers = await registry.listReferrers('library/debian', digest);
+    assert.ok(referrers.some((r) => r.digest === body.digest), JSON.stringify(referrers));
+    assert.equal((await fetch(`${base}${prefix}/sbom?format=xml`)).status, 400);
+  });
+
+  it('the synthetic UBI 9 image against Red Hat CSAF: fixed NEVRAs decide as rpm does', async () => {
+    const digest = await pushLayout(registry, UBI9_OCI, '9.4-synthetic', 'ubi9/ubi');
+    await service.onManifestPushed('ubi9/ubi', digest);
+    const prefix = `/api/v1/repositories/ubi9/ubi/-/manifests/${digest}`;
+    await until('indexing', async () => ((await get(`${prefix}/status`)).body.status === 'indexed' ? true : undefined));
+    // None of the eight real RHSAs concerns the image's packages (tigervnc, sudo and
+    // python3.9 are not installed; bind is RHEL 6, ruby's module streams RHEL 8).
+    await importFeeds(advisories, CSAF);
+    await service.rematchIfDatabaseChanged();
+    assert.deepEqual((await get(`${prefix}/findings`)).body.findings, []);
+    assert.equal((await get(`${prefix}/grade`)).body.grade, 'A');
+    // The tigervnc RHSA retargeted at openssl: epoch 0 fix < installed epoch 1, not affected.
+    await importFeeds(advisories, await retargetedCsaf(join(dir, 'csaf-epoch0'), 0, '3.0.7-27.el9'));
+    await service.rematchIfDatabaseChanged();
+    assert.deepEqual((await get(`${prefix}/findings`)).body.findings, []);
+    // Epoch 1 and a later release: openssl 1:3.0.7-24.el9 < 1:3.0.7-27.el9, affected.
+    await importFeeds(advisories, await retargetedCsaf(join(dir, 'csaf-epoch1'), 1, '3.0.7-27.el9'));
+    await service.rematchIfDatabaseChanged();
+    const findings = (await get(`${prefix}/findings`)).body.findings;
+    assert.deepEqual(findings.map((f: any) => [f.package.name, f.package.version, f.fixedVersion, f.vendorSeverity]), [['openssl', '1:3.0.7-24.el9', '1:3.0.7-27.el9', 'Important']]);
+    // Important, issued January 2024: older than 12 months.
+    assert.equal((await get(`${prefix}/grade`)).body.grade, 'F');
+  });
+});
+
+/** Runs a command object in a child process (the commands write to stdout and set exit codes). */
+function runCommand(name: 'scan' | 'grade' | 'errata', args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const file = name === 'scan' ? 'scan-command.ts' : `${name}-command.ts`;
+  const script = `import { ${name}Command as c } from ${JSON.stringify(join(repoRoot, 'src', 'cli', file))};
+    try { process.exitCode = await c.run(${JSON.stringify(args)}); } catch (e) { process.stderr.write(String(e && e.message) + '\\n'); process.exitCode = e && e.name === 'UsageError' ? 2 : 1; }`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, CUSTODY_VULNDB: '/nonexistent/vulndb.sqlite' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('custody scan, grade and errata', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'custody-scan-'));
+    await writeCurlFeed(join(dir, 'feed'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('lists the packages of the shared images, their findings and grade (json)', async () => {
+    const debian = await runCommand('scan', [`oci:${DEBIAN_OCI}:bookworm-curl`, '--format', 'json', '--vulndb', join(dir, 'feed')]);
+    assert.equal(debian.code, 0, debian.stderr);
+    const result = JSON.parse(debian.stdout);
+    const expected = (await readFile(sharedDir('images', 'debian-bookworm-curl.packages.tsv'), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#')).length;
+    assert.equal(result.packages.filter((p: any) => p.ecosystem === 'deb').length, expected);
+    assert.deepEqual([...new Set(result.findings.map((f: any) => f.package.name))].sort(), ['curl', 'libcurl4']);
+    assert.equal(result.grade.grade, 'F');
+
+    const ubi = await runCommand('scan', [`oci:${UBI9_OCI}:9.4-synthetic`, '--format', 'json', '--vulndb', CSAF]);
+    assert.equal(ubi.code, 0, ubi.stderr);
+    const ubiResult = JSON.parse(ubi.stdout);
+    // rpm -qa also lists the gpg-pubkey pseudo-package (an imported signing key, not software).
+    const rpmQa = (await readFile(sharedDir('images', 'ubi9-synthetic.packages.txt'), 'utf8')).split('\n').filter((line) => line && !line.startsWith('gpg-pubkey ')).length;
+    assert.equal(ubiResult.packages.filter((p: any) => p.ecosystem === 'rpm').length, rpmQa);
+    assert.deepEqual(ubiResult.findings, []);
+    assert.equal(ubiResult.grade.grade, 'A');
+  });
+
+  it('--fail-on gates on severity; sarif, grade and errata outputs', async () => {
+    const image = `oci:${DEBIAN_OCI}:bookworm-curl`;
+    const feed = join(dir, 'feed');
+    assert.equal((await runCommand('scan', [image, '--vulndb', feed, '--format', 'json', '--fail-on', 'high'])).code, 1);
+    assert.equal((await runCommand('scan', [image, '--vulndb', feed, '--format', 'json', '--fail-on', 'critical'])).code, 0);
+    assert.equal((await runCommand('scan', [image, '--vulndb', feed, '--fail-on', 'severe'])).code, 2);
+    const sarif = await runCommand('scan', [image, '--vulndb', feed, '--format', 'sarif']);
+    const log = JSON.parse(sarif.stdout);
+    assert.equal(log.version, '2.1.0');
+    assert.ok(log.runs[0].results.length >= 2);
+    const grade = await runCommand('grade', [image, '--vulndb', feed]);
+    assert.match(grade.stdout, /grade F/);
+    const errata = await runCommand('errata', [image, '--vulndb', feed]);
+    assert.match(errata.stdout, /2 Security notice\(s\)/);
+    assert.match(errata.stdout, /DSA-9999-1/);
+  });
+});

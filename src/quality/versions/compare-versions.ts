@@ -1,0 +1,43 @@
+// The one entry point for version comparison: the matcher calls this with the ecosystem
+// of the installed package, and each ecosystem's own ordering decides.
+import type { Ecosystem } from '../../core/quality.ts';
+import { compareDpkg, isValidDpkg } from './dpkg.ts';
+import { compareRpmEvr, isValidRpm } from './rpm.ts';
+import { compareApk, isValidApk } from './apk.ts';
+import { compareSemver, isValidSemver } from './semver.ts';
+import { comparePep440, isValidPep440 } from './pep440.ts';
+import { compareGo, isValidGo } from './go.ts';
+import { compareMaven, isValidMaven } from './maven.ts';
+
+export type Comparison = -1 | 0 | 1;
+
+/** Compares two versions of one ecosystem: -1 when a < b, 0 when equal, 1 when a > b.
+ * deb: `[epoch:]upstream[-revision]`; rpm: `[epoch:]version[-release]` (EVR, a missing
+ * epoch is 0); apk: apk-tools' order (invalid versions fall back to string order);
+ * npm: semver 2.0 (build metadata ignored); pypi: PEP 440 (normalised); golang: module
+ * versions (`v` prefix, +incompatible, pseudo-versions); maven: Maven's ComparableVersion. */
+export function compareVersions(ecosystem: Ecosystem, a: string, b: string): Comparison {
+  switch (ecosystem) {
+    case 'deb': return compareDpkg(a, b);
+    case 'rpm': return compareRpmEvr(a, b);
+    case 'apk': return compareApk(a, b);
+    case 'npm': return compareSemver(a, b);
+    case 'pypi': return comparePep440(a, b);
+    case 'golang': return compareGo(a, b);
+    case 'maven': return compareMaven(a, b);
+  }
+}
+
+/** Whether `version` is well formed in the ecosystem (the comparison still orders
+ * invalid versions deterministically, as the ecosystems' own tools do). */
+export function isValidVersion(ecosystem: Ecosystem, version: string): boolean {
+  switch (ecosystem) {
+    case 'deb': return isValidDpkg(version);
+    case 'rpm': return isValidRpm(version);
+    case 'apk': return isValidApk(version);
+    case 'npm': return isValidSemver(version);
+    case 'pypi': return isValidPep440(version);
+    case 'golang': return isValidGo(version);
+    case 'maven': return isValidMaven(version);
+  }
+}

@@ -10,6 +10,9 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { buildClientImage, checkLayout, runTool, skopeoVersion, type ToolRun } from './lib/client-copy.ts';
+import { buildIndexBenchImage, gzipBaselineSeconds, layoutLayers, runIndexer, type IndexRun } from './lib/index-image.ts';
+import { generateAdvisoryDatabase, timeAffectedLookup } from './lib/match-db.ts';
+import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { newAgent, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, OciClient, sha256Digest } from './lib/oci-client.ts';
 import {
   cleanupSync,
@@ -54,6 +57,11 @@ interface Settings {
   readonly rssTargetBytes: number;
   /** Total layer bytes of the client phase's 5-layer image. */
   readonly clientImage: number;
+  /** Uncompressed tar bytes of the index phase's generated multi-layer gzip image. */
+  readonly indexImage: number;
+  readonly indexRssTargetBytes: number;
+  /** The indexer's compressed-input throughput must reach this fraction of `gzip -dc`'s. */
+  readonly indexGzipRatioTarget: number;
 }
 
 const DEFAULTS: Settings = {
@@ -78,6 +86,9 @@ const DEFAULTS: Settings = {
   rssBlob: 2 * GiB,
   rssTargetBytes: 200 * MiB,
   clientImage: 256 * MiB,
+  indexImage: GiB,
+  indexRssTargetBytes: 256 * MiB,
+  indexGzipRatioTarget: 0.7,
 };
 
 const QUICK: Settings = {
@@ -97,9 +108,10 @@ const QUICK: Settings = {
   fanoutBlob: 8 * MiB,
   rssBlob: 256 * MiB,
   clientImage: 32 * MiB,
+  indexImage: 128 * MiB,
 };
 
-const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss'] as const;
+const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss', 'index', 'match'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Args {
@@ -988,6 +1000,139 @@ async function rssPhase(settings: Settings, parent: string, custodyDir: string):
   }
 }
 
+/**
+ * The image indexer (src/quality/indexer) on the shared bookworm-curl image and a
+ * generated multi-layer gzip image: compressed input per second against plain `gzip -dc`
+ * of the same layer blobs in the same run (rounds alternate the order), and the
+ * indexer's peak RSS, measured in a child process of its own.
+ */
+async function indexPhase(settings: Settings, parent: string, custodyDir: string): Promise<void> {
+  const work = join(parent, 'index');
+  mkdirSync(work, { recursive: true });
+  const shared = resolve(custodyDir, '..', 'shared', 'images', 'debian-oci');
+  log(`generating a ${formatBytes(settings.indexImage)} 4-layer gzip image for indexing (not timed)`);
+  const generated = await buildIndexBenchImage(work, settings.indexImage);
+  log(`generated: ${generated.files} files, ${formatBytes(generated.compressedBytes)} compressed, ${generated.packages} dpkg packages`);
+  const curl = layoutLayers(shared, 'bookworm-curl');
+  const images = [
+    { name: 'bookworm-curl (shared, 2 layers)', ref: `${shared}:bookworm-curl`, paths: curl.paths, bytes: curl.bytes, packages: 106 },
+    { name: `generated ${formatBytes(settings.indexImage)}, 4 layers`, ref: generated.ref, paths: generated.layerPaths, bytes: generated.compressedBytes, packages: generated.packages },
+  ];
+  const section = 'image indexing (compressed input; baseline: gzip -dc of the same layers)';
+  const summary: Record<string, unknown> = {};
+  try {
+    for (const image of images) {
+      const gzipRates: number[] = [];
+      const variants = [
+        { label: 'all analyzers (packages, language packages, secrets)', databasesOnly: false, rates: [] as number[], peaks: [] as number[] },
+        { label: 'package databases only (dpkg, apk, rpm)', databasesOnly: true, rates: [] as number[], peaks: [] as number[] },
+      ];
+      for (let round = 0; round < settings.rounds; round++) {
+        const measureGzip = (): void => {
+          const seconds = gzipBaselineSeconds(image.paths);
+          if (seconds === null) throw new Error('gzip -dc failed (is gzip installed?)');
+          gzipRates.push(image.bytes / 1e6 / seconds);
+        };
+        const measureIndex = (): void => {
+          for (const variant of variants) {
+            const run: IndexRun = runIndexer(image.ref, { databasesOnly: variant.databasesOnly });
+            if (run.packages < image.packages) problem(`indexing ${image.name} found ${run.packages} packages, expected at least ${image.packages}`);
+            variant.rates.push(image.bytes / 1e6 / run.seconds);
+            variant.peaks.push(run.peakRssBytes);
+          }
+        };
+        if (round % 2 === 0) {
+          measureGzip();
+          measureIndex();
+        } else {
+          measureIndex();
+          measureGzip();
+        }
+      }
+      const gzip = median(gzipRates);
+      const figures: Record<string, unknown> = { bytes: image.bytes, gzipMBps: gzipRates };
+      for (const variant of variants) {
+        const index = median(variant.rates);
+        const peak = Math.max(...variant.peaks);
+        const ratio = index / gzip;
+        const ratioPass = ratio >= settings.indexGzipRatioTarget;
+        const rssPass = peak < settings.indexRssTargetBytes;
+        rows.push({
+          section,
+          metric: `${image.name}, ${(image.bytes / 1e6).toFixed(1)} MB of layers: ${variant.label}`,
+          unit: 'MB/s',
+          baseline: 'gzip -dc',
+          distribution: [gzip],
+          custody: [index],
+          higherIsBetter: true,
+          note: `target ≥ ${settings.indexGzipRatioTarget} × gzip -dc: ${ratioPass ? 'PASS' : 'FAIL'} (${ratio.toFixed(2)})`,
+        });
+        rows.push({
+          section,
+          metric: `${image.name}: ${variant.label}: peak RSS (VmHWM, own process)`,
+          unit: 'MiB',
+          distribution: [],
+          custody: [peak / MiB],
+          higherIsBetter: null,
+          note: `target < ${settings.indexRssTargetBytes / MiB} MiB: ${rssPass ? 'PASS' : 'FAIL'}`,
+        });
+        figures[variant.databasesOnly ? 'databasesOnly' : 'allAnalyzers'] = { indexMBps: variant.rates, peakRss: variant.peaks, ratio, ratioPass, rssPass };
+        log(`${image.name}, ${variant.label}: gzip -dc ${gzip.toFixed(0)} MB/s, indexer ${index.toFixed(0)} MB/s (×${ratio.toFixed(2)}), peak RSS ${(peak / MiB).toFixed(0)} MiB`);
+        if (!ratioPass) problem(`indexing ${image.name} (${variant.label}) ran at ${ratio.toFixed(2)} × gzip -dc, under the ${settings.indexGzipRatioTarget} target`);
+        if (!rssPass) problem(`indexing ${image.name} (${variant.label}) peaked at ${(peak / MiB).toFixed(0)} MiB RSS, over the ${settings.indexRssTargetBytes / MiB} MiB target`);
+      }
+      summary[image.name] = figures;
+    }
+    raw.index = summary;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// The match phase: the advisory database's bulk lookup that the matcher makes per image,
+// 1,000 package names against one million affected records in SQLite (target < 1 s).
+const MATCH_RECORDS = { default: 1_000_000, quick: 100_000 } as const;
+const MATCH_PACKAGES = 1000;
+const MATCH_TARGET_SECONDS = 1;
+
+async function matchPhase(quick: boolean, rounds: number, parent: string): Promise<void> {
+  const work = join(parent, 'match');
+  mkdirSync(work, { recursive: true });
+  const records = quick ? MATCH_RECORDS.quick : MATCH_RECORDS.default;
+  const sql = new SqliteClient(join(work, 'vulndb.sqlite'));
+  try {
+    log(`generating an advisory database of ${records} affected records (not timed)`);
+    const started = performance.now();
+    const database = await generateAdvisoryDatabase(sql, records);
+    log(`generated ${database.records} records (${database.advisories} advisories) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    await timeAffectedLookup(database, MATCH_PACKAGES); // warm the page cache and statements
+    const seconds: number[] = [];
+    let hits = 0;
+    for (let round = 0; round < Math.max(rounds, 3); round++) {
+      const timing = await timeAffectedLookup(database, MATCH_PACKAGES);
+      seconds.push(timing.seconds);
+      hits = timing.hits;
+    }
+    const value = median(seconds);
+    const pass = value < MATCH_TARGET_SECONDS;
+    rows.push({
+      section: 'advisory matching (SQLite)',
+      metric: `lookup of ${MATCH_PACKAGES} package names against ${database.records} affected records (${hits} hits)`,
+      unit: 'ms',
+      distribution: [],
+      custody: [value * 1000],
+      higherIsBetter: null,
+      note: `target < ${MATCH_TARGET_SECONDS * 1000} ms: ${pass ? 'PASS' : 'FAIL'}`,
+    });
+    raw.match = { records: database.records, advisories: database.advisories, packages: MATCH_PACKAGES, hits, seconds, pass };
+    log(`lookup of ${MATCH_PACKAGES} packages: ${(value * 1000).toFixed(1)} ms (${hits} hits)`);
+    if (!pass) problem(`the advisory lookup of ${MATCH_PACKAGES} packages took ${value.toFixed(2)} s, over the ${MATCH_TARGET_SECONDS} s target`);
+  } finally {
+    await sql.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 // ---- main ------------------------------------------------------------------------------
 
 function environment(args: Args): Record<string, unknown> {
@@ -1119,6 +1264,24 @@ async function main(): Promise<void> {
       await rssPhase(settings, parent, args.custodyDir);
     } catch (error) {
       problem(`phase rss failed: ${(error as Error).stack ?? String(error)}`);
+    }
+  }
+
+  if (phases.has('index')) {
+    log('== index');
+    try {
+      await indexPhase(settings, parent, args.custodyDir);
+    } catch (error) {
+      problem(`phase index failed: ${(error as Error).stack ?? String(error)}`);
+    }
+  }
+
+  if (phases.has('match')) {
+    log('== match');
+    try {
+      await matchPhase(args.quick, settings.rounds, parent);
+    } catch (error) {
+      problem(`phase match failed: ${(error as Error).stack ?? String(error)}`);
     }
   }
 

@@ -18,6 +18,7 @@ import { gradeFindings } from '../quality/matching/grade.ts';
 import { toSarif } from '../quality/matching/sarif.ts';
 import type { VulnDbStatus } from '../quality/advisories/advisory-store.ts';
 import type { Command } from './main.ts';
+import { defaultVulnDbPath } from './vulndb-path.ts';
 import { VERSION } from './version.ts';
 
 export const SCAN_FLAGS = {
@@ -36,13 +37,6 @@ export const SCAN_FLAGS_USAGE = [
   '                           $CUSTODY_VULNDB, else ~/.local/share/custody/vulndb.sqlite',
   '  --platform OS/ARCH[/V]   for a multi-platform image, which image (default: this machine\'s)',
 ].join('\n');
-
-/** Where the client's advisory database lives unless --vulndb says otherwise. */
-export function defaultVulnDbPath(): string {
-  if (process.env.CUSTODY_VULNDB) return process.env.CUSTODY_VULNDB;
-  const data = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(data, 'custody', 'vulndb.sqlite');
-}
 
 export interface ScanResult {
   readonly image: string;

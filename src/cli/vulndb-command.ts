@@ -26,6 +26,7 @@ import { exportBundle } from '../quality/advisories/bundle.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
 import { DockerImageDestination, DockerImageSource } from '../client/transports/docker.ts';
 import type { Command } from './main.ts';
+import { defaultVulnDbPath } from './vulndb-path.ts';
 
 export const VULNDB_ARTIFACT_TYPE = 'application/vnd.custody.vulndb.v1';
 export const VULNDB_LAYER_TYPE = 'application/vnd.custody.vulndb.bundle.v1.jsonl+gzip';
@@ -58,11 +59,6 @@ const USAGE = [
   '',
   CLIENT_FLAGS_USAGE,
 ].join('\n');
-
-export function defaultVulnDbPath(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const data = env.XDG_DATA_HOME !== undefined && env.XDG_DATA_HOME !== '' ? env.XDG_DATA_HOME : join(env.HOME ?? homedir(), '.local', 'share');
-  return join(data, 'custody', 'vulndb.sqlite');
-}
 
 interface OpenedDb {
   readonly store: AdvisoryStore;

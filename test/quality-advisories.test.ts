@@ -17,7 +17,7 @@ import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { PostgresClient } from '../src/metadata/postgres-client.ts';
 import { migrate } from '../src/metadata/migrations.ts';
 import type { SqlClient } from '../src/metadata/sql-client.ts';
-import { AdvisoryStore, type FeedDocument } from '../src/quality/advisories/advisory-store.ts';
+import { AdvisoryStore, type FeedDocument } from '../src/metadata/advisory-store.ts';
 import { readFeeds, FeedReader } from '../src/quality/advisories/feed-reader.ts';
 import { parseOsv } from '../src/quality/advisories/importers/osv.ts';
 import { cvss3BaseScore } from '../src/quality/advisories/severity.ts';

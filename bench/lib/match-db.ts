@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Advisory, AffectedPackage, Ecosystem } from '../../src/core/quality.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
 import { migrate } from '../../src/metadata/migrations.ts';
-import { AdvisoryStore } from '../../src/quality/advisories/advisory-store.ts';
+import { AdvisoryStore } from '../../src/metadata/advisory-store.ts';
 
 export interface MatchDatabase {
   readonly store: AdvisoryStore;

@@ -2,9 +2,9 @@
 // database (the same SQL database), the indexing worker and the API routes.
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
-import { AdvisoryStore } from '../quality/advisories/advisory-store.ts';
+import { AdvisoryStore } from '../metadata/advisory-store.ts';
 import { QualityService } from '../quality/quality-service.ts';
-import { QualityStore } from '../quality/quality-store.ts';
+import { QualityStore } from '../metadata/quality-store.ts';
 import { QualityApi } from '../server/quality-api.ts';
 import type { RouteMatcher } from '../server/http-server.ts';
 import type { SecurityServices } from '../server/security.ts';

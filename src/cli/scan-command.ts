@@ -16,7 +16,7 @@ import { matchImage, type MatchResult } from '../quality/matching/matcher.ts';
 import { errataFrom, type ErrataReport } from '../quality/matching/errata.ts';
 import { gradeFindings } from '../quality/matching/grade.ts';
 import { toSarif } from '../quality/matching/sarif.ts';
-import type { VulnDbStatus } from '../quality/advisories/advisory-store.ts';
+import type { VulnDbStatus } from '../metadata/advisory-store.ts';
 import type { Command } from './main.ts';
 import { defaultVulnDbPath } from './vulndb-path.ts';
 import { VERSION } from './version.ts';
@@ -94,7 +94,7 @@ async function openAdvisories(path: string | undefined, warn: (message: string) 
   }
   const { SqliteClient } = await import('../metadata/sqlite-client.ts');
   const { migrate } = await import('../metadata/migrations.ts');
-  const { AdvisoryStore } = await import('../quality/advisories/advisory-store.ts');
+  const { AdvisoryStore } = await import('../metadata/advisory-store.ts');
   if (await isSqliteFile(target)) {
     const sql = new SqliteClient(target);
     return { store: new AdvisoryStore(sql), close: () => sql.close() };

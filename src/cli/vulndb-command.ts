@@ -20,7 +20,7 @@ import { SqliteClient } from '../metadata/sqlite-client.ts';
 import { PostgresClient } from '../metadata/postgres-client.ts';
 import { migrate } from '../metadata/migrations.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
-import { AdvisoryStore, type FeedDocument, type VulnDbStatus } from '../quality/advisories/advisory-store.ts';
+import { AdvisoryStore, type FeedDocument, type VulnDbStatus } from '../metadata/advisory-store.ts';
 import { readFeeds, FeedReader } from '../quality/advisories/feed-reader.ts';
 import { exportBundle } from '../quality/advisories/bundle.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';

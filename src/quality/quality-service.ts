@@ -19,7 +19,7 @@ import { matchImage, type AdvisoryLookup } from './matching/matcher.ts';
 import { errataFrom, type ErrataReport } from './matching/errata.ts';
 import { gradeFindings, gradeOn } from './matching/grade.ts';
 import { RegistryImageSource } from './registry-image-source.ts';
-import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from './quality-store.ts';
+import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from '../metadata/quality-store.ts';
 
 /** The advisory database as the service needs it: lookups and a revision that changes
  * whenever the data does (AdvisoryStore satisfies it). */

@@ -3,7 +3,7 @@
 // content hashes travel with it, so a database fed from a bundle (an air-gapped
 // registry) updates incrementally from the next bundle exactly as the source did.
 import type { Advisory } from '../../core/quality.ts';
-import type { AdvisoryStore, FeedDocument } from './advisory-store.ts';
+import type { AdvisoryStore, FeedDocument } from '../../metadata/advisory-store.ts';
 
 export const BUNDLE_FORMAT = 'custody-vulndb';
 export const BUNDLE_VERSION = 1;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { FeedDocument } from './advisory-store.ts';
+import type { FeedDocument } from '../../metadata/advisory-store.ts';
 import type { Severity } from '../../core/quality.ts';
 import { isCsaf, parseCsaf } from './importers/csaf-redhat.ts';
 import { isOsv, parseOsv } from './importers/osv.ts';

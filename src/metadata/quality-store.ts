@@ -2,7 +2,7 @@
 // and PostgreSQL: per manifest digest the index (packages, os, secrets), its status, the
 // findings cache with the advisory database revision it was computed at, the grade and
 // its timeline; and the indexing job queue.
-import type { SqlClient } from '../metadata/sql-client.ts';
+import type { SqlClient } from './sql-client.ts';
 import type { Finding, GradeLetter, GradeReport, ImageIndex, IndexedLayer, InstalledPackage, OsRelease, SecretFinding } from '../core/quality.ts';
 
 export type IndexStatus = 'queued' | 'indexing' | 'indexed' | 'failed';

@@ -2,8 +2,8 @@
 // SQLite and PostgreSQL. Importers hand it feed documents; the matcher asks it, in bulk,
 // which advisories concern a list of package names.
 import { createHash } from 'node:crypto';
-import type { SqlClient, SqlExecutor, SqlValue } from '../../metadata/sql-client.ts';
-import type { Advisory, AdvisoryKind, AdvisorySource, AffectedPackage, AffectedRange, Ecosystem, Severity } from '../../core/quality.ts';
+import type { SqlClient, SqlExecutor, SqlValue } from './sql-client.ts';
+import type { Advisory, AdvisoryKind, AdvisorySource, AffectedPackage, AffectedRange, Ecosystem, Severity } from '../core/quality.ts';
 
 /** An advisory without its affected packages: what a lookup hit points at. Hits of one
  * lookup that share an advisory share this object. */

@@ -3,7 +3,8 @@
 // the real feeds), and the timing of the matcher's bulk lookup of an image's package
 // names. Exported for the matcher's own end-to-end timing on the same database.
 import { performance } from 'node:perf_hooks';
-import type { Advisory, AffectedPackage, Ecosystem } from '../../src/core/quality.ts';
+import type { Advisory, AffectedPackage, Ecosystem, InstalledPackage, OsRelease } from '../../src/core/quality.ts';
+import { matchImage } from '../../src/quality/matching/matcher.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
 import { migrate } from '../../src/metadata/migrations.ts';
 import { AdvisoryStore } from '../../src/metadata/advisory-store.ts';
@@ -82,4 +83,21 @@ export async function timeAffectedLookup(database: MatchDatabase, count = 1000, 
   const started = performance.now();
   const hits = await database.store.affectedFor(stream.ecosystem, stream.distro, names);
   return { seconds: (performance.now() - started) / 1000, hits: hits.length };
+}
+
+/**
+ * The whole match of an image of `count` Debian 12 packages (half of them named in the
+ * advisories): the bulk lookup plus the version decisions, as a push or `custody scan` does.
+ */
+export async function timeFullMatch(database: MatchDatabase, count = 1000): Promise<{ seconds: number; findings: number }> {
+  const packages: InstalledPackage[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = i % 2 === 0 ? packageName((i * 7919) % database.namesPerStream) : `absent-${i}`;
+    const version = `${1 + (i % 7)}.${i % 11}.0-1`;
+    packages.push({ ecosystem: 'deb', name, version, sourceName: name, sourceVersion: version, arch: 'amd64', path: 'var/lib/dpkg/status', layer: 'sha256:bench', purl: `pkg:deb/debian/${name}@${version}` });
+  }
+  const os: OsRelease = { id: 'debian', idLike: [], versionId: '12', versionCodename: 'bookworm', name: 'Debian GNU/Linux', prettyName: null, cpe: null, source: 'etc/os-release' };
+  const started = performance.now();
+  const result = await matchImage({ os, packages }, database.store);
+  return { seconds: (performance.now() - started) / 1000, findings: result.findings.length + result.unfixed.length };
 }

@@ -6,7 +6,6 @@
 // packages, findings and grade on the OCI layouts, with --fail-on exit codes.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +26,8 @@ import { OciLayoutSource } from '../src/client/transports/index.ts';
 import { QualityApi } from '../src/server/quality-api.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { isRegistryError } from '../src/core/errors.ts';
-import { repoRoot, sharedDir } from './support/paths.ts';
+import { runCustody } from './support/custody-server.ts';
+import { sharedDir } from './support/paths.ts';
 
 const DEBIAN_OCI = sharedDir('images', 'debian-oci');
 const UBI9_OCI = sharedDir('images', 'ubi9-synthetic-oci');
@@ -232,20 +232,9 @@ describe('quality in the registry', () => {
   });
 });
 
-/** Runs a command object in a child process (the commands write to stdout and set exit codes). */
+/** Runs a client command the way users do; no advisory database unless --vulndb says. */
 function runCommand(name: 'scan' | 'grade' | 'errata', args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const file = name === 'scan' ? 'scan-command.ts' : `${name}-command.ts`;
-  const script = `import { ${name}Command as c } from ${JSON.stringify(join(repoRoot, 'src', 'cli', file))};
-    try { process.exitCode = await c.run(${JSON.stringify(args)}); } catch (e) { process.stderr.write(String(e && e.message) + '\\n'); process.exitCode = e && e.name === 'UsageError' ? 2 : 1; }`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, CUSTODY_VULNDB: '/nonexistent/vulndb.sqlite' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCustody([name, ...args], { env: { CUSTODY_VULNDB: '/nonexistent/vulndb.sqlite' } });
 }
 
 describe('custody scan, grade and errata', () => {

@@ -27,6 +27,7 @@ import { QualityApi } from '../src/server/quality-api.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { isRegistryError } from '../src/core/errors.ts';
 import { runCustody } from './support/custody-server.ts';
+import { GarbageCollector } from '../src/registry/garbage-collector.ts';
 import { sharedDir } from './support/paths.ts';
 
 const DEBIAN_OCI = sharedDir('images', 'debian-oci');
@@ -229,6 +230,24 @@ describe('quality in the registry', () => {
     assert.deepEqual(findings.map((f: any) => [f.package.name, f.package.version, f.fixedVersion, f.vendorSeverity]), [['openssl', '1:3.0.7-24.el9', '1:3.0.7-27.el9', 'Important']]);
     // Important, issued January 2024: older than 12 months.
     assert.equal((await get(`${prefix}/grade`)).body.grade, 'F');
+  });
+
+  it('garbage collection of a manifest removes its index, findings, grade and job with it', async () => {
+    const digest = (await registry.headManifest('ubi9/ubi', '9.4-synthetic')).digest;
+    const rows = async (): Promise<number> => {
+      let total = 0;
+      for (const table of ['quality_images', 'quality_findings', 'quality_grades', 'quality_jobs']) {
+        const [row] = await sql.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE manifest_digest = ?`, [digest]);
+        total += Number(row!.n);
+      }
+      return total;
+    };
+    assert.ok((await rows()) > 0);
+    await registry.deleteManifest('ubi9/ubi', digest);
+    const report = await new GarbageCollector(registry, sql, silentLogger).collect({ dryRun: false, deleteUntagged: false, gracePeriodMs: 0 });
+    assert.ok(report.manifestsDeleted >= 1, JSON.stringify(report));
+    assert.equal(await rows(), 0);
+    assert.equal((await get(`/api/v1/repositories/ubi9/ubi/-/manifests/${digest}/grade`)).status, 404);
   });
 });
 

@@ -12,8 +12,10 @@ export const IMAGE_QUALITY_MIGRATION: Migration = {
   statements: [
     // What the indexer found, and where indexing stands: queued, indexing, indexed, failed.
     // repository is one repository holding the manifest: the indexer reads blobs through it.
+    // Rows go with the manifest: when garbage collection deletes it, its index, findings,
+    // grade and job are deleted with it (ON DELETE CASCADE).
     `CREATE TABLE quality_images (
-      manifest_digest TEXT PRIMARY KEY,
+      manifest_digest TEXT PRIMARY KEY REFERENCES manifests(digest) ON DELETE CASCADE,
       repository TEXT NOT NULL,
       status TEXT NOT NULL CHECK (status IN ('queued', 'indexing', 'indexed', 'failed')),
       error TEXT,
@@ -53,7 +55,7 @@ export const IMAGE_QUALITY_MIGRATION: Migration = {
     // lease is taken again (the worker died); failures come back after run_after.
     `CREATE TABLE quality_jobs (
       id {id},
-      manifest_digest TEXT NOT NULL UNIQUE,
+      manifest_digest TEXT NOT NULL UNIQUE REFERENCES manifests(digest) ON DELETE CASCADE,
       repository TEXT NOT NULL,
       attempts BIGINT NOT NULL DEFAULT 0,
       run_after BIGINT NOT NULL,

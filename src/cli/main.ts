@@ -40,6 +40,9 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'grade', summary: 'an image\'s health grade (A to F) and when it drops next', load: async () => (await import('./grade-command.ts')).gradeCommand },
   { name: 'errata', summary: 'the advisories an image has not applied: security, bug fix, enhancement', load: async () => (await import('./errata-command.ts')).errataCommand },
   { name: 'vulndb', summary: 'import, export, publish and pull the advisory database', load: async () => (await import('./vulndb-command.ts')).vulndbCommand },
+  { name: 'key', summary: 'generate a cosign-compatible signing key pair', load: async () => (await import('./key-command.ts')).keyCommand },
+  { name: 'sign', summary: 'sign an image (sigstore, cosign-compatible)', load: async () => (await import('./sign-command.ts')).signCommand },
+  { name: 'verify', summary: 'verify an image\'s signatures (exit status tells)', load: async () => (await import('./verify-command.ts')).verifyCommand },
 ];
 
 function usage(): string {

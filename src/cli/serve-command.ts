@@ -8,6 +8,7 @@ import { parseServerArgs } from './config-flags.ts';
 import { openStores } from './open-stores.ts';
 import { openSecurity } from './open-security.ts';
 import { openQuality } from './open-quality.ts';
+import { SqlSignatureStore } from '../metadata/signature-store.ts';
 import { VERSION } from './version.ts';
 import type { Command } from './main.ts';
 
@@ -36,6 +37,7 @@ export const serveCommand: Command = {
         actions: secured.actionLog,
         routes: [...secured.routes, ...quality.routes, ...secured.managementRoutes],
         onManifestPushed: quality.manifestPushed,
+        signatures: new SqlSignatureStore(stores.sql),
         registerMetrics: (registry) => secured.actionLog.registerMetrics(registry),
         logger,
         tls,

@@ -4,6 +4,8 @@
 import type { SqlClient, SqlDialect } from './sql-client.ts';
 import { ADVISORIES_MIGRATION } from './migrations/advisories.ts';
 import { IMAGE_QUALITY_MIGRATION } from './migrations/image-quality.ts';
+import { SIGNATURES_MIGRATION } from './migrations/signatures.ts';
+import { SIGNING_POLICIES_MIGRATION } from './migrations/signing-policies.ts';
 
 export interface Migration {
   readonly version: number;
@@ -215,6 +217,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   ADVISORIES_MIGRATION,
   IMAGE_QUALITY_MIGRATION,
+  SIGNATURES_MIGRATION,
+  SIGNING_POLICIES_MIGRATION,
 ];
 
 export async function migrate(client: SqlClient): Promise<number> {

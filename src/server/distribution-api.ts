@@ -29,12 +29,20 @@ export class DistributionApi {
   private readonly gate: RegistryGate;
   private readonly actions: ActionRecorder;
   private readonly manifestPushed: ((repository: string, digest: string) => void) | undefined;
+  private readonly signaturesExtension: boolean;
 
-  constructor(registry: Registry, gate: RegistryGate = new OpenGate(), actions: ActionRecorder = DISCARD_ACTIONS, manifestPushed?: (repository: string, digest: string) => void) {
+  constructor(
+    registry: Registry,
+    gate: RegistryGate = new OpenGate(),
+    actions: ActionRecorder = DISCARD_ACTIONS,
+    manifestPushed?: (repository: string, digest: string) => void,
+    signaturesExtension = false,
+  ) {
     this.registry = registry;
     this.gate = gate;
     this.actions = actions;
     this.manifestPushed = manifestPushed;
+    this.signaturesExtension = signaturesExtension;
   }
 
   /** Matches a /v2/ request to its handler, or returns null when no route applies. */
@@ -62,7 +70,12 @@ export class DistributionApi {
     const on = (repository: string, ...actions: RepositoryAction[]): Need => ({ kind: 'repository', repository, actions });
 
     if (path === '/v2/' || path === '/v2') {
-      return allow('base', ['GET', 'HEAD'], () => ({ kind: 'base' }), async () => this.json(response, method, 200, {}));
+      return allow('base', ['GET', 'HEAD'], () => ({ kind: 'base' }), async () => {
+        // containers/image then stores and reads simple-signing signatures through
+        // /extensions/v2/ (only said when that API is mounted: skopeo relies on it).
+        if (this.signaturesExtension) response.setHeader('X-Registry-Supports-Signatures', '1');
+        this.json(response, method, 200, {});
+      });
     }
     if (path === '/v2/_catalog') {
       return allow('catalog', ['GET'], () => ({ kind: 'catalog' }), async (caller) => this.catalog(response, query, caller));

@@ -9,7 +9,9 @@ import { createServerMetrics, processMetrics, type MetricsRegistry } from '../ob
 import { RegistryError } from '../core/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { DistributionApi, type RouteMatch } from './distribution-api.ts';
-import type { ActionRecorder } from '../audit/action.ts';
+import { DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
+import type { SignatureStore } from '../metadata/signature-store.ts';
+import { SignatureApi } from './signature-api.ts';
 import { OpenGate, TokenGate } from './registry-gate.ts';
 import type { SecurityServices } from './security.ts';
 import { writeError } from './error-response.ts';
@@ -32,6 +34,8 @@ export interface ServerOptions {
   readonly actions?: ActionRecorder | undefined;
   /** Matched in order for paths outside /v2/. */
   readonly routes?: readonly RouteMatcher[];
+  /** Signatures stored through the registry extension API (/extensions/v2/.../signatures/...). */
+  readonly signatures?: SignatureStore | undefined;
   /** Called after every manifest push (image quality queues it for indexing). */
   readonly onManifestPushed?: ((repository: string, digest: string) => void) | undefined;
   /** Lets other components add their series to /metrics (the action log's queue). */
@@ -57,7 +61,10 @@ export function createRequestHandler(options: ServerOptions): {
   inFlight: () => number;
 } {
   const gate = options.security ? new TokenGate(options.security, options.actions ?? { record: () => {} }) : new OpenGate();
-  const api = new DistributionApi(options.registry, gate, options.actions, options.onManifestPushed);
+  const actions = options.actions ?? DISCARD_ACTIONS;
+  const api = new DistributionApi(options.registry, gate, actions, options.onManifestPushed, options.signatures !== undefined);
+  // The signature API shares the registry's gate: reading needs pull, storing push.
+  const signatureApi = options.signatures ? new SignatureApi(options.signatures, gate, actions) : undefined;
   const routes = options.routes ?? [];
   const metrics = createServerMetrics();
   processMetrics(metrics.registry);
@@ -152,6 +159,7 @@ export function createRequestHandler(options: ServerOptions): {
       }
       let match: RouteMatch | null = null;
       if (path.startsWith('/v2')) match = api.match(request, response, path, query);
+      else if (signatureApi && path.startsWith('/extensions/v2/')) match = signatureApi.match(request, response, path, query);
       else for (const routeSet of routes) if ((match = routeSet.match(request, response, path, query))) break;
       if (!match) {
         request.resume();

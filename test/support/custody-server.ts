@@ -89,9 +89,9 @@ export async function startCustody(options: StartOptions = {}): Promise<CustodyS
 }
 
 /** Runs the custody CLI to completion, capturing its output. */
-export function runCustody(args: readonly string[], options: { env?: Readonly<Record<string, string>>; input?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCustody(args: readonly string[], options: { env?: Readonly<Record<string, string>>; input?: string; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [custodyBin, ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [custodyBin, ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -127,6 +127,28 @@ export class RegistryClient {
     if (response.statusCode !== 200) throw errorFromResponse(`GET ${this.base.origin}/v2/`, response.statusCode ?? 0, body);
   }
 
+  /**
+   * An authenticated request outside the distribution API proper (registry extensions such
+   * as /extensions/v2/<name>/signatures/<digest>, or /v2/ to read its headers), with the
+   * token scopes it needs. The body is read up to `limit` bytes; the status is not judged.
+   */
+  async extensionRequest(
+    method: string,
+    path: string,
+    scopes: readonly string[],
+    options: { readonly body?: Buffer; readonly headers?: Readonly<Record<string, string>>; readonly limit?: number } = {},
+  ): Promise<{ readonly status: number; readonly headers: IncomingMessage['headers']; readonly body: Buffer }> {
+    const response = await this.#request({
+      method,
+      url: this.#url(path),
+      scopes,
+      ...(options.headers === undefined ? {} : { headers: options.headers }),
+      ...(options.body === undefined ? {} : { body: options.body }),
+    });
+    const body = method === 'HEAD' ? (drain(response), Buffer.alloc(0)) : await readBody(response, options.limit ?? 4 * 1024 * 1024);
+    return { status: response.statusCode ?? 0, headers: response.headers, body };
+  }
+
   async getManifest(repo: string, reference: string, accept: readonly string[] = DEFAULT_MANIFEST_ACCEPT): Promise<ManifestResult> {
     const what = `manifest ${repo}:${reference}`;
     const response = await this.#request({ method: 'GET', url: this.#url(`/v2/${repo}/manifests/${reference}`), headers: { Accept: accept.join(', ') }, scopes: [pull(repo)] });

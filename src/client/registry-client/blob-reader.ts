@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { Hash } from 'node:crypto';
 import { newHash, parseDigest, type Digest } from '../../core/digest.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { noteStreamedBytes } from '../streamed-garbage.ts';
 import { RegistryClientError } from './errors.ts';
 import { header } from './transport.ts';
 
@@ -83,6 +84,7 @@ export class VerifyingBlobReader extends Readable {
         return;
       }
       this.#hash.update(chunk);
+      noteStreamedBytes(chunk.length);
       if (!this.push(chunk)) response.pause();
     });
     response.on('end', () => {

@@ -10,6 +10,9 @@ import { openSecurity } from './open-security.ts';
 import { openQuality } from './open-quality.ts';
 import { SqlSignatureStore } from '../metadata/signature-store.ts';
 import { VERSION } from './version.ts';
+import { SigningPolicyStore } from '../metadata/signing-policy-store.ts';
+import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
+import { SigningPolicyApi } from '../server/signing-policy-api.ts';
 import type { Command } from './main.ts';
 
 export const serveCommand: Command = {
@@ -29,18 +32,21 @@ export const serveCommand: Command = {
     const stores = await openStores(config);
     const secured = await openSecurity(config, stores, logger);
     const quality = await openQuality(config, stores, secured.security, logger);
+    const signingPolicy = new RegistrySigningPolicy(stores.registry, new SigningPolicyStore(stores.sql));
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
       {
         registry: stores.registry,
         security: secured.security,
         actions: secured.actionLog,
-        routes: [...secured.routes, ...quality.routes, ...secured.managementRoutes],
+        routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), ...secured.managementRoutes],
+        manifestGuard: signingPolicy,
         onManifestPushed: quality.manifestPushed,
         signatures: new SqlSignatureStore(stores.sql),
         registerMetrics: (registry) => secured.actionLog.registerMetrics(registry),
         logger,
         tls,
+        tlsFiles: config.tls,
         shutdownTimeoutMs: config.shutdownTimeoutMs,
         healthCheck: async () => {
           await stores.sql.query('SELECT 1 AS ok');

@@ -10,6 +10,7 @@ import { validateRepositoryName } from '../core/names.ts';
 import { DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { RepositoryAction } from '../auth/access-control.ts';
 import { actorOf, OpenGate, type Caller, type Need, type RegistryGate } from './registry-gate.ts';
+import type { ManifestGuard } from '../trust/registry-signing-policy.ts';
 
 export interface RouteMatch {
   /** Stable route name for metrics and logs (no repository names: unbounded cardinality). */
@@ -30,6 +31,7 @@ export class DistributionApi {
   private readonly actions: ActionRecorder;
   private readonly manifestPushed: ((repository: string, digest: string) => void) | undefined;
   private readonly signaturesExtension: boolean;
+  private readonly guard: ManifestGuard | undefined;
 
   constructor(
     registry: Registry,
@@ -37,12 +39,14 @@ export class DistributionApi {
     actions: ActionRecorder = DISCARD_ACTIONS,
     manifestPushed?: (repository: string, digest: string) => void,
     signaturesExtension = false,
+    guard?: ManifestGuard,
   ) {
     this.registry = registry;
     this.gate = gate;
     this.actions = actions;
     this.manifestPushed = manifestPushed;
     this.signaturesExtension = signaturesExtension;
+    this.guard = guard;
   }
 
   /** Matches a /v2/ request to its handler, or returns null when no route applies. */
@@ -130,6 +134,21 @@ export class DistributionApi {
       return allow('referrers', ['GET'], () => on(name, 'pull'), async () => this.referrers(response, name, digest, query));
     }
     return null;
+  }
+
+  /** A signing policy's check before a manifest is served; those who may push to the
+   * repository are let through, since they publish (and sign) what is in it. */
+  private async guardPull(caller: Caller, name: string, digest: string, mediaType: string, content?: Uint8Array): Promise<void> {
+    if (!this.guard) return;
+    try {
+      await this.guard.checkPull(name, digest, mediaType, content);
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === 'DENIED' && (await this.gate.mayPush(caller, name))) return;
+      if (error instanceof RegistryError && error.code === 'DENIED') {
+        this.actions.record({ kind: 'pull', result: 'denied', actor: actorOf(caller.principal), ip: caller.ip, userAgent: caller.userAgent, repository: name, digest, detail: { reason: 'signing policy' } });
+      }
+      throw error;
+    }
   }
 
   private record(caller: Caller, kind: 'pull' | 'push' | 'delete' | 'mount', repository: string, reference: string, detail?: Record<string, unknown>): void {
@@ -252,6 +271,7 @@ export class DistributionApi {
   private async getManifest(request: HttpRequest, response: HttpResponse, method: string, name: string, reference: string, caller: Caller): Promise<void> {
     if (method === 'HEAD') {
       const head = await this.registry.headManifest(name, reference);
+      await this.guardPull(caller, name, head.digest, head.mediaType);
       this.manifestHeaders(response, head.digest, head.mediaType, head.size);
       if (header(request, 'if-none-match') === `"${head.digest}"`) return this.empty(response, 304);
       response.writeHead(200);
@@ -259,6 +279,7 @@ export class DistributionApi {
       return;
     }
     const manifest = await this.registry.getManifest(name, reference);
+    await this.guardPull(caller, name, manifest.digest, manifest.mediaType, manifest.content);
     this.manifestHeaders(response, manifest.digest, manifest.mediaType, manifest.size);
     this.record(caller, 'pull', name, reference, reference.includes(':') ? undefined : { digest: manifest.digest });
     if (header(request, 'if-none-match') === `"${manifest.digest}"`) return this.empty(response, 304);
@@ -275,6 +296,7 @@ export class DistributionApi {
 
   private async putManifest(request: HttpRequest, response: HttpResponse, name: string, reference: string, caller: Caller): Promise<void> {
     const content = await readBody(request, this.registry.options.maxManifestBytes);
+    if (!reference.includes(':')) await this.guard?.checkTag(name, reference, content, header(request, 'content-type'));
     const result = await this.registry.putManifest(name, reference, header(request, 'content-type'), content);
     this.record(caller, 'push', name, reference, reference.includes(':') ? undefined : { digest: result.digest });
     this.manifestPushed?.(name, result.digest);

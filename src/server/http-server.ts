@@ -14,6 +14,8 @@ import type { SignatureStore } from '../metadata/signature-store.ts';
 import { SignatureApi } from './signature-api.ts';
 import { OpenGate, TokenGate } from './registry-gate.ts';
 import type { SecurityServices } from './security.ts';
+import type { ManifestGuard } from '../trust/registry-signing-policy.ts';
+import { watchTlsFiles, type TlsFiles } from './tls-reloader.ts';
 import { writeError } from './error-response.ts';
 import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
 
@@ -38,10 +40,14 @@ export interface ServerOptions {
   readonly signatures?: SignatureStore | undefined;
   /** Called after every manifest push (image quality queues it for indexing). */
   readonly onManifestPushed?: ((repository: string, digest: string) => void) | undefined;
+  /** Refuses manifests a signing policy does not allow (pulls, and tags in `pull,tag` mode). */
+  readonly manifestGuard?: ManifestGuard | undefined;
   /** Lets other components add their series to /metrics (the action log's queue). */
   readonly registerMetrics?: (registry: MetricsRegistry) => void;
   readonly logger: Logger;
   readonly tls?: TlsMaterial | undefined;
+  /** The files `tls` was read from: reloaded when they change. */
+  readonly tlsFiles?: TlsFiles | undefined;
   /** Checks dependencies for /healthz; throws when one is down. */
   readonly healthCheck?: () => Promise<void>;
   /** How long shutdown waits for requests in flight. */
@@ -62,7 +68,7 @@ export function createRequestHandler(options: ServerOptions): {
 } {
   const gate = options.security ? new TokenGate(options.security, options.actions ?? { record: () => {} }) : new OpenGate();
   const actions = options.actions ?? DISCARD_ACTIONS;
-  const api = new DistributionApi(options.registry, gate, actions, options.onManifestPushed, options.signatures !== undefined);
+  const api = new DistributionApi(options.registry, gate, actions, options.onManifestPushed, options.signatures !== undefined, options.manifestGuard);
   // The signature API shares the registry's gate: reading needs pull, storing push.
   const signatureApi = options.signatures ? new SignatureApi(options.signatures, gate, actions) : undefined;
   const routes = options.routes ?? [];
@@ -212,6 +218,7 @@ export async function startServer(options: ServerOptions, host: string, port: nu
       resolve();
     });
   });
+  const reloader = options.tls && options.tlsFiles ? watchTlsFiles({ ...options.tlsFiles, server: server as Http2SecureServer, logger: options.logger, contextOptions: { minVersion: 'TLSv1.2' } }) : undefined;
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${options.tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
@@ -221,6 +228,7 @@ export async function startServer(options: ServerOptions, host: string, port: nu
     port: address.port,
     close: () => {
       closing ??= (async () => {
+        reloader?.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         (server as HttpServer).closeIdleConnections?.();
         const deadline = Date.now() + (options.shutdownTimeoutMs ?? 30_000);

@@ -27,6 +27,9 @@ export interface RegistryGate {
   authorize(request: HttpRequest, need: Need): Promise<Caller>;
   /** Whether an already-authorised caller may also pull `repository` (mount sources). */
   mayPull(caller: Caller, repository: string): Promise<boolean>;
+  /** Whether an already-authorised caller may also push to `repository` (publishers read
+   * unsigned manifests a signing policy hides from others: they must, to sign them). */
+  mayPush(caller: Caller, repository: string): Promise<boolean>;
   /** Repository names the caller may see in the catalog; null means every repository. */
   visibleRepositories(caller: Caller, last: string | undefined, limit: number): Promise<string[] | null>;
 }
@@ -38,6 +41,10 @@ export class OpenGate implements RegistryGate {
   }
 
   async mayPull(): Promise<boolean> {
+    return true;
+  }
+
+  async mayPush(): Promise<boolean> {
     return true;
   }
 
@@ -131,12 +138,20 @@ export class TokenGate implements RegistryGate {
   }
 
   async mayPull(caller: Caller, repository: string): Promise<boolean> {
+    return this.may(caller, repository, 'pull');
+  }
+
+  async mayPush(caller: Caller, repository: string): Promise<boolean> {
+    return this.may(caller, repository, 'push');
+  }
+
+  private async may(caller: Caller, repository: string, action: 'pull' | 'push'): Promise<boolean> {
     if (caller.claims) {
       const entry = caller.claims.access.find((item) => item.type === 'repository' && item.name === repository);
-      return entry !== undefined && (entry.actions.includes('pull') || entry.actions.includes('*'));
+      return entry !== undefined && (entry.actions.includes(action) || entry.actions.includes('*'));
     }
-    const granted = await this.security.access.grantedActions(caller.principal, repository, ['pull']);
-    return granted.includes('pull');
+    const granted = await this.security.access.grantedActions(caller.principal, repository, [action]);
+    return granted.includes(action);
   }
 
   async visibleRepositories(caller: Caller, last: string | undefined, limit: number): Promise<string[] | null> {

@@ -1,0 +1,201 @@
+// Signing policies and signature status over HTTP:
+//   GET|PUT|DELETE /api/v1/repositories/{name}/-/signing-policy
+//   GET|PUT|DELETE /api/v1/organizations/{namespace}/signing-policy   (an organization or a user's namespace)
+//   GET            /api/v1/repositories/{name}/-/manifests/{digest}/signatures
+// A policy is changed by an administrator of the repository or namespace (it decides what
+// everyone may pull); a repository's policy and signature status are readable by whoever
+// may pull from it (what is required is no secret to those it binds). PUT takes
+// {"mode": "pull" | "pull,tag", "keys": ["-----BEGIN PUBLIC KEY-----…"]}.
+import { RegistryError } from '../core/errors.ts';
+import { isDigest } from '../core/digest.ts';
+import { validateRepositoryName } from '../core/names.ts';
+import type { Principal } from '../core/identity.ts';
+import type { ActionRecorder } from '../audit/action.ts';
+import type { SigningPolicyRecord, SigningPolicyScope } from '../metadata/signing-policy-store.ts';
+import type { RegistrySigningPolicy, SigningPolicyInput } from '../trust/registry-signing-policy.ts';
+import type { SecurityServices } from './security.ts';
+import type { RouteMatch } from './distribution-api.ts';
+import { actorOf } from './registry-gate.ts';
+import { managementPrincipal, requestContext } from './request-auth.ts';
+import { readJsonBody } from './management-api.ts';
+import type { HttpRequest, HttpResponse } from './http-types.ts';
+
+const REPOSITORY_POLICY = /^\/api\/v1\/repositories\/(.+)\/-\/signing-policy$/;
+const NAMESPACE_POLICY = /^\/api\/v1\/organizations\/([^/]+)\/signing-policy$/;
+const SIGNATURES = /^\/api\/v1\/repositories\/(.+)\/-\/manifests\/([^/]+)\/signatures$/;
+const POLICY_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE'];
+
+export class SigningPolicyApi {
+  private readonly policy: RegistrySigningPolicy;
+  private readonly security: SecurityServices | undefined;
+  private readonly actions: ActionRecorder;
+
+  constructor(policy: RegistrySigningPolicy, security: SecurityServices | undefined, actions: ActionRecorder = { record: () => {} }) {
+    this.policy = policy;
+    this.security = security;
+    this.actions = actions;
+  }
+
+  match(request: HttpRequest, response: HttpResponse, path: string, _query: URLSearchParams): RouteMatch | null {
+    const method = request.method ?? 'GET';
+    let found: RegExpExecArray | null;
+    if ((found = SIGNATURES.exec(path))) {
+      const [, rawName, rawDigest] = found as unknown as [string, string, string];
+      return this.route('api_manifest_signatures', request, response, ['GET', 'HEAD'], async () => {
+        const repository = validateRepositoryName(decode(rawName));
+        const digest = decode(rawDigest);
+        if (!isDigest(digest)) throw new RegistryError('INVALID_REQUEST', `"${digest.slice(0, 80)}" is not a manifest digest`);
+        await this.authorizeRepository(request, repository, 'read');
+        // Only manifests of this repository: reading one repository says nothing of others.
+        await this.policy.manifestIn(repository, digest);
+        const status = await this.policy.signatures(repository, digest);
+        send(response, 200, {
+          repository,
+          digest,
+          signed: status.signatures.length > 0,
+          satisfied: status.satisfied,
+          policies: status.policies.map(policyView),
+          signatures: status.signatures,
+        }, method === 'HEAD');
+      });
+    }
+    let scope: SigningPolicyScope;
+    let rawName: string;
+    if ((found = REPOSITORY_POLICY.exec(path))) {
+      scope = 'repository';
+      rawName = found[1]!;
+    } else if ((found = NAMESPACE_POLICY.exec(path))) {
+      scope = 'namespace';
+      rawName = found[1]!;
+    } else {
+      return null;
+    }
+    return this.route(`api_signing_policy_${scope}`, request, response, POLICY_METHODS, async () => {
+      const name = decode(rawName);
+      if (scope === 'repository') validateRepositoryName(name);
+      else if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) throw new RegistryError('INVALID_REQUEST', `"${name.slice(0, 80)}" is not a namespace name`);
+      const principal = scope === 'repository' ? await this.authorizeRepository(request, name, method === 'GET' || method === 'HEAD' ? 'read' : 'admin') : await this.authorizeNamespace(request, name);
+      const label = scope === 'repository' ? name : `namespace ${name}`;
+      if (method === 'GET' || method === 'HEAD') {
+        const policy = await this.policy.getPolicy(scope, name);
+        if (!policy) throw new RegistryError('NOT_FOUND', `${label} has no signing policy`);
+        return send(response, 200, policyView(policy), method === 'HEAD');
+      }
+      if (method === 'DELETE') {
+        if (!(await this.policy.deletePolicy(scope, name))) throw new RegistryError('NOT_FOUND', `${label} has no signing policy`);
+        this.record(request, principal, scope, name, { signingPolicy: 'removed' });
+        response.statusCode = 204;
+        response.end();
+        return;
+      }
+      const body = await readJsonBody(request);
+      const saved = await this.policy.setPolicy(scope, name, policyInput(body), principal?.kind === 'account' ? principal.account.name : null);
+      this.record(request, principal, scope, name, { signingPolicy: 'set', mode: saved.mode, keys: saved.keys.map((key) => key.id) });
+      send(response, 200, policyView(saved), false);
+    });
+  }
+
+  private route(route: string, request: HttpRequest, response: HttpResponse, methods: readonly string[], handle: () => Promise<void>): RouteMatch {
+    const method = request.method ?? 'GET';
+    return {
+      route,
+      handle: async () => {
+        if (!methods.includes(method)) {
+          request.resume();
+          response.setHeader('Allow', methods.join(', '));
+          throw new RegistryError('UNSUPPORTED', `${method} is not supported here`, { status: 405 });
+        }
+        if (method !== 'PUT') request.resume();
+        await handle();
+      },
+    };
+  }
+
+  private record(request: HttpRequest, principal: Principal | null, scope: SigningPolicyScope, name: string, detail: Record<string, unknown>): void {
+    const { ip, userAgent } = requestContext(request);
+    this.actions.record({
+      // A signing policy is a repository (or namespace-wide repository) setting.
+      kind: 'repository',
+      result: 'success',
+      actor: principal ? actorOf(principal) : { kind: 'anonymous' },
+      ip,
+      userAgent,
+      ...(scope === 'repository' ? { repository: name } : { namespace: name }),
+      detail,
+    });
+  }
+
+  /** The caller, when its role on the repository is at least `need`; null with authentication off. */
+  private async authorizeRepository(request: HttpRequest, repository: string, need: 'read' | 'admin'): Promise<Principal | null> {
+    if (this.security === undefined) return null;
+    const principal = await managementPrincipal(this.security, request);
+    const { role, exists } = await this.security.access.access(principal, repository);
+    // A policy may be set before the first push (whoever may create the repository is its
+    // admin); reading needs the repository to exist, as pulling does.
+    const sufficient = need === 'admin' ? role === 'admin' : role !== null && exists;
+    if (sufficient) return principal;
+    if (principal.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'authentication required');
+    throw new RegistryError('DENIED', `${need} access to ${repository} is required`);
+  }
+
+  /** The caller, when it administers the namespace: the user itself, an admin team of the
+   * organization, or a superuser. */
+  private async authorizeNamespace(request: HttpRequest, namespace: string): Promise<Principal | null> {
+    if (this.security === undefined) return null;
+    const principal = await managementPrincipal(this.security, request);
+    if (principal.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'authentication required');
+    const account = principal.account;
+    const refuse = (): RegistryError => new RegistryError('DENIED', `only an administrator of namespace "${namespace}" may manage its signing policy`);
+    if (account.kind === 'robot' && !account.superuser) throw refuse();
+    const owner = await this.security.identity.findAccount(namespace);
+    if (account.superuser) {
+      if (!owner || owner.kind === 'robot') throw new RegistryError('NOT_FOUND', `namespace "${namespace}" not found`);
+      return principal;
+    }
+    if (!owner || owner.kind === 'robot') throw refuse();
+    if (owner.kind === 'user' && owner.id === account.id) return principal;
+    if (owner.kind === 'organization') {
+      const teams = await this.security.identity.teamsOf(account.id);
+      if (teams.some((team) => team.organizationId === owner.id && team.role === 'admin')) return principal;
+    }
+    throw refuse();
+  }
+}
+
+function policyInput(body: unknown): SigningPolicyInput {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RegistryError('INVALID_REQUEST', 'expected {"mode": "pull" | "pull,tag", "keys": [PEM, …]}');
+  const { mode, keys, ...rest } = body as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new RegistryError('INVALID_REQUEST', `unknown field "${unknown[0]!.slice(0, 40)}" (expected mode, keys)`);
+  if (!Array.isArray(keys)) throw new RegistryError('INVALID_REQUEST', 'keys must be an array of PEM public keys');
+  return { mode: (mode ?? 'pull') as SigningPolicyInput['mode'], keys: keys as string[] };
+}
+
+function policyView(policy: SigningPolicyRecord): Record<string, unknown> {
+  return {
+    scope: policy.scope,
+    name: policy.name,
+    mode: policy.mode,
+    keys: policy.keys.map((key) => ({ id: key.id, format: key.format, publicKey: key.publicKey })),
+    revision: policy.revision,
+    updatedBy: policy.updatedBy,
+    updatedAt: new Date(policy.updatedAt).toISOString(),
+  };
+}
+
+function decode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new RegistryError('INVALID_REQUEST', 'malformed percent-encoding in the path');
+  }
+}
+
+function send(response: HttpResponse, status: number, payload: unknown, headOnly: boolean): void {
+  const body = JSON.stringify(payload);
+  response.statusCode = status;
+  response.setHeader('Content-Type', 'application/json');
+  response.setHeader('Cache-Control', 'no-store');
+  response.setHeader('Content-Length', Buffer.byteLength(body));
+  response.end(headOnly ? undefined : body);
+}

@@ -1,0 +1,272 @@
+// Registry-side signature enforcement: a repository or a namespace (organization or
+// user) may require that images be signed by one of its trusted sigstore keys before
+// they are served (mode `pull`) and, optionally, before a tag may point at them (mode
+// `pull,tag`). Every policy that applies must be satisfied: a namespace's policy cannot
+// be loosened by one of its repositories.
+//
+// Signatures are read from the registry's own metadata, where cosign and skopeo put
+// them: the `sha256-<hex>.sig` tag and OCI 1.1 referrers of the cosign artifact type,
+// in the same repository. A platform image is also trusted when an index in the
+// repository that lists it is signed (multi-arch images are often signed as a whole).
+// Verifications are cached per (repository, manifest digest, signature manifests, policy
+// revisions): a new signature or a changed policy makes a new key, nothing goes stale.
+import { createHash } from 'node:crypto';
+import { RegistryError } from '../core/errors.ts';
+import type { Digest } from '../core/digest.ts';
+import { SIGSTORE_ARTIFACT_TYPE, SIGSTORE_PAYLOAD_MEDIA_TYPE, SIGSTORE_SIGNATURE_ANNOTATION, sigstoreTag, type SigstoreSignature } from '../core/signatures.ts';
+import { namespaceOf } from '../auth/access-control.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { SigningMode, SigningPolicyRecord, SigningPolicyScope, SigningPolicyStore, TrustedKeyRecord } from '../metadata/signing-policy-store.ts';
+import { guardedKind } from './signing-policy/manifest-kind.ts';
+import { checkCosignSignature } from './signing-policy/cosign-check.ts';
+import { parsePublicKey, type ParsedPublicKey } from './signing-policy/trusted-key.ts';
+
+/** One signature found for a manifest, as the status API shows it. */
+export interface SignatureStatus {
+  readonly format: 'sigstore';
+  /** Where it was found: the `.sig` tag or a referrer. */
+  readonly source: 'tag' | 'referrer';
+  readonly signatureManifest: string;
+  readonly layer: string;
+  /** The docker-reference the signed payload claims. */
+  readonly identity: string | null;
+  /** null when no policy applies: there is no trusted key to verify against. */
+  readonly verified: boolean | null;
+  /** The trusted key that verified it, or null. */
+  readonly keyId: string | null;
+  /** Policies (`namespace acme`, `repository acme/app`) that trust that key. */
+  readonly trustedBy: readonly string[];
+  readonly reason: string | null;
+}
+
+export interface SigningPolicyInput {
+  readonly mode: SigningMode;
+  /** PEM public keys. */
+  readonly keys: readonly string[];
+}
+
+/** The two hooks the distribution API calls; the registry works without them. */
+export interface ManifestGuard {
+  /** Before serving a manifest (GET or HEAD): throws DENIED when a policy is not met. */
+  checkPull(repository: string, manifestDigest: string, mediaType: string, content?: Uint8Array): Promise<void>;
+  /** Before a manifest PUT by tag: throws DENIED when a `pull,tag` policy is not met. */
+  checkTag(repository: string, tag: string, content: Uint8Array, contentType: string | undefined): Promise<void>;
+}
+
+interface Evaluated {
+  readonly signatures: readonly SignatureStatus[];
+}
+
+interface FoundSignature {
+  readonly source: 'tag' | 'referrer';
+  readonly manifest: string;
+  readonly layer: string;
+  readonly signature: SigstoreSignature;
+}
+
+const MAX_PAYLOAD_BYTES = 256 * 1024;
+const CACHE_ENTRIES = 10_000;
+
+export class RegistrySigningPolicy implements ManifestGuard {
+  private readonly registry: Registry;
+  private readonly store: SigningPolicyStore;
+  private readonly now: () => number;
+  private readonly cache = new Map<string, Evaluated>();
+  private readonly parsedKeys = new Map<string, ParsedPublicKey>();
+
+  constructor(registry: Registry, store: SigningPolicyStore, options: { clock?: () => number } = {}) {
+    this.registry = registry;
+    this.store = store;
+    this.now = options.clock ?? Date.now;
+  }
+
+  // ---- management -------------------------------------------------------------------
+
+  async getPolicy(scope: SigningPolicyScope, name: string): Promise<SigningPolicyRecord | null> {
+    return this.store.get(scope, name);
+  }
+
+  async setPolicy(scope: SigningPolicyScope, name: string, input: SigningPolicyInput, updatedBy: string | null): Promise<SigningPolicyRecord> {
+    if (input.mode !== 'pull' && input.mode !== 'pull,tag') throw new RegistryError('INVALID_REQUEST', `mode must be "pull" or "pull,tag", not ${JSON.stringify(input.mode)}`);
+    if (input.keys.length === 0) throw new RegistryError('INVALID_REQUEST', 'a signing policy needs at least one trusted key');
+    if (input.keys.length > 100) throw new RegistryError('INVALID_REQUEST', 'a signing policy trusts at most 100 keys');
+    const keys = new Map<string, TrustedKeyRecord>();
+    for (const [index, pem] of input.keys.entries()) {
+      if (typeof pem !== 'string') throw new RegistryError('INVALID_REQUEST', `keys[${index}] must be a PEM string`);
+      const parsed = parsePublicKey(pem, `keys[${index}]`);
+      keys.set(parsed.id, { id: parsed.id, format: 'sigstore', publicKey: parsed.pem });
+    }
+    return this.store.put(scope, name, input.mode, [...keys.values()], updatedBy, this.now());
+  }
+
+  async deletePolicy(scope: SigningPolicyScope, name: string): Promise<boolean> {
+    return this.store.delete(scope, name);
+  }
+
+  // ---- the hooks --------------------------------------------------------------------
+
+  async checkPull(repository: string, manifestDigest: string, mediaType: string, content?: Uint8Array): Promise<void> {
+    const policies = await this.store.applicable(repository, namespaceOf(repository));
+    if (policies.length === 0) return;
+    const bytes = content ?? (await this.registry.metadata.getManifestByDigest(repository, manifestDigest as Digest))?.content;
+    // Not there: the registry's own lookup answers MANIFEST_UNKNOWN.
+    if (bytes === undefined || guardedKind(bytes, mediaType) === null) return;
+    const unmet = await this.unmet(repository, manifestDigest, policies);
+    if (unmet) throw denied(`${repository}@${manifestDigest} is not signed by a trusted key (policy of ${unmet.name})`, unmet);
+  }
+
+  async checkTag(repository: string, tag: string, content: Uint8Array, contentType: string | undefined): Promise<void> {
+    const policies = (await this.store.applicable(repository, namespaceOf(repository))).filter((policy) => policy.mode === 'pull,tag');
+    if (policies.length === 0 || guardedKind(content, contentType) === null) return;
+    const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+    const unmet = await this.unmet(repository, digest, policies);
+    if (unmet) {
+      throw denied(`cannot tag ${repository}:${tag}: ${digest} is not signed by a trusted key (policy of ${unmet.name}); push it by digest, sign it, then tag it`, unmet);
+    }
+  }
+
+  // ---- status -----------------------------------------------------------------------
+
+  /** Throws MANIFEST_UNKNOWN unless the repository holds the manifest. */
+  async manifestIn(repository: string, manifestDigest: string): Promise<void> {
+    await this.registry.headManifest(repository, manifestDigest);
+  }
+
+  /** Every signature found for the manifest, verified against the applicable policies' keys. */
+  async signatures(repository: string, manifestDigest: string): Promise<{ policies: SigningPolicyRecord[]; signatures: readonly SignatureStatus[]; satisfied: boolean | null }> {
+    const policies = await this.store.applicable(repository, namespaceOf(repository));
+    const evaluated = await this.evaluate(repository, manifestDigest, policies);
+    const satisfied = policies.length === 0 ? null : (await this.unmet(repository, manifestDigest, policies)) === null;
+    return { policies, signatures: evaluated.signatures, satisfied };
+  }
+
+  // ---- evaluation -------------------------------------------------------------------
+
+  /** The first policy not satisfied by the manifest's signatures (or a signed index
+   * listing it), or null when all are. */
+  private async unmet(repository: string, digest: string, policies: readonly SigningPolicyRecord[]): Promise<SigningPolicyRecord | null> {
+    const direct = await this.evaluate(repository, digest, policies);
+    let remaining = policies.filter((policy) => !satisfies(direct, policy));
+    if (remaining.length === 0) return null;
+    for (const parent of await this.store.parentIndexes(repository, digest)) {
+      const viaIndex = await this.evaluate(repository, parent, policies);
+      remaining = remaining.filter((policy) => !satisfies(viaIndex, policy));
+      if (remaining.length === 0) return null;
+    }
+    return remaining[0]!;
+  }
+
+  private async evaluate(repository: string, digest: string, policies: readonly SigningPolicyRecord[]): Promise<Evaluated> {
+    const manifests = await this.signatureManifests(repository, digest);
+    const key = [repository, digest, manifests.map((entry) => entry.digest).sort().join(','), policies.map((policy) => `${policy.scope}:${policy.name}:${policy.revision}`).join(',')].join('\u0000');
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const keys = this.keysOf(policies);
+    const signatures: SignatureStatus[] = [];
+    for (const found of await this.readSignatures(repository, manifests)) {
+      const verdict = checkCosignSignature(found.signature, digest, repository, keys);
+      const trustedBy = verdict.keyId === null ? [] : policies.filter((policy) => policy.keys.some((entry) => entry.id === verdict.keyId)).map(policyLabel);
+      signatures.push({
+        format: 'sigstore',
+        source: found.source,
+        signatureManifest: found.manifest,
+        layer: found.layer,
+        identity: verdict.identity,
+        verified: policies.length === 0 ? null : verdict.reason === null,
+        keyId: verdict.keyId,
+        trustedBy,
+        reason: policies.length === 0 ? 'no signing policy applies to this repository' : verdict.reason,
+      });
+    }
+    const result: Evaluated = { signatures };
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, result);
+    return result;
+  }
+
+  private keysOf(policies: readonly SigningPolicyRecord[]): ParsedPublicKey[] {
+    const keys = new Map<string, ParsedPublicKey>();
+    for (const policy of policies) {
+      for (const entry of policy.keys) {
+        let parsed = this.parsedKeys.get(entry.id);
+        if (!parsed) {
+          parsed = parsePublicKey(entry.publicKey);
+          this.parsedKeys.set(entry.id, parsed);
+        }
+        keys.set(entry.id, parsed);
+      }
+    }
+    return [...keys.values()];
+  }
+
+  /** The `.sig` tag's manifest and the cosign-typed referrers: digests and bytes. */
+  private async signatureManifests(repository: string, digest: string): Promise<{ source: 'tag' | 'referrer'; digest: string; content: Uint8Array }[]> {
+    const found: { source: 'tag' | 'referrer'; digest: string; content: Uint8Array }[] = [];
+    const tagged = await this.registry.metadata.getManifestByTag(repository, sigstoreTag(digest));
+    if (tagged) found.push({ source: 'tag', digest: tagged.digest, content: tagged.content });
+    const referrers = await this.registry.listReferrers(repository, digest, SIGSTORE_ARTIFACT_TYPE);
+    for (const referrer of referrers) {
+      if (found.some((entry) => entry.digest === referrer.digest)) continue;
+      const record = await this.registry.metadata.getManifestByDigest(repository, referrer.digest);
+      if (record) found.push({ source: 'referrer', digest: record.digest, content: record.content });
+    }
+    return found;
+  }
+
+  private async readSignatures(repository: string, manifests: readonly { source: 'tag' | 'referrer'; digest: string; content: Uint8Array }[]): Promise<FoundSignature[]> {
+    const signatures: FoundSignature[] = [];
+    for (const manifest of manifests) {
+      let layers: { mediaType?: unknown; digest?: unknown; size?: unknown; annotations?: Record<string, unknown> }[];
+      try {
+        const parsed = JSON.parse(Buffer.from(manifest.content).toString('utf8')) as { layers?: unknown };
+        layers = Array.isArray(parsed.layers) ? (parsed.layers as typeof layers) : [];
+      } catch {
+        continue;
+      }
+      for (const layer of layers) {
+        if (layer.mediaType !== SIGSTORE_PAYLOAD_MEDIA_TYPE || typeof layer.digest !== 'string') continue;
+        if (typeof layer.size === 'number' && layer.size > MAX_PAYLOAD_BYTES) continue;
+        const annotations: Record<string, string> = {};
+        for (const [name, value] of Object.entries(layer.annotations ?? {})) if (typeof value === 'string') annotations[name] = value;
+        const payload = await this.readPayload(repository, layer.digest);
+        if (payload === null) continue;
+        signatures.push({
+          source: manifest.source,
+          manifest: manifest.digest,
+          layer: layer.digest,
+          signature: { format: 'sigstore', payload, signature: Buffer.from(annotations[SIGSTORE_SIGNATURE_ANNOTATION] ?? '', 'base64'), annotations },
+        });
+      }
+    }
+    return signatures;
+  }
+
+  /** A payload blob, through the repository (which must link it); null when missing. */
+  private async readPayload(repository: string, digest: string): Promise<Buffer | null> {
+    let read;
+    try {
+      read = await this.registry.readBlob(repository, digest);
+    } catch {
+      return null;
+    }
+    if (read.size > MAX_PAYLOAD_BYTES) {
+      read.body.destroy();
+      return null;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of read.body) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+}
+
+function satisfies(evaluated: Evaluated, policy: SigningPolicyRecord): boolean {
+  return evaluated.signatures.some((signature) => signature.reason === null && signature.keyId !== null && policy.keys.some((entry) => entry.id === signature.keyId));
+}
+
+function policyLabel(policy: SigningPolicyRecord): string {
+  return `${policy.scope} ${policy.name}`;
+}
+
+function denied(message: string, policy: SigningPolicyRecord): RegistryError {
+  return new RegistryError('DENIED', message, { detail: { policy: { scope: policy.scope, name: policy.name, mode: policy.mode, revision: policy.revision } } });
+}

@@ -1,0 +1,68 @@
+// Verifies one cosign (sigstore) signature for the registry's signing policy with the
+// sigstore verifier (src/trust/sigstore/verify.ts): made by one of the trusted keys, over
+// a payload naming the image's digest. The identity rule is the registry's own: the
+// signed docker-reference must name this repository, on whatever host the signer reached
+// the registry by (a registry cannot know all its names: proxies, ports, DNS aliases).
+// Fulcio certificates and Rekor bundles are not consulted, so a keyless signature never
+// satisfies a policy (it has no trusted key to match).
+import type { SigstoreSignature } from '../../core/signatures.ts';
+import { SignatureVerificationError, verifySigstoreSignature } from '../sigstore/verify.ts';
+import type { ParsedPublicKey } from './trusted-key.ts';
+
+export interface SignatureVerdict {
+  /** The trusted key that made the signature, or null. */
+  readonly keyId: string | null;
+  /** The docker-reference the payload claims, when it could be read. */
+  readonly identity: string | null;
+  /** Why it does not count, when it does not. */
+  readonly reason: string | null;
+}
+
+export function checkCosignSignature(signature: SigstoreSignature, manifestDigest: string, repository: string, keys: readonly ParsedPublicKey[]): SignatureVerdict {
+  const identity = claimedIdentity(signature.payload);
+  if (keys.length === 0) return { keyId: null, identity, reason: 'no trusted keys to verify against' };
+  let keyId: string;
+  try {
+    keyId = verifySigstoreSignature(signature, keys.map((key) => key.key), manifestDigest).keyId;
+  } catch (error) {
+    if (!(error instanceof SignatureVerificationError)) throw error;
+    if (error.reason === 'untrusted-key') return { keyId: null, identity, reason: 'not signed by a trusted key' };
+    // The key is trusted but the payload is wrong: say which key, and why it does not count.
+    const key = keys.find((candidate) => {
+      try {
+        verifySigstoreSignature(signature, [candidate.key], manifestDigest);
+        return true;
+      } catch (inner) {
+        return inner instanceof SignatureVerificationError && inner.reason !== 'untrusted-key';
+      }
+    });
+    return { keyId: key?.id ?? null, identity, reason: error.message };
+  }
+  if (identity === null || repositoryPath(identity) !== repository) return { keyId, identity, reason: `signs another repository (${identity ?? 'none'})` };
+  return { keyId, identity, reason: null };
+}
+
+function claimedIdentity(payload: Buffer): string | null {
+  try {
+    const reference = (JSON.parse(payload.toString('utf8')) as { critical?: { identity?: { 'docker-reference'?: unknown } } }).critical?.identity?.['docker-reference'];
+    return typeof reference === 'string' ? reference : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `registry.example:5000/acme/app:1.0` → `acme/app`: the repository a docker-reference names. */
+export function repositoryPath(reference: string): string {
+  let name = reference;
+  const at = name.indexOf('@');
+  if (at >= 0) name = name.slice(0, at);
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  if (colon > slash) name = name.slice(0, colon);
+  const first = name.indexOf('/');
+  if (first >= 0) {
+    const host = name.slice(0, first);
+    if (host.includes('.') || host.includes(':') || host === 'localhost') name = name.slice(first + 1);
+  }
+  return name;
+}

@@ -15,6 +15,10 @@ import { debianLayout, layoutImage, ociRef } from './support/images.ts';
 import { requireTool, run, runOk } from './support/tools.ts';
 
 const basic = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
+// A consumer: may read acme's repositories, not push. Publishers (push rights) may read
+// unsigned manifests (they sign them); consumers are what a signing policy protects.
+const READER_PASSWORD = 'reader-password-for-tests';
+const readerBasic = `Basic ${Buffer.from(`reader:${READER_PASSWORD}`).toString('base64')}`;
 
 function digestOf(content: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`;
@@ -38,6 +42,11 @@ describe('registry signing policy', () => {
     server = await startCustody({ auth: true });
     const created = await fetch(`${server.url}/api/v1/organizations`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'acme' }) });
     assert.equal(created.status, 201, await created.text());
+    const json = { authorization: basic, 'content-type': 'application/json' };
+    const user = await fetch(`${server.url}/api/v1/users`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'reader', password: READER_PASSWORD }) });
+    assert.equal(user.status, 201, await user.text());
+    const grant = await fetch(`${server.url}/api/v1/organizations/acme/default-permissions/user/reader`, { method: 'PUT', headers: json, body: JSON.stringify({ role: 'read' }) });
+    assert.equal(grant.status, 200, await grant.text());
   });
   after(async () => {
     await server?.dispose();
@@ -75,7 +84,7 @@ describe('registry signing policy', () => {
   }
 
   async function skopeoInspect(reference: string): Promise<{ code: number | null; stderr: string }> {
-    const result = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `admin:${ADMIN_PASSWORD}`, `docker://${server.host}/${reference}`]);
+    const result = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `reader:${READER_PASSWORD}`, `docker://${server.host}/${reference}`]);
     return { code: result.code, stderr: result.stderr };
   }
 
@@ -100,16 +109,20 @@ describe('registry signing policy', () => {
     const refused = await skopeoInspect('acme/app:1.0');
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /is not signed by a trusted key \(policy of acme\)/);
-    const byDigest = await v2(`acme/app/manifests/${image.digest}`);
+    const asReader = { headers: { authorization: readerBasic } };
+    const byDigest = await v2(`acme/app/manifests/${image.digest}`, asReader);
     assert.equal(byDigest.status, 403);
     const envelope = (await byDigest.json()) as { errors: { code: string; message: string }[] };
     assert.equal(envelope.errors[0]!.code, 'DENIED');
     assert.equal(envelope.errors[0]!.message, `acme/app@${image.digest} is not signed by a trusted key (policy of acme)`);
-    assert.equal((await v2(`acme/app/manifests/1.0`, { method: 'HEAD' })).status, 403);
+    assert.equal((await v2(`acme/app/manifests/1.0`, { method: 'HEAD', ...asReader })).status, 403);
+    // The publisher (push rights) still reads it: cosign fetches the manifest to sign it.
+    assert.equal((await v2(`acme/app/manifests/${image.digest}`)).status, 200);
 
     // Outside the organization nothing changes.
     await pushWithSkopeo('bookworm-minbase', 'admin/free:1');
-    assert.equal((await skopeoInspect('admin/free:1')).code, 0);
+    const free = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `admin:${ADMIN_PASSWORD}`, `docker://${server.host}/admin/free:1`]);
+    assert.equal(free.code, 0, free.stderr);
 
     const sigTag = await cosignSign('acme/app', image.digest, trusted.privateKey);
     // Signatures stay readable (or nobody could fetch what makes an image pullable).

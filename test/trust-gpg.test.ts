@@ -38,37 +38,9 @@ import { lookasideSignatureUrl, readLookasideSignatures, writeLookasideSignature
 import { createTestDatabase, type TestDatabase } from './support/postgres.ts';
 import { containersConfig, http, requireTool, run, runOk, type ContainersConfig, type RunResult } from './support/tools.ts';
 import { debianLayout, ociRef } from './support/images.ts';
+import { gpgHome, type GpgHome } from './support/gpg.ts';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
-
-interface GpgHome {
-  readonly home: string;
-  gpg(args: readonly string[]): Promise<RunResult>;
-  generate(uid: string, algorithm: string, usage: string, expire: string): Promise<string>;
-  exportKeys(fingerprints: readonly string[], armor?: boolean): Promise<Buffer>;
-}
-
-async function gpgHome(dir: string): Promise<GpgHome> {
-  const gpgBin = requireTool('gpg');
-  await mkdir(dir, { recursive: true });
-  await chmod(dir, 0o700);
-  const gpg = (args: readonly string[]): Promise<RunResult> => runOk(gpgBin, ['--homedir', dir, '--batch', '--no-tty', ...args], { env: { GNUPGHOME: dir } });
-  return {
-    home: dir,
-    gpg,
-    async generate(uid, algorithm, usage, expire) {
-      await gpg(['--passphrase', '', '--pinentry-mode', 'loopback', '--quick-gen-key', uid, algorithm, usage, expire]);
-      const listing = await gpg(['--with-colons', '--list-keys', uid]);
-      const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(listing.stdout);
-      assert.ok(fpr, listing.stdout);
-      return fpr[1]!;
-    },
-    async exportKeys(fingerprints, armor = false) {
-      const bin = await import('node:child_process');
-      return bin.execFileSync(gpgBin, ['--homedir', dir, '--batch', ...(armor ? ['--armor'] : []), '--export', ...fingerprints], { env: { ...process.env, GNUPGHOME: dir } });
-    },
-  };
-}
 
 /** A new-format packet with a five-octet length. */
 function packet(tag: number, body: Buffer): Buffer {

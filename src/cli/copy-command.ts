@@ -3,11 +3,19 @@
 // `skopeo copy`): one image or, with --all, an index and every instance; --format converts
 // between Docker schema2 and OCI manifests. On a terminal (stderr), a progress line per
 // blob redrawn in place (src/client/progress.ts) and a summary; nothing with --quiet.
+// As skopeo: the source image is checked against the trust policy (containers-policy.json)
+// before its blobs are read, its signatures travel with it (--remove-signatures drops
+// them), and --sign-by / --sign-by-sigstore-private-key sign what is written.
 import { UsageError } from '../core/errors.ts';
 import { CLIENT_FLAGS_USAGE, parseBooleanValue, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
 import { copyImage, type ManifestFormat } from '../client/copy.ts';
 import { ProgressRenderer } from '../client/progress.ts';
 import { DirImageDestination, DirImageSource, DockerArchiveDestination, DockerImageDestination, DockerArchiveSource, OciArchiveDestination, OciLayoutDestination, openDestination, openSource } from '../client/transports/index.ts';
+import { POLICY_FLAGS, POLICY_FLAGS_USAGE, evaluateSource, policyFromFlags } from '../trust/policy/enforcement.ts';
+import { SourceSignatures } from '../trust/policy/source-signatures.ts';
+import { gpgWriterFor, readGpgFromSource } from '../trust/policy/gpg-storage.ts';
+import { SignatureTransfer } from '../trust/policy/signature-transfer.ts';
+import { SIGNING_FLAGS, SIGNING_FLAGS_USAGE, signingFromFlags } from '../trust/policy/copy-signing.ts';
 import type { Command } from './main.ts';
 
 export const copyCommand: Command = {
@@ -16,14 +24,19 @@ export const copyCommand: Command = {
   usage: [
     'Usage: custody copy SRC DST [--all] [--format oci|v2s2] [--override-os OS] [--override-arch ARCH]',
     '                    [--override-variant V] [--src-tls-verify=false] [--dest-tls-verify=false]',
-    '                    [--src-creds USER:PASSWORD] [--dest-creds USER:PASSWORD] [--quiet] [global options]',
+    '                    [--src-creds USER:PASSWORD] [--dest-creds USER:PASSWORD] [--quiet]',
+    '                    [--policy FILE | --insecure-policy] [--remove-signatures] [--sign-by FINGERPRINT |',
+    '                    --sign-by-sigstore-private-key FILE] [--sign-passphrase-file FILE] [--sign-identity REF] [global options]',
     '',
     'SRC and DST: docker://NAME, dir:PATH, oci:PATH[:REF], oci-archive:PATH[:REF],',
     'docker-archive:PATH[:REF] (REF: name:tag; reading also @N). An archive destination is',
     'created or replaced when the copy completes; docker-archive: holds a single image.',
     '--all copies an index with every instance; without it, the instance for the current',
     'platform (or --override-os/--override-arch). --format converts the manifests.',
+    'The source image must be allowed by the trust policy; its signatures are copied with it.',
     '',
+    POLICY_FLAGS_USAGE,
+    SIGNING_FLAGS_USAGE,
     CLIENT_FLAGS_USAGE,
   ].join('\n'),
   async run(args) {
@@ -42,6 +55,8 @@ export const copyCommand: Command = {
         'src-cert-dir': { type: 'string' },
         'dest-cert-dir': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        ...POLICY_FLAGS,
+        ...SIGNING_FLAGS,
       },
       ['src-tls-verify', 'dest-tls-verify'],
     );
@@ -56,8 +71,11 @@ export const copyCommand: Command = {
       const certDir = values[`${prefix}-cert-dir`] as string | undefined;
       return { ...client, ...(tlsVerify === undefined ? {} : { tlsVerify }), ...(creds === undefined ? {} : { creds }), ...(certDir === undefined ? {} : { certDir }) };
     };
+    const policy = policyFromFlags(values);
+    const signing = await signingFromFlags(values);
+    const destinationOptions = side('dest');
     const source = openSource(positionals[0]!, side('src'));
-    const destination = openDestination(positionals[1]!, side('dest'));
+    const destination = openDestination(positionals[1]!, destinationOptions);
     if (source instanceof DirImageSource && destination instanceof DirImageDestination && source.path === destination.path) {
       throw new UsageError(`${positionals[0]}: source and destination are the same directory`);
     }
@@ -74,7 +92,19 @@ export const copyCommand: Command = {
     // registry their real type (`...rootfs.diff.tar`).
     if (source instanceof DockerArchiveSource && destination instanceof DockerImageDestination) source.layerTypes = 'stored';
     const progress = new ProgressRenderer(process.stderr, { quiet: values.quiet === true });
+    const signatures = new SourceSignatures(source, readGpgFromSource);
+    let transfer: SignatureTransfer | undefined;
     try {
+      transfer = new SignatureTransfer({
+        sourceSignatures: signatures,
+        destination,
+        destinationClient: destinationOptions,
+        remove: values['remove-signatures'] === true,
+        writeGpg: gpgWriterFor(destination),
+        ...(signing === undefined ? {} : { signing }),
+        warn: (message) => process.stderr.write(`custody copy: warning: ${message}\n`),
+      });
+      const copying = transfer;
       const platform = {
         ...(values['override-os'] === undefined ? {} : { os: values['override-os'] as string }),
         ...(values['override-arch'] === undefined ? {} : { architecture: values['override-arch'] as string }),
@@ -85,11 +115,18 @@ export const copyCommand: Command = {
         ...(format === undefined ? {} : { format: format as ManifestFormat }),
         platform,
         ...(progress.enabled ? { onEvent: progress.onEvent, onProgress: progress.onProgress } : {}),
+        checkImage: async (step) => {
+          copying.prefetch(step);
+          if (policy !== undefined) await evaluateSource(policy, source, signatures, step, { enforce: true });
+        },
+        beforeManifest: (step, written) => copying.before(step, written),
+        afterManifest: (step, written) => copying.after(step, written),
       });
       progress.finish(progress.summary(result.digest, result.blobsCopied, result.blobsSkipped));
       return 0;
     } finally {
       progress.finish();
+      transfer?.close();
       await source.close();
       await destination.close();
     }

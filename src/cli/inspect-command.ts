@@ -2,6 +2,8 @@
 // summary) for docker:// (the default for bare names), dir:, oci:, oci-archive: and
 // docker-archive:; --raw prints the manifest as served, --config the image config.
 // For an index the instance for the current platform is described, as skopeo does.
+// --verify evaluates the trust policy instead (what `custody copy` and `pull` would decide)
+// and reports each requirement; the exit status is 1 when the policy rejects the image.
 import { UsageError } from '../core/errors.ts';
 import { INDEX_TYPES } from '../core/media-types.ts';
 import { CLIENT_FLAGS_USAGE, ImageResolver, parseClientArgs, type ImageSource } from '../client/image-source.ts';
@@ -9,6 +11,12 @@ import { RegistryClientError, type ManifestResult, type RegistryClient } from '.
 import { parseReference } from '../client/reference.ts';
 import { DockerArchiveSource, openSource, verifyingStream, type ImageSource as TransportSource, type ManifestData } from '../client/transports/index.ts';
 import { chooseInstance, targetPlatform, type Platform } from '../client/copy.ts';
+import { POLICY_FLAGS, POLICY_FLAGS_USAGE, evaluateSource, policyFromFlags } from '../trust/policy/enforcement.ts';
+import { SourceSignatures } from '../trust/policy/source-signatures.ts';
+import { readGpgFromSource } from '../trust/policy/gpg-storage.ts';
+import type { PolicyDecision } from '../trust/policy/evaluate.ts';
+import type { LoadedPolicy } from '../trust/policy/policy-file.ts';
+import { isIndex } from '../client/transports/types.ts';
 import type { Command } from './main.ts';
 
 export const inspectCommand: Command = {
@@ -16,13 +24,17 @@ export const inspectCommand: Command = {
   summary: 'describe an image in a registry or a local layout/archive (JSON like skopeo inspect)',
   usage: [
     'Usage: custody inspect IMAGE [--raw] [--config] [--format json] [--no-tags]',
-    '                       [--override-os OS] [--override-arch ARCH] [--override-variant V] [global options]',
+    '                       [--override-os OS] [--override-arch ARCH] [--override-variant V]',
+    '       custody inspect --verify IMAGE [--policy FILE] [--format json] [--override-os OS] ... [global options]',
     '',
     'IMAGE: docker://NAME (or a bare NAME), dir:PATH, oci:PATH[:REF], oci-archive:PATH[:REF],',
     'docker-archive:PATH[:REF]. RepoTags lists the repository tags for docker:// only.',
     '--raw prints the manifest bytes as served; --config the image configuration',
     '(--config --raw: its bytes as stored). On a terminal without --format, a summary.',
+    '--verify evaluates the trust policy as `custody copy` would (for an index: the',
+    'platform\'s image) and reports each requirement; exit status 1 when it is rejected.',
     '',
+    POLICY_FLAGS_USAGE,
     CLIENT_FLAGS_USAGE,
   ].join('\n'),
   async run(args) {
@@ -34,6 +46,8 @@ export const inspectCommand: Command = {
       'override-os': { type: 'string' },
       'override-arch': { type: 'string' },
       'override-variant': { type: 'string' },
+      verify: { type: 'boolean' },
+      ...POLICY_FLAGS,
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing IMAGE' : `unexpected argument "${positionals[1]}"`);
     const format = values.format as string | undefined;
@@ -44,6 +58,12 @@ export const inspectCommand: Command = {
       ...(values['override-variant'] === undefined ? {} : { variant: values['override-variant'] as string }),
     });
     const input = positionals[0]!;
+    if (values.verify === true) {
+      if (values.raw === true || values.config === true) throw new UsageError('--verify reports the policy decision: give it without --raw or --config');
+      if (values['insecure-policy'] === true) throw new UsageError('--verify evaluates the policy: give it without --insecure-policy');
+      return verifyImage(input, policyFromFlags(values)!, client, platform, format);
+    }
+    if (values.policy !== undefined || values['insecure-policy'] === true) throw new UsageError('--policy and --insecure-policy go with --verify');
     const options = { raw: values.raw === true, config: values.config === true, format, platform };
     if (LOCAL_TRANSPORT.test(input)) return inspectLocal(openSource(input, client), options);
     const resolver = new ImageResolver(client);
@@ -71,6 +91,75 @@ export const inspectCommand: Command = {
     }
   },
 };
+
+/**
+ * The policy decision `custody copy` would make for the image (an index: the platform's
+ * instance), printed requirement by requirement; a rejection is thrown after the report so
+ * the command ends with the one-line reason and exit status 1.
+ */
+async function verifyImage(input: string, loaded: LoadedPolicy, client: Parameters<typeof openSource>[1], platform: Platform, format: string | undefined): Promise<number> {
+  const source = openSource(LOCAL_TRANSPORT.test(input) || input.startsWith('docker://') ? input : `docker://${input}`, client);
+  try {
+    const top = await source.getManifest();
+    let manifest = top;
+    if (isIndex(top.mediaType)) {
+      const entries = (JSON.parse(top.bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? [];
+      manifest = await source.getManifest(chooseInstance(entries, platform).digest);
+    }
+    const decision = await evaluateSource(loaded, source, new SourceSignatures(source, readGpgFromSource), { source: manifest, sourceInstance: manifest !== top }, { enforce: false });
+    const report = verificationReport(source.name, manifest.digest, loaded, decision);
+    if (format === 'json') process.stdout.write(`${goJson(report)}\n`);
+    else process.stdout.write(verificationText(report));
+    if (!decision.allowed) throw new Error(`Source image rejected: ${decision.message}`);
+    return 0;
+  } finally {
+    await source.close();
+  }
+}
+
+interface VerificationReport {
+  readonly Name: string;
+  readonly Digest: string;
+  readonly Policy: string;
+  readonly Scope: string;
+  readonly Allowed: boolean;
+  readonly Requirements: readonly { Path: string; Requirement: string; Accepted: boolean; Reason?: string; Signatures?: { KeyID: string; Identity: string; SignedAt?: string }[] }[];
+}
+
+function verificationReport(name: string, digest: string, loaded: LoadedPolicy, decision: PolicyDecision): VerificationReport {
+  return {
+    Name: name,
+    Digest: digest,
+    Policy: loaded.path ?? '(no policy file found: the built-in default accepts anything)',
+    Scope: decision.scopePath,
+    Allowed: decision.allowed,
+    Requirements: decision.results.map((result) => ({
+      Path: result.path,
+      Requirement: result.description,
+      Accepted: result.accepted,
+      ...(result.reason === undefined ? {} : { Reason: result.reason }),
+      ...(result.signatures === undefined
+        ? {}
+        : {
+            Signatures: result.signatures.map((signature) => ({
+              KeyID: signature.keyId,
+              Identity: signature.payload.critical.identity['docker-reference'],
+              ...(signature.signedAt === undefined ? {} : { SignedAt: new Date(signature.signedAt).toISOString() }),
+            })),
+          }),
+    })),
+  };
+}
+
+function verificationText(report: VerificationReport): string {
+  const lines = [`Name:          ${report.Name}`, `Digest:        ${report.Digest}`, `Policy:        ${report.Policy}`, `Scope:         ${report.Scope}`];
+  for (const requirement of report.Requirements) {
+    lines.push(`Requirement:   ${requirement.Path}: ${requirement.Requirement}: ${requirement.Accepted ? 'accepted' : `rejected: ${requirement.Reason}`}`);
+    for (const signature of requirement.Signatures ?? []) lines.push(`  signed by ${signature.KeyID} for ${signature.Identity}${signature.SignedAt === undefined ? '' : ` at ${signature.SignedAt}`}`);
+  }
+  lines.push(`Verdict:       ${report.Allowed ? 'accepted' : 'rejected'}`);
+  return `${lines.join('\n')}\n`;
+}
 
 interface Descriptor {
   readonly mediaType: string;

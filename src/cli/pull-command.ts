@@ -2,12 +2,17 @@
 // docker://IMAGE` resolves it: short names, mirrors, credentials) into the local store,
 // named by its full reference. The instance for the current platform (or the one
 // --platform, --os/--arch/--variant or skopeo's --override-* ask for) is pulled from an
-// index; with --all, the index and every instance (like `skopeo copy --all`).
+// index; with --all, the index and every instance (like `skopeo copy --all`). The image
+// must be allowed by the trust policy (containers-policy.json), checked before its blobs
+// are read, as podman pull does.
 import { UsageError } from '../core/errors.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs, stripTransport } from '../client/image-source.ts';
-import { copyImage, type CopyEvent, type Platform } from '../client/copy.ts';
+import { copyImage, type CopyEvent, type ManifestStep, type Platform } from '../client/copy.ts';
 import { DockerImageSource } from '../client/transports/docker.ts';
 import { defaultStoragePath, LocalStore, LocalStoreDestination } from '../client/local-store/index.ts';
+import { POLICY_FLAGS, POLICY_FLAGS_USAGE, evaluateSource, policyFromFlags } from '../trust/policy/enforcement.ts';
+import { SourceSignatures } from '../trust/policy/source-signatures.ts';
+import { readGpgFromSource } from '../trust/policy/gpg-storage.ts';
 import type { Command } from './main.ts';
 
 export const STORAGE_USAGE = '  --storage DIR            the local image store (default $CUSTODY_STORAGE, else $XDG_DATA_HOME/custody/storage or ~/.local/share/custody/storage)';
@@ -17,7 +22,7 @@ export const pullCommand: Command = {
   summary: 'pull an image from a registry into the local image store',
   usage: [
     'Usage: custody pull IMAGE [--storage DIR] [--all] [--platform OS/ARCH[/VARIANT]] [--os OS] [--arch ARCH]',
-    '                    [--variant V] [--quiet] [global options]',
+    '                    [--variant V] [--quiet] [--policy FILE | --insecure-policy] [global options]',
     '',
     'IMAGE: NAME[:TAG|@DIGEST] or docker://NAME. The image is stored under its full name',
     '(docker.io/library/alpine:latest); its digest is printed. From a multi-platform index,',
@@ -26,6 +31,7 @@ export const pullCommand: Command = {
     'and the images of every platform.',
     '',
     STORAGE_USAGE,
+    POLICY_FLAGS_USAGE,
     CLIENT_FLAGS_USAGE,
   ].join('\n'),
   async run(args) {
@@ -40,12 +46,14 @@ export const pullCommand: Command = {
       'override-arch': { type: 'string' },
       'override-variant': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
+      ...POLICY_FLAGS,
     });
     if (positionals.length === 0) throw new UsageError('missing IMAGE');
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     const platform = pullPlatform(values as Record<string, unknown>);
     if (values.all === true && Object.keys(platform).length > 0) throw new UsageError('--all pulls every platform: give no --platform, --os, --arch or --variant with it');
     const name = stripTransport(positionals[0]!);
+    const policy = policyFromFlags(values);
     const store = new LocalStore(defaultStoragePath(values.storage as string | undefined));
     const source = new DockerImageSource(name, client);
     const destination = new LocalStoreDestination(store, () => {
@@ -60,8 +68,12 @@ export const pullCommand: Command = {
       else if (event.kind === 'blob-skipped') process.stderr.write(`Copying blob ${event.blob.digest.slice(0, 19)} skipped: already exists\n`);
       else if (event.kind === 'manifest') process.stderr.write(`Writing manifest ${event.digest.slice(0, 19)}\n`);
     };
+    const signatures = new SourceSignatures(source, readGpgFromSource);
+    const checkImage = policy === undefined ? undefined : async (step: ManifestStep): Promise<void> => {
+      await evaluateSource(policy, source, signatures, step, { enforce: true });
+    };
     try {
-      const result = await copyImage(source, destination, { all: values.all === true, platform, onEvent });
+      const result = await copyImage(source, destination, { all: values.all === true, platform, onEvent, ...(checkImage === undefined ? {} : { checkImage }) });
       if (progress) process.stderr.write(`Stored ${source.endpoint?.requested.toString() ?? name}\n`);
       process.stdout.write(`${result.digest}\n`);
       return 0;

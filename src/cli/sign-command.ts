@@ -10,7 +10,7 @@
 // repository, as cosign does); --identity overrides it.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
-import { CLIENT_FLAGS_USAGE, parseClientArgs } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
 import { parseReference } from '../client/reference.ts';
 import type { AttachmentMode } from '../trust/sigstore/attachments.ts';
 import { indexChildren, openSignableImage, type ManifestInfo, type SignableImage } from '../trust/sigstore/image-target.ts';
@@ -19,6 +19,10 @@ import { KeyError, loadPrivateKey } from '../trust/sigstore/keys.ts';
 import { readPassword } from '../trust/sigstore/password.ts';
 import { createSigstoreSignature } from '../trust/sigstore/sign.ts';
 import type { Command } from './main.ts';
+import { signSimpleSigning } from '../trust/gpg/sign.ts';
+import { buildSimpleSigningPayload } from '../trust/gpg/simple-signing.ts';
+import { writeGpgSignature, type GpgSignatureLocation } from '../trust/gpg/signature-io.ts';
+import { loadRegistriesD, registriesDirPath } from '../trust/lookaside/registries-d.ts';
 
 const MODES: Readonly<Record<string, AttachmentMode>> = { legacy: 'tag', 'oci-1-1': 'referrer', both: 'both' };
 
@@ -53,7 +57,7 @@ export const signCommand: Command = {
     const keyFile = values.key as string | undefined;
     const signBy = values['sign-by'] as string | undefined;
     if ((keyFile === undefined) === (signBy === undefined)) throw new UsageError('give one of --key FILE (sigstore) or --sign-by FINGERPRINT (GPG)');
-    if (signBy !== undefined) throw new Error('GPG signing: not available yet');
+    if (signBy !== undefined) return signWithGpg(positionals[0]!, client, signBy, values.identity as string | undefined, values.recursive === true);
     const modeName = (values['registry-referrers-mode'] as string | undefined) ?? 'both';
     const mode = MODES[modeName];
     if (mode === undefined) throw new UsageError(`--registry-referrers-mode: expected both, legacy or oci-1-1, got "${modeName}"`);
@@ -90,6 +94,34 @@ export const signCommand: Command = {
     }
   },
 };
+
+/**
+ * GPG simple signing (containers-signature(5)): gpg signs the payload with the user's
+ * keyring; the signature goes to the registry's signature extension (or the registries.d
+ * lookaside when the registry has none), or to `signature-N` files for dir:.
+ */
+async function signWithGpg(input: string, client: ClientOptions, fingerprint: string, identityFlag: string | undefined, recursive: boolean): Promise<number> {
+  if (identityFlag !== undefined) parseReference(identityFlag, { defaultTag: false });
+  const image = await openSignableImage(input, client, 'sign');
+  try {
+    const identity = identityFlag ?? defaultIdentity(image);
+    const manifests: ManifestInfo[] = [image.manifest];
+    if (recursive) for (const child of indexChildren(image.manifest)) manifests.push(await image.child(child.digest));
+    const registriesD = image.kind === 'docker' ? await loadRegistriesD(await registriesDirPath()) : undefined;
+    for (const manifest of manifests) {
+      const message = await signSimpleSigning(buildSimpleSigningPayload(identity, manifest.digest), fingerprint);
+      const location: GpgSignatureLocation =
+        image.kind === 'dir'
+          ? { kind: 'dir', path: image.path, instance: manifest !== image.manifest }
+          : { kind: 'docker', reference: { registry: image.reference.registry, repository: image.target.repository, digest: manifest.digest }, client: image.target.client, registriesD };
+      await writeGpgSignature(location, manifest.digest, message);
+      process.stderr.write(`Signed ${manifest.digest} as ${identity} (GPG ${fingerprint})\n`);
+    }
+    return 0;
+  } finally {
+    image.close();
+  }
+}
 
 function defaultIdentity(image: SignableImage): string {
   if (image.kind === 'dir') throw new UsageError('a dir: image has no registry name: give --identity REF');

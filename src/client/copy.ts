@@ -2,7 +2,9 @@
 // with `all` the index and every instance), streaming each blob from source to destination
 // through a digest-and-size check (never buffered whole), skipping blobs the destination
 // has or can mount. Manifests are copied byte for byte unless a format conversion
-// (Docker schema2 ↔ OCI) is asked for; the config blob is never changed.
+// (Docker schema2 ↔ OCI) is asked for; the config blob is never changed. Hooks let the
+// caller refuse an image before its blobs are read (the trust policy) and act around each
+// manifest written (signatures copied and made).
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { digestOf } from '../core/digest.ts';
@@ -23,6 +25,16 @@ export type CopyEvent =
   | { readonly kind: 'blob-start'; readonly blob: BlobInfo }
   | { readonly kind: 'manifest'; readonly digest: string; readonly mediaType: string };
 
+/** One manifest of the copy, as the hooks see it. */
+export interface ManifestStep {
+  /** The manifest as the source has it. */
+  readonly source: ManifestData;
+  /** Whether the source holds it as an index's instance (not as its top-level manifest). */
+  readonly sourceInstance: boolean;
+  /** Whether it is written as an instance of an index (copy --all), not as the top level. */
+  readonly destinationInstance: boolean;
+}
+
 export interface CopyOptions {
   /** Copy an index and every instance (else: the instance for `platform`). */
   readonly all?: boolean;
@@ -32,6 +44,16 @@ export interface CopyOptions {
   readonly onEvent?: (event: CopyEvent) => void;
   /** Byte-level progress of a blob being copied (after blob-start): bytes read from the source so far. */
   readonly onProgress?: (blob: BlobInfo, bytesSoFar: number) => void;
+  /**
+   * Called for every image and index to copy before anything else of it is read (its blobs,
+   * its instances); throwing refuses it. This is where the trust policy is enforced, as
+   * containers/image checks IsRunningImageAllowed before reading the image.
+   */
+  readonly checkImage?: (step: ManifestStep) => Promise<void>;
+  /** Called before a manifest is written with what will be written (signatures: refuse a conversion that invalidates them). */
+  readonly beforeManifest?: (step: ManifestStep, written: ManifestData) => Promise<void>;
+  /** Called once a manifest is written at the destination (signatures are copied and made then). */
+  readonly afterManifest?: (step: ManifestStep, written: ManifestData) => Promise<void>;
 }
 
 export interface CopyResult {
@@ -308,9 +330,11 @@ class Copier {
   }
 
   /** Copies an image manifest's blobs and the manifest (converted if asked); returns what was written. */
-  async image(manifest: ManifestData, instance: boolean): Promise<ManifestData> {
+  async image(manifest: ManifestData, instance: boolean, sourceInstance = instance): Promise<ManifestData> {
     const where = `${this.#src.name}${instance ? `@${manifest.digest}` : ''}`;
     if (isIndex(manifest.mediaType)) throw new Error(`${where}: nested index inside an index is not supported`);
+    const step: ManifestStep = { source: manifest, sourceInstance, destinationInstance: instance };
+    await this.#options.checkImage?.(step);
     const written = this.#options.format === undefined ? manifest : convertImageManifest(manifest, this.#options.format, where);
     const parsed = parse(manifest, where);
     if (parsed.config === undefined || !Array.isArray(parsed.layers)) {
@@ -322,8 +346,10 @@ class Copier {
       blobs.push(blob);
     }
     await inParallel(blobs, this.#dst.parallelBlobs ?? 1, (blob) => this.blob(blob));
+    await this.#options.beforeManifest?.(step, written);
     await this.#dst.putManifest(written, instance ? written.digest : undefined);
     this.#emit({ kind: 'manifest', digest: written.digest, mediaType: written.mediaType });
+    await this.#options.afterManifest?.(step, written);
     return written;
   }
 
@@ -344,17 +370,21 @@ class Copier {
       const index = parse(top, this.#src.name);
       const entries = index.manifests ?? [];
       if (this.#options.all === true) {
+        const step: ManifestStep = { source: top, sourceInstance: false, destinationInstance: false };
+        await this.#options.checkImage?.(step);
         const instances = new Map<string, ManifestData>();
         for (const entry of entries) {
           const child = await this.#src.getManifest(entry.digest);
           instances.set(entry.digest, await this.image(child, true));
         }
         written = this.#options.format === undefined ? top : convertIndex(top, this.#options.format, instances, this.#src.name);
+        await this.#options.beforeManifest?.(step, written);
         await this.#dst.putManifest(written);
         this.#emit({ kind: 'manifest', digest: written.digest, mediaType: written.mediaType });
+        await this.#options.afterManifest?.(step, written);
       } else {
         const chosen = chooseInstance(entries, targetPlatform(this.#options.platform));
-        written = await this.image(await this.#src.getManifest(chosen.digest), false);
+        written = await this.image(await this.#src.getManifest(chosen.digest), false, true);
       }
     } else {
       written = await this.image(top, false);

@@ -82,6 +82,11 @@ export class DockerImageDestination implements ImageDestination {
     this.#resolver = new ImageResolver(options);
   }
 
+  /** Where the image is written (signatures stored beside it need the same client). */
+  endpoint(): Promise<Endpoint> {
+    return this.#endpoint();
+  }
+
   async #endpoint(): Promise<Endpoint> {
     if (this.#target === undefined) {
       const sources = await this.#resolver.sources(this.reference.toString(), { primaryOnly: true });

@@ -80,6 +80,17 @@ describe('GPG signatures through custody serve', () => {
     const refusedBySkopeo = await run('skopeo', ['--policy', otherPolicy, 'copy', '-q', '--src-tls-verify=false', image, `dir:${join(work, 'refused')}`], { env: { ...config.env, GNUPGHOME: keys.home } });
     assert.notEqual(refusedBySkopeo.code, 0);
 
+    // custody evaluate lists it and what the policy decides.
+    const evaluated = await runCustody(['evaluate', '--format', 'json', '--tls-verify=false', '--policy', trustedPolicy, image], { env: config.env });
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    const report = JSON.parse(evaluated.stdout) as { image: { signed: boolean; signatures: { format: string; keyId: string | null; identity: string | null }[]; policy: { allowed: boolean } | null } };
+    assert.equal(report.image.signed, true);
+    assert.deepEqual(
+      report.image.signatures.map((entry) => [entry.format, entry.keyId, entry.identity]),
+      [['simple-signing', fingerprint, `${server.host}/acme/app:1`]],
+    );
+    assert.equal(report.image.policy?.allowed, true);
+
     // Custody enforces the same policy file.
     const accepted = await runCustody(['copy', '--quiet', '--policy', trustedPolicy, '--src-tls-verify=false', image, `oci:${join(work, 'by-custody')}:x`], { env: config.env });
     assert.equal(accepted.code, 0, accepted.stderr);

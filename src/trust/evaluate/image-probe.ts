@@ -5,7 +5,10 @@
 // certs.d and registries.conf apply as they do for a pull.
 import type { ImageReference } from '../../client/reference.ts';
 import type { RegistryClient } from '../../client/registry-client/index.ts';
-import type { SigstoreSignature } from '../../core/signatures.ts';
+import type { GpgSignature, SigstoreSignature } from '../../core/signatures.ts';
+import { readGpgSignatures } from '../gpg/signature-io.ts';
+import { readUnverifiedMessage } from '../gpg/openpgp.ts';
+import { loadRegistriesD, registriesDirPath } from '../lookaside/registries-d.ts';
 import { readSigstoreSignatures } from '../sigstore/attachments.ts';
 import { SignatureVerificationError, verifySigstoreSignature } from '../sigstore/verify.ts';
 import { loadPublicKeys } from '../sigstore/keys.ts';
@@ -84,6 +87,16 @@ export async function probeImage(options: ImageProbeOptions): Promise<ImageRepor
   }
   const keys = options.keys.flatMap((file) => loadPublicKeys(file.pem).map((key) => ({ source: file.source, key })));
   const signatures: SignatureReport[] = found.map(({ digest, signature }) => judge(signature, digest, keys));
+  // GPG simple signing: through the registry's signature extension, else the registries.d
+  // lookaside. Listed with who claims to have signed; verified by a signedBy policy.
+  let gpg: GpgSignature[] = [];
+  try {
+    const registriesD = await loadRegistriesD(await registriesDirPath());
+    gpg = await readGpgSignatures({ kind: 'docker', reference: { registry: reference.registry, repository, digest: top.digest }, client, registriesD }, top.digest);
+  } catch {
+    gpg = [];
+  }
+  for (const signature of gpg) signatures.push(describeGpg(signature));
 
   let policy: ImageReport['policy'] = null;
   if (options.policy) {
@@ -93,7 +106,7 @@ export async function probeImage(options: ImageProbeOptions): Promise<ImageRepor
       scopes: dockerScopes(reference),
       dockerReference: reference,
       manifest: top.bytes,
-      signatures: { sigstore: async () => found.filter((entry) => entry.digest === top.digest).map((entry) => entry.signature), simpleSigning: async () => [] },
+      signatures: { sigstore: async () => found.filter((entry) => entry.digest === top.digest).map((entry) => entry.signature), simpleSigning: async () => gpg },
     }, realVerifiers);
     policy = { file: options.policy.file, allowed: decision.allowed, message: decision.message ?? null };
   }
@@ -131,6 +144,24 @@ export async function probeImage(options: ImageProbeOptions): Promise<ImageRepor
     quality: null,
     referrersApi,
   };
+}
+
+function describeGpg(signature: GpgSignature): SignatureReport {
+  try {
+    const message = readUnverifiedMessage(signature.message);
+    const claimed = (JSON.parse(message.content.toString('utf8')) as { critical?: { identity?: { 'docker-reference'?: unknown } } }).critical?.identity?.['docker-reference'];
+    const signer = message.issuerFingerprint ?? message.issuerKeyId ?? null;
+    return {
+      format: 'simple-signing',
+      identity: typeof claimed === 'string' ? claimed : null,
+      verified: null,
+      keyId: signer,
+      keySource: null,
+      reason: 'GPG signature: verified only by a signedBy requirement of the policy (the key id is as claimed)',
+    };
+  } catch (error) {
+    return { format: 'simple-signing', identity: null, verified: false, keyId: null, keySource: null, reason: (error as Error).message };
+  }
 }
 
 function judge(signature: SigstoreSignature, digest: string, keys: readonly { source: string; key: import('node:crypto').KeyObject }[]): SignatureReport {

@@ -7,6 +7,7 @@ import { uploadLocation, uploadRange, type Registry } from '../registry/registry
 import type { ByteRange } from '../storage/blob-store.ts';
 import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
 import { validateRepositoryName } from '../core/names.ts';
+import { readLimitedBody } from './request-body.ts';
 import { DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { RepositoryAction } from '../auth/access-control.ts';
 import { actorOf, OpenGate, type Caller, type Need, type RegistryGate } from './registry-gate.ts';
@@ -295,7 +296,8 @@ export class DistributionApi {
   }
 
   private async putManifest(request: HttpRequest, response: HttpResponse, name: string, reference: string, caller: Caller): Promise<void> {
-    const content = await readBody(request, this.registry.options.maxManifestBytes);
+    const limit = this.registry.options.maxManifestBytes;
+    const content = await readLimitedBody(request, limit, (size) => new RegistryError('MANIFEST_INVALID', `manifest is ${size} bytes, over the ${limit}-byte limit`, { status: 413 }));
     if (!reference.includes(':')) await this.guard?.checkTag(name, reference, content, header(request, 'content-type'));
     const result = await this.registry.putManifest(name, reference, header(request, 'content-type'), content);
     this.record(caller, 'push', name, reference, reference.includes(':') ? undefined : { digest: result.digest });
@@ -403,36 +405,3 @@ export function parseRange(value: string, size: number): ByteRange | undefined |
   return { start, end };
 }
 
-/** Reads a request body up to `limit` bytes; larger bodies get 413 without being stored. */
-function readBody(request: HttpRequest, limit: number): Promise<Buffer> {
-  const tooLarge = (size: string): RegistryError =>
-    new RegistryError('MANIFEST_INVALID', `manifest is ${size} bytes, over the ${limit}-byte limit`, { status: 413 });
-  const declared = contentLength(request);
-  if (declared !== undefined && declared > limit) {
-    request.resume();
-    return Promise.reject(tooLarge(String(declared)));
-  }
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let total = 0;
-    let failed = false;
-    request.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      total += chunk.length;
-      if (total > limit) {
-        // Keep draining (not destroying) so the 413 can still be written back.
-        failed = true;
-        parts.length = 0;
-        reject(tooLarge(`more than ${limit}`));
-        return;
-      }
-      parts.push(chunk);
-    });
-    request.on('end', () => {
-      if (!failed) resolve(Buffer.concat(parts, total));
-    });
-    request.on('error', (error) => {
-      if (!failed) reject(error);
-    });
-  });
-}

@@ -9,6 +9,7 @@ import { SCHEMAS } from '../management/schemas.ts';
 import { validateBody } from '../management/validate.ts';
 import { openApiDocument } from './openapi.ts';
 import type { SecurityServices } from './security.ts';
+import { readLimitedBody } from './request-body.ts';
 import type { RouteMatch } from './distribution-api.ts';
 import { managementPrincipal, requestContext } from './request-auth.ts';
 import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
@@ -129,22 +130,8 @@ function sendJson(response: HttpResponse, method: string, status: number, value:
 
 /** The request's JSON body: at most 1 MiB, Content-Type application/json. An empty body is {}. */
 export async function readJsonBody(request: HttpRequest): Promise<unknown> {
-  const declared = header(request, 'content-length');
-  if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
-    request.resume();
-    throw new RegistryError('INVALID_REQUEST', `the request body is larger than ${MAX_BODY_BYTES} bytes`, { status: 413 });
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      request.resume();
-      throw new RegistryError('INVALID_REQUEST', `the request body is larger than ${MAX_BODY_BYTES} bytes`, { status: 413 });
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const tooLarge = (): RegistryError => new RegistryError('INVALID_REQUEST', `the request body is larger than ${MAX_BODY_BYTES} bytes`, { status: 413 });
+  const text = (await readLimitedBody(request, MAX_BODY_BYTES, tooLarge)).toString('utf8');
   if (text.trim() === '') return {};
   const contentType = (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (contentType !== 'application/json' && !/^application\/[a-z0-9.+-]*\+json$/.test(contentType)) {

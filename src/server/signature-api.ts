@@ -15,6 +15,7 @@ import type { ActionRecorder } from '../audit/action.ts';
 import type { SignatureStore } from '../metadata/signature-store.ts';
 import { readUnverifiedMessage } from '../trust/gpg/verify.ts';
 import { parseSimpleSigningPayload } from '../trust/gpg/simple-signing.ts';
+import { bodyTooLarge, readLimitedBody } from './request-body.ts';
 import type { RouteMatch } from './distribution-api.ts';
 import { actorOf, type RegistryGate } from './registry-gate.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
@@ -98,7 +99,7 @@ export class SignatureApi {
           sendJson(response, method, 200, body);
           return;
         }
-        const raw = await readBody(request, MAX_BODY_BYTES);
+        const raw = await readLimitedBody(request, MAX_BODY_BYTES, bodyTooLarge('the signature body', MAX_BODY_BYTES));
         const incoming = parsePutBody(raw, digest);
         let created = 0;
         for (const signature of incoming) {
@@ -177,28 +178,3 @@ function sendJson(response: HttpResponse, method: string, status: number, body: 
   response.end(method === 'HEAD' ? undefined : text);
 }
 
-function readBody(request: HttpRequest, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let total = 0;
-    let failed = false;
-    request.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      total += chunk.length;
-      if (total > limit) {
-        // Keep draining so the 413 can still be written.
-        failed = true;
-        parts.length = 0;
-        reject(new RegistryError('INVALID_REQUEST', `signature body over ${limit} bytes`, { status: 413 }));
-        return;
-      }
-      parts.push(chunk);
-    });
-    request.on('end', () => {
-      if (!failed) resolve(Buffer.concat(parts, total));
-    });
-    request.on('error', (error) => {
-      if (!failed) reject(error);
-    });
-  });
-}

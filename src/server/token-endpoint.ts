@@ -11,6 +11,7 @@ import { REPOSITORY_ACTIONS, type RepositoryAction } from '../auth/access-contro
 import { generateSecret, hashSecret, secretKind } from '../auth/secrets.ts';
 import { parseScope, type AccessClaim, type TokenActor } from '../auth/token-service.ts';
 import type { RouteMatch } from './distribution-api.ts';
+import { bodyTooLarge, readLimitedBody } from './request-body.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
 import { actorOf } from './registry-gate.ts';
 import { readCredentials, requestContext } from './request-auth.ts';
@@ -60,7 +61,7 @@ export class TokenEndpoint {
   }
 
   private async post(request: HttpRequest, response: HttpResponse): Promise<void> {
-    const form = new URLSearchParams(await readForm(request));
+    const form = new URLSearchParams((await readLimitedBody(request, MAX_FORM_BYTES, bodyTooLarge('the form', MAX_FORM_BYTES))).toString('utf8'));
     this.checkService(form.get('service'));
     const context = requestContext(request);
     const grantType = form.get('grant_type');
@@ -154,21 +155,3 @@ function sendJson(response: HttpResponse, status: number, body: unknown, cacheCo
   response.end(text);
 }
 
-function readForm(request: HttpRequest): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let total = 0;
-    request.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > MAX_FORM_BYTES) {
-        request.removeAllListeners('data');
-        request.resume();
-        reject(new RegistryError('INVALID_REQUEST', 'the form is too large', { status: 413 }));
-        return;
-      }
-      parts.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    request.on('error', reject);
-  });
-}

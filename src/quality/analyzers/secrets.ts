@@ -285,6 +285,13 @@ const RULES: readonly SecretRule[] = [
   },
 ];
 
+// Every rule's anchors in one alternation: a single scan tells whether any may match.
+const ANY_ANCHOR = new RegExp(
+  RULES.flatMap((rule) => rule.anchors ?? [])
+    .map((anchor) => anchor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|'),
+);
+
 /** The rule ids, for documentation and tests. */
 export const SECRET_RULE_IDS: readonly string[] = RULES.map((r) => r.id);
 
@@ -292,10 +299,15 @@ export const SECRET_RULE_IDS: readonly string[] = RULES.map((r) => r.id);
 export function scanSecrets(path: string, content: Uint8Array): SecretMatch[] {
   if (content.byteLength > MAX_SECRET_FILE_BYTES) return [];
   const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-  const applicable = RULES.filter((rule) => (rule.path === undefined || rule.path(path)) && (rule.anchors === undefined || rule.anchors.some((anchor) => bytes.includes(anchor, 0, 'latin1'))));
-  if (applicable.length === 0 || isBinaryContent(content)) return [];
-  // latin1 keeps one character per byte (every rule matches ASCII) and never fails.
+  const byPath = RULES.filter((rule) => rule.path === undefined || rule.path(path));
+  if (byPath.length === 0 || isBinaryContent(content)) return [];
   const text = bytes.toString('latin1');
+  // One pass over the text for every anchor at once; only when one occurs are the rules
+  // that need it run (most files of an image hold none).
+  if (byPath.every((rule) => rule.anchors !== undefined) && !ANY_ANCHOR.test(text)) return [];
+  const applicable = byPath.filter((rule) => rule.anchors === undefined || rule.anchors.some((anchor) => text.includes(anchor)));
+  if (applicable.length === 0) return [];
+  // latin1 keeps one character per byte (every rule matches ASCII) and never fails.
   const lineStarts = lineIndex(text);
   const matches: SecretMatch[] = [];
   const seen = new Set<string>();

@@ -6,8 +6,6 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../core/errors.ts';
 import { askHidden } from '../../client/image-source.ts';
 import { parseReference } from '../../client/reference.ts';
-import { buildSimpleSigningPayload, signSimpleSigning } from '../gpg/openpgp.ts';
-import { loadPrivateKey } from '../sigstore/keys.ts';
 import { VERSION } from '../../cli/version.ts';
 import type { SigningRequest } from './signature-transfer.ts';
 
@@ -51,10 +49,13 @@ export async function signingFromFlags(values: Readonly<Record<string, unknown>>
     if (parsed.tag === undefined && parsed.digest === undefined) throw new UsageError(`--sign-identity: "${identity}" has neither a tag nor a digest`);
   }
   if (gpgKey !== undefined) {
+    const gpg = import('../gpg/openpgp.ts');
     return {
       identity,
       gpgSign: (dockerReference, manifestDigest) =>
-        signSimpleSigning(buildSimpleSigningPayload(dockerReference, manifestDigest, { creator: `custody ${VERSION}` }), gpgKey, { passphraseFile }),
+        gpg.then(({ signSimpleSigning, buildSimpleSigningPayload }) =>
+          signSimpleSigning(buildSimpleSigningPayload(dockerReference, manifestDigest, { creator: `custody ${VERSION}` }), gpgKey, { passphraseFile }),
+        ),
     };
   }
   const pem = await readFile(sigstoreKeyFile!, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -65,6 +66,7 @@ export async function signingFromFlags(values: Readonly<Record<string, unknown>>
   else if (process.stdin.isTTY === true && process.stderr.isTTY === true) passphrase = await askHidden(`Passphrase for key ${sigstoreKeyFile}: `);
   else passphrase = ''; // cosign keys may have an empty passphrase; a wrong one fails just below
   try {
+    const { loadPrivateKey } = await import('../sigstore/keys.ts');
     return { identity, sigstoreKey: await loadPrivateKey(pem, Buffer.from(passphrase, 'utf8')) };
   } catch (error) {
     const hint = passphraseFile === undefined ? ' (give --sign-passphrase-file)' : '';

@@ -8,7 +8,6 @@ import { enforcePolicy, evaluatePolicy, type PolicyDecision, type SignatureVerif
 import { loadPolicy, PolicyFormatError, type LoadedPolicy } from './policy-file.ts';
 import { policyImage, sourceIdentity } from './policy-image.ts';
 import type { SourceSignatures } from './source-signatures.ts';
-import { realVerifiers } from './verifiers.ts';
 
 export const POLICY_FLAGS = {
   policy: { type: 'string' },
@@ -37,6 +36,13 @@ export function policyFromFlags(values: Readonly<Record<string, unknown>>, env: 
 }
 
 /** Evaluates the policy for one manifest of the source (after the source has read its top-level manifest). */
+// The OpenPGP and sigstore code loads only when a requirement verifies a signature: a
+// copy under insecureAcceptAnything (the usual default) starts without it.
+const LAZY_VERIFIERS: SignatureVerifiers = {
+  verifySigstore: async (signature, keys) => (await import('./verifiers.ts')).realVerifiers.verifySigstore(signature, keys),
+  verifySimpleSigning: async (message, keyring) => (await import('./verifiers.ts')).realVerifiers.verifySimpleSigning(message, keyring),
+};
+
 export async function evaluateSource(
   loaded: LoadedPolicy,
   source: ImageSource,
@@ -45,6 +51,6 @@ export async function evaluateSource(
   options: { readonly enforce: boolean; readonly verifiers?: SignatureVerifiers },
 ): Promise<PolicyDecision> {
   const image = policyImage(sourceIdentity(source), step.source, signatures.for(step.source.digest, step.sourceInstance));
-  const verifiers = options.verifiers ?? realVerifiers;
+  const verifiers = options.verifiers ?? LAZY_VERIFIERS;
   return options.enforce ? enforcePolicy(loaded.policy, image, verifiers) : evaluatePolicy(loaded.policy, image, verifiers);
 }

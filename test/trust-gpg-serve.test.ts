@@ -80,6 +80,14 @@ describe('GPG signatures through custody serve', () => {
     const refusedBySkopeo = await run('skopeo', ['--policy', otherPolicy, 'copy', '-q', '--src-tls-verify=false', image, `dir:${join(work, 'refused')}`], { env: { ...config.env, GNUPGHOME: keys.home } });
     assert.notEqual(refusedBySkopeo.code, 0);
 
+    // custody verify with the keyring: exit status tells, one line when it fails.
+    const verified = await runCustody(['verify', '--tls-verify=false', image, '--key', trusted], { env: config.env });
+    assert.equal(verified.code, 0, verified.stderr);
+    const notVerified = await runCustody(['verify', '--tls-verify=false', image, '--key', other], { env: config.env });
+    assert.equal(notVerified.code, 1);
+    assert.equal(notVerified.stderr.trim().split('\n').length, 1, notVerified.stderr);
+    assert.match(notVerified.stderr, /signed by another key/);
+
     // custody evaluate lists it and what the policy decides.
     const evaluated = await runCustody(['evaluate', '--format', 'json', '--tls-verify=false', '--policy', trustedPolicy, image], { env: config.env });
     assert.equal(evaluated.code, 0, evaluated.stderr);

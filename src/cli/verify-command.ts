@@ -15,16 +15,23 @@ import { openSignableImage } from '../trust/sigstore/image-target.ts';
 import { loadPublicKeys } from '../trust/sigstore/keys.ts';
 import { requireVerified, verifySigstoreSignatures } from '../trust/sigstore/verify.ts';
 import type { Command } from './main.ts';
+import type { VerifiedSignature } from '../core/signatures.ts';
+import { identityMatches } from '../trust/sigstore/identity.ts';
+import type { SignableImage } from '../trust/sigstore/image-target.ts';
+import { parseKeyring, SignatureVerificationError as GpgVerificationError, verifySimpleSigning } from '../trust/gpg/openpgp.ts';
+import { readGpgSignatures } from '../trust/gpg/signature-io.ts';
+import { loadRegistriesD, registriesDirPath } from '../trust/lookaside/registries-d.ts';
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'verify an image\'s sigstore signatures with a public key (exit status tells)',
+  summary: 'verify an image\'s sigstore or GPG signatures with a public key (exit status tells)',
   usage: [
     'Usage: custody verify IMAGE --key PUBKEY [--identity REF] [--format json] [global options]',
     '',
     'IMAGE: docker://NAME (or a bare NAME) or dir:PATH. PUBKEY: a PEM file with one or more',
-    'public keys (PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE blocks). Exit 0 when a signature',
-    'verifies, 1 naming what failed otherwise.',
+    'public keys (PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE blocks) for sigstore signatures, or',
+    'an OpenPGP keyring (gpg --export, armored or binary) for GPG simple-signing signatures.',
+    'Exit 0 when a signature verifies, 1 naming what failed otherwise.',
     '',
     CLIENT_FLAGS_USAGE,
   ].join('\n'),
@@ -40,13 +47,16 @@ export const verifyCommand: Command = {
     const format = values.format as string | undefined;
     if (format !== undefined && format !== 'json') throw new UsageError(`--format: expected json, got "${format}"`);
     const identityFlag = values.identity as string | undefined;
-    let text: string;
+    let raw: Buffer;
     try {
-      text = await readFile(keyFile, 'utf8');
+      raw = await readFile(keyFile);
     } catch (error) {
       throw new Error(`cannot read the public key ${keyFile}: ${(error as Error).message}`);
     }
-    const keys = loadPublicKeys(text);
+    // An OpenPGP key (armored, or a binary keyring: its first octet has bit 7 set) selects
+    // GPG simple-signing signatures; a PEM key, sigstore ones.
+    const gpg = raw.toString('latin1').includes('-----BEGIN PGP PUBLIC KEY BLOCK-----') || (raw.length > 0 && (raw[0]! & 0x80) !== 0);
+    const keys = gpg ? [] : loadPublicKeys(raw.toString('utf8'));
 
     const image = await openSignableImage(positionals[0]!, client, 'verify');
     try {
@@ -54,8 +64,7 @@ export const verifyCommand: Command = {
       if (identityFlag !== undefined) identity = { reference: parseReference(identityFlag, { defaultTag: false }), explicit: true };
       else if (image.kind === 'docker') identity = { reference: image.reference, explicit: false };
       const digest = image.manifest.digest;
-      const signatures = await readImageSignatures(image, digest);
-      const verified = requireVerified(verifySigstoreSignatures(signatures, keys, digest, identity), digest);
+      const verified = gpg ? await verifyGpg(image, raw, digest, identity) : requireVerified(verifySigstoreSignatures(await readImageSignatures(image, digest), keys, digest, identity), digest);
       if (format === 'json') {
         process.stdout.write(`${JSON.stringify(verified.map((entry) => ({ ...entry })), null, 2)}\n`);
       } else {
@@ -69,3 +78,42 @@ export const verifyCommand: Command = {
     }
   },
 };
+
+/**
+ * GPG simple signing: the image's signatures (the registry's signature extension or the
+ * registries.d lookaside; signature-N files for dir:) verified against the keyring, then
+ * the same digest and identity checks as for sigstore.
+ */
+async function verifyGpg(image: SignableImage, keyringBytes: Buffer, digest: string, identity: IdentityRequirement | undefined): Promise<VerifiedSignature[]> {
+  const keyring = parseKeyring(keyringBytes);
+  const messages =
+    image.kind === 'dir'
+      ? await readGpgSignatures({ kind: 'dir', path: image.path }, digest)
+      : await readGpgSignatures(
+          { kind: 'docker', reference: { registry: image.reference.registry, repository: image.target.repository, digest }, client: image.target.client, registriesD: await loadRegistriesD(await registriesDirPath()) },
+          digest,
+        );
+  if (messages.length === 0) throw new Error(`${digest}: no signatures`);
+  const verified: VerifiedSignature[] = [];
+  let failure = 'signed by another key (or the signed payload was changed)';
+  for (const { message } of messages) {
+    let signature: VerifiedSignature;
+    try {
+      signature = verifySimpleSigning(message, keyring);
+    } catch (error) {
+      if (!(error instanceof GpgVerificationError)) throw error;
+      continue;
+    }
+    if (signature.payload.critical.image['docker-manifest-digest'] !== digest) {
+      failure = `digest mismatch: a signature is for ${signature.payload.critical.image['docker-manifest-digest']}`;
+      continue;
+    }
+    if (identity !== undefined && !identityMatches(signature.payload.critical.identity['docker-reference'], identity)) {
+      failure = `identity mismatch: a signature names ${signature.payload.critical.identity['docker-reference']}`;
+      continue;
+    }
+    verified.push(signature);
+  }
+  if (verified.length === 0) throw new Error(`${digest}: ${failure}`);
+  return verified;
+}

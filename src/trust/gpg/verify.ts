@@ -89,8 +89,8 @@ function candidates(keyring: PublicKeyring, signature: SignaturePacket): Candida
   return result;
 }
 
-/** Verifies an OpenPGP signed message against a keyring; returns the signed bytes and the signer. */
-export function verifyOpenPgpMessage(message: Buffer, keyring: PublicKeyring, options: VerifyOptions = {}): VerifiedMessage {
+/** A message's packets (compression unwrapped), its literal data and its signatures. */
+function messagePackets(message: Buffer): { packets: Packet[]; literals: Packet[]; signatures: Packet[] } {
   let packets: Packet[];
   try {
     packets = unwrap(readPackets(toBinary(message)), 0);
@@ -98,8 +98,12 @@ export function verifyOpenPgpMessage(message: Buffer, keyring: PublicKeyring, op
     if (error instanceof SignatureVerificationError) throw error;
     throw new SignatureVerificationError(`not an OpenPGP message: ${(error as Error).message}`);
   }
-  const literals = packets.filter((packet) => packet.tag === TAG.literalData);
-  const signatures = packets.filter((packet) => packet.tag === TAG.signature);
+  return { packets, literals: packets.filter((packet) => packet.tag === TAG.literalData), signatures: packets.filter((packet) => packet.tag === TAG.signature) };
+}
+
+/** Verifies an OpenPGP signed message against a keyring; returns the signed bytes and the signer. */
+export function verifyOpenPgpMessage(message: Buffer, keyring: PublicKeyring, options: VerifyOptions = {}): VerifiedMessage {
+  const { packets, literals, signatures } = messagePackets(message);
   const others = packets.filter((packet) => ![TAG.literalData, TAG.signature, TAG.onePassSignature, TAG.marker, TAG.padding].includes(packet.tag as never));
   if (others.length > 0) throw new SignatureVerificationError(`unexpected OpenPGP packet (tag ${others[0]!.tag}) in a signature`);
   if (literals.length !== 1) throw new SignatureVerificationError(`expected one literal data packet, found ${literals.length}`);
@@ -179,15 +183,7 @@ export interface UnverifiedMessage {
  * and what a report shows as "claims to be signed by". Never a trust decision.
  */
 export function readUnverifiedMessage(message: Buffer): UnverifiedMessage {
-  let packets: Packet[];
-  try {
-    packets = unwrap(readPackets(toBinary(message)), 0);
-  } catch (error) {
-    if (error instanceof SignatureVerificationError) throw error;
-    throw new SignatureVerificationError(`not an OpenPGP message: ${(error as Error).message}`);
-  }
-  const literals = packets.filter((packet) => packet.tag === TAG.literalData);
-  const signatures = packets.filter((packet) => packet.tag === TAG.signature);
+  const { literals, signatures } = messagePackets(message);
   if (literals.length !== 1 || signatures.length !== 1) {
     throw new SignatureVerificationError(`expected one literal data packet and one signature, found ${literals.length} and ${signatures.length}`);
   }

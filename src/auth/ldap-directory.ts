@@ -29,6 +29,7 @@
 // Errors reaching or speaking to the directory throw (the authenticator answers 503);
 // failed group searches throw too rather than being taken as "no groups", which would
 // strip memberships. Passwords are never logged.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
@@ -161,6 +162,12 @@ export class LdapDirectory implements DirectoryLogin {
     if (entries.length !== 1) {
       if (entries.length > 1) this.logger.warn('LDAP login refused: several directory entries match the user', { user: name, filter });
       else this.logger.debug('LDAP login: no directory entry for the user', { user: name });
+      // A bind a real user would cost, so an unknown name answers no faster than a wrong
+      // password (that would tell which names exist). Its outcome does not matter.
+      if (entries.length === 0) {
+        const decoy = await connect().catch(() => undefined);
+        await decoy?.bind(`cn=${randomBytes(12).toString('hex')},${this.config.userBase}`, password).catch(() => {});
+      }
       return null;
     }
     const entry = entries[0]!;

@@ -1,5 +1,6 @@
 // The identity model: who can act (principals) and what they may do (roles). Pure types
 // and rules; src/metadata/sql-identity-store.ts persists them, AccessControl evaluates them.
+import { PATH_COMPONENT } from './names.ts';
 
 /** Users and organizations are namespaces; robots act for a user or an organization. */
 export type AccountKind = 'user' | 'organization' | 'robot';
@@ -95,10 +96,6 @@ export type Principal =
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' as const });
 
-export function roleAtLeast(role: Role | null, wanted: Role): boolean {
-  return role !== null && ROLES.indexOf(role) >= ROLES.indexOf(wanted);
-}
-
 export function strongerRole(a: Role | null, b: Role | null): Role | null {
   if (a === null) return b;
   if (b === null) return a;
@@ -107,7 +104,7 @@ export function strongerRole(a: Role | null, b: Role | null): Role | null {
 
 // Account names are repository namespaces, so they follow one path component's grammar
 // (lowercase), at most 64 characters. Robot short names are letters, digits and _.
-export const ACCOUNT_NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+export const ACCOUNT_NAME = new RegExp(`^${PATH_COMPONENT}$`);
 export const ROBOT_SHORT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 export const TEAM_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 export const MAX_ACCOUNT_NAME_LENGTH = 64;

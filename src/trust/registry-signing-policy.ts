@@ -10,9 +10,8 @@
 // repository that lists it is signed (multi-arch images are often signed as a whole).
 // Verifications are cached per (repository, manifest digest, signature manifests, policy
 // revisions): a new signature or a changed policy makes a new key, nothing goes stale.
-import { createHash } from 'node:crypto';
 import { RegistryError } from '../core/errors.ts';
-import type { Digest } from '../core/digest.ts';
+import { digestOf, type Digest } from '../core/digest.ts';
 import { SIGSTORE_ARTIFACT_TYPE, SIGSTORE_PAYLOAD_MEDIA_TYPE, SIGSTORE_SIGNATURE_ANNOTATION, sigstoreTag, type SigstoreSignature } from '../core/signatures.ts';
 import { namespaceOf } from '../auth/access-control.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -118,7 +117,7 @@ export class RegistrySigningPolicy implements ManifestGuard {
   async checkTag(repository: string, tag: string, content: Uint8Array, contentType: string | undefined): Promise<void> {
     const policies = (await this.store.applicable(repository, namespaceOf(repository))).filter((policy) => policy.mode === 'pull,tag');
     if (policies.length === 0 || guardedKind(content, contentType) === null) return;
-    const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+    const digest = digestOf(content);
     const unmet = await this.unmet(repository, digest, policies);
     if (unmet) {
       throw denied(`cannot tag ${repository}:${tag}: ${digest} is not signed by a trusted key (policy of ${unmet.name}); push it by digest, sign it, then tag it`, unmet);

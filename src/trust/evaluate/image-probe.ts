@@ -12,6 +12,7 @@ import { loadRegistriesD, registriesDirPath } from '../lookaside/registries-d.ts
 import { readSigstoreSignatures } from '../sigstore/attachments.ts';
 import { SignatureVerificationError, verifySigstoreSignature } from '../sigstore/verify.ts';
 import { loadPublicKeys } from '../sigstore/keys.ts';
+import { claimedIdentity } from '../sigstore/payload.ts';
 import { evaluatePolicy } from '../policy/evaluate.ts';
 import { dockerScopes } from '../policy/scopes.ts';
 import { realVerifiers } from '../policy/verifiers.ts';
@@ -165,13 +166,8 @@ function describeGpg(signature: GpgSignature): SignatureReport {
 }
 
 function judge(signature: SigstoreSignature, digest: string, keys: readonly { source: string; key: import('node:crypto').KeyObject }[]): SignatureReport {
-  let identity: string | null = null;
-  try {
-    const reference = (JSON.parse(signature.payload.toString('utf8')) as { critical?: { identity?: { 'docker-reference'?: unknown } } }).critical?.identity?.['docker-reference'];
-    identity = typeof reference === 'string' ? reference : null;
-  } catch {
-    // reported below as a verification failure
-  }
+  // An unreadable payload is reported below as a verification failure.
+  const identity = claimedIdentity(signature.payload);
   if (keys.length === 0) return { format: 'sigstore', identity, verified: null, keyId: null, keySource: null, reason: 'no key to verify with (give --key, or a sigstoreSigned policy)' };
   let deepest: string | null = null;
   for (const { source, key } of keys) {

@@ -4,6 +4,7 @@
 // Reading is as strict as containers/image: exact field sets in `critical`, the type
 // "atomic container signature", an integer timestamp.
 import type { SimpleSigningPayload } from '../../core/signatures.ts';
+import { goJson } from '../sigstore/go-json.ts';
 
 export const ATOMIC_SIGNATURE_TYPE = 'atomic container signature';
 
@@ -25,7 +26,6 @@ export interface PayloadOptions {
 export function buildSimpleSigningPayload(dockerReference: string, manifestDigest: string, options: PayloadOptions = {}): Buffer {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const creator = options.creator ?? 'custody';
-  // Key order = Go's sorted map keys: identity, image, type; creator, timestamp.
   const optional: Record<string, unknown> = {};
   if (creator !== '') optional['creator'] = creator;
   if (timestamp !== 0) optional['timestamp'] = Math.trunc(timestamp);
@@ -37,9 +37,7 @@ export function buildSimpleSigningPayload(dockerReference: string, manifestDiges
     },
     optional,
   };
-  // Go escapes <, > and & in strings (HTML-safe JSON); mirror it for identical bytes.
-  const json = JSON.stringify(document).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
-  return Buffer.from(json, 'utf8');
+  return Buffer.from(goJson(document), 'utf8');
 }
 
 function exactObject(value: unknown, fields: readonly string[], where: string): Record<string, unknown> {
@@ -52,7 +50,7 @@ function exactObject(value: unknown, fields: readonly string[], where: string): 
 }
 
 /** Parses and validates a verified payload (containers/image's strictUnmarshalJSON). */
-export function parseSimpleSigningPayload(content: Buffer, type: string = ATOMIC_SIGNATURE_TYPE): SimpleSigningPayload {
+export function parseSimpleSigningPayload(content: Buffer): SimpleSigningPayload {
   let document: unknown;
   try {
     document = JSON.parse(content.toString('utf8'));
@@ -70,7 +68,7 @@ export function parseSimpleSigningPayload(content: Buffer, type: string = ATOMIC
     }
   }
   const critical = exactObject(top['critical'], ['type', 'image', 'identity'], 'critical');
-  if (critical['type'] !== type) throw new InvalidPayloadError(`unrecognized signature type ${JSON.stringify(critical['type'])}`);
+  if (critical['type'] !== ATOMIC_SIGNATURE_TYPE) throw new InvalidPayloadError(`unrecognized signature type ${JSON.stringify(critical['type'])}`);
   const image = exactObject(critical['image'], ['docker-manifest-digest'], 'critical.image');
   const digest = image['docker-manifest-digest'];
   if (typeof digest !== 'string' || !/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(digest)) {
@@ -83,7 +81,7 @@ export function parseSimpleSigningPayload(content: Buffer, type: string = ATOMIC
     critical: {
       identity: { 'docker-reference': reference },
       image: { 'docker-manifest-digest': digest },
-      type: type as SimpleSigningPayload['critical']['type'],
+      type: ATOMIC_SIGNATURE_TYPE,
     },
     optional: optional as Readonly<Record<string, unknown>> | null,
   };

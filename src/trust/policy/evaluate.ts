@@ -6,7 +6,7 @@
 // manifest digest and the signed identity. Verification and signature access are injected:
 // the sigstore and GPG implementations live in src/trust/sigstore and src/trust/gpg.
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { digestOf, type DigestAlgorithm } from '../../core/digest.ts';
 import type { ImageReference } from '../../client/reference.ts';
 import type { GpgSignature, SigstoreSignature, VerifiedSignature } from '../../core/signatures.ts';
 import { describeIdentity, identityMatches } from './identity.ts';
@@ -226,7 +226,6 @@ async function checkSignatures<S>(
 
 /** Whether the manifest bytes have `digest` (in its own algorithm). */
 function manifestMatches(manifest: Buffer, digest: string): boolean {
-  const match = /^(sha256|sha512):([a-f0-9]+)$/.exec(digest);
-  if (match === null) return false;
-  return createHash(match[1]!).update(manifest).digest('hex') === match[2];
+  const algorithm = /^(sha256|sha512):[a-f0-9]+$/.exec(digest)?.[1] as DigestAlgorithm | undefined;
+  return algorithm !== undefined && digestOf(manifest, algorithm) === digest;
 }

@@ -4,23 +4,16 @@
 // decides digest and identity itself (signedIdentity has more forms than `custody verify`).
 import type { SigstoreSignature, VerifiedSignature } from '../../core/signatures.ts';
 import { mergeKeyrings, parseKeyring, SignatureVerificationError as GpgVerificationError, verifySimpleSigning } from '../gpg/openpgp.ts';
-import { loadPublicKeys, publicKeyId } from '../sigstore/keys.ts';
-import { parsePayload } from '../sigstore/payload.ts';
-import { verifyBytes } from '../sigstore/verify.ts';
+import { loadPublicKeys } from '../sigstore/keys.ts';
+import { checkSignedPayload, verifyBytes } from '../sigstore/verify.ts';
 import { UntrustedKeyError, type SignatureVerifiers } from './evaluate.ts';
 
 async function verifySigstore(signature: SigstoreSignature, publicKeys: readonly Buffer[]): Promise<VerifiedSignature> {
   const keys = publicKeys.flatMap((key) => loadPublicKeys(key.toString('utf8')));
   const key = keys.find((candidate) => verifyBytes(candidate, signature.payload, signature.signature));
   if (key === undefined) throw new UntrustedKeyError('the signature does not verify with any of the public keys');
-  let payload;
-  try {
-    payload = parsePayload(signature.payload);
-  } catch (error) {
-    throw new Error(`invalid signed payload: ${(error as Error).message}`);
-  }
-  const timestamp = payload.optional?.timestamp;
-  return { format: 'sigstore', payload, keyId: publicKeyId(key), ...(typeof timestamp === 'number' ? { signedAt: timestamp * 1000 } : {}) };
+  // Digest and identity are the policy's to judge (signedIdentity has more forms).
+  return checkSignedPayload(signature, key, null);
 }
 
 /** The OpenPGP verifier's messages that mean "not one of these keys" rather than "not a valid signature". */

@@ -6,7 +6,8 @@
 // Fulcio certificates and Rekor bundles are not consulted, so a keyless signature never
 // satisfies a policy (it has no trusted key to match).
 import type { SigstoreSignature } from '../../core/signatures.ts';
-import { SignatureVerificationError, verifySigstoreSignature } from '../sigstore/verify.ts';
+import { claimedIdentity } from '../sigstore/payload.ts';
+import { checkSignedPayload, SignatureVerificationError, verifyBytes } from '../sigstore/verify.ts';
 import type { ParsedPublicKey } from './trusted-key.ts';
 
 export interface SignatureVerdict {
@@ -21,38 +22,21 @@ export interface SignatureVerdict {
 export function checkCosignSignature(signature: SigstoreSignature, manifestDigest: string, repository: string, keys: readonly ParsedPublicKey[]): SignatureVerdict {
   const identity = claimedIdentity(signature.payload);
   if (keys.length === 0) return { keyId: null, identity, reason: 'no trusted keys to verify against' };
-  let keyId: string;
+  const key = keys.find((candidate) => verifyBytes(candidate.key, signature.payload, signature.signature));
+  if (key === undefined) return { keyId: null, identity, reason: 'not signed by a trusted key' };
   try {
-    keyId = verifySigstoreSignature(signature, keys.map((key) => key.key), manifestDigest).keyId;
+    checkSignedPayload(signature, key.key, manifestDigest);
   } catch (error) {
     if (!(error instanceof SignatureVerificationError)) throw error;
-    if (error.reason === 'untrusted-key') return { keyId: null, identity, reason: 'not signed by a trusted key' };
     // The key is trusted but the payload is wrong: say which key, and why it does not count.
-    const key = keys.find((candidate) => {
-      try {
-        verifySigstoreSignature(signature, [candidate.key], manifestDigest);
-        return true;
-      } catch (inner) {
-        return inner instanceof SignatureVerificationError && inner.reason !== 'untrusted-key';
-      }
-    });
-    return { keyId: key?.id ?? null, identity, reason: error.message };
+    return { keyId: key.id, identity, reason: error.message };
   }
-  if (identity === null || repositoryPath(identity) !== repository) return { keyId, identity, reason: `signs another repository (${identity ?? 'none'})` };
-  return { keyId, identity, reason: null };
-}
-
-function claimedIdentity(payload: Buffer): string | null {
-  try {
-    const reference = (JSON.parse(payload.toString('utf8')) as { critical?: { identity?: { 'docker-reference'?: unknown } } }).critical?.identity?.['docker-reference'];
-    return typeof reference === 'string' ? reference : null;
-  } catch {
-    return null;
-  }
+  if (identity === null || repositoryPath(identity) !== repository) return { keyId: key.id, identity, reason: `signs another repository (${identity ?? 'none'})` };
+  return { keyId: key.id, identity, reason: null };
 }
 
 /** `registry.example:5000/acme/app:1.0` → `acme/app`: the repository a docker-reference names. */
-export function repositoryPath(reference: string): string {
+function repositoryPath(reference: string): string {
   let name = reference;
   const at = name.indexOf('@');
   if (at >= 0) name = name.slice(0, at);

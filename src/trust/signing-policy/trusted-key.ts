@@ -3,8 +3,9 @@
 // uses and the sigstore verifier checks (ECDSA P-256, Ed25519, RSA), and named by the sha256 of its DER
 // SubjectPublicKeyInfo (`sha256:<hex>`, as src/trust/sigstore names keys): stable however
 // the PEM is wrapped, and what signature listings show as the key id.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { RegistryError } from '../../core/errors.ts';
+import { publicKeyId } from '../sigstore/keys.ts';
 
 export interface ParsedPublicKey {
   readonly id: string;
@@ -29,8 +30,7 @@ export function parsePublicKey(pem: string, where = 'public key'): ParsedPublicK
   }
   const algorithm = describe(key);
   if (algorithm === null) throw new RegistryError('INVALID_REQUEST', `${where}: a ${key.asymmetricKeyType ?? 'unknown'} key cannot verify sigstore signatures (ECDSA P-256, Ed25519 or RSA)`);
-  const der = key.export({ type: 'spki', format: 'der' });
-  return { id: `sha256:${createHash('sha256').update(der).digest('hex')}`, pem: key.export({ type: 'spki', format: 'pem' }).toString(), key, algorithm };
+  return { id: publicKeyId(key), pem: key.export({ type: 'spki', format: 'pem' }).toString(), key, algorithm };
 }
 
 function describe(key: KeyObject): string | null {

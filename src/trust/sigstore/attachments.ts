@@ -84,8 +84,22 @@ function parseOciManifest(bytes: Buffer, what: string): OciManifest {
 }
 
 function key(signature: SigstoreSignature): string {
-  const annotations = Object.entries(signature.annotations).sort(([a], [b]) => (a < b ? -1 : 1));
-  return `${digestOf(signature.payload)}|${signature.signature.toString('base64')}|${JSON.stringify(annotations)}`;
+  return keyOf(digestOf(signature.payload), signature.signature, signature.annotations);
+}
+
+function keyOf(payloadDigest: string, signature: Buffer, annotations: Readonly<Record<string, string>>): string {
+  const sorted = Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : 1));
+  return `${payloadDigest}|${signature.toString('base64')}|${JSON.stringify(sorted)}`;
+}
+
+/** key() of the signature a layer carries, from its descriptor (the layer digest is the payload's): no blob read. */
+function layerKeys(manifest: OciManifest): Set<string> {
+  const keys = new Set<string>();
+  for (const layer of manifest.layers ?? []) {
+    const encoded = layer.annotations?.[SIGSTORE_SIGNATURE_ANNOTATION];
+    if (layer.mediaType === SIGSTORE_PAYLOAD_MEDIA_TYPE && encoded !== undefined) keys.add(keyOf(layer.digest, Buffer.from(encoded, 'base64'), layer.annotations!));
+  }
+  return keys;
 }
 
 export function dedupeSignatures(signatures: readonly SigstoreSignature[]): SigstoreSignature[] {
@@ -152,7 +166,7 @@ export async function writeTagSignature(target: AttachmentTarget, manifestDigest
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  if (manifest !== undefined && (await signaturesOf(target, manifest)).some((existing) => key(existing) === key(signature))) return false;
+  if (manifest !== undefined && layerKeys(manifest).has(key(signature))) return false;
   const payloadDigest = await pushBlobIfMissing(target, signature.payload);
   if (manifest === undefined) {
     // containers/image's fresh attachment config: an empty image config, layers as diff_ids.

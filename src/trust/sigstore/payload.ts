@@ -18,6 +18,16 @@ export function serializePayload(identity: string, manifestDigest: string, optio
   return Buffer.from(`{"critical":${critical},"optional":${goJson(optional)}}`);
 }
 
+/** The docker-reference a payload claims, read leniently for listings (no strict parsing); null when it names none. */
+export function claimedIdentity(payload: Buffer): string | null {
+  try {
+    const reference = (JSON.parse(payload.toString('utf8')) as { critical?: { identity?: { 'docker-reference'?: unknown } } } | null)?.critical?.identity?.['docker-reference'];
+    return typeof reference === 'string' ? reference : null;
+  } catch {
+    return null;
+  }
+}
+
 export function parsePayload(bytes: Buffer): SimpleSigningPayload {
   let parsed: unknown;
   try {

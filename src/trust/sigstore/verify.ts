@@ -38,6 +38,15 @@ export function verifySigstoreSignature(
 ): VerifiedSignature {
   const key = publicKeys.find((candidate) => verifyBytes(candidate, signature.payload, signature.signature));
   if (key === undefined) throw new SignatureVerificationError('untrusted-key', 'signed by another key (or the signed payload was changed): the signature does not verify with the given public key');
+  return checkSignedPayload(signature, key, manifestDigest, identity);
+}
+
+/**
+ * The rest of verification once `key` is known to have made the signature: the payload
+ * parsed strictly, its digest (unless `manifestDigest` is null: the caller checks it) and
+ * the identity requirement.
+ */
+export function checkSignedPayload(signature: SigstoreSignature, key: KeyObject, manifestDigest: string | null, identity?: IdentityRequirement): VerifiedSignature {
   let payload;
   try {
     payload = parsePayload(signature.payload);
@@ -46,7 +55,7 @@ export function verifySigstoreSignature(
     throw error;
   }
   const signedDigest = payload.critical.image['docker-manifest-digest'];
-  if (signedDigest !== manifestDigest) {
+  if (manifestDigest !== null && signedDigest !== manifestDigest) {
     throw new SignatureVerificationError('digest-mismatch', `digest mismatch: the signature is for ${signedDigest}, the image is ${manifestDigest}`);
   }
   const claimed = payload.critical.identity['docker-reference'];

@@ -2,7 +2,7 @@
 // ended. Producers (the registry API, the token endpoint, the management API) call
 // ActionRecorder.record, which must return at once: entries are written in batches off
 // the request path.
-import type { AuthMethod } from '../core/identity.ts';
+import type { AuthMethod, Principal } from '../core/identity.ts';
 
 export type ActionKind =
   | 'pull' // manifest fetched (GET)
@@ -45,6 +45,12 @@ export interface ActionEntry {
   readonly detail?: Readonly<Record<string, unknown>> | undefined;
   /** Defaults to the time of the record call. */
   readonly occurredAt?: number | undefined;
+}
+
+/** The actor an entry names for a principal. */
+export function actorOf(principal: Principal): Actor {
+  if (principal.kind === 'anonymous') return { kind: 'anonymous' };
+  return { kind: principal.account.kind === 'robot' ? 'robot' : 'user', name: principal.account.name, via: principal.via };
 }
 
 export interface ActionRecorder {

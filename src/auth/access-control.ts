@@ -99,7 +99,3 @@ export class AccessControl {
     return this.store.readableRepositories(account.id, { includePublic: true, all: account.superuser, limit, ...(last === undefined ? {} : { last }) });
   }
 }
-
-export function actionsForRole(role: Role | null): readonly RepositoryAction[] {
-  return role === null ? [] : ACTIONS_BY_ROLE[role];
-}

@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { RegistryError } from '../core/errors.ts';
 import type { Account, AuthMethod, Principal } from '../core/identity.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
-import type { ActionRecorder } from '../audit/action.ts';
+import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';
 import { hashSecret, secretKind } from './secrets.ts';
@@ -82,11 +82,7 @@ export class Authenticator {
         method = kind === 'robot' ? 'robot-token' : 'personal-token';
         principal = await this.secretLogin(username, secret, kind, now);
       } else {
-        const result = await this.passwordLogin(username, secret);
-        if (result) {
-          principal = result.principal;
-          method = result.method;
-        }
+        principal = await this.passwordLogin(username, secret);
       }
     } catch (error) {
       if (error instanceof RegistryError) throw error;
@@ -100,11 +96,10 @@ export class Authenticator {
       throw new RegistryError('UNAUTHORIZED', 'incorrect username or password');
     }
     throttle.succeeded(throttleKey);
-    const account = (principal as Extract<Principal, { kind: 'account' }>).account;
     actions.record({
       kind: method === 'robot-token' ? 'robot_token' : 'login',
       result: 'success',
-      actor: { kind: account.kind === 'robot' ? 'robot' : 'user', name: account.name, via: method },
+      actor: actorOf(principal),
       ip: context.ip,
       userAgent: context.userAgent,
     });
@@ -124,19 +119,20 @@ export class Authenticator {
     return { kind: 'account', account: found.account, via: kind === 'robot' ? 'robot-token' : 'personal-token' };
   }
 
-  private async passwordLogin(username: string, password: string): Promise<{ principal: Principal; method: AuthMethod } | null> {
+  /** A password checked locally or by the directory; the principal's `via` says which. */
+  private async passwordLogin(username: string, password: string): Promise<Principal | null> {
     const { store, directory } = this.options;
     const account = await store.findAccount(username);
     if (account && account.kind === 'user' && account.ldapDn === null) {
       const hash = await store.passwordHash(account.id);
       const ok = hash !== null && (await verifyPassword(password, hash));
       if (!ok || account.disabled) return null;
-      return { principal: { kind: 'account', account, via: 'password' }, method: 'password' };
+      return { kind: 'account', account, via: 'password' };
     }
     if (directory && (!account || (account.kind === 'user' && account.ldapDn !== null))) {
       const provisioned = await directory.login(username, password);
       if (!provisioned || provisioned.disabled) return null;
-      return { principal: { kind: 'account', account: provisioned, via: 'ldap' }, method: 'ldap' };
+      return { kind: 'account', account: provisioned, via: 'ldap' };
     }
     // No such user: spend the time a real check takes, so timing tells nothing.
     await verifyPassword(password, await decoyHash());

@@ -23,7 +23,7 @@ import {
 import { validateRepositoryName } from '../core/names.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import { namespaceOf, type AccessControl } from '../auth/access-control.ts';
-import type { ActionEntry, ActionKind, ActionRecorder } from '../audit/action.ts';
+import { actorOf, type ActionEntry, type ActionKind, type ActionRecorder } from '../audit/action.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.ts';
 import { generateSecret, hashSecret } from '../auth/secrets.ts';
@@ -287,8 +287,7 @@ export class ManagementService {
   }
 
   private record(caller: Caller, kind: ActionKind, detail: Record<string, unknown>, repository?: string, result: ActionEntry['result'] = 'success'): void {
-    const actor: ActionEntry['actor'] =
-      caller.kind === 'anonymous' ? { kind: 'anonymous' } : { kind: caller.account.kind === 'robot' ? 'robot' : 'user', name: caller.account.name, via: caller.via };
+    const actor = actorOf(caller);
     // Changes without a repository still belong to a namespace (an organization's teams,
     // a robot's owner), so that namespace's admins find them in the log.
     const account = typeof detail.account === 'string' ? detail.account : undefined;

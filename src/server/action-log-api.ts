@@ -9,6 +9,7 @@
 // administer: a namespace (their own user namespace, or an organization whose admin team
 // they belong to), a repository where their role is admin, or their own actions (actor =
 // their name).
+import { sendJson } from './json-response.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Account, Principal } from '../core/identity.ts';
 import type { ActionLog } from '../audit/action-log.ts';
@@ -92,12 +93,7 @@ export class ActionLogApi {
 
   private async sendPage(response: HttpResponse, filter: ActionFilter): Promise<void> {
     const page = await this.log.query(filter);
-    const body = JSON.stringify({ entries: page.entries.map(actionJson), next: page.next });
-    response.statusCode = 200;
-    response.setHeader('Content-Type', 'application/json');
-    response.setHeader('Cache-Control', 'no-store');
-    response.setHeader('Content-Length', Buffer.byteLength(body));
-    response.end(body);
+    sendJson(response, 'GET', 200, { entries: page.entries.map(actionJson), next: page.next }, { cacheControl: 'no-store' });
   }
 
   private async streamExport(request: HttpRequest, response: HttpResponse, filter: ActionFilter): Promise<void> {

@@ -1,5 +1,6 @@
 // The OCI Distribution API over HTTP: turns /v2/ requests into Registry calls and the
 // results into the spec's status codes and headers.
+import { sendJson } from './json-response.ts';
 import type { Readable } from 'node:stream';
 import { RegistryError } from '../core/errors.ts';
 import { MediaType } from '../core/media-types.ts';
@@ -8,9 +9,9 @@ import type { ByteRange } from '../storage/blob-store.ts';
 import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
 import { validateRepositoryName } from '../core/names.ts';
 import { readLimitedBody } from './request-body.ts';
-import { DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
+import { actorOf, DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { RepositoryAction } from '../auth/access-control.ts';
-import { actorOf, OpenGate, type Caller, type Need, type RegistryGate } from './registry-gate.ts';
+import { OpenGate, type Caller, type Need, type RegistryGate } from './registry-gate.ts';
 import type { ManifestGuard } from '../trust/registry-signing-policy.ts';
 
 export interface RouteMatch {
@@ -73,13 +74,14 @@ export class DistributionApi {
           },
     });
     const on = (repository: string, ...actions: RepositoryAction[]): Need => ({ kind: 'repository', repository, actions });
+    // Names are checked before the gate, so a malformed name is NAME_INVALID, never a challenge.
 
     if (path === '/v2/' || path === '/v2') {
       return allow('base', ['GET', 'HEAD'], () => ({ kind: 'base' }), async () => {
         // containers/image then stores and reads simple-signing signatures through
         // /extensions/v2/ (only said when that API is mounted: skopeo relies on it).
         if (this.signaturesExtension) response.setHeader('X-Registry-Supports-Signatures', '1');
-        this.json(response, method, 200, {});
+        sendJson(response, method, 200, {});
       });
     }
     if (path === '/v2/_catalog') {
@@ -87,12 +89,12 @@ export class DistributionApi {
     }
     let match: RegExpExecArray | null;
     if ((match = UPLOAD_START_PATH.exec(path))) {
-      const name = validName(match[1]!);
+      const name = validateRepositoryName(match[1]!);
       return allow('blob_upload_start', ['POST'], () => on(name, 'pull', 'push'), async (caller) => this.startUpload(request, response, name, query, caller));
     }
     if ((match = UPLOAD_PATH.exec(path))) {
       const [, rawName, id] = match as unknown as [string, string, string];
-      const name = validName(rawName);
+      const name = validateRepositoryName(rawName);
       return allow('blob_upload', ['GET', 'PATCH', 'PUT', 'DELETE'], () => on(name, 'pull', 'push'), async () => {
         if (method === 'GET') return this.uploadStatus(response, name, id);
         if (method === 'PATCH') return this.patchUpload(request, response, name, id);
@@ -103,7 +105,7 @@ export class DistributionApi {
     }
     if ((match = MANIFEST_PATH.exec(path))) {
       const [, rawName, reference] = match as unknown as [string, string, string];
-      const name = validName(rawName);
+      const name = validateRepositoryName(rawName);
       const need = (verb: string): Need => (verb === 'PUT' ? on(name, 'pull', 'push') : verb === 'DELETE' ? on(name, 'delete') : on(name, 'pull'));
       return allow('manifest', ['GET', 'HEAD', 'PUT', 'DELETE'], need, async (caller) => {
         if (method === 'GET' || method === 'HEAD') return this.getManifest(request, response, method, name, reference, caller);
@@ -115,7 +117,7 @@ export class DistributionApi {
     }
     if ((match = BLOB_PATH.exec(path))) {
       const [, rawName, digest] = match as unknown as [string, string, string];
-      const name = validName(rawName);
+      const name = validateRepositoryName(rawName);
       return allow('blob', ['GET', 'HEAD', 'DELETE'], (verb) => (verb === 'DELETE' ? on(name, 'delete') : on(name, 'pull')), async (caller) => {
         if (method === 'DELETE') {
           await this.registry.deleteBlob(name, digest);
@@ -126,12 +128,12 @@ export class DistributionApi {
       });
     }
     if ((match = TAGS_PATH.exec(path))) {
-      const name = validName(match[1]!);
+      const name = validateRepositoryName(match[1]!);
       return allow('tags', ['GET'], () => on(name, 'pull'), async () => this.tags(response, name, query));
     }
     if ((match = REFERRERS_PATH.exec(path))) {
       const [, rawName, digest] = match as unknown as [string, string, string];
-      const name = validName(rawName);
+      const name = validateRepositoryName(rawName);
       return allow('referrers', ['GET'], () => on(name, 'pull'), async () => this.referrers(response, name, digest, query));
     }
     return null;
@@ -218,7 +220,7 @@ export class DistributionApi {
       // A mount from a repository the caller may not read (or, with no `from`, from
       // anywhere, unless everything is open) silently becomes a normal upload: the
       // response must not reveal whether the blob exists there.
-      const readable = from === undefined ? (await this.gate.visibleRepositories(caller, undefined, 1)) === null : await this.gate.mayPull(caller, from);
+      const readable = from === undefined ? this.gate.open : await this.gate.mayPull(caller, from);
       const mounted = readable ? await this.registry.mountBlob(name, mount, from) : null;
       if (mounted) {
         this.record(caller, 'mount', name, mounted.digest, from === undefined ? undefined : { from });
@@ -313,7 +315,7 @@ export class DistributionApi {
   private async tags(response: HttpResponse, name: string, query: URLSearchParams): Promise<void> {
     const listing = await this.registry.listTags(name, pageSize(query), query.get('last') ?? undefined);
     if (listing.next !== undefined) response.setHeader('Link', nextLink(`/v2/${name}/tags/list`, listing.entries.length, listing.next));
-    this.json(response, 'GET', 200, { name, tags: listing.entries });
+    sendJson(response, 'GET', 200, { name, tags: listing.entries });
   }
 
   private async catalog(response: HttpResponse, query: URLSearchParams, caller: Caller): Promise<void> {
@@ -324,7 +326,7 @@ export class DistributionApi {
     const visible = limit === 0 ? [] : await this.gate.visibleRepositories(caller, last, limit + 1);
     const listing = visible === null ? await this.registry.listRepositories(size, last) : { entries: visible.slice(0, limit), next: visible.length > limit ? visible[limit - 1] : undefined };
     if (listing.next !== undefined) response.setHeader('Link', nextLink('/v2/_catalog', listing.entries.length, listing.next));
-    this.json(response, 'GET', 200, { repositories: listing.entries });
+    sendJson(response, 'GET', 200, { repositories: listing.entries });
   }
 
   private async referrers(response: HttpResponse, name: string, digest: string, query: URLSearchParams): Promise<void> {
@@ -342,29 +344,16 @@ export class DistributionApi {
         ...(entry.annotations ? { annotations: entry.annotations } : {}),
       })),
     };
-    this.json(response, 'GET', 200, body, MediaType.OciIndex);
+    sendJson(response, 'GET', 200, body, { contentType: MediaType.OciIndex });
   }
 
   // ---- helpers -----------------------------------------------------------------------
-
-  private json(response: HttpResponse, method: string, status: number, body: unknown, contentType = 'application/json'): void {
-    const text = JSON.stringify(body);
-    response.setHeader('Content-Type', contentType);
-    response.setHeader('Content-Length', Buffer.byteLength(text));
-    response.writeHead(status);
-    response.end(method === 'HEAD' ? undefined : text);
-  }
 
   private empty(response: HttpResponse, status: number): void {
     if (status !== 204 && status !== 304) response.setHeader('Content-Length', 0);
     response.writeHead(status);
     response.end();
   }
-}
-
-/** Names are checked before the gate, so a malformed name is NAME_INVALID, never a challenge. */
-function validName(name: string): string {
-  return validateRepositoryName(name);
 }
 
 function contentLength(request: HttpRequest): number | undefined {

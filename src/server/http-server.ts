@@ -66,8 +66,8 @@ export function createRequestHandler(options: ServerOptions): {
   handle: (request: HttpRequest, response: unknown) => void;
   inFlight: () => number;
 } {
-  const gate = options.security ? new TokenGate(options.security, options.actions ?? { record: () => {} }) : new OpenGate();
   const actions = options.actions ?? DISCARD_ACTIONS;
+  const gate = options.security ? new TokenGate(options.security, actions) : new OpenGate();
   const api = new DistributionApi(options.registry, gate, actions, options.onManifestPushed, options.signatures !== undefined, options.manifestGuard);
   // The signature API shares the registry's gate: reading needs pull, storing push.
   const signatureApi = options.signatures ? new SignatureApi(options.signatures, gate, actions) : undefined;

@@ -2,6 +2,7 @@
 // requests against the route table (src/management/routes.ts), authenticates the caller,
 // reads and validates the JSON body, calls the ManagementService and writes JSON. Errors
 // are thrown as RegistryError; the server's central handler writes the envelope.
+import { sendJson, decodePathPart } from './json-response.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { ManagementService } from '../management/management-service.ts';
 import { MANAGEMENT_ROUTES, compilePath, type CompiledPath, type ManagementRoute } from '../management/routes.ts';
@@ -87,15 +88,11 @@ export class ManagementApi {
   private async handle(route: ManagementRoute, compiled: CompiledPath, found: RegExpExecArray, request: HttpRequest, response: HttpResponse, method: string, query: URLSearchParams): Promise<void> {
     const params: Record<string, string> = {};
     compiled.names.forEach((name, index) => {
-      try {
-        params[name] = decodeURIComponent(found[index + 1]!);
-      } catch {
-        throw new RegistryError('INVALID_REQUEST', `the ${name} in the path is not valid percent-encoding`);
-      }
+      params[name] = decodePathPart(found[index + 1]!, `the ${name} in the path is not valid percent-encoding`);
     });
     if (route.operationId === 'getOpenApi') {
       request.resume();
-      return sendJson(response, method, 200, openApiDocument(), 'public, max-age=300');
+      return sendJson(response, method, 200, openApiDocument(), { cacheControl: 'public, max-age=300' });
     }
     // Credentials first: an anonymous or wrong caller learns nothing from body validation.
     const principal = await managementPrincipal(this.security, request);
@@ -115,17 +112,8 @@ export class ManagementApi {
       response.end();
       return;
     }
-    sendJson(response, method, route.status, result, 'no-store');
+    sendJson(response, method, route.status, result, { cacheControl: 'no-store' });
   }
-}
-
-function sendJson(response: HttpResponse, method: string, status: number, value: unknown, cacheControl: string): void {
-  const text = JSON.stringify(value);
-  response.setHeader('Content-Type', 'application/json');
-  response.setHeader('Content-Length', Buffer.byteLength(text));
-  response.setHeader('Cache-Control', cacheControl);
-  response.writeHead(status);
-  response.end(method === 'HEAD' ? undefined : text);
 }
 
 /** The request's JSON body: at most 1 MiB, Content-Type application/json. An empty body is {}. */

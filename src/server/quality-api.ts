@@ -4,6 +4,7 @@
 //   POST /api/v1/repositories/{name}/-/manifests/{digest}/sbom?format=...  (attach as a referrer)
 // Reading needs read access to the repository (as pulling does); attaching writes to it,
 // so it needs write access. Errors are thrown as RegistryError for the central writer.
+import { sendJson, decodePathPart } from './json-response.ts';
 import { RegistryError } from '../core/errors.ts';
 import { isDigest } from '../core/digest.ts';
 import { validateRepositoryName } from '../core/names.ts';
@@ -41,21 +42,14 @@ export class QualityApi {
           response.setHeader('Allow', allowed.join(', '));
           throw new RegistryError('UNSUPPORTED', `${method} is not supported on .../${view}`, { status: 405 });
         }
-        let repository: string;
-        let digest: string;
-        try {
-          repository = decodeURIComponent(found[1]!);
-          digest = decodeURIComponent(found[2]!);
-        } catch {
-          throw new RegistryError('INVALID_REQUEST', 'malformed percent-encoding in the path');
-        }
-        validateRepositoryName(repository);
+        const repository = validateRepositoryName(decodePathPart(found[1]!));
+        const digest = decodePathPart(found[2]!);
         if (!isDigest(digest)) throw new RegistryError('INVALID_REQUEST', `"${digest.slice(0, 80)}" is not a manifest digest`);
         await this.authorize(request, repository, method === 'POST' ? 'write' : 'read');
         // The manifest must be in this repository: reading a repository says nothing of others'.
         await this.service.manifestIn(repository, digest);
         const body = await this.view(view, method, repository, digest, query);
-        send(response, method === 'POST' ? 201 : 200, body.contentType, body.payload, method === 'HEAD');
+        sendJson(response, method, method === 'POST' ? 201 : 200, body.payload, { contentType: body.contentType, cacheControl: 'no-store' });
       },
     };
   }
@@ -104,13 +98,4 @@ function sbomFormat(query: URLSearchParams): SbomFormat {
   const format = query.get('format') ?? 'spdx';
   if (format !== 'spdx' && format !== 'cyclonedx') throw new RegistryError('INVALID_REQUEST', `format must be spdx or cyclonedx, not "${format.slice(0, 40)}"`);
   return format;
-}
-
-function send(response: HttpResponse, status: number, contentType: string, payload: unknown, headOnly: boolean): void {
-  const body = JSON.stringify(payload);
-  response.statusCode = status;
-  response.setHeader('Content-Type', contentType);
-  response.setHeader('Cache-Control', 'no-store');
-  response.setHeader('Content-Length', Buffer.byteLength(body));
-  response.end(headOnly ? undefined : body);
 }

@@ -5,7 +5,7 @@
 // or 403 DENIED when the caller is known and the access is not theirs.
 import { RegistryError } from '../core/errors.ts';
 import { ANONYMOUS, type Principal } from '../core/identity.ts';
-import type { ActionRecorder, Actor } from '../audit/action.ts';
+import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import type { RepositoryAction } from '../auth/access-control.ts';
 import type { TokenClaims } from '../auth/token-service.ts';
 import { header, type HttpRequest } from './http-types.ts';
@@ -23,6 +23,8 @@ export interface Caller {
 export type Need = { readonly kind: 'base' } | { readonly kind: 'catalog' } | { readonly kind: 'repository'; readonly repository: string; readonly actions: readonly RepositoryAction[] };
 
 export interface RegistryGate {
+  /** True when every request is allowed (authentication disabled). */
+  readonly open: boolean;
   /** The caller, once allowed; throws UNAUTHORIZED (with a challenge) or DENIED. */
   authorize(request: HttpRequest, need: Need): Promise<Caller>;
   /** Whether an already-authorised caller may also pull `repository` (mount sources). */
@@ -36,6 +38,8 @@ export interface RegistryGate {
 
 /** `auth.enabled: false`: everything is allowed, for local development. */
 export class OpenGate implements RegistryGate {
+  readonly open = true;
+
   async authorize(request: HttpRequest): Promise<Caller> {
     return { principal: ANONYMOUS, ...requestContext(request) };
   }
@@ -53,16 +57,12 @@ export class OpenGate implements RegistryGate {
   }
 }
 
-export function actorOf(principal: Principal): Actor {
-  if (principal.kind === 'anonymous') return { kind: 'anonymous' };
-  return { kind: principal.account.kind === 'robot' ? 'robot' : 'user', name: principal.account.name, via: principal.via };
-}
-
 /** How long a basic-auth caller's granted actions on a repository are reused. */
 const BASIC_DECISION_TTL_MS = 5_000;
 const BASIC_DECISION_LIMIT = 10_000;
 
 export class TokenGate implements RegistryGate {
+  readonly open = false;
   private readonly security: SecurityServices;
   private readonly actions: ActionRecorder;
   // Clients sending basic credentials on every request would otherwise pay a permission

@@ -7,23 +7,21 @@
 // GET needs pull on the repository, PUT needs push; the manifest must be in the
 // repository. The registry cannot judge trust (it has no keyring), but it refuses what
 // is not a simple signing signature for this very manifest, so the store holds no junk.
+import { sendJson, decodePathPart } from './json-response.ts';
 import { randomBytes } from 'node:crypto';
 import { RegistryError } from '../core/errors.ts';
 import { isDigest } from '../core/digest.ts';
 import { validateRepositoryName } from '../core/names.ts';
-import type { ActionRecorder } from '../audit/action.ts';
+import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import type { SignatureStore } from '../metadata/signature-store.ts';
 import { readUnverifiedMessage } from '../trust/gpg/verify.ts';
 import { parseSimpleSigningPayload } from '../trust/gpg/simple-signing.ts';
 import { bodyTooLarge, readLimitedBody } from './request-body.ts';
 import type { RouteMatch } from './distribution-api.ts';
-import { actorOf, type RegistryGate } from './registry-gate.ts';
+import type { RegistryGate } from './registry-gate.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
 
 const PATH = /^\/extensions\/v2\/(.+)\/signatures\/([^/]+)$/;
-
-/** The header on /v2/ responses that tells containers/image to use this API. */
-export const SUPPORTS_SIGNATURES_HEADER = 'X-Registry-Supports-Signatures';
 
 /** containers/image's extensionSignatureSchemaVersion and extensionSignatureTypeAtomic. */
 export const EXTENSION_SCHEMA_VERSION = 2;
@@ -67,12 +65,11 @@ export class SignatureApi {
         let repository: string;
         let digest: string;
         try {
-          repository = validateRepositoryName(decodeURIComponent(found[1]!));
-          digest = decodeURIComponent(found[2]!);
+          repository = validateRepositoryName(decodePathPart(found[1]!));
+          digest = decodePathPart(found[2]!);
         } catch (error) {
           request.resume();
-          if (error instanceof RegistryError) throw error;
-          throw new RegistryError('INVALID_REQUEST', 'malformed percent-encoding in the path');
+          throw error;
         }
         if (!isDigest(digest)) {
           request.resume();
@@ -168,13 +165,5 @@ function parseOne(item: unknown, digest: string): { name: string; content: Buffe
   }
   if (signedDigest !== digest) throw new RegistryError('INVALID_REQUEST', `the signature is for ${signedDigest}, not ${digest}`);
   return { name: signatureName, content: bytes };
-}
-
-function sendJson(response: HttpResponse, method: string, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.setHeader('Content-Type', 'application/json');
-  response.setHeader('Content-Length', Buffer.byteLength(text));
-  response.writeHead(status);
-  response.end(method === 'HEAD' ? undefined : text);
 }
 

@@ -6,16 +6,16 @@
 // everyone may pull); a repository's policy and signature status are readable by whoever
 // may pull from it (what is required is no secret to those it binds). PUT takes
 // {"mode": "pull" | "pull,tag", "keys": ["-----BEGIN PUBLIC KEY-----…"]}.
+import { sendJson, decodePathPart } from './json-response.ts';
 import { RegistryError } from '../core/errors.ts';
 import { isDigest } from '../core/digest.ts';
 import { validateRepositoryName } from '../core/names.ts';
 import type { Principal } from '../core/identity.ts';
-import type { ActionRecorder } from '../audit/action.ts';
+import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import type { SigningPolicyRecord, SigningPolicyScope } from '../metadata/signing-policy-store.ts';
 import type { RegistrySigningPolicy, SigningPolicyInput } from '../trust/registry-signing-policy.ts';
 import type { SecurityServices } from './security.ts';
 import type { RouteMatch } from './distribution-api.ts';
-import { actorOf } from './registry-gate.ts';
 import { managementPrincipal, requestContext } from './request-auth.ts';
 import { readJsonBody } from './management-api.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
@@ -24,6 +24,7 @@ const REPOSITORY_POLICY = /^\/api\/v1\/repositories\/(.+)\/-\/signing-policy$/;
 const NAMESPACE_POLICY = /^\/api\/v1\/organizations\/([^/]+)\/signing-policy$/;
 const SIGNATURES = /^\/api\/v1\/repositories\/(.+)\/-\/manifests\/([^/]+)\/signatures$/;
 const POLICY_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE'];
+const NO_STORE = { cacheControl: 'no-store' } as const;
 
 export class SigningPolicyApi {
   private readonly policy: RegistrySigningPolicy;
@@ -42,21 +43,21 @@ export class SigningPolicyApi {
     if ((found = SIGNATURES.exec(path))) {
       const [, rawName, rawDigest] = found as unknown as [string, string, string];
       return this.route('api_manifest_signatures', request, response, ['GET', 'HEAD'], async () => {
-        const repository = validateRepositoryName(decode(rawName));
-        const digest = decode(rawDigest);
+        const repository = validateRepositoryName(decodePathPart(rawName));
+        const digest = decodePathPart(rawDigest);
         if (!isDigest(digest)) throw new RegistryError('INVALID_REQUEST', `"${digest.slice(0, 80)}" is not a manifest digest`);
         await this.authorizeRepository(request, repository, 'read');
         // Only manifests of this repository: reading one repository says nothing of others.
         await this.policy.manifestIn(repository, digest);
         const status = await this.policy.signatures(repository, digest);
-        send(response, 200, {
+        sendJson(response, method, 200, {
           repository,
           digest,
           signed: status.signatures.length > 0,
           satisfied: status.satisfied,
           policies: status.policies.map(policyView),
           signatures: status.signatures,
-        }, method === 'HEAD');
+        }, NO_STORE);
       });
     }
     let scope: SigningPolicyScope;
@@ -71,7 +72,7 @@ export class SigningPolicyApi {
       return null;
     }
     return this.route(`api_signing_policy_${scope}`, request, response, POLICY_METHODS, async () => {
-      const name = decode(rawName);
+      const name = decodePathPart(rawName);
       if (scope === 'repository') validateRepositoryName(name);
       else if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) throw new RegistryError('INVALID_REQUEST', `"${name.slice(0, 80)}" is not a namespace name`);
       const principal = scope === 'repository' ? await this.authorizeRepository(request, name, method === 'GET' || method === 'HEAD' ? 'read' : 'admin') : await this.authorizeNamespace(request, name);
@@ -79,7 +80,7 @@ export class SigningPolicyApi {
       if (method === 'GET' || method === 'HEAD') {
         const policy = await this.policy.getPolicy(scope, name);
         if (!policy) throw new RegistryError('NOT_FOUND', `${label} has no signing policy`);
-        return send(response, 200, policyView(policy), method === 'HEAD');
+        return sendJson(response, method, 200, policyView(policy), NO_STORE);
       }
       if (method === 'DELETE') {
         if (!(await this.policy.deletePolicy(scope, name))) throw new RegistryError('NOT_FOUND', `${label} has no signing policy`);
@@ -91,7 +92,7 @@ export class SigningPolicyApi {
       const body = await readJsonBody(request);
       const saved = await this.policy.setPolicy(scope, name, policyInput(body), principal?.kind === 'account' ? principal.account.name : null);
       this.record(request, principal, scope, name, { signingPolicy: 'set', mode: saved.mode, keys: saved.keys.map((key) => key.id) });
-      send(response, 200, policyView(saved), false);
+      sendJson(response, method, 200, policyView(saved), NO_STORE);
     });
   }
 
@@ -181,21 +182,4 @@ function policyView(policy: SigningPolicyRecord): Record<string, unknown> {
     updatedBy: policy.updatedBy,
     updatedAt: new Date(policy.updatedAt).toISOString(),
   };
-}
-
-function decode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    throw new RegistryError('INVALID_REQUEST', 'malformed percent-encoding in the path');
-  }
-}
-
-function send(response: HttpResponse, status: number, payload: unknown, headOnly: boolean): void {
-  const body = JSON.stringify(payload);
-  response.statusCode = status;
-  response.setHeader('Content-Type', 'application/json');
-  response.setHeader('Cache-Control', 'no-store');
-  response.setHeader('Content-Length', Buffer.byteLength(body));
-  response.end(headOnly ? undefined : body);
 }

@@ -3,17 +3,17 @@
 // password and refresh_token grants, used by docker/podman login with refresh tokens).
 // It grants the subset of the requested scopes the caller may have. GET /auth/jwks.json
 // publishes the verification keys.
+import { sendJson } from './json-response.ts';
 import { RegistryError } from '../core/errors.ts';
 import { ANONYMOUS, type Principal } from '../core/identity.ts';
 import { validateRepositoryName } from '../core/names.ts';
-import type { ActionRecorder } from '../audit/action.ts';
+import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import { REPOSITORY_ACTIONS, type RepositoryAction } from '../auth/access-control.ts';
 import { generateSecret, hashSecret, secretKind } from '../auth/secrets.ts';
 import { parseScope, type AccessClaim, type TokenActor } from '../auth/token-service.ts';
 import type { RouteMatch } from './distribution-api.ts';
 import { bodyTooLarge, readLimitedBody } from './request-body.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
-import { actorOf } from './registry-gate.ts';
 import { readCredentials, requestContext } from './request-auth.ts';
 import type { SecurityServices } from './security.ts';
 
@@ -44,7 +44,7 @@ export class TokenEndpoint {
       };
     }
     if (path === '/auth/jwks.json' || path === '/.well-known/jwks.json') {
-      return { route: 'jwks', handle: async () => sendJson(response, 200, this.security.tokens.jwks(), 'public, max-age=300') };
+      return { route: 'jwks', handle: async () => sendJson(response, 'GET', 200, this.security.tokens.jwks(), { cacheControl: 'public, max-age=300' }) };
     }
     return null;
   }
@@ -130,7 +130,7 @@ export class TokenEndpoint {
       ...context,
       detail: { access: access.map((claim) => `${claim.type}:${claim.name}:${claim.actions.join(',')}`), ...(body.refresh_token ? { refreshToken: true } : {}) },
     });
-    sendJson(response, 200, body, 'no-store');
+    sendJson(response, 'GET', 200, body, { cacheControl: 'no-store' });
   }
 
   private checkService(service: string | null): void {
@@ -144,14 +144,5 @@ function mergeClaim(access: AccessClaim[], claim: AccessClaim): void {
   const existing = access.findIndex((item) => item.type === claim.type && item.name === claim.name);
   if (existing < 0) access.push(claim);
   else access[existing] = { ...claim, actions: [...new Set([...access[existing]!.actions, ...claim.actions])] };
-}
-
-function sendJson(response: HttpResponse, status: number, body: unknown, cacheControl: string): void {
-  const text = JSON.stringify(body);
-  response.setHeader('Content-Type', 'application/json');
-  response.setHeader('Content-Length', Buffer.byteLength(text));
-  response.setHeader('Cache-Control', cacheControl);
-  response.writeHead(status);
-  response.end(text);
 }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startCustody, runCustody, type CustodyServer } from './support/custody-server.ts';
-import { requireTool, run } from './support/tools.ts';
+import { requireTool, run, waitFor } from './support/tools.ts';
 import { buildMultiArchLayout, copyDebianLayout, debianLayout, layoutEntry, layoutImage, ociRef, type MultiArchLayout } from './support/images.ts';
 import { tempDirs } from './support/temp-files.ts';
 
@@ -60,6 +60,24 @@ function uploadRequests(from: number, methods: readonly string[], status?: numbe
       return false;
     }
   }).length;
+}
+
+/**
+ * Waits until the server logged the manifest PUT ending a copy: the copy's blob requests
+ * were answered before it, so their log lines came first.
+ */
+async function manifestPutLogged(from: number, repository: string, reference: string): Promise<void> {
+  const path = `/v2/${repository}/manifests/${reference}`;
+  await waitFor(`the PUT ${path} logged`, () =>
+    server.logs.slice(from).some((line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; method?: string; path?: string };
+        return entry.msg === 'request' && entry.method === 'PUT' && entry.path === path;
+      } catch {
+        return false;
+      }
+    }),
+  10_000);
 }
 
 describe('custody copy', () => {
@@ -192,13 +210,13 @@ describe('custody copy', () => {
     const mark = server.logs.length;
     const second = await copy(ociRef(debianLayout(), 'bookworm-curl'), registry('copy/skip:two'));
     assert.equal(second.stderr, '');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await manifestPutLogged(mark, 'copy/skip', 'two');
     assert.equal(uploadRequests(mark, ['POST', 'PATCH', 'PUT']), 0, 'no blob uploads on the second copy');
     assert.equal(await registryDigest('copy/skip:two'), curlDigest);
     // Another repository on the same registry: blobs are mounted, not uploaded.
     const mark2 = server.logs.length;
     await copy(registry('copy/skip:one'), registry('copy/mounted:one'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await manifestPutLogged(mark2, 'copy/mounted', 'one');
     // A mount is a POST answered 201 Created; an upload would need a PUT (or PATCHes).
     assert.equal(uploadRequests(mark2, ['POST'], 201), 3, 'config and two layers mounted');
     assert.equal(uploadRequests(mark2, ['PATCH', 'PUT']), 0, 'no blob data uploaded');

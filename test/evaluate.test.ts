@@ -203,10 +203,10 @@ describe('custody evaluate', () => {
     assert.equal(before, new X509Certificate(await readFile(certFile)).fingerprint256);
     const renewed = await ca.issue('renewed', { server: true });
     // A half-finished renewal: the new certificate with the old key is refused.
+    const mark = tlsServer.logs.length;
     await writeFile(certFile, renewed.cert);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await waitFor('the refusal logged', () => tlsServer.logs.slice(mark).some((line) => line.includes('TLS reload refused')), 10_000);
     assert.equal(await fingerprint(tlsServer.port, ca.cert), before);
-    await waitFor('the refusal logged', () => tlsServer.logs.some((line) => line.includes('TLS reload refused')), 10_000);
     await writeFile(keyFile, renewed.key);
     const after = await waitFor('the new certificate served', async () => {
       const now = await fingerprint(tlsServer.port, ca.cert);

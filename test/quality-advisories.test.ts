@@ -4,14 +4,13 @@
 // real Custody as an OCI artifact.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { execFile } from 'node:child_process';
 import { sharedDir } from './support/paths.ts';
 import { tempDirs } from './support/temp-files.ts';
 import { createTestDatabase, type TestDatabase } from './support/postgres.ts';
-import { startCustody, type CustodyServer } from './support/custody-server.ts';
+import { runCustody, startCustody, type CustodyServer } from './support/custody-server.ts';
 import type { Advisory } from '../src/core/quality.ts';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { PostgresClient } from '../src/metadata/postgres-client.ts';
@@ -291,19 +290,11 @@ storeSuite('PostgreSQL', async () => {
   };
 });
 
-// `custody vulndb` in its own process (main.ts registers it; this runs the command
-// module directly so the test does not depend on that wiring), with an error as one line.
-const runner = join(newDir(), 'vulndb-runner.ts');
-const vulndbModule = new URL('../src/cli/vulndb-command.ts', import.meta.url).href;
+// `custody vulndb` run the way users run it, with its own data directory.
+const vulndbHome = join(newDir(), 'data');
 
-async function runVulndb(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  await writeFile(runner, `import { vulndbCommand } from ${JSON.stringify(vulndbModule)};\ntry { process.exitCode = await vulndbCommand.run(process.argv.slice(2)); } catch (error) { process.stderr.write(\`custody vulndb: \${error.message}\\n\`); process.exitCode = 1; }\n`);
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [runner, ...args], { env: { ...process.env, XDG_DATA_HOME: join(runner, '..', 'data') } }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
+function runVulndb(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runCustody(['vulndb', ...args], { env: { XDG_DATA_HOME: vulndbHome } });
 }
 
 describe('custody vulndb', () => {

@@ -21,6 +21,7 @@ import { isJavaArchivePath, parseJavaArchive, parseManifest, parseProperties } f
 import { isSecretScanCandidate, scanSecrets, SECRET_RULE_IDS } from '../src/quality/analyzers/secrets.ts';
 import { golangPurl, mavenPurl, npmPurl, pypiPurl } from '../src/quality/analyzers/purl.ts';
 import { toCycloneDx, toSpdx } from '../src/quality/sbom.ts';
+import { requireTool } from './support/tools.ts';
 
 const enc = (s: string): Buffer => Buffer.from(s);
 
@@ -346,8 +347,8 @@ describe('go binaries', () => {
 
   // Debian builds its Go packages in GOPATH mode: the path and Go version are stamped,
   // but no module lines (`go version -m /usr/bin/skopeo` shows the same).
-  test('real binaries: skopeo (Debian) and, where installed, a module-mode kubectl', { skip: !existsSync('/usr/bin/skopeo') && 'skopeo is not installed' }, () => {
-    const skopeo = parseGoBuildInfo(readFileSync('/usr/bin/skopeo'));
+  test('real binaries: skopeo (Debian) and, where installed, a module-mode kubectl', () => {
+    const skopeo = parseGoBuildInfo(readFileSync(requireTool('skopeo')));
     assert.ok(skopeo !== null);
     assert.equal(skopeo.path, 'github.com/containers/skopeo/cmd/skopeo');
     assert.match(skopeo.goVersion, /^go1\.\d+/);

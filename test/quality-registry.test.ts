@@ -27,6 +27,7 @@ import { QualityApi } from '../src/server/quality-api.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { isRegistryError } from '../src/core/errors.ts';
 import { runCustody } from './support/custody-server.ts';
+import { waitFor } from './support/tools.ts';
 import { GarbageCollector } from '../src/registry/garbage-collector.ts';
 import { sharedDir } from './support/paths.ts';
 
@@ -73,16 +74,6 @@ async function retargetedCsaf(dir: string, epoch: number, versionRelease: string
   const path = join(dir, `rhsa-openssl-${evr.replace(/[^0-9a-z]/gi, '_')}.json`);
   await writeFile(path, text);
   return path;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('quality in the registry', () => {
@@ -150,10 +141,10 @@ describe('quality in the registry', () => {
     const digest = await pushLayout(registry, DEBIAN_OCI, 'bookworm-curl', 'library/debian');
     await service.onManifestPushed('library/debian', digest);
     const prefix = `/api/v1/repositories/library/debian/-/manifests/${digest}`;
-    const status = await until('indexing', async () => {
+    const status = await waitFor('indexing', async () => {
       const { body } = await get(`${prefix}/status`);
       return body.status === 'indexed' || body.status === 'failed' ? body : undefined;
-    });
+    }, 30_000, 50);
     assert.equal(status.status, 'indexed', status.error);
     const packages = (await get(`${prefix}/packages`)).body;
     const expected = (await readFile(sharedDir('images', 'debian-bookworm-curl.packages.tsv'), 'utf8')).split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.split('\t')[0]!).sort();
@@ -212,7 +203,7 @@ describe('quality in the registry', () => {
     const digest = await pushLayout(registry, UBI9_OCI, '9.4-synthetic', 'ubi9/ubi');
     await service.onManifestPushed('ubi9/ubi', digest);
     const prefix = `/api/v1/repositories/ubi9/ubi/-/manifests/${digest}`;
-    await until('indexing', async () => ((await get(`${prefix}/status`)).body.status === 'indexed' ? true : undefined));
+    await waitFor('indexing', async () => (await get(`${prefix}/status`)).body.status === 'indexed', 30_000, 50);
     // None of the eight real RHSAs concerns the image's packages (tigervnc, sudo and
     // python3.9 are not installed; bind is RHEL 6, ruby's module streams RHEL 8).
     await importFeeds(advisories, CSAF);

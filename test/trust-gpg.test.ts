@@ -5,23 +5,16 @@
 // through it, registries.d lookaside, and dir: signature files, both ways with skopeo.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync, inflateSync } from 'node:zlib';
-import { createRequestHandler } from '../src/server/http-server.ts';
-import { OpenGate } from '../src/server/registry-gate.ts';
-import { SignatureApi } from '../src/server/signature-api.ts';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { PostgresClient } from '../src/metadata/postgres-client.ts';
 import { migrate } from '../src/metadata/migrations.ts';
 import type { SqlClient } from '../src/metadata/sql-client.ts';
 import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
 import { SqlSignatureStore } from '../src/metadata/signature-store.ts';
-import { FilesystemBlobStore } from '../src/storage/filesystem-blob-store.ts';
-import { Registry } from '../src/registry/registry.ts';
-import { silentLogger } from '../src/observability/logger.ts';
 import { RegistryClient } from '../src/client/registry-client/index.ts';
 import {
   buildSimpleSigningPayload,
@@ -39,6 +32,8 @@ import { createTestDatabase, type TestDatabase } from './support/postgres.ts';
 import { containersConfig, http, requireTool, run, runOk, type ContainersConfig, type RunResult } from './support/tools.ts';
 import { debianLayout, ociRef } from './support/images.ts';
 import { gpgHome, type GpgHome } from './support/gpg.ts';
+import { startCustody, type CustodyServer } from './support/custody-server.ts';
+import { startDistribution, type DistributionRegistry } from './support/distribution-registry.ts';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
@@ -252,48 +247,9 @@ describe('registries.d and lookaside storage', () => {
 });
 
 // ---- the registry extension API, skopeo, dir: ----
-
-interface TestRegistry {
-  readonly host: string;
-  readonly url: string;
-  /** Whether /v2/ says X-Registry-Supports-Signatures: 1. */
-  advertise: boolean;
-  close(): Promise<void>;
-}
-
-/**
- * Custody's request handler with the signature API mounted the way `custody serve`
- * mounts it (a route set outside /v2/, and the header on /v2/), in this process.
- */
-async function startSignatureRegistry(dir: string): Promise<TestRegistry> {
-  const sql = new SqliteClient(join(dir, 'meta.db'));
-  await migrate(sql);
-  const blobs = new FilesystemBlobStore(join(dir, 'blobs'));
-  await blobs.init();
-  const registry = new Registry(blobs, new SqlMetadataStore(sql), { maxManifestBytes: 4 * 1024 * 1024, maxPageSize: 1000, automaticMount: false });
-  const actions = { record: () => {} };
-  const api = new SignatureApi(new SqlSignatureStore(sql), new OpenGate(), actions);
-  const { handle } = createRequestHandler({ registry, actions, routes: [api], logger: silentLogger });
-  const state = { advertise: true };
-  const server: Server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (state.advertise && (path === '/v2/' || path === '/v2')) response.setHeader('X-Registry-Supports-Signatures', '1');
-    handle(request, response);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    host: `127.0.0.1:${port}`,
-    url: `http://127.0.0.1:${port}`,
-    get advertise() { return state.advertise; },
-    set advertise(value: boolean) { state.advertise = value; },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await sql.close();
-    },
-  };
-}
+//
+// A real `custody serve` (which mounts the extension API and advertises it on /v2/), and
+// for lookaside a real CNCF Distribution registry (which does not advertise it).
 
 describe('GPG signatures with skopeo: registry extension API, lookaside, dir:', () => {
   let work: string;
@@ -301,7 +257,8 @@ describe('GPG signatures with skopeo: registry extension API, lookaside, dir:', 
   let skopeoSigner: string;
   let custodySigner: string;
   let stranger: string;
-  let registry: TestRegistry;
+  let registry: CustodyServer;
+  let plain: DistributionRegistry;
   let config: ContainersConfig;
   let emptyRegistriesD: string;
   let skopeoBin: string;
@@ -320,9 +277,9 @@ describe('GPG signatures with skopeo: registry extension API, lookaside, dir:', 
     await writeFile(path, JSON.stringify({ default: [requirement] }));
     return path;
   };
-  const client = (): RegistryClient => new RegistryClient({ registry: registry.url });
-  const digestOf = async (repository: string, tag: string): Promise<string> => {
-    const response = await http(`${registry.url}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+  const client = (url = registry.url): RegistryClient => new RegistryClient({ registry: url });
+  const digestOf = async (repository: string, tag: string, url = registry.url): Promise<string> => {
+    const response = await http(`${url}/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
     return String(response.headers['docker-content-digest']);
   };
 
@@ -336,11 +293,13 @@ describe('GPG signatures with skopeo: registry extension API, lookaside, dir:', 
     config = await containersConfig(join(work, 'config'));
     emptyRegistriesD = join(work, 'registries.d-empty');
     await mkdir(emptyRegistriesD);
-    registry = await startSignatureRegistry(await mkdtemp(join(work, 'registry-')));
+    registry = await startCustody();
+    plain = await startDistribution();
   });
 
   after(async () => {
-    await registry?.close();
+    await registry?.dispose();
+    await plain?.dispose();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -395,25 +354,21 @@ describe('GPG signatures with skopeo: registry extension API, lookaside, dir:', 
     const registriesD = join(work, 'registries.d');
     const sigs = join(work, 'lookaside');
     await mkdir(registriesD);
-    await writeFile(join(registriesD, 'custody.yaml'), `docker:\n  ${registry.host}:\n    lookaside: file://${sigs}\n`);
-    registry.advertise = false;
-    try {
-      await skopeo(['--registries.d', registriesD, 'copy', '--dest-tls-verify=false', '--sign-by', skopeoSigner, source, `docker://${registry.host}/gpg/lookaside:1`]);
-      const digest = await digestOf('gpg/lookaside', '1');
-      const file = join(sigs, 'gpg', `lookaside@sha256=${digest.slice(7)}`, 'signature-1');
-      const keyring = parseKeyring(await keys.exportKeys([skopeoSigner, custodySigner]));
-      assert.equal(verifySimpleSigning(await readFile(file), keyring).keyId, skopeoSigner);
-      const location = { kind: 'docker' as const, reference: { registry: registry.host, repository: 'gpg/lookaside', tag: '1' }, client: client(), registriesD: await loadRegistriesD(registriesD) };
-      const read = await readGpgSignaturesFrom(location, digest);
-      assert.equal(read.storage, 'lookaside');
-      assert.equal(read.signatures.length, 1);
-      const message = await signSimpleSigning(buildSimpleSigningPayload(`${registry.host}/gpg/lookaside:1`, digest), custodySigner, { gpgHome: keys.home });
-      assert.equal((await writeGpgSignature(location, digest, message)).storage, 'lookaside');
-      assert.equal(verifySimpleSigning(await readFile(join(sigs, 'gpg', `lookaside@sha256=${digest.slice(7)}`, 'signature-2')), keyring).keyId, custodySigner);
-      await skopeo(['--registries.d', registriesD, 'copy', '--src-tls-verify=false', `docker://${registry.host}/gpg/lookaside:1`, `dir:${join(work, 'lookaside-pulled')}`], await signedByPolicy('custody-lookaside', custodySigner));
-    } finally {
-      registry.advertise = true;
-    }
+    await writeFile(join(registriesD, 'custody.yaml'), `docker:\n  ${plain.host}:\n    lookaside: file://${sigs}\n`);
+    assert.equal((await http(`${plain.url}/v2/`)).headers['x-registry-supports-signatures'], undefined, 'Distribution has no signature extension');
+    await skopeo(['--registries.d', registriesD, 'copy', '--dest-tls-verify=false', '--sign-by', skopeoSigner, source, `docker://${plain.host}/gpg/lookaside:1`]);
+    const digest = await digestOf('gpg/lookaside', '1', plain.url);
+    const file = join(sigs, 'gpg', `lookaside@sha256=${digest.slice(7)}`, 'signature-1');
+    const keyring = parseKeyring(await keys.exportKeys([skopeoSigner, custodySigner]));
+    assert.equal(verifySimpleSigning(await readFile(file), keyring).keyId, skopeoSigner);
+    const location = { kind: 'docker' as const, reference: { registry: plain.host, repository: 'gpg/lookaside', tag: '1' }, client: client(plain.url), registriesD: await loadRegistriesD(registriesD) };
+    const read = await readGpgSignaturesFrom(location, digest);
+    assert.equal(read.storage, 'lookaside');
+    assert.equal(read.signatures.length, 1);
+    const message = await signSimpleSigning(buildSimpleSigningPayload(`${plain.host}/gpg/lookaside:1`, digest), custodySigner, { gpgHome: keys.home });
+    assert.equal((await writeGpgSignature(location, digest, message)).storage, 'lookaside');
+    assert.equal(verifySimpleSigning(await readFile(join(sigs, 'gpg', `lookaside@sha256=${digest.slice(7)}`, 'signature-2')), keyring).keyId, custodySigner);
+    await skopeo(['--registries.d', registriesD, 'copy', '--src-tls-verify=false', `docker://${plain.host}/gpg/lookaside:1`, `dir:${join(work, 'lookaside-pulled')}`], await signedByPolicy('custody-lookaside', custodySigner));
   });
 
   test('dir: signature files are read and written compatibly with skopeo', async () => {

@@ -22,6 +22,7 @@ import { startCustody, runCustody, type CustodyServer } from './support/custody-
 import { requireTool, run } from './support/tools.ts';
 import { debianLayout, ociRef } from './support/images.ts';
 import { tempDirs } from './support/temp-files.ts';
+import { gpgHome } from './support/gpg.ts';
 
 const newDir = tempDirs('custody-policy-');
 
@@ -727,14 +728,11 @@ describe('enforcement by custody copy, pull and inspect --verify', { timeout: 30
     assert.match(bad.stderr, /^custody copy: --sign-by-sigstore-private-key .*cosign\.key: /);
   });
   it('GPG: custody copy --sign-by to dir: verifies under signedBy in Custody and in skopeo', async () => {
-    const gpgBin = requireTool('gpg');
-    const home = join(newDir(), 'gnupg');
-    await mkdir(home, { mode: 0o700 });
-    const env = { GNUPGHOME: home };
-    assert.equal((await run(gpgBin, ['--batch', '--passphrase', '', '--quick-gen-key', 'Policy Test <policy@example.com>', 'ed25519', 'sign', 'never'], { env })).code, 0);
-    const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec((await run(gpgBin, ['--list-keys', '--with-colons'], { env })).stdout)![1]!;
+    const keys = await gpgHome(join(newDir(), 'gnupg'));
+    const env = { GNUPGHOME: keys.home };
+    const fingerprint = await keys.generate('Policy Test <policy@example.com>', 'ed25519', 'sign', 'never');
     const keyring = join(dir, 'signer.gpg');
-    await writeFile(keyring, (await run(gpgBin, ['--export', '--armor', fingerprint], { env })).stdout);
+    await writeFile(keyring, await keys.exportKeys([fingerprint], true));
     const target = join(newDir(), 'image');
     const signing = await runCustody(['copy', '--insecure-policy', '--sign-by', fingerprint, '--sign-identity', 'example.com/app:1', ociRef(debianLayout(), 'bookworm-minbase'), `dir:${target}`], { env: { HOME: dir, ...env } });
     assert.equal(signing.code, 0, signing.stderr);

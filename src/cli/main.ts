@@ -42,9 +42,9 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'signing-policy', summary: 'require signed images on a registry (per repository or organization)', load: async () => (await import('./signing-policy-command.ts')).signingPolicyCommand },
   { name: 'evaluate', summary: 'a report card on a registry and an image: TLS, API, signatures, labels, grade', load: async () => (await import('./evaluate-command.ts')).evaluateCommand },
   { name: 'vulndb', summary: 'import, export, publish and pull the advisory database', load: async () => (await import('./vulndb-command.ts')).vulndbCommand },
-  { name: 'key', summary: 'generate a cosign-compatible signing key pair', load: async () => (await import('./key-command.ts')).keyCommand },
-  { name: 'sign', summary: 'sign an image (sigstore, cosign-compatible)', load: async () => (await import('./sign-command.ts')).signCommand },
-  { name: 'verify', summary: 'verify an image\'s signatures (exit status tells)', load: async () => (await import('./verify-command.ts')).verifyCommand },
+  { name: 'key', summary: 'generate a sigstore (cosign) signing key pair', load: async () => (await import('./key-command.ts')).keyCommand },
+  { name: 'sign', summary: 'sign an image (sigstore/cosign key, or GPG with --sign-by)', load: async () => (await import('./sign-command.ts')).signCommand },
+  { name: 'verify', summary: 'verify an image\'s sigstore or GPG signatures with a public key (exit status tells)', load: async () => (await import('./verify-command.ts')).verifyCommand },
 ];
 
 function usage(): string {

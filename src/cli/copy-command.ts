@@ -93,12 +93,10 @@ export const copyCommand: Command = {
     if (source instanceof DockerArchiveSource && destination instanceof DockerImageDestination) source.layerTypes = 'stored';
     const progress = new ProgressRenderer(process.stderr, { quiet: values.quiet === true });
     const signatures = new SourceSignatures(source, readGpgFromSource);
-    let transfer: SignatureTransfer | undefined;
     try {
-      transfer = new SignatureTransfer({
+      const transfer = new SignatureTransfer({
         sourceSignatures: signatures,
         destination,
-        destinationClient: destinationOptions,
         remove: values['remove-signatures'] === true,
         writeGpg: gpgWriterFor(destination),
         ...(signing === undefined ? {} : { signing }),
@@ -126,7 +124,6 @@ export const copyCommand: Command = {
       return 0;
     } finally {
       progress.finish();
-      transfer?.close();
       await source.close();
       await destination.close();
     }

@@ -8,7 +8,6 @@ import type { KeyObject } from 'node:crypto';
 import { VERSION } from '../../cli/version.ts';
 import type { GpgSignature, SigstoreSignature } from '../../core/signatures.ts';
 import type { ManifestStep } from '../../client/copy.ts';
-import { ImageResolver, type ClientOptions } from '../../client/image-source.ts';
 import { DirImageDestination, DockerImageDestination, type ImageDestination, type ManifestData } from '../../client/transports/index.ts';
 import { writeSigstoreSignature, type AttachmentTarget } from '../sigstore/attachments.ts';
 import { writeDirSignature } from '../sigstore/dir-attachments.ts';
@@ -30,12 +29,10 @@ export interface SigningRequest {
 export interface SignatureTransferOptions {
   readonly sourceSignatures: SourceSignatures;
   readonly destination: ImageDestination;
-  /** The destination's client options (to reach its registry for docker://). */
-  readonly destinationClient: ClientOptions;
   /** --remove-signatures. */
   readonly remove: boolean;
   readonly signing?: SigningRequest;
-  /** Writes GPG signatures; undefined until the GPG signature storage is wired in. */
+  /** Writes GPG signatures; undefined for destinations that cannot hold them (oci:, archives). */
   readonly writeGpg?: GpgSignatureWriter | undefined;
   /** One-line warnings (signatures a destination cannot hold). */
   readonly warn: (message: string) => void;
@@ -49,7 +46,6 @@ interface Found {
 export class SignatureTransfer {
   readonly #options: SignatureTransferOptions;
   readonly #found = new Map<string, Promise<Found>>();
-  #resolver: ImageResolver | undefined;
   #target: Promise<AttachmentTarget> | undefined;
 
   constructor(options: SignatureTransferOptions) {
@@ -138,8 +134,7 @@ export class SignatureTransfer {
   async #writeGpg(step: ManifestStep, written: ManifestData, signatures: readonly GpgSignature[], requested: boolean): Promise<void> {
     const writer = this.#options.writeGpg;
     if (writer === undefined) {
-      // TODO(wire): the GPG signature storage (registries.d lookaside, extension API, dir: files).
-      const problem = `storing GPG signatures at ${this.#options.destination.name} is not supported yet`;
+      const problem = `${this.#options.destination.name} cannot hold GPG signatures`;
       if (requested) throw new Error(`--sign-by: ${problem}`);
       this.#options.warn(`${signatures.length} GPG signature(s) of ${written.digest} not copied: ${problem}`);
       return;
@@ -147,18 +142,9 @@ export class SignatureTransfer {
     await writer(this.#options.destination, written, step.destinationInstance ? written.digest : undefined, signatures);
   }
 
-  /** The destination repository, resolved as DockerImageDestination resolves it (the primary location). */
+  /** The destination repository, through the destination's own client (one token, one resolution). */
   #dockerTarget(destination: DockerImageDestination): Promise<AttachmentTarget> {
-    this.#target ??= (async () => {
-      this.#resolver = new ImageResolver(this.#options.destinationClient);
-      const sources = await this.#resolver.sources(destination.reference.toString(), { primaryOnly: true });
-      const endpoint = sources[sources.length - 1]!;
-      return { client: endpoint.client, repository: endpoint.repository };
-    })();
+    this.#target ??= destination.endpoint().then((endpoint) => ({ client: endpoint.client, repository: endpoint.repository }));
     return this.#target;
-  }
-
-  close(): void {
-    this.#resolver?.close();
   }
 }

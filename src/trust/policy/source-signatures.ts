@@ -12,15 +12,12 @@ import type { SignatureProvider } from './evaluate.ts';
 /** Reads GPG simple-signing signatures of a source's manifest (instanceDigest: an index's instance). */
 export type GpgSignatureReader = (source: ImageSource, manifestDigest: string, instanceDigest: string | undefined) => Promise<GpgSignature[]>;
 
-/** No GPG signatures: the default until the GPG signature storage is wired in. */
-export const NO_GPG_SIGNATURES: GpgSignatureReader = async () => [];
-
 export class SourceSignatures {
   readonly #source: ImageSource;
   readonly #readGpg: GpgSignatureReader;
   readonly #cache = new Map<string, { sigstore?: Promise<SigstoreSignature[]>; gpg?: Promise<GpgSignature[]> }>();
 
-  constructor(source: ImageSource, readGpg: GpgSignatureReader = NO_GPG_SIGNATURES) {
+  constructor(source: ImageSource, readGpg: GpgSignatureReader) {
     this.#source = source;
     this.#readGpg = readGpg;
   }

@@ -1,11 +1,10 @@
 // `custody errata IMAGE`: the advisories with an update the image has not applied, as
 // `yum updateinfo` lists them: a summary by type and severity, then one line per
 // advisory and package.
-import { UsageError } from '../core/errors.ts';
 import { CLIENT_FLAGS_USAGE } from '../client/image-source.ts';
 import type { ErrataGroup } from '../quality/matching/errata.ts';
 import type { Command } from './main.ts';
-import { SCAN_FLAGS_USAGE, databaseLine, formatDay, paintSeverity, runScanFromArgs, table, useColour } from './scan-command.ts';
+import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, paintSeverity, runScanFromArgs, table, useColour } from './scan-command.ts';
 
 const TITLES: Readonly<Record<ErrataGroup['kind'], string>> = { security: 'Security', bugfix: 'Bugfix', enhancement: 'Enhancement' };
 const SHORT: Readonly<Record<ErrataGroup['kind'], string>> = { security: 'Sec.', bugfix: 'bugfix', enhancement: 'enhancement' };
@@ -21,11 +20,9 @@ export const errataCommand: Command = {
     CLIENT_FLAGS_USAGE,
   ].join('\n'),
   async run(args) {
-    const { result, values } = await runScanFromArgs(args, { format: { type: 'string', short: 'f' } }, 'errata');
-    const format = values.format as string | undefined;
-    if (format !== undefined && format !== 'json') throw new UsageError(`--format: only "json" is supported, got "${format}"`);
+    const { result, checked: json } = await runScanFromArgs(args, FORMAT_FLAG, 'errata', jsonFormat);
     const errata = result.errata;
-    if (format === 'json') {
+    if (json) {
       process.stdout.write(`${JSON.stringify({ image: result.image, digest: result.index.manifestDigest, ...errata, database: result.database }, null, 2)}\n`);
       return 0;
     }

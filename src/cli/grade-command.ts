@@ -1,9 +1,8 @@
 // `custody grade IMAGE`: the Container Health Index grade of an image (A–F, from the age
 // of its unapplied Critical and Important security errata), when it drops next and why.
-import { UsageError } from '../core/errors.ts';
 import { CLIENT_FLAGS_USAGE } from '../client/image-source.ts';
 import type { Command } from './main.ts';
-import { SCAN_FLAGS_USAGE, databaseLine, formatDay, runScanFromArgs, table } from './scan-command.ts';
+import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, runScanFromArgs, table } from './scan-command.ts';
 
 export const gradeCommand: Command = {
   name: 'grade',
@@ -20,11 +19,9 @@ export const gradeCommand: Command = {
     CLIENT_FLAGS_USAGE,
   ].join('\n'),
   async run(args) {
-    const { result, values } = await runScanFromArgs(args, { format: { type: 'string', short: 'f' } }, 'grade');
-    const format = values.format as string | undefined;
-    if (format !== undefined && format !== 'json') throw new UsageError(`--format: only "json" is supported, got "${format}"`);
+    const { result, checked: json } = await runScanFromArgs(args, FORMAT_FLAG, 'grade', jsonFormat);
     const grade = result.grade;
-    if (format === 'json') {
+    if (json) {
       process.stdout.write(`${JSON.stringify({ image: result.image, digest: result.index.manifestDigest, ...grade, database: result.database }, null, 2)}\n`);
       return 0;
     }

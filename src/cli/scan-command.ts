@@ -5,8 +5,6 @@
 // The pipeline (scanImage) is shared with `custody grade` and `custody errata`.
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { SEVERITIES, type Finding, type GradeReport, type Severity } from '../core/quality.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
@@ -21,7 +19,7 @@ import type { Command } from './main.ts';
 import { defaultVulnDbPath } from './vulndb-path.ts';
 import { VERSION } from './version.ts';
 
-export const SCAN_FLAGS = {
+const SCAN_FLAGS = {
   vulndb: { type: 'string' },
   platform: { type: 'string' },
   'override-os': { type: 'string' },
@@ -143,9 +141,23 @@ export async function scanImage(input: string, options: { client: ClientOptions;
   }
 }
 
-/** Parses the flags every quality command shares, runs the scan. */
-export async function runScanFromArgs(args: string[], own: Readonly<Record<string, { type: 'string' | 'boolean'; short?: string }>>, command: string): Promise<{ result: ScanResult; values: Record<string, unknown> }> {
+/** `--format`, which every quality command takes. */
+export const FORMAT_FLAG = { format: { type: 'string', short: 'f' } } as const;
+
+/** For the commands whose only format besides the text is JSON: whether JSON was asked for. */
+export function jsonFormat(values: Readonly<Record<string, unknown>>): boolean {
+  const format = values.format as string | undefined;
+  if (format !== undefined && format !== 'json') throw new UsageError(`--format: only "json" is supported, got "${format}"`);
+  return format === 'json';
+}
+
+/**
+ * Parses the flags every quality command shares plus the command's own, lets `check`
+ * validate them (before any image is read), and runs the scan.
+ */
+export async function runScanFromArgs<T>(args: string[], own: Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string }>>, command: string, check: (values: Record<string, unknown>) => T): Promise<{ result: ScanResult; checked: T }> {
   const { values, positionals, client } = parseClientArgs(args, { ...SCAN_FLAGS, ...own });
+  const checked = check(values);
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing IMAGE' : `unexpected argument "${positionals[1]}"`);
   const platform = platformFrom(values);
   const result = await scanImage(positionals[0]!, {
@@ -154,7 +166,7 @@ export async function runScanFromArgs(args: string[], own: Readonly<Record<strin
     ...(Object.keys(platform).length > 0 ? { platform: platform as Record<string, string> } : {}),
     warn: (message) => process.stderr.write(`custody ${command}: warning: ${message}\n`),
   });
-  return { result, values };
+  return { result, checked };
 }
 
 // ---- output ------------------------------------------------------------------------------
@@ -189,7 +201,7 @@ export function databaseLine(database: VulnDbStatus | null): string {
 }
 
 /** The JSON document of a scan. */
-export function scanJson(result: ScanResult): Record<string, unknown> {
+function scanJson(result: ScanResult): Record<string, unknown> {
   return {
     image: result.image,
     digest: result.index.manifestDigest,
@@ -217,7 +229,7 @@ function findingRows(findings: readonly Finding[], colour: boolean): string[][] 
   ]);
 }
 
-export function scanTable(result: ScanResult, colour: boolean): string {
+function scanTable(result: ScanResult, colour: boolean): string {
   const lines: string[] = [];
   const os = result.index.os;
   lines.push(`${result.image}  ${result.index.manifestDigest}`);
@@ -242,7 +254,7 @@ export function scanTable(result: ScanResult, colour: boolean): string {
 }
 
 /** Ranks for --fail-on: Critical is the highest; Unknown counts as the lowest. */
-export function parseFailOn(value: string | undefined): Severity | undefined {
+function parseFailOn(value: string | undefined): Severity | undefined {
   if (value === undefined) return undefined;
   const found = SEVERITIES.find((severity) => severity.toLowerCase() === value.trim().toLowerCase());
   if (!found) throw new UsageError(`--fail-on: expected one of ${SEVERITIES.join(', ')}, got "${value}"`);
@@ -250,7 +262,7 @@ export function parseFailOn(value: string | undefined): Severity | undefined {
 }
 
 /** Findings (with or without a fix) at or above the threshold. */
-export function failing(result: ScanResult, threshold: Severity): Finding[] {
+function failing(result: ScanResult, threshold: Severity): Finding[] {
   const limit = SEVERITIES.indexOf(threshold);
   return [...result.match.findings, ...result.match.unfixed].filter((finding) => SEVERITIES.indexOf(finding.severity) <= limit);
 }
@@ -271,11 +283,12 @@ export const scanCommand: Command = {
     CLIENT_FLAGS_USAGE,
   ].join('\n'),
   async run(args) {
-    const { values: early } = parseClientArgs(args, { ...SCAN_FLAGS, format: { type: 'string', short: 'f' }, 'fail-on': { type: 'string' } });
-    const format = (early.format as string | undefined) ?? (process.stdout.isTTY ? 'table' : 'json');
-    if (!['table', 'json', 'sarif', 'spdx', 'cyclonedx'].includes(format)) throw new UsageError(`--format: expected table, json, sarif, spdx or cyclonedx, got "${format}"`);
-    const threshold = parseFailOn(early['fail-on'] as string | undefined);
-    const { result } = await runScanFromArgs(args, { format: { type: 'string', short: 'f' }, 'fail-on': { type: 'string' } }, 'scan');
+    const { result, checked } = await runScanFromArgs(args, { ...FORMAT_FLAG, 'fail-on': { type: 'string' } }, 'scan', (values) => {
+      const format = (values.format as string | undefined) ?? (process.stdout.isTTY ? 'table' : 'json');
+      if (!['table', 'json', 'sarif', 'spdx', 'cyclonedx'].includes(format)) throw new UsageError(`--format: expected table, json, sarif, spdx or cyclonedx, got "${format}"`);
+      return { format, threshold: parseFailOn(values['fail-on'] as string | undefined) };
+    });
+    const { format, threshold } = checked;
     let output: string;
     if (format === 'table') output = scanTable(result, useColour());
     else if (format === 'json') output = JSON.stringify(scanJson(result), null, 2);

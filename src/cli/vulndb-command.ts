@@ -3,11 +3,9 @@
 // registries as an OCI artifact, so an air-gapped registry is fed by another. The age of
 // the data is printed by every subcommand: stale advisories give a false sense of safety.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir, homedir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import { createHash } from 'node:crypto';
 import { createGzip, gunzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -15,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../core/errors.ts';
 import { MediaType } from '../core/media-types.ts';
 import { digestOf } from '../core/digest.ts';
+import { digestStream } from '../client/archive/archive-contents.ts';
 import { loadConfig } from '../config/config.ts';
 import { SqliteClient } from '../metadata/sqlite-client.ts';
 import { PostgresClient } from '../metadata/postgres-client.ts';
@@ -26,6 +25,7 @@ import { exportBundle } from '../quality/advisories/bundle.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
 import { DockerImageDestination, DockerImageSource } from '../client/transports/docker.ts';
 import type { Command } from './main.ts';
+import { formatDay } from './scan-command.ts';
 import { defaultVulnDbPath } from './vulndb-path.ts';
 
 export const VULNDB_ARTIFACT_TYPE = 'application/vnd.custody.vulndb.v1';
@@ -91,10 +91,6 @@ async function openDb(values: Record<string, unknown>): Promise<OpenedDb> {
 
 const DAY = 86_400_000;
 
-function date(ms: number | null): string {
-  return ms === null ? '-' : new Date(ms).toISOString().slice(0, 10);
-}
-
 function age(ms: number | null, now: number): string {
   if (ms === null) return 'unknown';
   const days = Math.floor((now - ms) / DAY);
@@ -106,7 +102,7 @@ export function formatStatus(status: VulnDbStatus, where: string, now: number = 
   if (status.sources.length === 0) return `advisory database ${where}: empty (revision ${status.revision}); import feeds with \`custody vulndb import\`\n`;
   const rows = [['SOURCE', 'DOCUMENTS', 'ADVISORIES', 'AFFECTED', 'LAST IMPORT', 'DATA AS OF', 'AGE']];
   for (const source of status.sources) {
-    rows.push([source.source, String(source.documents), String(source.advisories), String(source.affected), date(source.lastImport), date(source.newest), age(source.newest, now)]);
+    rows.push([source.source, String(source.documents), String(source.advisories), String(source.affected), formatDay(source.lastImport), formatDay(source.newest), age(source.newest, now)]);
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const table = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
@@ -115,7 +111,7 @@ export function formatStatus(status: VulnDbStatus, where: string, now: number = 
 
 function dataAge(status: VulnDbStatus, now: number): string {
   if (status.sources.length === 0) return 'no data';
-  return status.sources.map((source) => `${source.source} ${date(source.newest)} (${age(source.newest, now)})`).join(', ');
+  return status.sources.map((source) => `${source.source} ${formatDay(source.newest)} (${age(source.newest, now)})`).join(', ');
 }
 
 async function importInto(store: AdvisoryStore, documents: AsyncIterable<FeedDocument> | Iterable<FeedDocument>): Promise<string> {
@@ -142,14 +138,6 @@ async function writeBundle(store: AdvisoryStore, file: string): Promise<void> {
   else await pipeline(lines, output);
 }
 
-async function fileDigest(path: string): Promise<{ digest: string; size: number }> {
-  const hash = createHash('sha256');
-  const stream = createReadStream(path);
-  stream.on('data', (chunk) => hash.update(chunk));
-  await once(stream, 'end');
-  return { digest: `sha256:${hash.digest('hex')}`, size: (await stat(path)).size };
-}
-
 function requireDocker(reference: string | undefined): string {
   if (reference === undefined) throw new UsageError('missing docker://REGISTRY/REPOSITORY:TAG');
   if (/^[a-z-]+:(?!\/\/)/.test(reference) && !reference.startsWith('docker://') && !/^[^/]+:\d+\//.test(reference)) throw new UsageError(`${reference}: the advisory database travels through a registry (docker://...)`);
@@ -162,7 +150,7 @@ async function push(store: AdvisoryStore, reference: string, client: ClientOptio
   try {
     const file = join(directory, 'vulndb.jsonl.gz');
     await writeBundle(store, file);
-    const layer = { ...(await fileDigest(file)), mediaType: VULNDB_LAYER_TYPE };
+    const layer = { ...(await digestStream(createReadStream(file))), mediaType: VULNDB_LAYER_TYPE };
     const config = { digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length, mediaType: MediaType.OciEmpty };
     const revision = await store.revision();
     const manifest = Buffer.from(

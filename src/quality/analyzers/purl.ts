@@ -5,11 +5,11 @@
 /** Percent-encodes one purl segment. The spec keeps ':' unencoded in names and
  * versions (packageurl-js and packageurl-go do the same), and encodes everything else
  * that is not unreserved, including '@' and '/'. */
-function encodeSegment(value: string): string {
+export function encodeSegment(value: string): string {
   return encodeURIComponent(value).replace(/%3A/gi, ':');
 }
 
-function withVersion(base: string, version: string): string {
+export function withVersion(base: string, version: string): string {
   return version === '' ? base : `${base}@${encodeSegment(version)}`;
 }
 

@@ -61,9 +61,9 @@ interface SecretRule {
   readonly severity: SecretSeverity;
   /** Only files this accepts are searched (undefined: every scanned file). */
   readonly path?: (path: string) => boolean;
-  /** Literal text every match contains (any one of them): files without any are skipped
-   * before the content is decoded or a regular expression runs. Most files of an image
-   * hold none, so this keeps the scan near the speed of reading. */
+  /** Literal text every match contains (any one of them): one scan for all rules' anchors
+   * (ANY_ANCHOR) skips a file before any rule's regular expression runs. Most files of an
+   * image hold none, so this keeps the scan near the speed of reading. */
   readonly anchors?: readonly string[];
   readonly find: (text: string) => Iterable<Hit>;
   /** Rules whose hits in the same file this rule's hits make redundant. */

@@ -5,10 +5,7 @@
 // os-release ID (debian, ubuntu, alpine, rhel...) and `distro` is `ID-VERSION_ID`
 // (`debian-12`, `alpine-3.19.1`), as Syft and Trivy write them.
 import type { OsRelease } from '../../core/quality.ts';
-
-function encodeSegment(value: string): string {
-  return encodeURIComponent(value).replace(/%3A/gi, ':');
-}
+import { encodeSegment, withVersion } from '../analyzers/purl.ts';
 
 export function distroQualifier(os: OsRelease | null): string | undefined {
   if (os === null) return undefined;
@@ -16,15 +13,16 @@ export function distroQualifier(os: OsRelease | null): string | undefined {
 }
 
 /**
- * `pkg:TYPE/NAMESPACE/NAME@VERSION?QUALIFIERS`; qualifiers with an undefined or empty
- * value are left out, the rest sorted by key.
+ * `pkg:TYPE/NAMESPACE/NAME@VERSION?QUALIFIERS`; a null namespace is left out, and so are
+ * qualifiers with an undefined or empty value, the rest sorted by key.
  */
-export function distroPurl(type: 'deb' | 'rpm' | 'apk', namespace: string, name: string, version: string, qualifiers: Readonly<Record<string, string | undefined>>): string {
+export function distroPurl(type: 'deb' | 'rpm' | 'apk', namespace: string | null, name: string, version: string, qualifiers: Readonly<Record<string, string | undefined>>): string {
   const query = Object.entries(qualifiers)
     .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '')
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, value]) => `${key}=${encodeSegment(value)}`)
     .join('&');
-  const base = `pkg:${type}/${encodeSegment(namespace.toLowerCase())}/${encodeSegment(name)}${version === '' ? '' : `@${encodeSegment(version)}`}`;
+  const path = namespace === null ? encodeSegment(name) : `${encodeSegment(namespace.toLowerCase())}/${encodeSegment(name)}`;
+  const base = withVersion(`pkg:${type}/${path}`, version);
   return query === '' ? base : `${base}?${query}`;
 }

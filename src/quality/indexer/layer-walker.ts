@@ -46,13 +46,16 @@ export interface WalkResult {
 }
 
 async function readBody(entry: TarEntry): Promise<Buffer> {
-  const content = Buffer.allocUnsafe(entry.size);
+  let content: Buffer | undefined;
   let offset = 0;
   for await (const chunk of entry.body as AsyncIterable<Buffer>) {
-    chunk.copy(content, offset);
+    // The tar reader hands out chunks of its own: a file that comes in one is kept as is.
+    if (offset === 0 && chunk.length === entry.size) content = chunk;
+    else (content ??= Buffer.allocUnsafe(entry.size)).set(chunk, offset);
     offset += chunk.length;
   }
-  return offset === entry.size ? content : content.subarray(0, offset);
+  if (content === undefined) return Buffer.alloc(0);
+  return offset === content.length ? content : content.subarray(0, offset);
 }
 
 export async function walkLayers(layers: readonly LayerToWalk[], analyzers: readonly Analyzer[], options: WalkOptions = {}): Promise<WalkResult> {

@@ -14,6 +14,7 @@
 // introduced ≤ v ≤ lastAffected; a range with neither bound means "no fix yet".
 import type { Advisory, AffectedPackage, AffectedRange, Ecosystem, Finding, ImageIndex, InstalledPackage, Severity } from '../../core/quality.ts';
 import { SEVERITIES } from '../../core/quality.ts';
+import { normalizePypiName } from '../analyzers/purl.ts';
 import { compareVersions } from '../versions/compare-versions.ts';
 import { distroKeys } from './distro.ts';
 
@@ -43,14 +44,9 @@ export type ImagePackages = Pick<ImageIndex, 'os' | 'packages'>;
 
 const OS_ECOSYSTEMS: ReadonlySet<Ecosystem> = new Set<Ecosystem>(['deb', 'rpm', 'apk']);
 
-/** PEP 503 normalisation: PyPI treats these spellings as one project. */
-function normalizePypi(name: string): string {
-  return name.trim().replace(/[-_.]+/g, '-').toLowerCase();
-}
-
 /** The name an advisory entry is filed under, compared in the ecosystem's own case rules. */
 export function advisoryName(ecosystem: Ecosystem, name: string): string {
-  if (ecosystem === 'pypi') return normalizePypi(name);
+  if (ecosystem === 'pypi') return normalizePypiName(name);
   if (ecosystem === 'npm') return name.toLowerCase();
   return name;
 }

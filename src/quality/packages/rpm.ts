@@ -119,16 +119,12 @@ function purlNamespace(os: OsRelease | null): string | null {
  * Without an operating system there is no vendor, and the namespace is left out.
  */
 export function rpmPurl(pkg: RpmPackage, os: OsRelease | null): string {
-  const namespace = purlNamespace(os);
   const qualifiers = {
     arch: pkg.arch ?? undefined,
     distro: os === null || os.id === '' ? undefined : distroQualifier(os),
     epoch: pkg.epoch === null ? undefined : String(pkg.epoch),
   };
-  const version = `${pkg.version}-${pkg.release}`;
-  if (namespace !== null) return distroPurl('rpm', namespace, pkg.name, version, qualifiers);
-  // distroPurl always writes a namespace: build it with a placeholder and drop it.
-  return distroPurl('rpm', '-', pkg.name, version, qualifiers).replace(/^pkg:rpm\/-\//, 'pkg:rpm/');
+  return distroPurl('rpm', purlNamespace(os), pkg.name, `${pkg.version}-${pkg.release}`, qualifiers);
 }
 
 export interface RpmPackageContext {

@@ -5,6 +5,7 @@
 import type { Advisory, AffectedPackage, AffectedRange, Ecosystem, Severity } from '../../../core/quality.ts';
 import { cvss3BaseScore, maxSeverity, severityFromScore, severityFromWord } from '../severity.ts';
 import { alpineDistro } from '../distros.ts';
+import { normalizePypiName } from '../../analyzers/purl.ts';
 
 interface OsvEvent {
   readonly introduced?: string;
@@ -65,8 +66,8 @@ export function mapOsvEcosystem(ecosystem: string): { ecosystem: Ecosystem; dist
 }
 
 /** PyPI names compare normalised (PEP 503): lower case, runs of -_. as one dash. */
-export function normalizePackageName(ecosystem: Ecosystem, name: string): string {
-  return ecosystem === 'pypi' ? name.toLowerCase().replace(/[-_.]+/g, '-') : name;
+function normalizePackageName(ecosystem: Ecosystem, name: string): string {
+  return ecosystem === 'pypi' ? normalizePypiName(name) : name;
 }
 
 function rangesOf(entry: OsvAffected): AffectedRange[] {

@@ -248,6 +248,26 @@ describe('loadConfig', () => {
     assert.equal(problemsOf({ env: { CUSTODY_GC_ONLINE: 'on' } }).length, 1);
   });
 
+  it('sizes in bytes or with a unit, and the indexing bounds', async () => {
+    const defaults = loadConfig({ env: {} }).quality;
+    assert.deepEqual(defaults.limits, { maxLayerBytes: 16 * 1024 ** 3, maxImageBytes: 32 * 1024 ** 3, maxEntries: 1_000_000 });
+    assert.equal(defaults.timeBudgetMs, 300_000);
+    const file = await yamlFile('quality:\n  maxLayerBytes: 512MiB\n  maxImageBytes: 2147483648\n  maxEntries: 5000\n  timeBudget: 90s\n');
+    const fromFile = loadConfig({ file, env: {} }).quality;
+    assert.deepEqual(fromFile.limits, { maxLayerBytes: 512 * 1024 ** 2, maxImageBytes: 2 * 1024 ** 3, maxEntries: 5000 });
+    assert.equal(fromFile.timeBudgetMs, 90_000);
+    const overridden = loadConfig({ file, env: { CUSTODY_QUALITY_MAX_IMAGE_BYTES: '20GB' }, flags: { 'quality-max-layer-bytes': '1.5 GiB', 'quality-time-budget': '2m' } }).quality;
+    assert.deepEqual(overridden.limits, { maxLayerBytes: 1.5 * 1024 ** 3, maxImageBytes: 20e9, maxEntries: 5000 });
+    assert.equal(overridden.timeBudgetMs, 120_000);
+    const problems = problemsOf({ env: { CUSTODY_QUALITY_MAX_LAYER_BYTES: 'lots', CUSTODY_QUALITY_MAX_IMAGE_BYTES: '0', CUSTODY_QUALITY_MAX_ENTRIES: '0', CUSTODY_QUALITY_TIME_BUDGET: '0s' } });
+    assert.deepEqual(problems, [
+      'environment CUSTODY_QUALITY_MAX_LAYER_BYTES: expected a size in bytes, or with a unit such as 512MiB or 16GiB, got "lots"',
+      'environment CUSTODY_QUALITY_MAX_IMAGE_BYTES: must be at least 1 byte',
+      'environment CUSTODY_QUALITY_MAX_ENTRIES: must be at least 1',
+      'environment CUSTODY_QUALITY_TIME_BUDGET: must be longer than 0s',
+    ]);
+  });
+
   it('tls needs both files, and readable ones', async () => {
     const cert = join(directory, 'cert.pem');
     const key = join(directory, 'key.pem');

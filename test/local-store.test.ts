@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { startCustody, runCustody, type CustodyServer } from './support/custody-server.ts';
 import { requireTool, run } from './support/tools.ts';
-import { buildMultiArchLayout, debianLayout, ociRef, sha256, OCI_MANIFEST, OCI_CONFIG, type MultiArchLayout } from './support/images.ts';
+import { buildMultiArchLayout, debianLayout, ociRef, sha256, OCI_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, type MultiArchLayout } from './support/images.ts';
+import { GiB, gzipBomb } from './support/hostile-images.ts';
 import { tempDirs } from './support/temp-files.ts';
 import { TarWriter, type TarWriterEntry } from '../src/client/archive/tar-writer.ts';
 import { copyImage } from '../src/client/copy.ts';
@@ -200,8 +201,8 @@ async function tarOf(entries: readonly Entry[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Stores an image of the given layers (gzip unless said) under `name` in `store`. */
-async function storeImage(store: string, name: string, layers: readonly { entries: readonly Entry[]; compression?: 'gzip' | 'zstd' | 'none' }[]): Promise<void> {
+/** Stores an image of the given layers (gzip unless said, or gzip bytes as they are) under `name` in `store`. */
+async function storeImage(store: string, name: string, layers: readonly ({ entries: readonly Entry[]; compression?: 'gzip' | 'zstd' | 'none' } | { gzip: Buffer })[]): Promise<void> {
   const layout = newDir();
   await mkdir(join(layout, 'blobs', 'sha256'), { recursive: true });
   const put = async (bytes: Buffer): Promise<string> => {
@@ -211,6 +212,10 @@ async function storeImage(store: string, name: string, layers: readonly { entrie
   };
   const descriptors = [];
   for (const layer of layers) {
+    if ('gzip' in layer) {
+      descriptors.push({ mediaType: OCI_LAYER_GZIP, digest: await put(layer.gzip), size: layer.gzip.length });
+      continue;
+    }
     const tar = await tarOf(layer.entries);
     const compression = layer.compression ?? 'gzip';
     const bytes = compression === 'gzip' ? gzipSync(tar) : compression === 'zstd' ? zstdCompressSync(tar) : tar;
@@ -258,6 +263,29 @@ describe('custody unpack of crafted layers', () => {
       assert.ok(!existsSync(join(outer, 'deep', 'evil')));
     });
   }
+
+  it('stops at --max-size: one line naming the bound, exit 1, and the directory emptied again', async () => {
+    const name = 'localhost/evil/bomb:latest';
+    const bomb = gzipBomb(4 * GiB);
+    await storeImage(store, name, [{ entries: [file('etc/hostname', 'box\n')] }, { gzip: bomb }]);
+    const target = join(newDir(), 'rootfs');
+    await mkdir(target);
+    const result = await custody(['unpack', '--max-size', '16MiB', name, target], store);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stderr, `custody unpack: layer 2/2 (${sha256(bomb).slice(0, 19)}): the layers inflate to more than 16 MiB (--max-size); nothing was unpacked\n`);
+    assert.deepEqual(await readdir(target), []);
+    const usage = await custody(['unpack', '--max-size', 'huge', name, target], store);
+    assert.equal(usage.code, 2);
+    assert.equal(usage.stderr, 'custody unpack: --max-size: expected a size such as 512MiB or 20GiB, got "huge"\n');
+    // An image that fits unpacks as usual: its tar stream is exactly 2 KiB (header, data, end).
+    await storeImage(store, 'localhost/crafted/small:1', [{ entries: [file('etc/hostname', 'box\n')] }]);
+    const small = join(newDir(), 'rootfs');
+    await ok(['unpack', '--max-size', '2KiB', 'localhost/crafted/small:1', small], store);
+    assert.equal(await readFile(join(small, 'etc', 'hostname'), 'utf8'), 'box\n');
+    const tooSmall = await custody(['unpack', '--max-size', '2047', 'localhost/crafted/small:1', join(newDir(), 'rootfs')], store);
+    assert.equal(tooSmall.code, 1);
+    assert.match(tooSmall.stderr, /more than 2047 B \(--max-size\)/);
+  });
 
   it('follows symlinks inside the image as its own root would (merged /usr, absolute targets)', async () => {
     const name = 'localhost/crafted/links:1';

@@ -27,6 +27,8 @@ export async function openQuality(config: Config, stores: OpenedStores, security
     workers: config.quality.workers,
     notifyUrl: config.quality.notifyUrl,
     recheckIntervalMs: config.quality.recheckIntervalMs,
+    limits: config.quality.limits,
+    timeBudgetMs: config.quality.timeBudgetMs,
     // SQLite serves one host: stale claims at start are this process's own.
     soleWorker: config.database.driver === 'sqlite',
   });

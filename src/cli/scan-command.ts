@@ -10,6 +10,8 @@ import { SEVERITIES, type Finding, type GradeReport, type Severity } from '../co
 import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
 import { openSource } from '../client/transports/index.ts';
 import { indexImage, type ImageIndexWithStats } from '../quality/indexer/index-image.ts';
+import { DEFAULT_INDEX_LIMITS, IndexLimitError, type IndexLimit, type IndexLimits } from '../quality/indexer/index-limits.ts';
+import { formatSize, parseSize } from '../core/size.ts';
 import { matchImage, type MatchResult } from '../quality/matching/matcher.ts';
 import { errataFrom, type ErrataReport } from '../quality/matching/errata.ts';
 import { gradeFindings } from '../quality/matching/grade.ts';
@@ -25,7 +27,17 @@ const SCAN_FLAGS = {
   'override-os': { type: 'string' },
   'override-arch': { type: 'string' },
   'override-variant': { type: 'string' },
+  'max-layer-size': { type: 'string' },
+  'max-image-size': { type: 'string' },
+  'max-entries': { type: 'string' },
 } as const;
+
+/** The flag that raises each bound, for the message when an image crosses it. */
+const LIMIT_FLAGS: Readonly<Record<Exclude<IndexLimit, 'time'>, string>> = {
+  layerBytes: '--max-layer-size',
+  imageBytes: '--max-image-size',
+  entries: '--max-entries',
+};
 
 export const SCAN_FLAGS_USAGE = [
   'IMAGE: docker://NAME (or a bare NAME), dir:PATH, oci:PATH[:REF], oci-archive:PATH[:REF],',
@@ -34,6 +46,9 @@ export const SCAN_FLAGS_USAGE = [
   '                           or feed files/directories read for this run); default:',
   '                           $CUSTODY_VULNDB, else ~/.local/share/custody/vulndb.sqlite',
   '  --platform OS/ARCH[/V]   for a multi-platform image, which image (default: this machine\'s)',
+  `  --max-layer-size SIZE    refuse an image with a layer inflating to more (default ${formatSize(DEFAULT_INDEX_LIMITS.maxLayerBytes).replace(' ', '')})`,
+  `  --max-image-size SIZE    refuse an image whose layers inflate to more in all (default ${formatSize(DEFAULT_INDEX_LIMITS.maxImageBytes).replace(' ', '')})`,
+  `  --max-entries N          refuse an image with more tar entries in all (default ${DEFAULT_INDEX_LIMITS.maxEntries})`,
 ].join('\n');
 
 export interface ScanResult {
@@ -64,6 +79,23 @@ function platformFrom(values: Record<string, unknown>): { os?: string; architect
   if (values['override-arch'] !== undefined) platform.architecture = values['override-arch'] as string;
   if (values['override-variant'] !== undefined) platform.variant = values['override-variant'] as string;
   return platform;
+}
+
+function limitsFrom(values: Record<string, unknown>): IndexLimits {
+  const size = (flag: string, fallback: number): number => {
+    const text = values[flag] as string | undefined;
+    if (text === undefined) return fallback;
+    const bytes = parseSize(text);
+    if (bytes === null || bytes < 1) throw new UsageError(`--${flag}: expected a size such as 512MiB or 16GiB, got "${text}"`);
+    return bytes;
+  };
+  const entriesText = values['max-entries'] as string | undefined;
+  if (entriesText !== undefined && !/^[1-9]\d*$/.test(entriesText)) throw new UsageError(`--max-entries: expected a positive whole number, got "${entriesText}"`);
+  return {
+    maxLayerBytes: size('max-layer-size', DEFAULT_INDEX_LIMITS.maxLayerBytes),
+    maxImageBytes: size('max-image-size', DEFAULT_INDEX_LIMITS.maxImageBytes),
+    maxEntries: entriesText === undefined ? DEFAULT_INDEX_LIMITS.maxEntries : Number(entriesText),
+  };
 }
 
 async function isSqliteFile(path: string): Promise<boolean> {
@@ -114,14 +146,17 @@ async function openAdvisories(path: string | undefined, warn: (message: string) 
 }
 
 /** Indexes, matches and grades one image. */
-export async function scanImage(input: string, options: { client: ClientOptions; vulndb?: string | undefined; platform?: Record<string, string>; warn: (message: string) => void }): Promise<ScanResult> {
+export async function scanImage(input: string, options: { client: ClientOptions; vulndb?: string | undefined; platform?: Record<string, string>; limits?: IndexLimits; warn: (message: string) => void }): Promise<ScanResult> {
   const image = normaliseImage(input);
   const advisories = await openAdvisories(options.vulndb, options.warn);
   try {
     const source = openSource(image, options.client);
     let index: ImageIndexWithStats;
     try {
-      index = await indexImage(source, { ...(options.platform ? { platform: options.platform } : {}), onWarning: options.warn });
+      index = await indexImage(source, { ...(options.platform ? { platform: options.platform } : {}), ...(options.limits ? { limits: options.limits } : {}), onWarning: options.warn });
+    } catch (error) {
+      if (error instanceof IndexLimitError && error.limit !== 'time') throw new Error(`${image}: not indexed: ${error.message} (${LIMIT_FLAGS[error.limit]})`, { cause: error });
+      throw error;
     } finally {
       await source.close();
     }
@@ -160,9 +195,11 @@ export async function runScanFromArgs<T>(args: string[], own: Readonly<Record<st
   const checked = check(values);
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing IMAGE' : `unexpected argument "${positionals[1]}"`);
   const platform = platformFrom(values);
+  const limits = limitsFrom(values);
   const result = await scanImage(positionals[0]!, {
     client,
     vulndb: values.vulndb as string | undefined,
+    limits,
     ...(Object.keys(platform).length > 0 ? { platform: platform as Record<string, string> } : {}),
     warn: (message) => process.stderr.write(`custody ${command}: warning: ${message}\n`),
   });

@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { parseSize } from '../core/size.ts';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
 
-type Kind = 'string' | 'path' | 'integer' | 'boolean' | 'duration' | 'level' | 'listen' | 'database';
+type Kind = 'string' | 'path' | 'integer' | 'size' | 'boolean' | 'duration' | 'level' | 'listen' | 'database';
 
 interface Setting {
   readonly path: string;
@@ -63,6 +64,10 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'quality.workers', kind: 'integer', default: 1, description: 'images indexed at the same time by this replica' },
   { path: 'quality.notifyUrl', kind: 'string', description: 'POST a JSON notice here when a grade drops or a new Critical finding appears' },
   { path: 'quality.recheckInterval', kind: 'duration', default: '1h', description: 'how often grades are recomputed as errata age' },
+  { path: 'quality.maxLayerBytes', kind: 'size', default: '16GiB', description: 'an image with a layer that inflates to more is not indexed ("too large")' },
+  { path: 'quality.maxImageBytes', kind: 'size', default: '32GiB', description: 'an image whose layers inflate to more in all is not indexed ("too large")' },
+  { path: 'quality.maxEntries', kind: 'integer', default: 1_000_000, description: 'an image with more tar entries in all is not indexed ("too large")' },
+  { path: 'quality.timeBudget', kind: 'duration', default: '5m', description: 'indexing one image that takes longer is abandoned ("took longer than ...")' },
 ];
 
 export interface Config {
@@ -88,7 +93,14 @@ export interface Config {
   readonly admin: { readonly username: string; readonly password?: string | undefined };
   readonly ldap?: LdapConfig | undefined;
   readonly audit: { readonly retentionMs: number; readonly flushIntervalMs: number; readonly syslog?: string | undefined; readonly forwardUrl?: string | undefined };
-  readonly quality: { readonly enabled: boolean; readonly workers: number; readonly notifyUrl?: string | undefined; readonly recheckIntervalMs: number };
+  readonly quality: {
+    readonly enabled: boolean;
+    readonly workers: number;
+    readonly notifyUrl?: string | undefined;
+    readonly recheckIntervalMs: number;
+    readonly limits: { readonly maxLayerBytes: number; readonly maxImageBytes: number; readonly maxEntries: number };
+    readonly timeBudgetMs: number;
+  };
 }
 
 export interface LdapConfig {
@@ -248,7 +260,14 @@ export function loadConfig(sources: ConfigSources): Config {
           }
         : undefined,
     audit: { retentionMs: get('audit.retention'), flushIntervalMs: get('audit.flushInterval'), syslog: get('audit.syslog'), forwardUrl: get('audit.forwardUrl') },
-    quality: { enabled: get('quality.enabled'), workers: Math.max(1, get<number>('quality.workers')), notifyUrl: get('quality.notifyUrl'), recheckIntervalMs: get('quality.recheckInterval') },
+    quality: {
+      enabled: get('quality.enabled'),
+      workers: Math.max(1, get<number>('quality.workers')),
+      notifyUrl: get('quality.notifyUrl'),
+      recheckIntervalMs: get('quality.recheckInterval'),
+      limits: { maxLayerBytes: get('quality.maxLayerBytes'), maxImageBytes: get('quality.maxImageBytes'), maxEntries: get('quality.maxEntries') },
+      timeBudgetMs: get('quality.timeBudget'),
+    },
   };
 }
 
@@ -278,8 +297,14 @@ function convert(setting: Setting, value: unknown): unknown {
     case 'integer': {
       const number = typeof text === 'number' ? text : typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : NaN;
       if (!Number.isSafeInteger(number) || number < 0) return { problem: `expected a non-negative integer, got "${String(value)}"` };
-      if (setting.path === 'limits.maxPageSize' && number < 1) return { problem: 'must be at least 1' };
+      if ((setting.path === 'limits.maxPageSize' || setting.path === 'quality.maxEntries') && number < 1) return { problem: 'must be at least 1' };
       return number;
+    }
+    case 'size': {
+      const bytes = typeof text === 'number' ? (Number.isSafeInteger(text) && text >= 0 ? text : null) : typeof text === 'string' ? parseSize(text) : null;
+      if (bytes === null) return { problem: `expected a size in bytes, or with a unit such as 512MiB or 16GiB, got "${String(value)}"` };
+      if (bytes < 1) return { problem: 'must be at least 1 byte' };
+      return bytes;
     }
     case 'boolean':
       if (typeof text === 'boolean') return text;
@@ -289,6 +314,7 @@ function convert(setting: Setting, value: unknown): unknown {
     case 'duration': {
       const parsed = typeof text === 'string' ? parseDuration(text) : null;
       if (parsed === null) return { problem: `expected a duration such as 30s, 15m, 1h or 7d, got "${String(value)}"` };
+      if (setting.path === 'quality.timeBudget' && parsed < 1) return { problem: 'must be longer than 0s' };
       return parsed;
     }
     case 'level':

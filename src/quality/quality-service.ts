@@ -4,17 +4,22 @@
 // changes, the stored package lists are matched again (no layer is read twice), and as
 // errata age, grades drop on schedule. A drop, or a new Critical finding, is announced
 // to `notifyUrl`. Reads for the API go through here too, so what is served is always
-// matched against the current database and graded for today.
+// matched against the current database and graded for today. Indexing one image is
+// bounded (inflated bytes, entries, a time budget): an image past a bound is reported
+// "not indexed" with the bound, and the queue moves on.
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { digestOf } from '../core/digest.ts';
 import { RegistryError } from '../core/errors.ts';
-import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST, IMAGE_MANIFEST_TYPES, INDEX_TYPES, MediaType } from '../core/media-types.ts';
+import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST, MediaType } from '../core/media-types.ts';
 import type { Finding, GradeLetter, GradeReport, ImageIndex } from '../core/quality.ts';
 import type { ImageSource } from '../client/transports/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/registry.ts';
 import { indexImage } from './indexer/index-image.ts';
+import { DEFAULT_INDEX_LIMITS, DEFAULT_TIME_BUDGET_MS, IndexLimitError, type IndexLimits } from './indexer/index-limits.ts';
+import { indexWithinBudget, notIndexedReason, type Indexer } from './indexing-budget.ts';
+import { isImageManifest, requireImageManifest } from './manifest-kind.ts';
 import { matchImage, type AdvisoryLookup } from './matching/matcher.ts';
 import { errataFrom, type ErrataReport } from './matching/errata.ts';
 import { gradeFindings, gradeOn } from './matching/grade.ts';
@@ -57,8 +62,12 @@ export interface QualityServiceOptions {
   /** Whether this process is the database's only worker (SQLite): stale claims are released at start. */
   readonly soleWorker?: boolean;
   readonly clock?: () => number;
+  /** Bounds on what one image may inflate and hold (quality.maxLayerBytes, maxImageBytes, maxEntries). */
+  readonly limits?: IndexLimits;
+  /** How long one image may be indexed before it is abandoned (quality.timeBudget). */
+  readonly timeBudgetMs?: number;
   /** The indexer (tests replace it). */
-  readonly indexer?: (source: ImageSource) => Promise<ImageIndex>;
+  readonly indexer?: Indexer;
   /** Delivers a notice (default: POST to notifyUrl). */
   readonly notify?: (notice: QualityNotice) => Promise<void>;
 }
@@ -204,14 +213,18 @@ export class QualityService {
     const source = new RegistryImageSource(this.registry, job.repository, job.manifestDigest);
     let index: ImageIndex;
     try {
-      index = await (this.options.indexer ?? ((s: ImageSource) => indexImage(s)))(source);
+      const indexer: Indexer = this.options.indexer ?? ((s: ImageSource, bounds) => indexImage(s, bounds));
+      index = await indexWithinBudget(indexer, source, this.options.limits ?? DEFAULT_INDEX_LIMITS, this.options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS);
     } catch (error) {
-      const message = (error as Error).message;
+      // Past a bound, the same image fails the same way again: no retry. It is indexed
+      // again when pushed again (after the operator raised the bound, say).
+      const bounded = error instanceof IndexLimitError;
+      const message = bounded ? notIndexedReason(error) : (error as Error).message;
       const maxAttempts = this.options.maxAttempts ?? 5;
       // A manifest deleted meanwhile will not come back: no point retrying.
       const gone = error instanceof RegistryError && (error.code === 'MANIFEST_UNKNOWN' || error.code === 'BLOB_UNKNOWN' || error.code === 'NAME_UNKNOWN');
-      const retryAt = gone || job.attempts >= maxAttempts ? null : this.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (job.attempts - 1));
-      this.logger.warn('quality: indexing failed', { repository: job.repository, digest: job.manifestDigest, attempt: job.attempts, retry: retryAt !== null, error: message });
+      const retryAt = gone || bounded || job.attempts >= maxAttempts ? null : this.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (job.attempts - 1));
+      this.logger.warn(bounded ? 'quality: image not indexed' : 'quality: indexing failed', { repository: job.repository, digest: job.manifestDigest, attempt: job.attempts, retry: retryAt !== null, ms: this.now() - started, error: message });
       await this.store.failJob(job, message, this.now(), retryAt);
       return;
     } finally {
@@ -348,7 +361,7 @@ export class QualityService {
   async status(repository: string, digest: string): Promise<ImageStatus> {
     let image = await this.store.getImage(digest);
     if (!image) {
-      await this.requireImageManifest(repository, digest);
+      await requireImageManifest(this.registry, repository, digest);
       await this.store.enqueue(repository, digest, this.now());
       this.wake?.();
       image = await this.store.getImage(digest);
@@ -371,7 +384,8 @@ export class QualityService {
     const image = await this.store.getImage(digest);
     if (image?.index) return image.index;
     const status = await this.status(repository, digest);
-    throw new RegistryError('CONFLICT', status.status === 'failed' ? `indexing ${digest} failed: ${status.error ?? 'unknown error'}` : `${digest} is not indexed yet (${status.status})`, {
+    const failure = status.error?.startsWith('not indexed:') ? `${digest} ${status.error}` : `indexing ${digest} failed: ${status.error ?? 'unknown error'}`;
+    throw new RegistryError('CONFLICT', status.status === 'failed' ? failure : `${digest} is not indexed yet (${status.status})`, {
       detail: { status: status.status },
     });
   }
@@ -445,47 +459,4 @@ export class QualityService {
     const stored = await this.registry.putManifest(repository, digestOf(manifest), MediaType.OciManifest, manifest);
     return { digest: stored.digest, artifactType: mediaType, size: manifest.byteLength };
   }
-
-  private async requireImageManifest(repository: string, digest: string): Promise<void> {
-    const record = await this.registry.getManifest(repository, digest);
-    if (INDEX_TYPES.has(record.mediaType) || isIndexContent(record.content)) {
-      throw new RegistryError('INVALID_REQUEST', `${digest} is an image index: ask for one of its images`, { detail: { manifests: childDigests(record.content) } });
-    }
-    if (!isImageManifest(record.mediaType, record.content)) throw new RegistryError('INVALID_REQUEST', `${digest} is not an image (an artifact has no file system to index)`);
-  }
-}
-
-interface ManifestShape {
-  mediaType?: string;
-  artifactType?: string;
-  config?: { mediaType?: string };
-  layers?: unknown[];
-  manifests?: { digest?: string }[];
-}
-
-function parse(content: Uint8Array): ManifestShape {
-  try {
-    return JSON.parse(Buffer.from(content).toString('utf8')) as ManifestShape;
-  } catch {
-    return {};
-  }
-}
-
-const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
-
-/** An image manifest (config is an image configuration), not an artifact or an index. */
-export function isImageManifest(mediaType: string, content: Uint8Array): boolean {
-  const parsed = parse(content);
-  const type = IMAGE_MANIFEST_TYPES.has(mediaType) ? mediaType : parsed.mediaType ?? mediaType;
-  if (!IMAGE_MANIFEST_TYPES.has(type)) return false;
-  if (parsed.artifactType !== undefined) return false;
-  return Array.isArray(parsed.layers) && IMAGE_CONFIG_TYPES.has(parsed.config?.mediaType ?? '');
-}
-
-function isIndexContent(content: Uint8Array): boolean {
-  return Array.isArray(parse(content).manifests);
-}
-
-function childDigests(content: Uint8Array): string[] {
-  return (parse(content).manifests ?? []).map((entry) => entry.digest ?? '').filter((digest) => digest !== '');
 }

@@ -8,7 +8,7 @@ import { unpackLayers, type UnpackOptions, type UnpackResult } from './unpack.ts
 
 export { defaultStoragePath, LocalStore, REF_NAME, type StoreIndexEntry } from './store.ts';
 export { findImage, LocalStoreDestination, LocalStoreSource } from './transport.ts';
-export { prepareTarget, unpackLayers, UnpackError, type LayerInput, type UnpackOptions, type UnpackResult } from './unpack.ts';
+export { DEFAULT_MAX_UNPACK_BYTES, prepareTarget, unpackLayers, UnpackError, type LayerInput, type UnpackOptions, type UnpackResult } from './unpack.ts';
 
 interface ImageManifestShape {
   layers?: { digest: string; size: number; mediaType: string }[];

@@ -14,9 +14,12 @@
 //    create them, and an unprivileged user may not).
 // Modes are kept (setuid/setgid/sticky dropped unless running as root); owners are kept
 // only as root; mtimes are set (directories' at the end, once their content is final).
+// What the layers inflate to is bounded (`maxBytes`): a few MiB of gzip can inflate to
+// terabytes, so past the bound the streams are destroyed and the directory emptied.
 import { constants } from 'node:fs';
 import { chmod, chown, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { formatSize } from '../../core/size.ts';
 import { Readable, pipeline as pipelineCallback } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { readTar, type TarEntry } from '../archive/tar-reader.ts';
@@ -33,7 +36,17 @@ export interface LayerInput {
 
 export interface UnpackOptions {
   readonly onWarning?: (message: string) => void;
+  /** Most bytes the layers may inflate to, all together (tar streams: headers and padding count); default DEFAULT_MAX_UNPACK_BYTES. */
+  readonly maxBytes?: number;
+  /** How the bound is named in the error (default "the unpack size limit"). */
+  readonly maxBytesName?: string;
 }
+
+/**
+ * 64 GiB: three times the largest real images (CUDA and ML framework images inflate to
+ * about 20 GB), yet a bound on what a small malicious layer can write to the disk.
+ */
+export const DEFAULT_MAX_UNPACK_BYTES = 64 * 1024 ** 3;
 
 export interface UnpackResult {
   readonly entries: number;
@@ -104,6 +117,15 @@ async function peek(stream: Readable, length: number): Promise<Buffer> {
   const head = Buffer.concat(chunks);
   if (head.length > 0) stream.unshift(head);
   return head;
+}
+
+/** The bytes of `stream`, counted into `budget`; throws an UnpackError (ending the stream) once `budget.max` is passed. */
+async function* bounded(stream: Readable, budget: { used: number; readonly max: number; readonly name: string }, what: string): AsyncGenerator<Buffer> {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    budget.used += chunk.length;
+    if (budget.used > budget.max) throw new UnpackError(`${what}: the layers inflate to more than ${formatSize(budget.max)} (${budget.name}); nothing was unpacked`);
+    yield chunk;
+  }
 }
 
 /** `/a//./b/` → ['a', 'b']; refuses `..`. */
@@ -191,7 +213,7 @@ class Unpacker {
     return false;
   }
 
-  async layer(stream: Readable, what: string): Promise<void> {
+  async layer(stream: AsyncIterable<Uint8Array>, what: string): Promise<void> {
     this.#thisLayer = new Set();
     for await (const entry of readTar(stream)) {
       await this.entry(entry, what);
@@ -345,6 +367,7 @@ export async function unpackLayers(layers: readonly LayerInput[], dir: string, o
   const root = resolve(dir);
   const created = await prepareTarget(root);
   const unpacker = new Unpacker(root, options.onWarning ?? (() => {}));
+  const budget = { used: 0, max: options.maxBytes ?? DEFAULT_MAX_UNPACK_BYTES, name: options.maxBytesName ?? 'the unpack size limit' };
   try {
     for (const [index, layer] of layers.entries()) {
       const what = `layer ${index + 1}/${layers.length} (${layer.digest.slice(0, 19)})`;
@@ -352,7 +375,7 @@ export async function unpackLayers(layers: readonly LayerInput[], dir: string, o
       try {
         const tar = await decompressed(raw, layer.mediaType, what);
         try {
-          await unpacker.layer(tar, what);
+          await unpacker.layer(bounded(tar, budget, what), what);
         } finally {
           tar.destroy();
         }

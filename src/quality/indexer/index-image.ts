@@ -3,6 +3,8 @@
 // platform's), then one streaming pass over the layers through the analyzers, then the
 // operating system and each analyzer's packages and secrets. Nothing is written to disk;
 // layer blobs are digest-checked as they stream (unless the source checks them itself).
+// What an image may cost is bounded (IndexLimits, an abort signal), and a layer listed
+// several times in a row is walked once.
 import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { chooseInstance, targetPlatform, type Platform } from '../../client/copy.ts';
@@ -11,6 +13,7 @@ import { NON_DISTRIBUTABLE_LAYER_TYPES } from '../../core/media-types.ts';
 import type { ImageIndex, IndexedLayer, InstalledPackage, SecretFinding } from '../../core/quality.ts';
 import type { Analyzer, AnalyzerContext } from './analyzer.ts';
 import { defaultAnalyzers } from './default-analyzers.ts';
+import type { IndexLimits } from './index-limits.ts';
 import { walkLayers, type LayerToWalk, type LayerWalkStats } from './layer-walker.ts';
 import { detectOsRelease, OS_RELEASE_PATHS } from './os-release.ts';
 
@@ -31,7 +34,10 @@ export interface IndexImageOptions {
   /** Check each layer's digest as it streams (default true; the size is always checked). */
   readonly verifyDigests?: boolean;
   readonly onWarning?: (message: string) => void;
+  /** Aborting stops the indexing at once (the layer being read is no longer inflated). */
   readonly signal?: AbortSignal;
+  /** Bounds on inflated bytes and entries (default DEFAULT_INDEX_LIMITS); crossing one throws IndexLimitError. */
+  readonly limits?: IndexLimits;
   /** Clock, for indexedAt (tests). */
   readonly now?: () => number;
 }
@@ -94,13 +100,23 @@ export async function indexManifest(source: ImageSource, manifest: ManifestData,
   const verify = options.verifyDigests ?? true;
   const layers: LayerToWalk[] = [];
   const indexed: IndexedLayer[] = [];
+  const skipped = new Set<string>();
   for (const [position, layer] of parsed.layers.entries()) {
     const mediaType = layer.mediaType ?? '';
     if (typeof layer.digest !== 'string' || typeof layer.size !== 'number') throw new IndexError(`${what}: layer ${position + 1} has no digest or size`);
     if (!isFilesystemLayer(mediaType) || NON_DISTRIBUTABLE_LAYER_TYPES.has(mediaType)) {
-      warn(`${what}: layer ${position + 1} (${layer.digest}, ${mediaType}) is not a file system layer that can be read; skipped`);
+      if (!skipped.has(layer.digest)) warn(`${what}: layer ${position + 1} (${layer.digest}, ${mediaType}) is not a file system layer that can be read; skipped`);
+      skipped.add(layer.digest);
       continue;
     }
+    // The same layer again right on top of itself changes nothing: overlay runtimes
+    // (Docker's overlay2, containerd's and podman's overlay, the defaults) unpack each
+    // layer into a directory of its own, so a layer never depends on what lies below it,
+    // and A over A shows exactly what A alone shows over the same base. Walking it once
+    // keeps a manifest listing one layer thousands of times from costing thousands of
+    // walks. A layer that comes back after another (A, B, A) is walked again: B may have
+    // deleted what A puts back.
+    if (layers.at(-1)?.digest === layer.digest) continue;
     const blob = { digest: layer.digest, size: layer.size, mediaType };
     indexed.push({ digest: layer.digest, mediaType, size: layer.size });
     layers.push({
@@ -116,12 +132,14 @@ export async function indexManifest(source: ImageSource, manifest: ManifestData,
   const walk = await walkLayers(layers, analyzers, {
     ...(options.contentCap === undefined ? {} : { contentCap: options.contentCap }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     onWarning: warn,
   });
   const context: AnalyzerContext = { os: detectOsRelease(walk.files), manifestDigest: manifest.digest };
   const packages: InstalledPackage[] = [];
   const secrets: SecretFinding[] = [];
   for (const analyzer of analyzers) {
+    options.signal?.throwIfAborted();
     let result;
     try {
       result = await analyzer.finish(walk.files, context);

@@ -3,11 +3,14 @@
 // directories are applied layer by layer, and the content of the files an analyzer wants
 // is kept (up to a cap) in the FileTree, the final filesystem the analyzers finish on.
 // Memory stays bounded: a layer is never buffered, only wanted files (and files an
-// onEntry analyzer asks to read) are, each at most `contentCap` bytes.
+// onEntry analyzer asks to read) are, each at most `contentCap` bytes. Work is bounded
+// too: the inflated bytes per layer and per image and the entries per image are counted
+// against IndexLimits, and an abort destroys the streams of the layer being read.
 import type { Readable } from 'node:stream';
 import { readTar, type TarEntry } from '../../client/archive/tar-reader.ts';
 import type { Analyzer, EntryType, LayerEntry, WalkedLayer } from './analyzer.ts';
 import { FileTree, pathParts } from './file-tree.ts';
+import { IndexBudget, type IndexLimits } from './index-limits.ts';
 import { layerTarBytes, type LayerCompression } from './layer-tar.ts';
 
 export const DEFAULT_CONTENT_CAP = 64 * 1024 * 1024;
@@ -29,7 +32,10 @@ export interface WalkOptions {
   /** Largest file content kept or handed to onEntry readers; larger files read as null. */
   readonly contentCap?: number;
   readonly onWarning?: (message: string) => void;
+  /** Aborting stops the walk at once: the layer being read is no longer inflated. */
   readonly signal?: AbortSignal;
+  /** Bounds on what the walk inflates and reads (default DEFAULT_INDEX_LIMITS). */
+  readonly limits?: IndexLimits;
 }
 
 export interface LayerWalkStats {
@@ -65,17 +71,25 @@ export async function walkLayers(layers: readonly LayerToWalk[], analyzers: read
   const wanting = analyzers.filter((analyzer) => analyzer.wants !== undefined);
   const watching = analyzers.filter((analyzer) => analyzer.onEntry !== undefined);
   const stats: LayerWalkStats[] = [];
+  const budget = new IndexBudget(options.limits);
 
   for (const [index, layer] of layers.entries()) {
+    options.signal?.throwIfAborted();
     const walked: WalkedLayer = { digest: layer.digest, mediaType: layer.mediaType, size: layer.size, index };
     tree.layers.push(walked);
     let compression: LayerCompression = 'none';
     let entries = 0;
     let contentBytes = 0;
     const what = `layer ${index + 1} (${layer.digest})`;
-    const bytes = layerTarBytes(await layer.open(), layer.mediaType, what, (detected) => (compression = detected));
+    budget.startLayer();
+    const bytes = layerTarBytes(await layer.open(), layer.mediaType, what, {
+      onCompression: (detected) => (compression = detected),
+      onBytes: (count) => budget.addBytes(count, what),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
     for await (const entry of readTar(bytes)) {
       options.signal?.throwIfAborted();
+      budget.addEntry(what);
       entries++;
       contentBytes += entry.size;
       const parts = pathParts(entry.name);

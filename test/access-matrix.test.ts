@@ -9,6 +9,8 @@
 // `open` (auth.anonymousPull=true) runs the rows where anonymous pull matters.
 // Fixtures (accounts, organizations, teams, robots, permissions, visibility) are written
 // straight into the server's SQLite database; images are pushed by the administrator.
+// Namespace ownership (who owns a name, what deleting an account takes with it) has rows
+// of its own in access-matrix/namespace-ownership.ts, run last on the `main` server.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +23,7 @@ import { containersConfig, explain, http, requireTool, run, runOk, waitFor, type
 import { debianLayout, layoutImage, OCI_INDEX, OCI_MANIFEST, ociRef, sha256, type LayoutImage } from './support/images.ts';
 import { isolatedPodman, type IsolatedPodman } from './support/podman.ts';
 import { TokenService } from '../src/auth/token-service.ts';
+import { namespaceOwnershipRows } from './access-matrix/namespace-ownership.ts';
 
 // ---- the table -----------------------------------------------------------------------------
 
@@ -280,12 +283,7 @@ describe('access matrix: principal × visibility × action', () => {
       auth: true,
       env: { CUSTODY_AUDIT_FLUSH_INTERVAL: '100ms', CUSTODY_AUTH_ANONYMOUS_PULL: String(anonymousPull) },
     });
-    // Images first (the administrator pushes them), so the repository rows exist.
-    for (const repository of [REPOSITORY.private, REPOSITORY.public, 'globex/internal', 'reader/own']) {
-      await runOk(skopeoBin, ['--policy', config.policy, 'copy', '--dest-tls-verify=false', '--dest-creds', `admin:${ADMIN_PASSWORD}`, ociRef(debianLayout(), 'bookworm-minbase'), `docker://${server.host}/${repository}:${BASE_TAG}`], {
-        env: config.env,
-      });
-    }
+    // Accounts first: every namespace the administrator pushes into then has its owner.
     const fx = new AccessFixtures(server.dataDir);
     const ids: Partial<Record<Principal, number>> = {};
     for (const principal of Object.keys(PASSWORD) as (keyof typeof PASSWORD)[]) ids[principal] = await fx.user(ACCOUNT[principal], PASSWORD[principal]);
@@ -295,6 +293,12 @@ describe('access matrix: principal × visibility × action', () => {
     await fx.team(acme, 'builders', 'creator', [ids.creator!]);
     await fx.team(globex, 'owners', 'admin', [ids.outsider!]);
     const robot = await fx.robot(acme, 'acme', 'ci');
+    // Then images (the administrator pushes them), so the repository rows exist.
+    for (const repository of [REPOSITORY.private, REPOSITORY.public, 'globex/internal', 'reader/own']) {
+      await runOk(skopeoBin, ['--policy', config.policy, 'copy', '--dest-tls-verify=false', '--dest-creds', `admin:${ADMIN_PASSWORD}`, ociRef(debianLayout(), 'bookworm-minbase'), `docker://${server.host}/${repository}:${BASE_TAG}`], {
+        env: config.env,
+      });
+    }
     for (const repository of [REPOSITORY.private, REPOSITORY.public]) {
       await fx.permission(repository, { kind: 'account', id: ids.reader! }, 'read');
       await fx.permission(repository, { kind: 'account', id: ids.writer! }, 'write');
@@ -803,5 +807,16 @@ describe('access matrix: principal × visibility × action', () => {
       assert.notEqual(anonymous.code, 0);
       assert.match(anonymous.stderr, /unauthorized|authentication required/i, explain(anonymous));
     });
+  });
+
+  // ---- who owns a namespace (rows of their own: access-matrix/namespace-ownership.ts) ----
+
+  namespaceOwnershipRows({
+    server: () => world('main').server,
+    fixtures: () => world('main').fx,
+    admin: adminCreds,
+    skopeo,
+    podman: () => podman,
+    work: () => work,
   });
 });

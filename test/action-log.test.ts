@@ -528,6 +528,9 @@ describe('action log API (a real server)', () => {
       entry({ occurredAt: T0 + 5, repository: 'acme/app', kind: 'pull', result: 'denied', actor: { kind: 'anonymous' } }),
     ].map((item) => sanitizeEntry(item, 0));
     await fixtures.sql.transaction((tx) => insertActions(tx, rows));
+    // The seeded history is older than these accounts' rows: date them back, since each
+    // sees the log only from its own account's (or its namespace owner's) creation on.
+    await fixtures.sql.run('UPDATE accounts SET created_at = ?', [T0 - 24 * 3600 * 1000]);
   });
   after(async () => {
     await fixtures?.close();

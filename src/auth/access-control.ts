@@ -3,6 +3,8 @@
 // namespace); this class turns them into the Docker token scopes' actions.
 import type { Principal, Role } from '../core/identity.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
+import { actorOf, DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
+import type { RequestContext } from './authenticator.ts';
 
 /** The actions of a `repository:NAME:ACTIONS` scope. `*` is full control (admin). */
 export type RepositoryAction = 'pull' | 'push' | 'delete' | '*';
@@ -17,6 +19,8 @@ const ACTIONS_BY_ROLE: Readonly<Record<Role, readonly RepositoryAction[]>> = {
 export interface AccessControlOptions {
   /** Anonymous callers may pull public repositories. */
   readonly anonymousPull: boolean;
+  /** Where the organizations a superuser's push creates are recorded. */
+  readonly actions?: ActionRecorder;
 }
 
 export interface RepositoryAccess {
@@ -79,13 +83,41 @@ export class AccessControl {
    * with an explicit admin permission for it, as Quay does; otherwise a creator would
    * lose access to what it just created (creators do not administer existing repositories).
    */
-  async prepareCreation(principal: Principal, repository: string): Promise<void> {
-    if (principal.kind !== 'account' || principal.account.superuser || principal.account.id < 0) return;
+  async prepareCreation(principal: Principal, repository: string, context: RequestContext = {}): Promise<void> {
+    if (principal.kind !== 'account' || principal.account.id < 0) return;
+    if (principal.account.superuser) {
+      await this.claimNamespace(principal, repository, context);
+      return;
+    }
     if (namespaceOf(repository) === principal.account.name && principal.account.kind === 'user') return;
     const { exists, role } = await this.access(principal, repository);
     if (exists || role !== 'admin') return;
     const settings = await this.store.ensureRepository(repository);
     await this.store.setPermission(settings.id, { kind: 'account', id: principal.account.id }, 'admin');
+  }
+
+  /**
+   * Before a superuser creates a repository (by a push or explicitly) in a namespace no
+   * account owns: creates the organization of that name with the superuser in its owners
+   * team, and records it. Ownership is then explicit, and nobody can take the name later
+   * and with it the repositories (roles follow the namespace's account). Others never
+   * reach here: only superusers may create where no account is.
+   */
+  async claimNamespace(principal: Principal, repository: string, context: RequestContext = {}): Promise<void> {
+    const namespace = namespaceOf(repository);
+    if (principal.kind !== 'account' || !principal.account.superuser || principal.account.id < 0 || namespace === null) return;
+    if ((await this.store.findAccount(namespace)) !== null) return;
+    const organization = await this.store.claimNamespace(namespace, principal.account.id);
+    if (organization === null) return; // another request claimed it first
+    (this.options.actions ?? DISCARD_ACTIONS).record({
+      kind: 'account',
+      result: 'success',
+      actor: actorOf(principal),
+      ip: context.ip,
+      userAgent: context.userAgent,
+      namespace,
+      detail: { action: 'create', account: namespace, accountKind: 'organization', reason: 'a superuser created a repository in a namespace without an account', repository },
+    });
   }
 
   /** Repositories the principal may read, bytewise after `last`, at most `limit`. */

@@ -212,7 +212,12 @@ export class LdapDirectory implements DirectoryLogin {
         // Two first logins at once: the other one created it; check it like any existing one.
         if (!(error instanceof RegistryError && error.code === 'CONFLICT')) throw error;
         account = await this.store.findAccount(name);
-        if (!account) throw error;
+        if (!account) {
+          // The name is a namespace whose repositories belong to no account: whoever got
+          // the name would administer them, so the directory does not hand it out.
+          this.logger.warn('LDAP login refused: the name is taken', { user: name, dn, reason: error.message });
+          return null;
+        }
       }
     }
     if (account.kind !== 'user' || account.ldapDn === null) {

@@ -11,9 +11,10 @@ const USAGE = [
   'Subcommands:',
   '  whoami',
   '  user create NAME [--email E] [--password-stdin] [--superuser]   (no password: one is generated and printed once)',
-  '  user list | user get NAME | user delete NAME',
+  '  user list | user get NAME | user delete NAME   (deletes its robots and repositories too)',
   '  user update NAME [--email E] [--password-stdin] [--superuser true|false] [--disabled true|false]',
-  '  org create NAME [--email E] [--description D] | org list | org get ORG | org delete ORG',
+  '  org create NAME [--email E] [--description D] | org list | org get ORG',
+  '  org delete ORG   (deletes its teams, robots and repositories too)',
   '  team create ORG TEAM [--role member|creator|admin] [--description D] [--ldap-group G]',
   '  team update ORG TEAM [--role R] [--description D] [--ldap-group G]',
   '  team list ORG | team get ORG TEAM | team delete ORG TEAM | team members ORG TEAM',
@@ -235,7 +236,7 @@ export const adminCommand: Command = {
       case 'user delete': {
         const [user] = arity(1, 'NAME');
         await api.call('DELETE', `/api/v1/users/${segment(user!)}`);
-        note(`deleted user ${user}`);
+        note(`deleted user ${user} with its robots and repositories`);
         return 0;
       }
       // ---- organizations
@@ -260,7 +261,7 @@ export const adminCommand: Command = {
       case 'org delete': {
         const [org] = arity(1, 'ORG');
         await api.call('DELETE', `/api/v1/organizations/${segment(org!)}`);
-        note(`deleted organization ${org}`);
+        note(`deleted organization ${org} with its teams, robots and repositories`);
         return 0;
       }
       // ---- teams

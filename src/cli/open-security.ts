@@ -43,7 +43,7 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
   const identity = stores.identity;
   await bootstrapAdministrator(identity, config, logger);
   const directory = config.ldap ? new LdapDirectory(config.ldap, identity, logger) : undefined;
-  const access = new AccessControl(identity, { anonymousPull: config.auth.anonymousPull });
+  const access = new AccessControl(identity, { anonymousPull: config.auth.anonymousPull, actions: actionLog });
   const authenticator = new Authenticator({
     store: identity,
     throttle: new LoginThrottle(config.auth.throttle),

@@ -109,6 +109,9 @@ export const ROBOT_SHORT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 export const TEAM_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 export const MAX_ACCOUNT_NAME_LENGTH = 64;
 
+/** The team every organization starts with: its administrators (role admin). */
+export const OWNERS_TEAM = 'owners';
+
 export function robotName(owner: string, shortName: string): string {
   return `${owner}+${shortName}`;
 }

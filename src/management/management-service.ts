@@ -21,7 +21,7 @@ import {
   type Visibility,
 } from '../core/identity.ts';
 import { validateRepositoryName } from '../core/names.ts';
-import type { IdentityStore } from '../metadata/identity-store.ts';
+import { UNOWNED_REPOSITORIES, type IdentityStore } from '../metadata/identity-store.ts';
 import { namespaceOf, type AccessControl } from '../auth/access-control.ts';
 import { actorOf, type ActionEntry, type ActionKind, type ActionRecorder } from '../audit/action.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
@@ -103,7 +103,6 @@ const MAX_EMAIL = 254;
 const MAX_DESCRIPTION = 1024;
 const MAX_TOKEN_NAME = 100;
 const MAX_LDAP_GROUP = 1024;
-const OWNERS_TEAM = 'owners';
 
 function invalid(message: string, detail?: unknown): RegistryError {
   return new RegistryError('INVALID_REQUEST', message, detail === undefined ? {} : { detail });
@@ -115,6 +114,20 @@ function denied(message: string): RegistryError {
 
 function notFound(message: string): RegistryError {
   return new RegistryError('NOT_FOUND', message);
+}
+
+// The refusals given whenever the caller may not learn whether the thing exists: the
+// same status and message for a missing one and one the caller may not see.
+function noAccessToOrganization(name: string): RegistryError {
+  return denied(`no access to organization "${shown(name)}"`);
+}
+
+function noAccessToRobots(name: string): RegistryError {
+  return denied(`no access to the robots of "${shown(name)}"`);
+}
+
+function mayNotCreateRepository(name: string): RegistryError {
+  return denied(`you may not create repository "${name}"`);
 }
 
 function shown(value: string): string {
@@ -220,12 +233,6 @@ export class ManagementService {
     return account;
   }
 
-  private async organization(name: string): Promise<Account> {
-    const org = await this.identity.findAccount(name);
-    if (!org || org.kind !== 'organization') throw notFound(`organization "${shown(name)}" not found`);
-    return org;
-  }
-
   private async isOrgAdmin(account: Account, org: Account): Promise<boolean> {
     if (account.superuser) return true;
     const teams = await this.identity.teamsOf(account.id);
@@ -238,32 +245,43 @@ export class ManagementService {
     return teams.some((team) => team.organizationId === org.id);
   }
 
-  /** The organization, when the caller administers it. Existence is told only to members. */
-  private async adminOf(caller: Caller, name: string): Promise<{ caller: Account; org: Account }> {
+  /**
+   * The organization, when the caller is one of its members (superusers: any). Whether it
+   * exists is told only to those: anyone else gets one refusal for a missing organization
+   * and for one they are not in.
+   */
+  private async memberOf(caller: Caller, name: string): Promise<{ caller: Account; org: Account }> {
     const account = this.account(caller);
-    const org = await this.organization(name);
+    const found = await this.identity.findAccount(name);
+    const org = found?.kind === 'organization' ? found : null;
+    if (account.superuser) {
+      if (!org) throw notFound(`organization "${shown(name)}" not found`);
+      return { caller: account, org };
+    }
+    if (!org || !(await this.isOrgMember(account, org))) throw noAccessToOrganization(name);
+    return { caller: account, org };
+  }
+
+  /** The organization, when the caller administers it; members learn only that they may not. */
+  private async adminOf(caller: Caller, name: string): Promise<{ caller: Account; org: Account }> {
+    const { caller: account, org } = await this.memberOf(caller, name);
     if (!(await this.isOrgAdmin(account, org))) throw denied(`only an administrator of organization "${org.name}" may do this`);
     return { caller: account, org };
   }
 
-  private async memberOf(caller: Caller, name: string): Promise<{ caller: Account; org: Account }> {
-    const account = this.account(caller);
-    const org = await this.organization(name);
-    if (!(await this.isOrgMember(account, org))) throw denied(`only members of organization "${org.name}" may see it`);
-    return { caller: account, org };
-  }
-
-  /** A namespace (user or organization) whose robots the caller manages. */
+  /** A namespace (user or organization) whose robots the caller manages; to anyone else one
+   * refusal, whether the namespace exists or not. */
   private async robotOwner(caller: Caller, name: string): Promise<{ caller: Account; owner: Account }> {
     const account = this.user(caller);
-    const owner = await this.identity.findAccount(name);
-    if (!owner || owner.kind === 'robot') throw notFound(`namespace "${shown(name)}" not found`);
-    if (owner.kind === 'user') {
-      if (owner.id !== account.id && !account.superuser) throw denied(`only ${owner.name} may manage the robots of user ${owner.name}`);
-    } else if (!(await this.isOrgAdmin(account, owner))) {
-      throw denied(`only an administrator of organization "${owner.name}" may manage its robots`);
+    const found = await this.identity.findAccount(name);
+    const owner = found && found.kind !== 'robot' ? found : null;
+    if (account.superuser) {
+      if (!owner) throw notFound(`namespace "${shown(name)}" not found`);
+      return { caller: account, owner };
     }
-    return { caller: account, owner };
+    if (owner?.kind === 'user' && owner.id === account.id) return { caller: account, owner };
+    if (owner?.kind === 'organization' && (await this.isOrgAdmin(account, owner))) return { caller: account, owner };
+    throw noAccessToRobots(name);
   }
 
   private async robot(caller: Caller, name: string): Promise<{ caller: Account; robot: Account; owner: Account }> {
@@ -396,12 +414,13 @@ export class ManagementService {
   }
 
   async deleteUser(caller: Caller, name: string): Promise<void> {
-    await this.change(caller, 'account', { action: 'delete', account: name, accountKind: 'user' }, async () => {
+    const detail: Record<string, unknown> = { action: 'delete', account: name, accountKind: 'user' };
+    await this.change(caller, 'account', detail, async () => {
       this.superuser(caller, 'delete users');
       const user = await this.identity.findAccount(name);
       if (!user || user.kind !== 'user') throw notFound(`user "${shown(name)}" not found`);
       if (user.superuser) await this.keepASuperuser(user);
-      await this.identity.deleteAccount(user.id);
+      Object.assign(detail, repositoriesDeleted(await this.identity.deleteAccount(user.id)));
       this.authenticator.forget();
     });
   }
@@ -414,16 +433,17 @@ export class ManagementService {
       const account = this.user(caller);
       const email = checkEmail(input.email);
       const description = checkDescription(input.description);
-      const org = await this.identity.createAccount({ name, kind: 'organization', email, description });
       try {
         // Like Quay: the creator administers the new organization through its owners team.
-        const owners = await this.identity.createTeam(org.id, OWNERS_TEAM, 'admin', 'administrators of the organization');
-        await this.identity.addTeamMember(owners.id, account.id);
+        // Repositories left in a namespace without an account are adopted only by a
+        // superuser's decision; anyone else just finds the name taken.
+        return organizationView(await this.identity.createOrganization({ name, email, description }, account.id, { adopt: account.superuser }));
       } catch (error) {
-        await this.identity.deleteAccount(org.id).catch(() => {});
+        if (!account.superuser && error instanceof RegistryError && (error.detail as { reason?: string } | undefined)?.reason === UNOWNED_REPOSITORIES) {
+          throw new RegistryError('CONFLICT', `the name "${name}" is taken`);
+        }
         throw error;
       }
-      return organizationView(org);
     });
   }
 
@@ -456,9 +476,10 @@ export class ManagementService {
   }
 
   async deleteOrganization(caller: Caller, name: string): Promise<void> {
-    await this.change(caller, 'account', { action: 'delete', account: name, accountKind: 'organization' }, async () => {
+    const detail: Record<string, unknown> = { action: 'delete', account: name, accountKind: 'organization' };
+    await this.change(caller, 'account', detail, async () => {
       const { org } = await this.adminOf(caller, name);
-      await this.identity.deleteAccount(org.id);
+      Object.assign(detail, repositoriesDeleted(await this.identity.deleteAccount(org.id)));
       this.authenticator.forget();
     });
   }
@@ -633,11 +654,10 @@ export class ManagementService {
         const visibility = input.visibility === undefined ? 'private' : checkVisibility(input.visibility);
         const description = checkDescription(input.description);
         const before = await this.access.access(caller, name);
-        if (before.exists) {
-          if (before.role === null) throw denied(`you may not create repository "${name}"`);
-          throw new RegistryError('CONFLICT', `repository "${name}" exists already`);
-        }
-        if (before.role !== 'admin') throw denied(`you may not create repositories in ${namespaceOf(name) === null ? 'the top level' : `namespace "${namespaceOf(name)}"`}`);
+        // Only those who may see the repository learn that it exists.
+        if (before.exists && before.role !== null) throw new RegistryError('CONFLICT', `repository "${name}" exists already`);
+        if (before.exists || before.role !== 'admin') throw mayNotCreateRepository(name);
+        await this.access.claimNamespace(caller, name, { ip: caller.ip, userAgent: caller.userAgent });
         let settings = await this.identity.ensureRepository(name, visibility);
         if (description !== null) settings = (await this.identity.updateRepository(name, { description })) ?? settings;
         // Like Quay: whoever creates a repository administers it, even when the role that
@@ -903,4 +923,9 @@ export class ManagementService {
       this.authenticator.forget();
     });
   }
+}
+
+/** What the action log keeps of the repositories an account's deletion removed. */
+function repositoriesDeleted(result: { readonly repositories: readonly string[] }): Record<string, unknown> {
+  return { repositoriesDeleted: result.repositories.length, repositories: result.repositories };
 }

@@ -132,7 +132,7 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = [
     response: 'User',
     handle: (s, c) => s.updateUser(c.caller, p(c, 'name'), body(c)),
   },
-  { operationId: 'deleteUser', method: 'DELETE', path: '/api/v1/users/{name}', tag: 'users', summary: 'Delete a user and its robots (superusers only)', auth: true, status: 204, handle: (s, c) => s.deleteUser(c.caller, p(c, 'name')) },
+  { operationId: 'deleteUser', method: 'DELETE', path: '/api/v1/users/{name}', tag: 'users', summary: 'Delete a user with its robots and the repositories of its namespace (superusers only)', auth: true, status: 204, handle: (s, c) => s.deleteUser(c.caller, p(c, 'name')) },
   { operationId: 'listUserRobots', method: 'GET', path: '/api/v1/users/{name}/robots', tag: 'robots', summary: "A user's robots (that user, or superusers)", auth: true, status: 200, response: '[Robot]', handle: (s, c) => s.listRobots(c.caller, p(c, 'name')) },
   {
     operationId: 'createUserRobot',
@@ -174,7 +174,7 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = [
     response: 'Organization',
     handle: (s, c) => s.updateOrganization(c.caller, p(c, 'org'), body(c)),
   },
-  { operationId: 'deleteOrganization', method: 'DELETE', path: '/api/v1/organizations/{org}', tag: 'organizations', summary: 'Delete an organization, its teams and robots (organization admins)', auth: true, status: 204, handle: (s, c) => s.deleteOrganization(c.caller, p(c, 'org')) },
+  { operationId: 'deleteOrganization', method: 'DELETE', path: '/api/v1/organizations/{org}', tag: 'organizations', summary: 'Delete an organization with its teams, robots and repositories (organization admins)', auth: true, status: 204, handle: (s, c) => s.deleteOrganization(c.caller, p(c, 'org')) },
   { operationId: 'listTeams', method: 'GET', path: '/api/v1/organizations/{org}/teams', tag: 'teams', summary: "An organization's teams (members)", auth: true, status: 200, response: '[Team]', handle: (s, c) => s.listTeams(c.caller, p(c, 'org')) },
   { operationId: 'createTeam', method: 'POST', path: '/api/v1/organizations/{org}/teams', tag: 'teams', summary: 'Create a team (organization admins)', auth: true, body: 'NewTeam', status: 201, response: 'Team', handle: (s, c) => s.createTeam(c.caller, p(c, 'org'), body(c)) },
   { operationId: 'getTeam', method: 'GET', path: '/api/v1/organizations/{org}/teams/{team}', tag: 'teams', summary: 'A team (members)', auth: true, status: 200, response: 'Team', handle: (s, c) => s.getTeam(c.caller, p(c, 'org'), p(c, 'team')) },

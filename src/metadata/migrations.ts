@@ -1,16 +1,19 @@
 // One migration set for every engine. Statements are portable SQL with two
 // placeholders for the types the engines spell differently. Times are milliseconds
 // since the epoch in BIGINT columns; sizes are BIGINT.
-import type { SqlClient, SqlDialect } from './sql-client.ts';
+import type { SqlClient, SqlDialect, SqlExecutor } from './sql-client.ts';
 import { ADVISORIES_MIGRATION } from './migrations/advisories.ts';
 import { IMAGE_QUALITY_MIGRATION } from './migrations/image-quality.ts';
 import { SIGNATURES_MIGRATION } from './migrations/signatures.ts';
 import { SIGNING_POLICIES_MIGRATION } from './migrations/signing-policies.ts';
+import { NAMESPACE_OWNERS_MIGRATION } from './migrations/namespace-owners.ts';
 
 export interface Migration {
   readonly version: number;
   readonly description: string;
   readonly statements: readonly string[];
+  /** A data step run after the statements, in the same transaction (what SQL alone cannot say portably). */
+  readonly data?: (tx: SqlExecutor) => Promise<void>;
 }
 
 const TYPES: Readonly<Record<SqlDialect, Readonly<Record<string, string>>>> = {
@@ -219,15 +222,18 @@ export const MIGRATIONS: readonly Migration[] = [
   IMAGE_QUALITY_MIGRATION,
   SIGNATURES_MIGRATION,
   SIGNING_POLICIES_MIGRATION,
+  NAMESPACE_OWNERS_MIGRATION,
 ];
 
-export async function migrate(client: SqlClient): Promise<number> {
+/** Applies the migrations not applied yet (up to `through`, for upgrade tests); returns how many ran. */
+export async function migrate(client: SqlClient, options: { readonly through?: number } = {}): Promise<number> {
   const types = TYPES[client.dialect];
   await client.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)');
   let applied = 0;
   for (const migration of MIGRATIONS) {
     // A migration still being written (no statements yet) is not recorded as applied.
-    if (migration.statements.length === 0) continue;
+    if (migration.statements.length === 0 && migration.data === undefined) continue;
+    if (options.through !== undefined && migration.version > options.through) break;
     await client.transaction(async (tx) => {
       // Replicas starting together on PostgreSQL: one migrates, the others wait and skip.
       if (tx.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(7243911)');
@@ -236,6 +242,7 @@ export async function migrate(client: SqlClient): Promise<number> {
       for (const statement of migration.statements) {
         await tx.run(statement.replace(/\{id\}|\{bytes\}|\{name\}/g, (placeholder) => types[placeholder] ?? placeholder));
       }
+      await migration.data?.(tx);
       await tx.run('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)', [migration.version, migration.description, Date.now()]);
       applied++;
     });

@@ -16,7 +16,9 @@ import type {
   TeamRole,
   Visibility,
 } from '../core/identity.ts';
-import type { AccessFacts, AccountChanges, IdentityStore, NewAccount, NewCredential } from './identity-store.ts';
+import { UNOWNED_REPOSITORIES, type AccessFacts, type AccountChanges, type IdentityStore, type NewAccount, type NewCredential, type NewOrganization } from './identity-store.ts';
+import { insertOrganization, namespaceHoldsRepositories } from './namespace-ownership.ts';
+import { removeNamespaceRepositories } from './namespace-removal.ts';
 import type { SqlClient, SqlExecutor, SqlValue } from './sql-client.ts';
 
 interface AccountRow {
@@ -111,6 +113,19 @@ function toCredential(row: CredentialRow): Credential {
   };
 }
 
+function nameTaken(name: string): RegistryError {
+  return new RegistryError('CONFLICT', `the name "${name}" is taken`);
+}
+
+/** The reason is in `detail`, so callers may tell superusers why and others only that the name is taken. */
+function unownedNamespace(name: string): RegistryError {
+  return new RegistryError(
+    'CONFLICT',
+    `the name "${name}" is taken: namespace "${name}" holds repositories that belong to no account; a superuser may adopt them by creating the organization "${name}" (and delete it to remove them)`,
+    { detail: { reason: UNOWNED_REPOSITORIES } },
+  );
+}
+
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   const message = (error as Error).message ?? '';
@@ -135,17 +150,35 @@ export class SqlIdentityStore implements IdentityStore {
   async createAccount(account: NewAccount): Promise<Account> {
     const now = Date.now();
     try {
-      const rows = await this.sql.query<AccountRow>(
-        `INSERT INTO accounts (name, kind, email, password_hash, superuser, owner_id, description, ldap_dn, disabled, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
-         RETURNING id, name, kind, email, superuser, owner_id, description, ldap_dn, disabled, created_at`,
-        [account.name, account.kind, account.email ?? null, account.passwordHash ?? null, account.superuser ? 1 : 0, account.ownerId ?? null, account.description ?? null, account.ldapDn ?? null, now],
-      );
-      return toAccount(rows[0]!);
+      return await this.sql.transaction(async (tx) => {
+        if (account.kind !== 'robot' && (await namespaceHoldsRepositories(tx, account.name))) throw unownedNamespace(account.name);
+        const rows = await tx.query<AccountRow>(
+          `INSERT INTO accounts (name, kind, email, password_hash, superuser, owner_id, description, ldap_dn, disabled, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+           RETURNING id, name, kind, email, superuser, owner_id, description, ldap_dn, disabled, created_at`,
+          [account.name, account.kind, account.email ?? null, account.passwordHash ?? null, account.superuser ? 1 : 0, account.ownerId ?? null, account.description ?? null, account.ldapDn ?? null, now],
+        );
+        return toAccount(rows[0]!);
+      });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new RegistryError('CONFLICT', `the name "${account.name}" is taken`);
+      if (isUniqueViolation(error)) throw nameTaken(account.name);
       throw error;
     }
+  }
+
+  async createOrganization(organization: NewOrganization, ownerId: number | null, options: { readonly adopt?: boolean } = {}): Promise<Account> {
+    const id = await this.sql.transaction(async (tx) => {
+      if (options.adopt !== true && (await namespaceHoldsRepositories(tx, organization.name))) throw unownedNamespace(organization.name);
+      const created = await insertOrganization(tx, organization, ownerId, Date.now());
+      if (created === null) throw nameTaken(organization.name);
+      return created;
+    });
+    return (await this.findAccountById(id))!;
+  }
+
+  async claimNamespace(namespace: string, ownerId: number): Promise<Account | null> {
+    const id = await this.sql.transaction((tx) => insertOrganization(tx, { name: namespace, description: 'created by a superuser\'s push into a namespace without an account' }, ownerId, Date.now()));
+    return id === null ? null : this.findAccountById(id);
   }
 
   async findAccount(name: string): Promise<Account | null> {
@@ -198,8 +231,11 @@ export class SqlIdentityStore implements IdentityStore {
     return account;
   }
 
-  async deleteAccount(id: number): Promise<boolean> {
+  async deleteAccount(id: number): Promise<{ deleted: boolean; repositories: string[] }> {
     return this.sql.transaction(async (tx) => {
+      const found = await tx.query<{ name: string; kind: AccountKind }>('SELECT name, kind FROM accounts WHERE id = ?', [id]);
+      const account = found[0];
+      if (!account) return { deleted: false, repositories: [] };
       // Permissions name grantees by id without a foreign key (the id may be a team's or
       // an account's): remove the account's own and those of the teams it owns.
       const teams = await tx.query<{ id: number }>('SELECT id FROM teams WHERE organization_id = ?', [id]);
@@ -207,8 +243,10 @@ export class SqlIdentityStore implements IdentityStore {
       for (const team of teams) await removeGrantee(tx, 'team', team.id);
       for (const robot of robots) await removeGrantee(tx, 'account', robot.id);
       await removeGrantee(tx, 'account', id);
+      // Robots have no namespace (their names hold a '+').
+      const repositories = account.kind === 'robot' ? [] : await removeNamespaceRepositories(tx, account.name);
       const result = await tx.run('DELETE FROM accounts WHERE id = ?', [id]);
-      return result.changes > 0;
+      return { deleted: result.changes > 0, repositories };
     });
   }
 

@@ -8,7 +8,8 @@
 // Superusers see everything. Anyone else must narrow the query to something they
 // administer: a namespace (their own user namespace, or an organization whose admin team
 // they belong to), a repository where their role is admin, or their own actions (actor =
-// their name).
+// their name). They see only what happened since the account they rely on was created:
+// a name taken again after its account was deleted shows nothing of the old account.
 import { sendJson } from './json-response.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Account, Principal } from '../core/identity.ts';
@@ -57,31 +58,36 @@ export class ActionLogApi {
       handle: async () => {
         const principal = await managementPrincipal(this.security, request);
         if (principal.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'the action log requires authentication');
-        const filter = parseFilter(query, exporting);
-        await this.authorize(principal, filter);
+        const filter = await this.authorize(principal, parseFilter(query, exporting));
         if (exporting) await this.streamExport(request, response, filter);
         else await this.sendPage(response, filter);
       },
     };
   }
 
-  private async authorize(principal: Principal & { kind: 'account' }, filter: ActionFilter): Promise<void> {
+  /** The filter the caller may run: as asked, from the creation of the account that grants it on. */
+  private async authorize(principal: Principal & { kind: 'account' }, filter: ActionFilter): Promise<ActionFilter> {
     const account = principal.account;
     if (account.disabled) throw new RegistryError('DENIED', 'the account is disabled');
-    if (account.superuser) return;
-    if (filter.actor !== undefined && filter.actor === account.name) return;
-    if (filter.namespace !== undefined && (await this.administersNamespace(account, filter.namespace))) return;
+    if (account.superuser) return filter;
+    if (filter.actor !== undefined && filter.actor === account.name) return from(filter, account.createdAt);
+    if (filter.namespace !== undefined && (await this.administersNamespace(account, filter.namespace))) return from(filter, await this.ownerSince(filter.namespace));
     if (filter.repository !== undefined) {
       const access = await this.security.access.access(principal, filter.repository);
-      if (access.exists && access.role === 'admin') return;
-      // A repository that no longer exists: its namespace's administrators may still read its history.
       const namespace = namespaceOf(filter.repository);
-      if (!access.exists && namespace !== null && (await this.administersNamespace(account, namespace))) return;
+      if (access.exists && access.role === 'admin') return from(filter, namespace === null ? 0 : await this.ownerSince(namespace));
+      // A repository that no longer exists: its namespace's administrators may still read its history.
+      if (!access.exists && namespace !== null && (await this.administersNamespace(account, namespace))) return from(filter, await this.ownerSince(namespace));
     }
     if (filter.namespace === undefined && filter.repository === undefined && filter.actor === undefined) {
       throw new RegistryError('DENIED', 'only superusers may read the whole action log: filter by a namespace or repository you administer, or actor=<your name>');
     }
     throw new RegistryError('DENIED', 'you may read the action log only of namespaces and repositories you administer, and your own actions');
+  }
+
+  /** When the account owning a namespace was created (0 when none owns it). */
+  private async ownerSince(namespace: string): Promise<number> {
+    return (await this.security.identity.findAccount(namespace))?.createdAt ?? 0;
   }
 
   private async administersNamespace(account: Account, namespace: string): Promise<boolean> {
@@ -135,6 +141,11 @@ export class ActionLogApi {
       request.off('close', onClose);
     }
   }
+}
+
+/** The filter narrowed to entries at or after `time`. */
+function from(filter: ActionFilter, time: number): ActionFilter {
+  return filter.since !== undefined && filter.since >= time ? filter : { ...filter, since: time };
 }
 
 function drained(response: HttpResponse): Promise<void> {

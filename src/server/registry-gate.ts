@@ -109,7 +109,7 @@ export class TokenGate implements RegistryGate {
       if (need.kind !== 'repository') return caller;
       const granted = await this.basicGrant(principal, need.repository, need.actions);
       if (need.actions.every((action) => granted.includes(action))) {
-        if (need.actions.includes('push')) await access.prepareCreation(principal, need.repository);
+        if (need.actions.includes('push')) await access.prepareCreation(principal, need.repository, context);
         return caller;
       }
       throw this.denied(caller, need);

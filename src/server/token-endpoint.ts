@@ -99,7 +99,7 @@ export class TokenEndpoint {
         validateRepositoryName(parsed.name);
         const wanted = parsed.actions.filter((action): action is RepositoryAction => (REPOSITORY_ACTIONS as readonly string[]).includes(action));
         const granted = await this.security.access.grantedActions(principal, parsed.name, wanted);
-        if (granted.includes('push')) await this.security.access.prepareCreation(principal, parsed.name);
+        if (granted.includes('push')) await this.security.access.prepareCreation(principal, parsed.name, requestContext(request));
         // Listed even when empty: the registry then knows the caller asked and was refused.
         mergeClaim(access, { type: 'repository', name: parsed.name, actions: granted });
       } else if (parsed.type === 'registry' && parsed.name === 'catalog') {

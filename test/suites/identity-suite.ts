@@ -2,7 +2,14 @@
 // engine: who gets which role on which repository, what the catalog shows, credentials.
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { migrate } from '../../src/metadata/migrations.ts';
+import { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
+import { QualityStore } from '../../src/metadata/quality-store.ts';
+import { SigningPolicyStore } from '../../src/metadata/signing-policy-store.ts';
+import { UNOWNED_REPOSITORIES } from '../../src/metadata/identity-store.ts';
+import type { ActionEntry } from '../../src/audit/action.ts';
+import type { Digest } from '../../src/core/digest.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
 import { SqlIdentityStore } from '../../src/metadata/sql-identity-store.ts';
 import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
@@ -140,6 +147,171 @@ export function identitySuite(name: string, openClient: () => Promise<SqlClient>
       assert.deepEqual((await store.listCredentials(frank.id, 'personal')).map((c) => c.name), ['ci']);
       assert.equal(await store.deleteCredential(frank.id, credential.id), true);
       assert.equal(await store.findCredential(hashSecret(secret), Date.now()), null);
+    });
+
+    // ---- who owns a namespace ----
+
+    const digestOf = (seed: string): Digest => `sha256:${seed.repeat(64).slice(0, 64)}` as Digest;
+    const blobRow = async (digest: string): Promise<{ ref_count: number } | undefined> => (await sql.query<{ ref_count: number }>('SELECT ref_count FROM blobs WHERE digest = ?', [digest]))[0];
+    /** An image in `repository`: a blob of its own and one shared, a manifest, a tag. */
+    async function image(repository: string, own: Digest, shared: Digest, tag: string): Promise<Digest> {
+      const now = Date.now();
+      await metadata.linkBlob(repository, own, 10, now);
+      await metadata.linkBlob(repository, shared, 20, now);
+      const content = Buffer.from(JSON.stringify({ schemaVersion: 2, repository, layers: [own, shared] }));
+      const digest = `sha256:${createHash('sha256').update(content).digest('hex')}` as Digest;
+      await metadata.putManifest({ repository, digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', content, blobs: [own, shared], manifests: [], tag, now });
+      return digest;
+    }
+
+    it('names: an account whose name is a namespace holding repositories is refused, unless an organization adopts them on purpose', async () => {
+      const root = await store.createAccount({ name: 'root', kind: 'user', superuser: true });
+      // Neighbours bytewise: the rule is about the namespace "ghost/" exactly.
+      const neighbours = ['ghost', 'ghost-1/app', 'ghost.x/app', 'ghost0/app', 'ghostly/app'];
+      for (const name of neighbours) await repository(name);
+      const early = await store.createAccount({ name: 'ghost', kind: 'user' });
+      assert.deepEqual(await store.deleteAccount(early.id), { deleted: true, repositories: [] });
+      for (const name of neighbours) assert.notEqual(await store.findRepository(name), null, `${name} is not in namespace ghost`);
+
+      await repository('ghost/app');
+      for (const kind of ['user', 'organization'] as const) {
+        await assert.rejects(store.createAccount({ name: 'ghost', kind }), (error: { code: string; message: string; detail: { reason: string } }) => {
+          assert.equal(error.code, 'CONFLICT');
+          assert.match(error.message, /namespace "ghost" holds repositories that belong to no account/);
+          assert.equal(error.detail.reason, UNOWNED_REPOSITORIES);
+          return true;
+        });
+      }
+      await assert.rejects(store.createOrganization({ name: 'ghost' }, root.id), { code: 'CONFLICT' });
+      assert.equal(await store.findAccount('ghost'), null, 'nothing was created');
+
+      const ghost = await store.createOrganization({ name: 'ghost', description: 'adopted' }, root.id, { adopt: true });
+      assert.equal(ghost.kind, 'organization');
+      const [owners] = await store.listTeams(ghost.id);
+      assert.deepEqual([owners?.name, owners?.role], ['owners', 'admin']);
+      assert.deepEqual((await store.listTeamMembers(owners!.id)).map((member) => member.account.name), ['root']);
+      await assert.rejects(store.createOrganization({ name: 'ghost' }, root.id, { adopt: true }), { code: 'CONFLICT', message: 'the name "ghost" is taken' });
+      await assert.rejects(store.createAccount({ name: 'root', kind: 'organization' }), { code: 'CONFLICT', message: 'the name "root" is taken' });
+    });
+
+    it("claims: a superuser creating in a namespace without an account gets it as an organization, logged; others and owned namespaces are left alone", async () => {
+      const root = await store.createAccount({ name: 'root', kind: 'user', superuser: true });
+      const bob = await store.createAccount({ name: 'bob', kind: 'user' });
+      const recorded: ActionEntry[] = [];
+      const access = new AccessControl(store, { anonymousPull: false, actions: { record: (entry) => recorded.push(entry) } });
+
+      await access.prepareCreation(as(root), 'library/nginx', { ip: '192.0.2.7' });
+      const library = await store.findAccount('library');
+      assert.equal(library?.kind, 'organization');
+      assert.deepEqual((await store.teamsOf(root.id)).map((team) => `${team.organization}/${team.name}:${team.role}`), ['library/owners:admin']);
+      assert.equal(recorded.length, 1);
+      assert.deepEqual([recorded[0]!.kind, recorded[0]!.actor.name, recorded[0]!.namespace, recorded[0]!.ip, recorded[0]!.detail?.account], ['account', 'root', 'library', '192.0.2.7', 'library']);
+      // bob now has nothing there, and cannot take the name.
+      assert.equal((await access.access(as(bob), 'library/nginx')).role, null);
+      await assert.rejects(store.createOrganization({ name: 'library' }, bob.id), { code: 'CONFLICT' });
+
+      // Again, or into namespaces that have an owner: nothing more.
+      await access.prepareCreation(as(root), 'library/redis');
+      await access.prepareCreation(as(root), 'bob/app');
+      await access.prepareCreation(as(root), 'toplevel');
+      assert.equal(recorded.length, 1);
+      assert.equal(await store.claimNamespace('library', bob.id), null);
+      // Only superusers claim: bob's push into a namespace without an account creates nothing.
+      await access.prepareCreation(as(bob), 'nobody/app');
+      assert.equal(await store.findAccount('nobody'), null);
+      assert.equal((await access.access(as(bob), 'nobody/app')).role, null);
+    });
+
+    it("deletion: a user's or organization's repositories go with the account, their blobs become garbage, and a new account with the name finds nothing", async () => {
+      const root = await store.createAccount({ name: 'root', kind: 'user', superuser: true });
+      const erin = await store.createAccount({ name: 'erin', kind: 'user' });
+      const acme = await store.createOrganization({ name: 'acme' }, erin.id);
+      const robot = await store.createAccount({ name: 'erin+ci', kind: 'robot', ownerId: erin.id });
+      const shared = digestOf('5');
+      const erinManifest = await image('erin/app', digestOf('e'), shared, 'v1');
+      await image('erin/tools/cli', digestOf('f'), shared, 'v1');
+      await image('acme/app', digestOf('a'), shared, 'v1');
+      await image('erinx/app', digestOf('b'), shared, 'v1');
+      const app = (await store.findRepository('erin/app'))!;
+      await store.setPermission(app.id, { kind: 'account', id: root.id }, 'read');
+      const policies = new SigningPolicyStore(sql);
+      await policies.put('namespace', 'erin', 'pull', [], 'erin', Date.now());
+      await policies.put('repository', 'erin/app', 'pull', [], 'erin', Date.now());
+      await policies.put('repository', 'erinx/app', 'pull', [], 'erin', Date.now());
+      const quality = new QualityStore(sql);
+      await quality.enqueue('erin/app', erinManifest, Date.now());
+      assert.equal((await blobRow(shared))?.ref_count, 4);
+
+      // A robot's deletion takes no repository (robots have no namespace).
+      assert.deepEqual(await store.deleteAccount(robot.id), { deleted: true, repositories: [] });
+      assert.deepEqual(await store.deleteAccount(erin.id), { deleted: true, repositories: ['erin/app', 'erin/tools/cli'] });
+      assert.deepEqual(await store.deleteAccount(erin.id), { deleted: false, repositories: [] });
+      assert.equal(await store.findRepository('erin/app'), null);
+      assert.equal(await metadata.getManifestByTag('erin/app', 'v1'), null);
+      assert.deepEqual(await metadata.tagHistory('erin/app'), []);
+      assert.equal((await blobRow(digestOf('e')))?.ref_count, 0, 'its own blob is linked nowhere');
+      assert.equal((await blobRow(shared))?.ref_count, 2, 'a shared blob keeps the links of other repositories');
+      assert.deepEqual((await sql.query('SELECT repository_id FROM repository_permissions')).length, 0);
+      assert.equal(await policies.get('namespace', 'erin'), null);
+      assert.equal(await policies.get('repository', 'erin/app'), null);
+      assert.notEqual(await policies.get('repository', 'erinx/app'), null, 'a neighbour keeps its policy');
+      assert.equal(await quality.getImage(erinManifest), null, 'its quality rows went with it');
+      // Garbage collection finds its manifests and blobs unreferenced.
+      const maintenance = new MaintenanceStore(sql);
+      const orphans = (await maintenance.orphanManifests(Date.now() + 1)).map((manifest) => manifest.digest);
+      assert.ok(orphans.includes(erinManifest), 'the manifest is garbage');
+      for (const manifest of orphans) await maintenance.deleteOrphanManifest(manifest, Date.now() + 1);
+      const garbage = (await maintenance.unreferencedBlobs(Date.now() + 1)).map((blob) => blob.digest);
+      assert.ok(garbage.includes(digestOf('e')) && garbage.includes(digestOf('f')), 'its own blobs are garbage');
+      assert.ok(!garbage.includes(shared) && !garbage.includes(digestOf('a')), 'what others use is not');
+      for await (const blob of maintenance.blobRows()) assert.equal(blob.refCount, blob.linkCount, `reference count of ${blob.digest}`);
+
+      // The name is free, and holds nothing of the old account.
+      const newErin = await store.createAccount({ name: 'erin', kind: 'user' });
+      const access = new AccessControl(store, { anonymousPull: false });
+      assert.deepEqual(await access.readableRepositories(as(newErin), undefined, 10), []);
+      assert.equal((await access.access(as(newErin), 'erin/app')).exists, false);
+      assert.deepEqual(await store.teamsOf(newErin.id), [], 'memberships are not inherited');
+      assert.equal(await policies.get('namespace', 'erin'), null);
+
+      // An organization's deletion takes its repositories too.
+      assert.deepEqual((await store.deleteAccount(acme.id)).repositories, ['acme/app']);
+      assert.equal(await store.findRepository('acme/app'), null);
+      assert.equal((await blobRow(shared))?.ref_count, 1);
+      assert.notEqual(await store.findRepository('erinx/app'), null, 'a namespace that merely starts alike is untouched');
+    });
+
+    it('upgrade (migration 7): namespaces holding repositories without an account become organizations of the first superuser', async () => {
+      const old = await openClient();
+      try {
+        await migrate(old, { through: 6 });
+        const before = new SqlIdentityStore(old);
+        const oldMetadata = new SqlMetadataStore(old);
+        await before.createAccount({ name: 'alice', kind: 'user' });
+        const retired = await before.createAccount({ name: 'retired', kind: 'user', superuser: true });
+        await before.updateAccount(retired.id, { disabled: true });
+        const root = await before.createAccount({ name: 'root', kind: 'user', superuser: true });
+        for (const name of ['library/nginx', 'library/redis', 'ghost/a/b', 'alice/app', 'toplevel']) await oldMetadata.linkBlob(name, digestOf('1'), 1, Date.now());
+        await before.ensureRepository('settings/only');
+
+        assert.equal(await migrate(old), 1);
+        assert.equal(await migrate(old), 0, 'once');
+        for (const name of ['library', 'ghost', 'settings']) {
+          const org = await before.findAccount(name);
+          assert.equal(org?.kind, 'organization', name);
+          const [owners] = await before.listTeams(org!.id);
+          assert.equal(owners?.role, 'admin');
+          assert.deepEqual((await before.listTeamMembers(owners!.id)).map((member) => member.account.name), ['root'], `${name}: the first enabled superuser owns it`);
+        }
+        assert.equal((await before.findAccount('alice'))?.kind, 'user', 'an owned namespace is left alone');
+        assert.equal(await before.findAccount('toplevel'), null, 'a top-level repository has no namespace');
+        // Ownership is explicit: without superuser rights, the owners team still makes root admin.
+        const demoted = await before.updateAccount(root.id, { superuser: false });
+        assert.equal((await new AccessControl(before, { anonymousPull: false }).access(as(demoted), 'library/nginx')).role, 'admin');
+        await assert.rejects(before.createOrganization({ name: 'ghost' }, null), { code: 'CONFLICT' });
+      } finally {
+        await old.close();
+      }
     });
 
     it('signing keys: the first inserted wins; later inserts return it', async () => {

@@ -12,6 +12,7 @@ import { runLoad, type LoadResult } from './lib/load.ts';
 import { buildClientImage, checkLayout, runTool, skopeoVersion, type ToolRun } from './lib/client-copy.ts';
 import { buildIndexBenchImage, gzipBaselineSeconds, layoutLayers, runIndexer, type IndexRun } from './lib/index-image.ts';
 import { generateAdvisoryDatabase, timeAffectedLookup, timeFullMatch } from './lib/match-db.ts';
+import { haveGpg, prepareSignatureFixture, runCryptoWorker, timeVerifyCommands, type WorkerResult } from './lib/signature-crypto.ts';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { newAgent, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, OciClient, sha256Digest } from './lib/oci-client.ts';
 import {
@@ -111,7 +112,7 @@ const QUICK: Settings = {
   indexImage: 128 * MiB,
 };
 
-const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss', 'index', 'match'] as const;
+const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss', 'index', 'match', 'signatures'] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Args {
@@ -1154,6 +1155,47 @@ async function matchPhase(quick: boolean, rounds: number, parent: string): Promi
   }
 }
 
+// The signatures phase: the client's cost of checking GPG signatures and opening a cosign
+// key (bench/lib/signature-crypto.ts). `gpg --verify` of the same signature is the
+// baseline column of the whole-command row.
+async function signaturesPhase(rounds: number, parent: string, custodyDir: string): Promise<void> {
+  if (!haveGpg()) {
+    problem('phase signatures: gpg is not installed; skipped');
+    return;
+  }
+  const work = join(parent, 'signatures');
+  mkdirSync(work, { recursive: true });
+  try {
+    const fixture = await prepareSignatureFixture(work, custodyDir);
+    const section = 'signature checks (client, one process per command)';
+    const commands = await timeVerifyCommands(fixture, custodyDir, Math.max(rounds, 3));
+    rows.push({ section, metric: 'custody verify dir: --key ring.gpg (GPG simple signing), whole command', unit: 'ms', distribution: [commands.gpg], custody: [commands.custody], higherIsBetter: false, baseline: 'gpg --verify' });
+    rows.push({ section, metric: 'the same, CPU time (user + system)', unit: 'ms', distribution: [commands.gpgCpu], custody: [commands.custodyCpu], higherIsBetter: false, baseline: 'gpg --verify' });
+    rows.push({ section, metric: 'custody verify --help (the verify command\'s modules loaded, nothing run)', unit: 'ms', distribution: [], custody: [commands.help], higherIsBetter: null });
+    rows.push({ section, metric: 'custody verify --help, CPU time', unit: 'ms', distribution: [], custody: [commands.helpCpu], higherIsBetter: null });
+    rows.push({ section, metric: 'custody version (the CLI\'s start-up floor)', unit: 'ms', distribution: [], custody: [commands.version], higherIsBetter: null });
+    rows.push({ section, metric: 'custody version, CPU time', unit: 'ms', distribution: [], custody: [commands.versionCpu], higherIsBetter: null });
+    const workers: WorkerResult[] = [];
+    for (let round = 0; round < Math.max(rounds, 3); round++) workers.push(runCryptoWorker(fixture, custodyDir));
+    const pick = (value: (result: WorkerResult) => number): number[] => [median(workers.map(value))];
+    const inProcess = 'signature checks (in process, medians)';
+    rows.push({ section: inProcess, metric: 'load the GPG verifier module (src/trust/gpg/openpgp.ts)', unit: 'ms', distribution: [], custody: pick((r) => r.importMs), higherIsBetter: null });
+    rows.push({ section: inProcess, metric: 'the same, CPU time', unit: 'ms', distribution: [], custody: pick((r) => r.importCpuMs), higherIsBetter: null });
+    rows.push({ section: inProcess, metric: 'first verification in a process (keyring parse + verify, library loading included)', unit: 'ms', distribution: [], custody: pick((r) => r.firstVerifyMs), higherIsBetter: null });
+    rows.push({ section: inProcess, metric: 'the same, CPU time', unit: 'ms', distribution: [], custody: pick((r) => r.firstVerifyCpuMs), higherIsBetter: null });
+    rows.push({ section: inProcess, metric: 'parse a 3-key keyring', unit: 'ms', distribution: [], custody: pick((r) => r.keyringParseMs), higherIsBetter: null });
+    for (const algorithm of Object.keys(workers[0]!.verifyMs)) {
+      rows.push({ section: inProcess, metric: `verify one simple-signing signature, ${algorithm} (warm)`, unit: 'ms', distribution: [], custody: pick((r) => r.verifyMs[algorithm]!), higherIsBetter: null });
+    }
+    rows.push({ section: inProcess, metric: 'open a cosign key file (scrypt N=2^15 + XSalsa20-Poly1305)', unit: 'ms', distribution: [], custody: pick((r) => r.cosignOpenMs), higherIsBetter: null });
+    rows.push({ section: inProcess, metric: 'XSalsa20-Poly1305 open of a 138-byte key alone', unit: 'µs', distribution: [], custody: pick((r) => r.secretboxOpenMicros), higherIsBetter: null });
+    raw.signatures = { commands, workers };
+    log(`custody verify ${commands.custody.toFixed(0)} ms (gpg --verify ${commands.gpg.toFixed(0)} ms); first verification ${median(workers.map((r) => r.firstVerifyMs)).toFixed(1)} ms`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 // ---- main ------------------------------------------------------------------------------
 
 function environment(args: Args): Record<string, unknown> {
@@ -1303,6 +1345,15 @@ async function main(): Promise<void> {
       await matchPhase(args.quick, settings.rounds, parent);
     } catch (error) {
       problem(`phase match failed: ${(error as Error).stack ?? String(error)}`);
+    }
+  }
+
+  if (phases.has('signatures')) {
+    log('== signatures');
+    try {
+      await signaturesPhase(settings.rounds, parent, args.custodyDir);
+    } catch (error) {
+      problem(`phase signatures failed: ${(error as Error).stack ?? String(error)}`);
     }
   }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateRawSync, inflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { PostgresClient } from '../src/metadata/postgres-client.ts';
 import { migrate } from '../src/metadata/migrations.ts';
@@ -24,7 +24,7 @@ import {
   verifySimpleSigning,
   type PublicKeyring,
 } from '../src/trust/gpg/openpgp.ts';
-import { readPackets } from '../src/trust/gpg/packets.ts';
+import { readSignedMessage } from '../src/trust/gpg/message.ts';
 import { readGpgSignatures, readGpgSignaturesFrom, writeGpgSignature } from '../src/trust/gpg/signature-io.ts';
 import { lookasideBase, loadRegistriesD, parseRegistriesD, scopesOf } from '../src/trust/lookaside/registries-d.ts';
 import { lookasideSignatureUrl, readLookasideSignatures, writeLookasideSignatures } from '../src/trust/lookaside/lookaside.ts';
@@ -46,15 +46,13 @@ function packet(tag: number, body: Buffer): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** The message's packets with compression undone, re-encoded uncompressed. */
-function uncompressedPackets(message: Buffer): { tag: number; body: Buffer }[] {
-  const out: { tag: number; body: Buffer }[] = [];
-  for (const p of readPackets(message)) {
-    if (p.tag !== 8) { out.push(p); continue; }
-    const data = p.body.subarray(1);
-    out.push(...uncompressedPackets(p.body[0] === 1 ? inflateRawSync(data) : p.body[0] === 2 ? inflateSync(data) : data));
-  }
-  return out;
+/** gpg's message taken apart by Custody's reader and re-encoded without compression, as
+ * a signature packet followed by the literal data ('b', no file name, date 0), with the
+ * signed bytes passed through `edit`. */
+async function reencoded(message: Buffer, edit: (content: Buffer) => Buffer = (content) => content): Promise<Buffer> {
+  const { content, signature } = await readSignedMessage(message);
+  const literal = Buffer.concat([Buffer.from('b\0', 'latin1'), Buffer.alloc(4), edit(content)]);
+  return Buffer.concat([packet(2, Buffer.from(signature.write())), packet(11, literal)]);
 }
 
 describe('OpenPGP verification of gpg-made simple signing signatures', () => {
@@ -76,7 +74,7 @@ describe('OpenPGP verification of gpg-made simple signing signatures', () => {
     ecdsa = await keys.generate('EC Signer <ec@example.test>', 'nistp256', 'sign', 'never');
     expiring = await keys.generate('Expiring <exp@example.test>', 'ed25519', 'sign', '1d');
     other = await keys.generate('Other <other@example.test>', 'ed25519', 'sign', 'never');
-    ring = parseKeyring(await keys.exportKeys([rsa, ed, ecdsa, expiring]));
+    ring = await parseKeyring(await keys.exportKeys([rsa, ed, ecdsa, expiring]));
   });
 
   after(async () => {
@@ -99,11 +97,11 @@ describe('OpenPGP verification of gpg-made simple signing signatures', () => {
   });
 
   test('accepts RSA, Ed25519 and ECDSA signatures made by gpg, binary or armored keyring', async () => {
-    const armored = parseKeyring(await keys.exportKeys([rsa, ed, ecdsa], true));
+    const armored = await parseKeyring(await keys.exportKeys([rsa, ed, ecdsa], true));
     for (const fingerprint of [rsa, ed, ecdsa]) {
       const message = await signSimpleSigning(payload, fingerprint, { gpgHome: keys.home });
       for (const keyring of [ring, armored]) {
-        const verified = verifySimpleSigning(message, keyring);
+        const verified = await verifySimpleSigning(message, keyring);
         assert.equal(verified.keyId, fingerprint);
         assert.equal(verified.format, 'simple-signing');
         assert.deepEqual(verified.payload, parseSimpleSigningPayload(payload));
@@ -117,39 +115,44 @@ describe('OpenPGP verification of gpg-made simple signing signatures', () => {
     const listing = await keys.gpg(['--with-colons', '--list-keys', other]);
     const subkey = [...listing.stdout.matchAll(/^fpr:+([0-9A-F]{40}):/gm)].map((m) => m[1]!).find((f) => f !== other)!;
     const message = await signSimpleSigning(payload, `${subkey}!`, { gpgHome: keys.home });
-    const withOther = parseKeyring(await keys.exportKeys([other]));
-    assert.equal(verifySimpleSigning(message, withOther).keyId, other);
-    assert.throws(() => verifySimpleSigning(message, ring), /not in the keyring/);
+    const withOther = await parseKeyring(await keys.exportKeys([other]));
+    assert.equal((await verifySimpleSigning(message, withOther)).keyId, other);
+    await assert.rejects(verifySimpleSigning(message, ring), /not in the keyring/);
   });
 
   test('rejects a tampered literal, a keyring without the signer, and an expired key', async () => {
     const message = await signSimpleSigning(payload, ed, { gpgHome: keys.home });
-    const packets = uncompressedPackets(message);
-    const tampered = Buffer.concat(
-      packets.map((p) => {
-        if (p.tag !== 11) return packet(p.tag, p.body);
-        return packet(p.tag, Buffer.from(p.body.toString('latin1').replace('registry.example/app:1', 'registry.example/app:2'), 'latin1'));
-      }),
-    );
-    assert.equal(verifySimpleSigning(Buffer.concat(packets.map((p) => packet(p.tag, p.body))), ring).keyId, ed, 'the re-encoded original verifies');
-    assert.throws(() => verifySimpleSigning(tampered, ring), /does not verify/);
-    const otherRing = parseKeyring(await keys.exportKeys([other]));
-    assert.throws(() => verifySimpleSigning(message, otherRing), /not in the keyring/);
+    const tampered = await reencoded(message, (content) => Buffer.from(content.toString('latin1').replace('registry.example/app:1', 'registry.example/app:2'), 'latin1'));
+    assert.equal((await verifySimpleSigning(await reencoded(message), ring)).keyId, ed, 'the re-encoded original verifies');
+    await assert.rejects(verifySimpleSigning(tampered, ring), /does not verify/);
+    const otherRing = await parseKeyring(await keys.exportKeys([other]));
+    await assert.rejects(verifySimpleSigning(message, otherRing), /not in the keyring/);
 
     const byExpiring = await signSimpleSigning(payload, expiring, { gpgHome: keys.home });
-    assert.equal(verifySimpleSigning(byExpiring, ring).keyId, expiring, 'valid before it expires');
-    assert.throws(() => verifySimpleSigning(byExpiring, ring, { now: Date.now() + 2 * 86_400_000 }), /expired/);
+    assert.equal((await verifySimpleSigning(byExpiring, ring)).keyId, expiring, 'valid before it expires');
+    await assert.rejects(verifySimpleSigning(byExpiring, ring, { now: Date.now() + 2 * 86_400_000 }), /expired/);
   });
 
   test('rejects a revoked key', async () => {
     const victim = await keys.generate('Revoked <rev@example.test>', 'ed25519', 'sign', 'never');
     const message = await signSimpleSigning(payload, victim, { gpgHome: keys.home });
-    assert.equal(verifySimpleSigning(message, parseKeyring(await keys.exportKeys([victim]))).keyId, victim);
+    assert.equal((await verifySimpleSigning(message, await parseKeyring(await keys.exportKeys([victim])))).keyId, victim);
     const certificate = await readFile(join(keys.home, 'openpgp-revocs.d', `${victim}.rev`), 'utf8');
     await writeFile(join(work, 'revoke.asc'), certificate.replace(/^:-----BEGIN/m, '-----BEGIN'));
     await keys.gpg(['--import', join(work, 'revoke.asc')]);
-    const revokedRing = parseKeyring(await keys.exportKeys([victim]));
-    assert.throws(() => verifySimpleSigning(message, revokedRing), /revoked/);
+    const revokedRing = await parseKeyring(await keys.exportKeys([victim]));
+    await assert.rejects(verifySimpleSigning(message, revokedRing), /revoked/);
+  });
+
+  test('refuses hostile messages: a compression bomb, nested compression, two signatures', async () => {
+    const literal = (content: Buffer): Buffer => packet(11, Buffer.concat([Buffer.from('b\0', 'latin1'), Buffer.alloc(4), content]));
+    const compressed = (inner: Buffer): Buffer => packet(8, Buffer.concat([Buffer.from([2]), deflateSync(inner)]));
+    // 200 MiB of zeros in 200 KiB: by default the library would inflate all of it.
+    await assert.rejects(verifySimpleSigning(compressed(literal(Buffer.alloc(200 << 20))), ring), /Maximum decompressed message size exceeded/);
+    await assert.rejects(verifySimpleSigning(compressed(compressed(literal(payload))), ring), /Packet not allowed in this context: compressedData/);
+    const { signature } = await readSignedMessage(await signSimpleSigning(payload, ed, { gpgHome: keys.home }));
+    const twice = Buffer.concat([packet(2, Buffer.from(signature.write())), packet(2, Buffer.from(signature.write())), literal(payload)]);
+    await assert.rejects(verifySimpleSigning(twice, ring), /unexpected GPG signature count 2/);
   });
 });
 
@@ -315,8 +318,8 @@ describe('GPG signatures with skopeo: registry extension API, lookaside, dir:', 
     assert.equal(body.signatures[0]!.schemaVersion, 2);
     assert.equal(body.signatures[0]!.type, 'atomic');
     assert.match(body.signatures[0]!.name, new RegExp(`^${digest}@[0-9a-f]{32}$`));
-    const keyring = parseKeyring(await keys.exportKeys([skopeoSigner]));
-    const verified = verifySimpleSigning(Buffer.from(body.signatures[0]!.content, 'base64'), keyring);
+    const keyring = await parseKeyring(await keys.exportKeys([skopeoSigner]));
+    const verified = await verifySimpleSigning(Buffer.from(body.signatures[0]!.content, 'base64'), keyring);
     assert.equal(verified.keyId, skopeoSigner);
     assert.equal(verified.payload.critical.identity['docker-reference'], `${registry.host}/gpg/app:1`);
     assert.equal(verified.payload.critical.image['docker-manifest-digest'], digest);
@@ -325,7 +328,7 @@ describe('GPG signatures with skopeo: registry extension API, lookaside, dir:', 
     const location = { kind: 'docker' as const, reference: { registry: registry.host, repository: 'gpg/app', tag: '1' }, client: client() };
     const read = await readGpgSignaturesFrom(location, digest);
     assert.equal(read.storage, 'extension');
-    assert.equal(verifySimpleSigning(read.signatures[0]!.message, keyring).keyId, skopeoSigner);
+    assert.equal((await verifySimpleSigning(read.signatures[0]!.message, keyring)).keyId, skopeoSigner);
     // A signature for another manifest, or garbage, is refused; unknown manifests are 404.
     const put = (content: string) => http(`${registry.url}/extensions/v2/gpg/app/signatures/${digest}`, { method: 'PUT', body: JSON.stringify({ schemaVersion: 2, type: 'atomic', name: `${digest}@x1`, content }) });
     assert.equal((await put(Buffer.from('not a signature').toString('base64'))).status, 400);
@@ -359,15 +362,15 @@ describe('GPG signatures with skopeo: registry extension API, lookaside, dir:', 
     await skopeo(['--registries.d', registriesD, 'copy', '--dest-tls-verify=false', '--sign-by', skopeoSigner, source, `docker://${plain.host}/gpg/lookaside:1`]);
     const digest = await digestOf('gpg/lookaside', '1', plain.url);
     const file = join(sigs, 'gpg', `lookaside@sha256=${digest.slice(7)}`, 'signature-1');
-    const keyring = parseKeyring(await keys.exportKeys([skopeoSigner, custodySigner]));
-    assert.equal(verifySimpleSigning(await readFile(file), keyring).keyId, skopeoSigner);
+    const keyring = await parseKeyring(await keys.exportKeys([skopeoSigner, custodySigner]));
+    assert.equal((await verifySimpleSigning(await readFile(file), keyring)).keyId, skopeoSigner);
     const location = { kind: 'docker' as const, reference: { registry: plain.host, repository: 'gpg/lookaside', tag: '1' }, client: client(plain.url), registriesD: await loadRegistriesD(registriesD) };
     const read = await readGpgSignaturesFrom(location, digest);
     assert.equal(read.storage, 'lookaside');
     assert.equal(read.signatures.length, 1);
     const message = await signSimpleSigning(buildSimpleSigningPayload(`${plain.host}/gpg/lookaside:1`, digest), custodySigner, { gpgHome: keys.home });
     assert.equal((await writeGpgSignature(location, digest, message)).storage, 'lookaside');
-    assert.equal(verifySimpleSigning(await readFile(join(sigs, 'gpg', `lookaside@sha256=${digest.slice(7)}`, 'signature-2')), keyring).keyId, custodySigner);
+    assert.equal((await verifySimpleSigning(await readFile(join(sigs, 'gpg', `lookaside@sha256=${digest.slice(7)}`, 'signature-2')), keyring)).keyId, custodySigner);
     await skopeo(['--registries.d', registriesD, 'copy', '--src-tls-verify=false', `docker://${plain.host}/gpg/lookaside:1`, `dir:${join(work, 'lookaside-pulled')}`], await signedByPolicy('custody-lookaside', custodySigner));
   });
 
@@ -380,8 +383,8 @@ describe('GPG signatures with skopeo: registry extension API, lookaside, dir:', 
     const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
     const fromSkopeo = await readGpgSignatures({ kind: 'dir', path: signedDir }, digest);
     assert.equal(fromSkopeo.length, 1);
-    const keyring = parseKeyring(await keys.exportKeys([skopeoSigner, custodySigner]));
-    const verified = verifySimpleSigning(fromSkopeo[0]!.message, keyring);
+    const keyring = await parseKeyring(await keys.exportKeys([skopeoSigner, custodySigner]));
+    const verified = await verifySimpleSigning(fromSkopeo[0]!.message, keyring);
     assert.equal(verified.payload.critical.identity['docker-reference'], identity);
 
     const plainDir = join(work, 'plain-dir');

@@ -14,8 +14,8 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SIGSTORE_PAYLOAD_MEDIA_TYPE, sigstoreTag } from '../src/core/signatures.ts';
 import { RegistryClient } from '../src/client/registry-client/index.ts';
-import { poly1305 } from '../src/trust/sigstore/poly1305.ts';
-import { hsalsa20 } from '../src/trust/sigstore/salsa20.ts';
+import { poly1305 } from '@noble/ciphers/_poly1305.js';
+import { salsa20, xsalsa20 } from '@noble/ciphers/salsa.js';
 import { secretboxOpen, secretboxSeal } from '../src/trust/sigstore/secretbox.ts';
 import { decryptWithPassphrase, encryptWithPassphrase } from '../src/trust/sigstore/encrypted.ts';
 import { generateKeyPair, loadPrivateKey, loadPublicKeys, publicKeyId } from '../src/trust/sigstore/keys.ts';
@@ -32,6 +32,51 @@ import { containersConfig, explain, requireTool, run, runOk, type ContainersConf
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
+// Key files written by Custody's hand-written XSalsa20-Poly1305 (commit 5d8cced, before the
+// cipher came from @noble/ciphers), with the password below: they must keep opening.
+const OLD_KEY_PASSWORD = 'written before the audited cipher';
+const OLD_KEY_FILES = [
+  {
+    algorithm: 'ecdsa-p256',
+    keyId: 'sha256:86a91fede134a8c7b1650ec0d017ad0804f00d1b234e4b292a726fdb2f1fbd49',
+    privateKeyPem: `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----
+eyJrZGYiOnsibmFtZSI6InNjcnlwdCIsInBhcmFtcyI6eyJOIjozMjc2OCwiciI6
+OCwicCI6MX0sInNhbHQiOiI5bGJjcGtXVUJmMlV3WWJJMWF1bmorVHdSRmZDVEhI
+WUdxV1BhalVHQkljPSJ9LCJjaXBoZXIiOnsibmFtZSI6Im5hY2wvc2VjcmV0Ym94
+Iiwibm9uY2UiOiJ3OG9vdng3V3JJamRRQ24ydlcwcm8zU1czUm9aMHo4TyJ9LCJj
+aXBoZXJ0ZXh0IjoiaUU2NE9maEljU3ZDd2NGVzcyOSt1OUdDdEcvWDNGRnNMY1ln
+Q1ZEOGhnbHR2OWs1aW9LazdWZHA3amorZTh3enF0K3ZqOWtyblNhdlV1d3pFQ0dY
+dlhlNDY2R2x5S0R1bFBUVkpSZTluekhpRGFHbW5mZWhzb2dRVzU1R1h2bUFQVDY4
+SDBicWNJMkJqcGhZTGlXRlZQYXh1Q0VOY0tOWkxhNDQrKysvKzRteWp3eGNaWmJw
+QjdISW9sWFZ4LzhnUlN1Nmo2UE5qc0FjRkE9PSJ9
+-----END ENCRYPTED SIGSTORE PRIVATE KEY-----
+`,
+    publicKeyPem: `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEq6cpXtPiish+CdGZjSYAclGPNjVt
+QApr7ORl+MkieYLj1OWCSsPNyNMymVns55EpySutRfzR+vlmKn8EZVDXZQ==
+-----END PUBLIC KEY-----
+`,
+  },
+  {
+    algorithm: 'ed25519',
+    keyId: 'sha256:ca950ffaaab96e77d6f9b76bc0b83e65f459873ec45a88298b95f14f9a76cd7d',
+    privateKeyPem: `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----
+eyJrZGYiOnsibmFtZSI6InNjcnlwdCIsInBhcmFtcyI6eyJOIjozMjc2OCwiciI6
+OCwicCI6MX0sInNhbHQiOiJpNDdTZ2w3YWFkTWdYa0haZFBvY0YrNXdHR0lFeTFM
+S0RiMUJPUVhmMzZRPSJ9LCJjaXBoZXIiOnsibmFtZSI6Im5hY2wvc2VjcmV0Ym94
+Iiwibm9uY2UiOiJuRitGL1MzL0F4YzlPeHVMcjlFUzVEbVhNdmloSWlFWCJ9LCJj
+aXBoZXJ0ZXh0IjoiN2M0YWtkZ1E1U3hTbGRmeVVBclo4alA4YjVzcGpaYStoQWNl
+NDgyUkVycnlHa1FzeEFoY0FRa1JIMWRXa25PcUpaOGl4UkJzWG5LOWZWWTNEUE1W
+WXc9PSJ9
+-----END ENCRYPTED SIGSTORE PRIVATE KEY-----
+`,
+    publicKeyPem: `-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEA1ShkoBWWOfvyy3aSQShBvjYd5VW37buND/nHFtKOELE=
+-----END PUBLIC KEY-----
+`,
+  },
+];
+
 describe('NaCl secretbox (XSalsa20-Poly1305)', () => {
   // NaCl's tests/secretbox.c vector (also libsodium's and PyNaCl's).
   const key = hex('1b27556473e985d462cd51197a9a46c76009549eac6474f206c4ee0844f68389');
@@ -41,28 +86,35 @@ describe('NaCl secretbox (XSalsa20-Poly1305)', () => {
   const box = hex(`f3ffc7703f9400e52a7dfb4b3d3305d98e993b9f48681273c29650ba32fc76ce48332ea7164d96a4476fb8c531a1186ac0dfc17c98dce87b4da7f011ec48c972
     71d2c20f9b928fe2270d6fb863d51738b48eeee314a7cc8ab932164548e526ae90224368517acfeabd6bb3732bc0e9da99832b61ca01b6de56244a9e88d5f9b37973f622a43d14a6599b1f654cb45a74e355a5`);
 
-  test('seal and open reproduce the NaCl vector', () => {
-    assert.equal(secretboxSeal(message, nonce, key).toString('hex'), box.toString('hex'));
-    assert.deepEqual(secretboxOpen(box, nonce, key), message);
+  test('seal and open reproduce the NaCl vector', async () => {
+    assert.equal((await secretboxSeal(message, nonce, key)).toString('hex'), box.toString('hex'));
+    assert.deepEqual(await secretboxOpen(box, nonce, key), message);
   });
 
-  test('a changed byte anywhere, or another key, does not open', () => {
+  test('a changed byte anywhere, a truncated box, or another key, does not open', async () => {
     for (const index of [0, 15, 16, 100, box.length - 1]) {
       const tampered = Buffer.from(box);
       tampered[index]! ^= 1;
-      assert.equal(secretboxOpen(tampered, nonce, key), undefined, `byte ${index}`);
+      assert.equal(await secretboxOpen(tampered, nonce, key), undefined, `byte ${index}`);
     }
-    assert.equal(secretboxOpen(box, nonce, Buffer.alloc(32)), undefined);
+    assert.equal(await secretboxOpen(box.subarray(0, 15), nonce, key), undefined);
+    assert.equal(await secretboxOpen(box, nonce, Buffer.alloc(32)), undefined);
   });
 
+  // The library's primitives under the box, against the same published vectors the
+  // hand-written cipher was checked with.
   test('HSalsa20 turns the NaCl box shared secret into the secretbox key (crypto_box_beforenm)', () => {
+    // XSalsa20(k, 0^16 || n) is Salsa20(HSalsa20(k, 0^16), n): with NaCl's shared secret it
+    // must produce the keystream of Salsa20 under NaCl's secretbox key.
     const shared = hex('4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
-    assert.equal(hsalsa20(shared, Buffer.alloc(16)).toString('hex'), key.toString('hex'));
+    const tail = hex('0102030405060708');
+    const zeros = new Uint8Array(64);
+    assert.equal(Buffer.from(xsalsa20(shared, Buffer.concat([Buffer.alloc(16), tail]), zeros)).toString('hex'), Buffer.from(salsa20(key, tail, zeros)).toString('hex'));
   });
 
   test('Poly1305 matches RFC 8439 §2.5.2', () => {
     const polyKey = hex('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b');
-    assert.equal(poly1305(polyKey, Buffer.from('Cryptographic Forum Research Group')).toString('hex'), 'a8061dc1305136c6c22b8baf0c0127a9');
+    assert.equal(Buffer.from(poly1305(Buffer.from('Cryptographic Forum Research Group'), polyKey)).toString('hex'), 'a8061dc1305136c6c22b8baf0c0127a9');
   });
 });
 
@@ -79,6 +131,18 @@ describe('encrypted private keys (go-securesystemslib format)', () => {
     for (const vector of marshalled) {
       const json = (await decryptWithPassphrase(Buffer.from(vector), passphrase)).toString();
       assert.equal(Buffer.from(JSON.parse(json) as string, 'base64').toString(), 'reallyimportant');
+    }
+  });
+
+  test('key files written by the hand-written cipher before the change still open, and sign', async () => {
+    for (const old of OLD_KEY_FILES) {
+      const privateKey = await loadPrivateKey(old.privateKeyPem, Buffer.from(OLD_KEY_PASSWORD));
+      const [publicKey] = loadPublicKeys(old.publicKeyPem);
+      assert.equal(publicKeyId(publicKey!), old.keyId, old.algorithm);
+      const digest = `sha256:${'c'.repeat(64)}`;
+      const signature = createSigstoreSignature(privateKey, { identity: 'example.com/app', manifestDigest: digest });
+      assert.equal(verifySigstoreSignature(signature, [publicKey!], digest).keyId, old.keyId, old.algorithm);
+      await assert.rejects(loadPrivateKey(old.privateKeyPem, Buffer.from('another password')), /cannot decrypt the private key: decryption failed/);
     }
   });
 

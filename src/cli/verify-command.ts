@@ -85,7 +85,7 @@ export const verifyCommand: Command = {
  * the same digest and identity checks as for sigstore.
  */
 async function verifyGpg(image: SignableImage, keyringBytes: Buffer, digest: string, identity: IdentityRequirement | undefined): Promise<VerifiedSignature[]> {
-  const keyring = parseKeyring(keyringBytes);
+  const keyring = await parseKeyring(keyringBytes);
   const messages =
     image.kind === 'dir'
       ? await readGpgSignatures({ kind: 'dir', path: image.path }, digest)
@@ -99,7 +99,7 @@ async function verifyGpg(image: SignableImage, keyringBytes: Buffer, digest: str
   for (const { message } of messages) {
     let signature: VerifiedSignature;
     try {
-      signature = verifySimpleSigning(message, keyring);
+      signature = await verifySimpleSigning(message, keyring);
     } catch (error) {
       if (!(error instanceof GpgVerificationError)) throw error;
       continue;

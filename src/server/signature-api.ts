@@ -97,7 +97,7 @@ export class SignatureApi {
           return;
         }
         const raw = await readLimitedBody(request, MAX_BODY_BYTES, bodyTooLarge('the signature body', MAX_BODY_BYTES));
-        const incoming = parsePutBody(raw, digest);
+        const incoming = await parsePutBody(raw, digest);
         let created = 0;
         for (const signature of incoming) {
           const result = await this.store.add(repository, digest, { name: signature.name, kind: 'simple-signing', content: signature.content });
@@ -125,7 +125,7 @@ export class SignatureApi {
 }
 
 /** One signature object (what containers/image PUTs), or {"signatures":[…]} for several. */
-function parsePutBody(raw: Buffer, digest: string): { name: string; content: Buffer }[] {
+async function parsePutBody(raw: Buffer, digest: string): Promise<{ name: string; content: Buffer }[]> {
   let document: unknown;
   try {
     document = JSON.parse(raw.toString('utf8'));
@@ -136,10 +136,10 @@ function parsePutBody(raw: Buffer, digest: string): { name: string; content: Buf
   const list = (document as { signatures?: unknown }).signatures;
   const items: unknown[] = Array.isArray(list) ? list : [document];
   if (items.length === 0 || items.length > 16) throw new RegistryError('INVALID_REQUEST', 'send between 1 and 16 signatures at a time');
-  return items.map((item) => parseOne(item, digest));
+  return Promise.all(items.map((item) => parseOne(item, digest)));
 }
 
-function parseOne(item: unknown, digest: string): { name: string; content: Buffer } {
+async function parseOne(item: unknown, digest: string): Promise<{ name: string; content: Buffer }> {
   if (typeof item !== 'object' || item === null) throw new RegistryError('INVALID_REQUEST', 'a signature is not a JSON object');
   const { schemaVersion, type, name, content } = item as Partial<Record<keyof ExtensionSignature, unknown>>;
   if (schemaVersion !== EXTENSION_SCHEMA_VERSION) throw new RegistryError('INVALID_REQUEST', `signature schemaVersion must be ${EXTENSION_SCHEMA_VERSION}`);
@@ -158,7 +158,7 @@ function parseOne(item: unknown, digest: string): { name: string; content: Buffe
   if (bytes.length === 0 || bytes.length > MAX_SIGNATURE_BYTES) throw new RegistryError('INVALID_REQUEST', `signature content must be 1 to ${MAX_SIGNATURE_BYTES} bytes`);
   let signedDigest: string;
   try {
-    const message = readUnverifiedMessage(bytes);
+    const message = await readUnverifiedMessage(bytes);
     signedDigest = parseSimpleSigningPayload(message.content).critical.image['docker-manifest-digest'];
   } catch (error) {
     throw new RegistryError('INVALID_REQUEST', `not a simple signing signature: ${(error as Error).message}`);

@@ -97,7 +97,7 @@ export async function probeImage(options: ImageProbeOptions): Promise<ImageRepor
   } catch {
     gpg = [];
   }
-  for (const signature of gpg) signatures.push(describeGpg(signature));
+  for (const signature of gpg) signatures.push(await describeGpg(signature));
 
   let policy: ImageReport['policy'] = null;
   if (options.policy) {
@@ -147,9 +147,9 @@ export async function probeImage(options: ImageProbeOptions): Promise<ImageRepor
   };
 }
 
-function describeGpg(signature: GpgSignature): SignatureReport {
+async function describeGpg(signature: GpgSignature): Promise<SignatureReport> {
   try {
-    const message = readUnverifiedMessage(signature.message);
+    const message = await readUnverifiedMessage(signature.message);
     const claimed = (JSON.parse(message.content.toString('utf8')) as { critical?: { identity?: { 'docker-reference'?: unknown } } }).critical?.identity?.['docker-reference'];
     const signer = message.issuerFingerprint ?? message.issuerKeyId ?? null;
     return {

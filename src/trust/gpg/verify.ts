@@ -1,20 +1,18 @@
-// Verifying a GPG simple signing signature: an OpenPGP message (optionally compressed)
-// holding one signature over one literal data packet, made by a key of the given
-// keyring (a primary key or one of its signing subkeys). Our own code over node:crypto,
-// so the registry and the client verify without gpg installed; gpg is only for signing.
-import { inflateRawSync, inflateSync } from 'node:zlib';
+// Verifying a GPG simple signing signature: an OpenPGP message holding one signature over
+// one literal data packet, made by a key of the given keyring (a primary key or one of
+// its signing subkeys; v4 keys as gpg makes them, or RFC 9580 v6 keys). OpenPGP.js checks
+// the signature, and the key's self-signatures, subkey bindings, expiry and revocation at
+// the time of signing; on top of that, as gpg (and so skopeo) does, a key that has expired
+// or been revoked since is refused too. Neither the registry nor the client needs gpg
+// installed to verify; gpg is only for signing (sign.ts).
+import type { Config, PublicKey, SignaturePacket, Subkey } from 'openpgp';
 import type { VerifiedSignature } from '../../core/signatures.ts';
-import { OpenPgpError, readPackets, TAG, toBinary, type Packet } from './packets.ts';
-import type { PublicKey, PublicKeyring, PublicSubkey } from './keys.ts';
-import { checkSignature, parseSignature, SIG_TYPE, type SignaturePacket } from './signature-packet.ts';
+import { fingerprintOf, type PublicKeyring } from './keys.ts';
+import { OPENPGP_CONFIG, openpgpLibrary } from './library.ts';
+import { hex, readSignedMessage, SignatureVerificationError } from './message.ts';
 import { parseSimpleSigningPayload } from './simple-signing.ts';
 
-export class SignatureVerificationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SignatureVerificationError';
-  }
-}
+export { SignatureVerificationError };
 
 export interface VerifyOptions {
   /** "Now" for expiry checks, ms since the epoch (default Date.now()). */
@@ -32,133 +30,108 @@ export interface VerifiedMessage {
   readonly created: number;
 }
 
-const MAX_DECOMPRESSED = 16 * 1024 * 1024;
-
-function unwrap(packets: readonly Packet[], depth: number): Packet[] {
-  const result: Packet[] = [];
-  for (const packet of packets) {
-    if (packet.tag !== TAG.compressedData) { result.push(packet); continue; }
-    if (depth > 2) throw new SignatureVerificationError('compressed data nested too deeply');
-    const algorithm = packet.body[0];
-    const data = packet.body.subarray(1);
-    let inner: Buffer;
-    try {
-      if (algorithm === 0) inner = data;
-      else if (algorithm === 1) inner = inflateRawSync(data, { maxOutputLength: MAX_DECOMPRESSED });
-      else if (algorithm === 2) inner = inflateSync(data, { maxOutputLength: MAX_DECOMPRESSED });
-      else throw new SignatureVerificationError(`unsupported compression algorithm ${String(algorithm)} (BZip2 is not supported)`);
-    } catch (error) {
-      if (error instanceof SignatureVerificationError) throw error;
-      throw new SignatureVerificationError(`cannot decompress the signature: ${(error as Error).message}`);
-    }
-    result.push(...unwrap(readPackets(inner), depth + 1));
-  }
-  return result;
-}
-
-function literalContent(body: Buffer): { format: string; content: Buffer } {
-  if (body.length < 6) throw new SignatureVerificationError('truncated literal data packet');
-  const format = String.fromCharCode(body[0]!);
-  const nameLength = body[1]!;
-  const start = 2 + nameLength + 4;
-  if (start > body.length) throw new SignatureVerificationError('truncated literal data packet');
-  return { format, content: body.subarray(start) };
-}
-
-/** Text signatures hash lines with CRLF endings. */
-function canonicalText(content: Buffer): Buffer {
-  return Buffer.from(content.toString('utf8').replace(/\r?\n/g, '\r\n'), 'utf8');
-}
-
 interface Candidate {
   readonly primary: PublicKey;
-  readonly key: PublicKey | PublicSubkey;
+  readonly key: PublicKey | Subkey;
 }
 
-function candidates(keyring: PublicKeyring, signature: SignaturePacket): Candidate[] {
-  const result: Candidate[] = [];
-  const matches = (fingerprint: string, keyId: string): boolean => {
-    if (signature.issuerFingerprint !== undefined) return fingerprint === signature.issuerFingerprint;
-    if (signature.issuerKeyId !== undefined) return keyId === signature.issuerKeyId;
-    return true; // no issuer hint: try every key
-  };
+/** The library's words for "these bytes were not signed by this key". */
+const NOT_SIGNED_BY_THIS_KEY = /Signed digest did not match|Signature verification failed|was not issued by the given public key|does not match issuer key algorithm/;
+/** …and for "this key (or subkey) exists and is valid, but its flags do not allow signing". */
+const NO_SIGNING_KEY = /^Could not find valid signing key packet in key [0-9a-f]+$/;
+
+function candidates(keyring: PublicKeyring, signature: SignaturePacket, issuerFingerprint: string | undefined): Candidate[] {
+  const found: Candidate[] = [];
   for (const primary of keyring.keys) {
-    if (matches(primary.fingerprint, primary.keyId)) result.push({ primary, key: primary });
-    for (const subkey of primary.subkeys) if (matches(subkey.fingerprint, subkey.keyId)) result.push({ primary, key: subkey });
+    for (const key of primary.getKeys(signature.issuerKeyID)) {
+      if (issuerFingerprint === undefined || fingerprintOf(key) === issuerFingerprint) found.push({ primary, key });
+    }
   }
-  return result;
+  return found;
 }
 
-/** A message's packets (compression unwrapped), its literal data and its signatures. */
-function messagePackets(message: Buffer): { packets: Packet[]; literals: Packet[]; signatures: Packet[] } {
-  let packets: Packet[];
-  try {
-    packets = unwrap(readPackets(toBinary(message)), 0);
-  } catch (error) {
-    if (error instanceof SignatureVerificationError) throw error;
-    throw new SignatureVerificationError(`not an OpenPGP message: ${(error as Error).message}`);
-  }
-  return { packets, literals: packets.filter((packet) => packet.tag === TAG.literalData), signatures: packets.filter((packet) => packet.tag === TAG.signature) };
+/** Why a genuine signature by `fingerprint` is still refused (the library judged the key at
+ * signing time), in Custody's words. */
+function refusal(fingerprint: string, reason: string): string {
+  if (/revoked/i.test(reason)) return `key ${fingerprint} is revoked`;
+  if (/expired/i.test(reason)) return `key ${fingerprint} had expired when the signature was made`;
+  if (/Key is newer than the signature/.test(reason)) return `signature predates key ${fingerprint}`;
+  if (NO_SIGNING_KEY.test(reason)) return `key ${fingerprint} is not allowed to sign data`;
+  return `signature by key ${fingerprint} is not acceptable: ${reason}`;
+}
+
+/** The earliest expiry of the primary key and the signing key, if any. */
+async function expiryOf({ primary, key }: Candidate, at: Date, config: Config): Promise<Date | undefined> {
+  const dates = [await primary.getExpirationTime(undefined, config)];
+  if (key !== primary) dates.push(await (key as Subkey).getExpirationTime(at, config));
+  const finite = dates.filter((date): date is Date => date instanceof Date);
+  return finite.sort((a, b) => a.getTime() - b.getTime())[0];
 }
 
 /** Verifies an OpenPGP signed message against a keyring; returns the signed bytes and the signer. */
-export function verifyOpenPgpMessage(message: Buffer, keyring: PublicKeyring, options: VerifyOptions = {}): VerifiedMessage {
-  const { packets, literals, signatures } = messagePackets(message);
-  const others = packets.filter((packet) => ![TAG.literalData, TAG.signature, TAG.onePassSignature, TAG.marker, TAG.padding].includes(packet.tag as never));
-  if (others.length > 0) throw new SignatureVerificationError(`unexpected OpenPGP packet (tag ${others[0]!.tag}) in a signature`);
-  if (literals.length !== 1) throw new SignatureVerificationError(`expected one literal data packet, found ${literals.length}`);
-  // containers/image (gpgme) refuses anything but exactly one signature.
-  if (signatures.length !== 1) throw new SignatureVerificationError(`unexpected GPG signature count ${signatures.length}`);
-  let signature: SignaturePacket;
-  try {
-    signature = parseSignature(signatures[0]!.body);
-  } catch (error) {
-    throw new SignatureVerificationError(`invalid signature packet: ${(error as Error).message}`);
+export async function verifyOpenPgpMessage(message: Buffer, keyring: PublicKeyring, options: VerifyOptions = {}): Promise<VerifiedMessage> {
+  const openpgp = await openpgpLibrary();
+  const config: Config = { ...openpgp.config, ...OPENPGP_CONFIG };
+  const { content, signature } = await readSignedMessage(message);
+  const { binary, text } = openpgp.enums.signature;
+  if (signature.signatureType !== binary && signature.signatureType !== text) {
+    throw new SignatureVerificationError(`signature type 0x${(signature.signatureType ?? 0).toString(16)} is not a document signature`);
   }
-  if (signature.type !== SIG_TYPE.binary && signature.type !== SIG_TYPE.text) {
-    throw new SignatureVerificationError(`signature type 0x${signature.type.toString(16)} is not a document signature`);
-  }
-  const { content } = literalContent(literals[0]!.body);
-  const signed = signature.type === SIG_TYPE.text ? canonicalText(content) : content;
-  if (signature.created === undefined) throw new SignatureVerificationError('signature has no creation time');
-
-  const found = candidates(keyring, signature);
+  if (signature.created === null) throw new SignatureVerificationError('signature has no creation time');
+  const signedAt = signature.created;
+  const issuerFingerprint = signature.issuerFingerprint ? hex(signature.issuerFingerprint) : undefined;
+  const found = candidates(keyring, signature, issuerFingerprint);
   if (found.length === 0) {
-    const who = signature.issuerFingerprint ?? signature.issuerKeyId ?? 'an unknown key';
-    throw new SignatureVerificationError(`signature by ${who}, which is not in the keyring`);
+    throw new SignatureVerificationError(`signature by ${issuerFingerprint ?? signature.issuerKeyID.toHex().toUpperCase()}, which is not in the keyring`);
   }
-  let verified: Candidate | undefined;
-  for (const candidate of found) {
-    if (candidate.key.verifier === undefined) continue;
-    let ok: boolean;
-    try {
-      ok = checkSignature(signature, signed, candidate.key.verifier, false);
-    } catch (error) {
-      throw new SignatureVerificationError((error as Error).message);
-    }
-    if (ok) { verified = candidate; break; }
-  }
-  if (verified === undefined) throw new SignatureVerificationError('signature does not verify (tampered content or wrong key)');
 
-  const { primary, key } = verified;
-  const created = signature.created;
-  const now = Math.floor((options.now ?? Date.now()) / 1000);
-  if (!primary.valid) throw new SignatureVerificationError(`key ${primary.fingerprint} has no valid self-signature`);
-  if (primary.revoked || ('valid' in key ? false : key.revoked)) throw new SignatureVerificationError(`key ${key.fingerprint} is revoked`);
-  if (!key.canSign) throw new SignatureVerificationError(`key ${key.fingerprint} is not allowed to sign data`);
-  if (created < key.created) throw new SignatureVerificationError(`signature predates key ${key.fingerprint}`);
-  for (const k of key === primary ? [primary] : [primary, key]) {
-    if (k.expires !== undefined && created >= k.expires) throw new SignatureVerificationError(`key ${k.fingerprint} had expired when the signature was made`);
-    // gpg (and so skopeo through gpgme) also refuses signatures by keys expired now.
-    if (k.expires !== undefined && now >= k.expires) throw new SignatureVerificationError(`key ${k.fingerprint} expired on ${new Date(k.expires * 1000).toISOString()}`);
+  const now = new Date(options.now ?? Date.now());
+  const packets = new openpgp.PacketList<SignaturePacket>();
+  packets.push(signature);
+  const detached = new openpgp.Signature(packets);
+  let refused: string | undefined;
+  for (const candidate of found) {
+    const signingFingerprint = fingerprintOf(candidate.key);
+    // The literal's bytes against the signature packet, as a detached signature: exactly
+    // what an inline signature covers (the data, not the literal packet's name or date).
+    let reason: string | undefined;
+    try {
+      // date null: the library judges the key at the signature's creation time and leaves
+      // the judgement against "now" to the checks below.
+      const result = await openpgp.verify({ message: await openpgp.createMessage({ binary: content }), signature: detached, verificationKeys: [candidate.primary], date: null, format: 'binary', config });
+      const outcome = result.signatures[0];
+      if (outcome === undefined) throw new Error('Signature verification failed');
+      await outcome.verified;
+    } catch (error) {
+      reason = (error as Error).message;
+    }
+    if (reason !== undefined) {
+      if (!NOT_SIGNED_BY_THIS_KEY.test(reason)) refused ??= refusal(signingFingerprint, reason);
+      continue;
+    }
+    const expires = signature.getExpirationTime();
+    if (expires instanceof Date && now >= expires) throw new SignatureVerificationError(`signature expired on ${expires.toISOString()}`);
+    // Valid when it signed; gpg also refuses keys revoked or expired since.
+    try {
+      await candidate.primary.getSigningKey(candidate.key.getKeyID(), now, undefined, config);
+    } catch (error) {
+      const why = (error as Error).message;
+      if (/revoked/i.test(why)) throw new SignatureVerificationError(`key ${signingFingerprint} is revoked`);
+      if (/expired/i.test(why)) {
+        const expiry = await expiryOf(candidate, now, config);
+        throw new SignatureVerificationError(`key ${signingFingerprint} ${expiry ? `expired on ${expiry.toISOString()}` : 'has expired'}`);
+      }
+      if (NO_SIGNING_KEY.test(why)) throw new SignatureVerificationError(`key ${signingFingerprint} is not allowed to sign data`);
+      throw new SignatureVerificationError(`key ${signingFingerprint} cannot sign now: ${why}`);
+    }
+    return { content, primaryFingerprint: fingerprintOf(candidate.primary), signingFingerprint, created: Math.floor(signedAt.getTime() / 1000) };
   }
-  if (signature.signatureExpires && now >= created + signature.signatureExpires) throw new SignatureVerificationError('signature has expired');
-  return { content, primaryFingerprint: primary.fingerprint, signingFingerprint: key.fingerprint, created };
+  throw new SignatureVerificationError(refused ?? 'signature does not verify (tampered content or wrong key)');
 }
 
 /** Verifies a simple signing signature and parses its payload (containers-signature(5)). */
-export function verifySimpleSigning(message: Buffer, keyring: PublicKeyring, options: VerifyOptions = {}): VerifiedSignature {
-  const verified = verifyOpenPgpMessage(message, keyring, options);
+export async function verifySimpleSigning(message: Buffer, keyring: PublicKeyring, options: VerifyOptions = {}): Promise<VerifiedSignature> {
+  const verified = await verifyOpenPgpMessage(message, keyring, options);
   let payload;
   try {
     payload = parseSimpleSigningPayload(verified.content);
@@ -182,16 +155,12 @@ export interface UnverifiedMessage {
  * before storing a signature (well-formed, one signature, a payload for this manifest),
  * and what a report shows as "claims to be signed by". Never a trust decision.
  */
-export function readUnverifiedMessage(message: Buffer): UnverifiedMessage {
-  const { literals, signatures } = messagePackets(message);
-  if (literals.length !== 1 || signatures.length !== 1) {
-    throw new SignatureVerificationError(`expected one literal data packet and one signature, found ${literals.length} and ${signatures.length}`);
-  }
-  let signature: SignaturePacket;
-  try {
-    signature = parseSignature(signatures[0]!.body);
-  } catch (error) {
-    throw new SignatureVerificationError(`invalid signature packet: ${(error as Error).message}`);
-  }
-  return { content: literalContent(literals[0]!.body).content, issuerKeyId: signature.issuerKeyId, issuerFingerprint: signature.issuerFingerprint, created: signature.created };
+export async function readUnverifiedMessage(message: Buffer): Promise<UnverifiedMessage> {
+  const { content, signature } = await readSignedMessage(message);
+  return {
+    content,
+    issuerKeyId: signature.issuerKeyID.toHex().toUpperCase(),
+    issuerFingerprint: signature.issuerFingerprint ? hex(signature.issuerFingerprint) : undefined,
+    created: signature.created === null ? undefined : Math.floor(signature.created.getTime() / 1000),
+  };
 }

@@ -20,9 +20,9 @@ async function verifySigstore(signature: SigstoreSignature, publicKeys: readonly
 const GPG_KEY_MISMATCH = /not in the keyring|does not verify/;
 
 async function verifyGpg(message: Buffer, keyring: readonly Buffer[]): Promise<VerifiedSignature> {
-  const merged = mergeKeyrings(...keyring.map((data) => parseKeyring(data)));
+  const merged = mergeKeyrings(...(await Promise.all(keyring.map((data) => parseKeyring(data)))));
   try {
-    return verifySimpleSigning(message, merged);
+    return await verifySimpleSigning(message, merged);
   } catch (error) {
     if (error instanceof GpgVerificationError && GPG_KEY_MISMATCH.test(error.message)) throw new UntrustedKeyError(error.message);
     throw error;

@@ -34,7 +34,7 @@ export async function encryptWithPassphrase(plaintext: Buffer, passphrase: Buffe
   const salt = randomBytes(32);
   const nonce = randomBytes(SECRETBOX_NONCE_BYTES);
   const key = await deriveKey(passphrase, salt, params);
-  const ciphertext = secretboxSeal(plaintext, nonce, key);
+  const ciphertext = await secretboxSeal(plaintext, nonce, key);
   const document = {
     kdf: { name: 'scrypt', params: { N: params.N, r: params.r, p: params.p }, salt: salt.toString('base64') },
     cipher: { name: 'nacl/secretbox', nonce: nonce.toString('base64') },
@@ -63,7 +63,7 @@ export async function decryptWithPassphrase(document: Buffer, passphrase: Buffer
   const nonce = Buffer.from(data.cipher.nonce, 'base64');
   if (nonce.length !== SECRETBOX_NONCE_BYTES) throw new DecryptionError('the encrypted key has a nonce of the wrong size');
   const key = await deriveKey(passphrase, Buffer.from(data.kdf.salt, 'base64'), chosen);
-  const plaintext = secretboxOpen(Buffer.from(data.ciphertext, 'base64'), nonce, key);
+  const plaintext = await secretboxOpen(Buffer.from(data.ciphertext, 'base64'), nonce, key);
   if (plaintext === undefined) throw new DecryptionError('decryption failed: wrong password?');
   return plaintext;
 }

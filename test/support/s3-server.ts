@@ -36,9 +36,17 @@ export interface S3TestServer {
 
 let buckets = 0;
 
-export async function startS3Server(): Promise<S3TestServer> {
+export interface S3ServerOptions {
+  /**
+   * Serve <bucket>.s3.localhost (virtual-host addressing). s3rver then checks no signature:
+   * it canonicalises virtual-host requests as path-style ones, which SigV4 does not.
+   */
+  readonly virtualHosts?: boolean;
+}
+
+export async function startS3Server(options: S3ServerOptions = {}): Promise<S3TestServer> {
   const directory = await mkdtemp(join(tmpdir(), 'custody-s3-'));
-  const s3 = new S3rver({ directory, silent: true });
+  const s3 = new S3rver({ directory, silent: true, ...(options.virtualHosts ? { serviceEndpoint: 'localhost', allowMismatchedSignatures: true } : {}) });
   const open = new Map<string, Map<number, number>>();
   const completedPartSizes: number[][] = [];
 

@@ -18,7 +18,7 @@ declare module '@20minutes/s3rver' {
   type Middleware = (ctx: S3rverContext, next: () => Promise<void>) => Promise<void>;
 
   export default class S3rver {
-    constructor(options: { directory: string; silent?: boolean; address?: string; port?: number; vhostBuckets?: boolean });
+    constructor(options: { directory: string; silent?: boolean; serviceEndpoint?: string; allowMismatchedSignatures?: boolean });
     readonly middleware: Middleware[];
     readonly store: { putBucket(name: string): Promise<unknown> };
     callback(): (request: IncomingMessage, response: ServerResponse) => void;

@@ -69,4 +69,6 @@ export interface BlobStore {
   listUploads(): AsyncIterable<{ readonly uploadId: string; readonly modifiedAt: Date }>;
   /** Checks the store is reachable and writable; throws otherwise. */
   check(): Promise<void>;
+  /** Releases what the driver holds open (connections), when it holds anything. */
+  close?(): void;
 }

@@ -31,6 +31,8 @@ export interface S3TestServer {
   openMultipartUploads(): number;
   /** Sizes of the parts of every multipart upload completed so far, in part order. */
   readonly completedPartSizes: number[][];
+  /** Requests served so far: DeleteObject of one blob (blobs/...), and DeleteObjects (a batch). */
+  readonly requests: { BlobDeleteObject: number; DeleteObjects: number };
   close(): Promise<void>;
 }
 
@@ -49,9 +51,12 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
   const s3 = new S3rver({ directory, silent: true, ...(options.virtualHosts ? { serviceEndpoint: 'localhost', allowMismatchedSignatures: true } : {}) });
   const open = new Map<string, Map<number, number>>();
   const completedPartSizes: number[][] = [];
+  const requests = { BlobDeleteObject: 0, DeleteObjects: 0 };
 
   s3.middleware.unshift(async (ctx, next) => {
     const uploadId = ctx.query.uploadId;
+    if (ctx.method === 'DELETE' && uploadId === undefined && /^\/[^/]+\/blobs\//.test(ctx.path)) requests.BlobDeleteObject++;
+    if (ctx.method === 'POST' && 'delete' in ctx.query) requests.DeleteObjects++;
     if (ctx.method === 'DELETE' && uploadId !== undefined) {
       open.delete(uploadId);
       ctx.status = 204;
@@ -103,6 +108,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     endpoint: `http://127.0.0.1:${port}`,
     port,
     completedPartSizes,
+    requests,
     async createBucket(name = `custody-${process.pid}-${++buckets}`) {
       await s3.store.putBucket(name);
       return name;

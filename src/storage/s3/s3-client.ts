@@ -56,6 +56,8 @@ export class S3Error extends Error {
 }
 
 const ATTEMPTS = 4;
+/** Longest silence while sending a request or waiting for its answer's headers. */
+const ANSWER_TIMEOUT_MS = 60_000;
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 
 export class S3Client {
@@ -175,8 +177,13 @@ export class S3Client {
           agent: this.agent,
           ...(this.lookup ? { lookup: this.lookup } : {}),
         },
-        resolve,
+        (response) => {
+          // Only the wait for an answer is timed: a download paused by a slow client is not stuck.
+          request.setTimeout(0);
+          resolve(response);
+        },
       );
+      request.setTimeout(ANSWER_TIMEOUT_MS, () => request.destroy(Object.assign(new Error(`no answer from ${target.host} within ${ANSWER_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
       request.on('error', reject);
       const body = options.body;
       if (body === undefined) request.end();

@@ -1,6 +1,8 @@
-// Runs the BlobStore contract against every driver, plus what only the filesystem
-// driver promises: private permissions and no temporary files left behind.
-import { describe, it, beforeEach, afterEach } from 'node:test';
+// Runs the BlobStore contract against every driver (the filesystem, and S3 on a real
+// S3-compatible server on loopback), plus what only the filesystem driver promises:
+// private permissions and no temporary files left behind. The S3 driver's own promises
+// are in s3-blob-store.test.ts.
+import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +10,9 @@ import { join, relative } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { digestOf } from '../src/core/digest.ts';
 import { FilesystemBlobStore } from '../src/storage/filesystem-blob-store.ts';
+import { S3BlobStore } from '../src/storage/s3-blob-store.ts';
 import { blobStoreSuite, chunked, type BlobStoreFixture } from './suites/blob-store-suite.ts';
+import { startS3Server, S3_ACCESS_KEY, S3_SECRET_KEY, type S3TestServer } from './support/s3-server.ts';
 
 async function filesystemFixture(): Promise<BlobStoreFixture & { store: FilesystemBlobStore; base: string }> {
   const base = await mkdtemp(join(tmpdir(), 'custody-blobs-'));
@@ -18,8 +22,23 @@ async function filesystemFixture(): Promise<BlobStoreFixture & { store: Filesyst
   return { store, base, dispose: () => rm(base, { recursive: true, force: true }) };
 }
 
+let s3: S3TestServer;
+before(async () => {
+  s3 = await startS3Server();
+});
+after(async () => {
+  await s3.close();
+});
+
+async function s3Fixture(): Promise<BlobStoreFixture> {
+  const bucket = await s3.createBucket();
+  const store = new S3BlobStore({ bucket, region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY }, redirect: true });
+  return { store, dispose: async () => store.close() };
+}
+
 // One line per driver.
 blobStoreSuite('filesystem', filesystemFixture);
+blobStoreSuite('s3', s3Fixture);
 
 async function walk(root: string): Promise<Array<{ path: string; mode: number; directory: boolean }>> {
   const entries: Array<{ path: string; mode: number; directory: boolean }> = [];

@@ -1,6 +1,7 @@
 // The composition root: the one place that picks concrete drivers from configuration.
 import type { Config } from '../config/config.ts';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
 import { SqliteClient } from '../metadata/sqlite-client.ts';
 import { PostgresClient } from '../metadata/postgres-client.ts';
 import { migrate } from '../metadata/migrations.ts';
@@ -10,7 +11,7 @@ import { Registry } from '../registry/registry.ts';
 import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
 
 export interface OpenedStores {
-  readonly blobs: FilesystemBlobStore;
+  readonly blobs: BlobStore;
   readonly sql: SqlClient;
   readonly metadata: SqlMetadataStore;
   readonly registry: Registry;
@@ -21,8 +22,7 @@ export interface OpenedStores {
 export async function openStores(config: Config): Promise<OpenedStores> {
   // Everything the server writes (database, blobs, uploads) is private to its user.
   process.umask(0o077);
-  const blobs = new FilesystemBlobStore(config.storage.path);
-  await blobs.init();
+  const blobs = await openBlobStore(config);
   const sql: SqlClient = config.database.driver === 'postgres' ? new PostgresClient({ url: config.database.url }) : new SqliteClient(config.database.path);
   try {
     await migrate(sql);
@@ -38,5 +38,33 @@ export async function openStores(config: Config): Promise<OpenedStores> {
     automaticMount: config.uploads.automaticMount,
   });
   const identity = new SqlIdentityStore(sql);
-  return { blobs, sql, metadata, registry, identity, close: () => metadata.close() };
+  return {
+    blobs,
+    sql,
+    metadata,
+    registry,
+    identity,
+    close: async () => {
+      await metadata.close();
+      blobs.close?.();
+    },
+  };
+}
+
+async function openBlobStore(config: Config): Promise<BlobStore> {
+  if (config.storage.driver === 's3') {
+    // Loaded only when used: the filesystem default pays nothing for the S3 signer.
+    const { S3BlobStore } = await import('../storage/s3-blob-store.ts');
+    const blobs = new S3BlobStore({ ...config.storage.s3 });
+    try {
+      await blobs.check();
+    } catch (error) {
+      blobs.close();
+      throw new Error(`cannot use S3 bucket ${config.storage.s3.bucket}: ${(error as Error).message}`, { cause: error });
+    }
+    return blobs;
+  }
+  const blobs = new FilesystemBlobStore(config.storage.path);
+  await blobs.init();
+  return blobs;
 }

@@ -60,7 +60,7 @@ export const serveCommand: Command = {
       version: VERSION,
       url: server.url,
       database: config.database.driver,
-      storage: config.storage.path,
+      storage: config.storage.driver === 's3' ? `s3://${config.storage.s3.bucket}` : config.storage.path,
       tls: Boolean(tls),
       auth: secured.security ? 'token' : 'disabled',
     });

@@ -25,6 +25,14 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'tls.keyFile', kind: 'path', description: 'PEM private key for tls.certFile' },
   { path: 'database.url', kind: 'database', description: 'postgres://user@host:port/db, or sqlite:PATH (default sqlite:<dataDir>/custody.db)' },
   { path: 'storage.path', kind: 'path', description: 'filesystem blob storage root (default <dataDir>)' },
+  { path: 'storage.driver', kind: 'string', default: 'filesystem', description: 'where blobs live: filesystem or s3' },
+  { path: 'storage.s3.bucket', kind: 'string', description: 'S3 bucket for blobs and uploads (required with storage.driver s3)' },
+  { path: 'storage.s3.region', kind: 'string', description: 'the bucket\'s region (default AWS_REGION, else us-east-1)' },
+  { path: 'storage.s3.endpoint', kind: 'string', description: 'S3 API URL (default AWS\'s regional endpoint); MinIO, Ceph RGW and others' },
+  { path: 'storage.s3.forcePathStyle', kind: 'boolean', default: false, description: 'address the bucket as endpoint/bucket instead of bucket.endpoint' },
+  { path: 'storage.s3.accessKeyId', kind: 'string', description: 'access key id (default AWS_ACCESS_KEY_ID)' },
+  { path: 'storage.s3.secretAccessKey', kind: 'string', description: 'secret access key (default AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN)' },
+  { path: 'storage.s3.redirect', kind: 'boolean', default: false, description: 'redirect blob downloads to presigned S3 URLs (clients must reach the endpoint)' },
   { path: 'limits.maxManifestBytes', kind: 'integer', default: 4 * 1024 * 1024, description: 'largest manifest accepted, in bytes' },
   { path: 'limits.maxBlobBytes', kind: 'integer', default: 0, description: 'largest blob accepted, in bytes (0: no limit)' },
   { path: 'limits.maxPageSize', kind: 'integer', default: 10_000, description: 'most entries in one tags/catalog page' },
@@ -76,7 +84,7 @@ export interface Config {
   readonly log: { readonly level: LogLevel };
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly database: { readonly driver: 'sqlite'; readonly path: string } | { readonly driver: 'postgres'; readonly url: string };
-  readonly storage: { readonly driver: 'filesystem'; readonly path: string };
+  readonly storage: { readonly driver: 'filesystem'; readonly path: string } | { readonly driver: 's3'; readonly path: string; readonly s3: S3StorageConfig };
   readonly limits: { readonly maxManifestBytes: number; readonly maxBlobBytes?: number | undefined; readonly maxPageSize: number };
   readonly uploads: { readonly automaticMount: boolean; readonly expireAfterMs: number };
   readonly gc: { readonly online: boolean; readonly intervalMs: number; readonly gracePeriodMs: number; readonly deleteUntagged: boolean };
@@ -101,6 +109,15 @@ export interface Config {
     readonly limits: { readonly maxLayerBytes: number; readonly maxImageBytes: number; readonly maxEntries: number };
     readonly timeBudgetMs: number;
   };
+}
+
+export interface S3StorageConfig {
+  readonly bucket: string;
+  readonly region: string;
+  readonly endpoint?: string | undefined;
+  readonly forcePathStyle: boolean;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string | undefined };
+  readonly redirect: boolean;
 }
 
 export interface LdapConfig {
@@ -216,6 +233,7 @@ export function loadConfig(sources: ConfigSources): Config {
     const pattern = key === 'audit.syslog' ? /^(udp|tcp):\/\/[^/:]+:\d+$/ : /^https?:\/\/[^/]+/;
     if (value !== undefined && !pattern.test(value)) problems.push(`${key}: expected ${key === 'audit.syslog' ? 'udp://host:port or tcp://host:port' : 'an http(s):// URL'}`);
   }
+  const s3 = s3Storage(get, env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const database = get<{ driver: 'postgres'; url: string } | { driver: 'sqlite'; path: string } | undefined>('database.url') ?? {
@@ -229,7 +247,7 @@ export function loadConfig(sources: ConfigSources): Config {
     log: { level: get('log.level') },
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
     database,
-    storage: { driver: 'filesystem', path: resolve(get<string | undefined>('storage.path') ?? dataDir) },
+    storage: s3 ? { driver: 's3', path: resolve(get<string | undefined>('storage.path') ?? dataDir), s3 } : { driver: 'filesystem', path: resolve(get<string | undefined>('storage.path') ?? dataDir) },
     limits: { maxManifestBytes: get('limits.maxManifestBytes'), maxBlobBytes: maxBlobBytes > 0 ? maxBlobBytes : undefined, maxPageSize: get('limits.maxPageSize') },
     uploads: { automaticMount: get('uploads.automaticMount'), expireAfterMs: get('uploads.expireAfter') },
     gc: { online: get('gc.online'), intervalMs: get('gc.interval'), gracePeriodMs: get('gc.gracePeriod'), deleteUntagged: get('gc.deleteUntagged') },
@@ -268,6 +286,40 @@ export function loadConfig(sources: ConfigSources): Config {
       limits: { maxLayerBytes: get('quality.maxLayerBytes'), maxImageBytes: get('quality.maxImageBytes'), maxEntries: get('quality.maxEntries') },
       timeBudgetMs: get('quality.timeBudget'),
     },
+  };
+}
+
+/** storage.driver s3: the bucket's settings, with credentials from them or the standard AWS variables. */
+function s3Storage(get: <T>(path: string) => T, env: NodeJS.ProcessEnv, problems: string[]): S3StorageConfig | undefined {
+  const driver = get<string>('storage.driver');
+  if (driver !== 's3') {
+    if (driver !== 'filesystem') problems.push(`storage.driver: expected filesystem or s3, got "${driver}"`);
+    return undefined;
+  }
+  const bucket = get<string | undefined>('storage.s3.bucket');
+  if (bucket === undefined) problems.push('storage.s3.bucket: required with storage.driver s3');
+  else if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push(`storage.s3.bucket: "${bucket}" is not a valid bucket name`);
+  const endpoint = get<string | undefined>('storage.s3.endpoint');
+  if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) problems.push('storage.s3.endpoint: expected an http(s):// URL');
+  const accessKeyId = get<string | undefined>('storage.s3.accessKeyId');
+  const secretAccessKey = get<string | undefined>('storage.s3.secretAccessKey');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) problems.push('storage.s3: set both storage.s3.accessKeyId and storage.s3.secretAccessKey, or neither');
+  // Configured keys win; otherwise the environment's, with its session token (temporary credentials).
+  const credentials =
+    accessKeyId !== undefined && secretAccessKey !== undefined
+      ? { accessKeyId, secretAccessKey }
+      : env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined }
+        : undefined;
+  if (!credentials && accessKeyId === undefined && secretAccessKey === undefined) problems.push('storage.s3: no credentials: set storage.s3.accessKeyId and storage.s3.secretAccessKey, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  if (bucket === undefined || !credentials) return undefined;
+  return {
+    bucket,
+    region: get<string | undefined>('storage.s3.region') ?? (env.AWS_REGION || 'us-east-1'),
+    endpoint: endpoint?.replace(/\/+$/, ''),
+    forcePathStyle: get('storage.s3.forcePathStyle'),
+    credentials,
+    redirect: get('storage.s3.redirect'),
   };
 }
 

@@ -131,40 +131,53 @@ export class MaintenanceStore {
   }
 
   /**
-   * Deletes a blob's record and links if it is still unreferenced and unused, running
-   * `removeContent` (the storage delete) while the row is locked, before commit.
+   * Deletes the records and links of those `digests` still unreferenced and unused, running
+   * `removeContent` (one batch delete in storage) on them while their rows are locked,
+   * before commit. Returns the digests removed.
    */
-  async deleteBlob(digest: Digest, usedBefore: number, removeContent: () => Promise<void>): Promise<boolean> {
+  async deleteBlobs(digests: readonly Digest[], usedBefore: number, removeContent: (digests: Digest[]) => Promise<void>): Promise<Digest[]> {
+    if (digests.length === 0) return [];
     return this.sql.transaction(async (tx) => {
-      const blob = await tx.query<{ last_used_at: number }>(`SELECT last_used_at FROM blobs WHERE digest = ?${forUpdate(tx)}`, [digest]);
-      if (!blob[0] || blob[0].last_used_at >= usedBefore) return false;
-      const referenced = await tx.query<{ manifest_digest: string }>(
-        "SELECT manifest_digest FROM manifest_references WHERE child_digest = ? AND kind = 'blob' LIMIT 1",
-        [digest],
-      );
-      if (referenced.length > 0) return false;
-      await removeContent();
-      await tx.run('DELETE FROM repository_blobs WHERE digest = ?', [digest]);
-      await tx.run('DELETE FROM blobs WHERE digest = ?', [digest]);
-      return true;
+      const list = digests.map(() => '?').join(', ');
+      // One lock order for every collector: by digest.
+      const rows = await tx.query<{ digest: string; last_used_at: number }>(`SELECT digest, last_used_at FROM blobs WHERE digest IN (${list}) ORDER BY digest${forUpdate(tx)}`, [...digests]);
+      const referenced = await tx.query<{ child_digest: string }>(`SELECT DISTINCT child_digest FROM manifest_references WHERE kind = 'blob' AND child_digest IN (${list})`, [...digests]);
+      const inUse = new Set(referenced.map((row) => row.child_digest));
+      const doomed = rows.filter((row) => row.last_used_at < usedBefore && !inUse.has(row.digest)).map((row) => row.digest as Digest);
+      if (doomed.length === 0) return [];
+      await removeContent(doomed);
+      const doomedList = doomed.map(() => '?').join(', ');
+      await tx.run(`DELETE FROM repository_blobs WHERE digest IN (${doomedList})`, doomed);
+      await tx.run(`DELETE FROM blobs WHERE digest IN (${doomedList})`, doomed);
+      return doomed;
     });
   }
 
   /**
-   * Deletes stored content that has no record, unless one appears meanwhile. The digest is
+   * Deletes stored content that has no record, unless one appears meanwhile. Each digest is
    * claimed with a placeholder row for the length of the transaction: a push linking the
    * same digest waits for it, then finds the content gone when it re-checks, and restores
    * it or reports it. Without the claim, a row inserted between the check and the delete
-   * would end up pointing at nothing.
+   * would end up pointing at nothing. Returns the digests whose content was removed.
    */
-  async deleteUnrecordedContent(digest: Digest, removeContent: () => Promise<void>): Promise<boolean> {
+  async deleteUnrecordedContents(digests: readonly Digest[], removeContent: (digests: Digest[]) => Promise<void>): Promise<Digest[]> {
+    if (digests.length === 0) return [];
     return this.sql.transaction(async (tx) => {
-      const claimed = await tx.run('INSERT INTO blobs (digest, size, created_at, last_used_at, ref_count) VALUES (?, 0, 0, 0, 0) ON CONFLICT (digest) DO NOTHING', [digest]);
-      if (claimed.changes === 0) return false;
-      await removeContent();
-      await tx.run('DELETE FROM blobs WHERE digest = ?', [digest]);
-      return true;
+      const claimed: Digest[] = [];
+      for (const digest of [...digests].sort()) {
+        const claim = await tx.run('INSERT INTO blobs (digest, size, created_at, last_used_at, ref_count) VALUES (?, 0, 0, 0, 0) ON CONFLICT (digest) DO NOTHING', [digest]);
+        if (claim.changes > 0) claimed.push(digest);
+      }
+      if (claimed.length === 0) return [];
+      await removeContent(claimed);
+      await tx.run(`DELETE FROM blobs WHERE digest IN (${claimed.map(() => '?').join(', ')})`, claimed);
+      return claimed;
     });
+  }
+
+  /** deleteUnrecordedContents for one digest. */
+  async deleteUnrecordedContent(digest: Digest, removeContent: () => Promise<void>): Promise<boolean> {
+    return (await this.deleteUnrecordedContents([digest], removeContent)).length === 1;
   }
 
   /** Which of these digests have a blob record. */

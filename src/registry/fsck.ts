@@ -54,10 +54,8 @@ export async function fsck(sql: SqlClient, blobs: BlobStore, options: FsckOption
 
   let blobsChecked = 0;
   let bytesVerified = 0;
-  const recorded = new Set<string>();
   for await (const blob of maintenance.blobRows()) {
     blobsChecked++;
-    recorded.add(blob.digest);
     if (blob.refCount !== blob.linkCount) problem('refcount', `blob ${blob.digest} records ${blob.refCount} repository links, has ${blob.linkCount}`);
     const stat = await blobs.stat(blob.digest);
     if (!stat) {
@@ -76,9 +74,19 @@ export async function fsck(sql: SqlClient, blobs: BlobStore, options: FsckOption
     }
   }
 
+  // Storage is listed page by page and looked up in batches, so memory stays flat however
+  // many blobs the store holds (an S3 bucket lists 1000 keys per request).
+  let listed: Array<{ digest: Digest; size: number }> = [];
+  const lookUp = async (): Promise<void> => {
+    const known = await maintenance.knownBlobs(listed.map((entry) => entry.digest));
+    for (const entry of listed) if (!known.has(entry.digest)) notes.push(`storage holds ${entry.digest} (${entry.size} bytes) with no record (gc removes it)`);
+    listed = [];
+  };
   for await (const stored of blobs.list()) {
-    if (!recorded.has(stored.digest)) notes.push(`storage holds ${stored.digest} (${stored.size} bytes) with no record (gc removes it)`);
+    listed.push({ digest: stored.digest, size: stored.size });
+    if (listed.length >= 1000) await lookUp();
   }
+  await lookUp();
   const uploads = await maintenance.uploadIds();
   for await (const upload of blobs.listUploads()) {
     if (!uploads.has(upload.uploadId)) notes.push(`upload data ${upload.uploadId} has no record (gc removes it)`);

@@ -8,6 +8,9 @@ import { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
 import type { Registry } from './registry.ts';
 
+/** Blobs deleted per transaction and storage call (S3's DeleteObjects takes up to 1000). */
+const DELETE_BATCH = 500;
+
 export interface CollectOptions {
   readonly dryRun: boolean;
   /** Also remove manifests no tag reaches (with their referrers when those are unreached too). */
@@ -73,11 +76,15 @@ export class GarbageCollector {
 
     // In a dry run nothing was deleted above, so blobs referenced only by manifests that
     // would go are not counted: the report is a lower bound, never an overstatement.
-    for (const blob of await this.maintenance.unreferencedBlobs(before)) {
-      const deleted = options.dryRun || (await this.maintenance.deleteBlob(blob.digest, before, () => blobs.delete(blob.digest)));
-      if (deleted) {
+    // Deleted in batches: one transaction and one storage call (S3 DeleteObjects) each.
+    const unreferenced = await this.maintenance.unreferencedBlobs(before);
+    for (let i = 0; i < unreferenced.length; i += DELETE_BATCH) {
+      const batch = unreferenced.slice(i, i + DELETE_BATCH);
+      const sizes = new Map(batch.map((blob) => [blob.digest, blob.size]));
+      const deleted = options.dryRun ? batch.map((blob) => blob.digest) : await this.maintenance.deleteBlobs([...sizes.keys()], before, (digests) => blobs.deleteMany(digests));
+      for (const digest of deleted) {
         blobsDeleted++;
-        bytesReclaimed += blob.size;
+        bytesReclaimed += sizes.get(digest) ?? 0;
       }
     }
 
@@ -86,19 +93,19 @@ export class GarbageCollector {
     let pending: Array<{ digest: Digest; size: number }> = [];
     const flush = async (): Promise<void> => {
       const known = await this.maintenance.knownBlobs(pending.map((entry) => entry.digest));
-      for (const entry of pending) {
-        if (known.has(entry.digest)) continue;
-        const { digest } = entry;
-        if (!options.dryRun && !(await this.maintenance.deleteUnrecordedContent(digest, () => blobs.delete(digest)))) continue;
+      const unrecorded = pending.filter((entry) => !known.has(entry.digest));
+      const sizes = new Map(unrecorded.map((entry) => [entry.digest, entry.size]));
+      const removed = options.dryRun ? [...sizes.keys()] : await this.maintenance.deleteUnrecordedContents([...sizes.keys()], (digests) => blobs.deleteMany(digests));
+      for (const digest of removed) {
         orphanFilesDeleted++;
-        bytesReclaimed += entry.size;
+        bytesReclaimed += sizes.get(digest) ?? 0;
       }
       pending = [];
     };
     for await (const stored of blobs.list()) {
       if (stored.modifiedAt.getTime() >= before) continue;
       pending.push({ digest: stored.digest, size: stored.size });
-      if (pending.length >= 500) await flush();
+      if (pending.length >= DELETE_BATCH) await flush();
     }
     await flush();
 

@@ -2,8 +2,9 @@
 // repository may see which blob is metadata (SQL), never the object store's business.
 //
 // Uploads are written in appended parts and committed under their digest atomically.
-// The shape maps onto S3: an upload is a multipart upload, `append` a part, `commit`
-// CompleteMultipartUpload plus a copy to the content address, `redirectUrl` a presigned GET.
+// The shape maps onto S3 (s3-blob-store.ts): an upload is a multipart upload, `append`
+// adds parts, `commit` is CompleteMultipartUpload plus a copy to the content address,
+// `redirectUrl` a presigned GET, `deleteMany` DeleteObjects.
 import type { Readable } from 'node:stream';
 import type { Digest } from '../core/digest.ts';
 
@@ -40,6 +41,8 @@ export interface BlobStore {
   redirectUrl(digest: Digest): Promise<string | null>;
   /** Removes a committed blob; absent blobs are not an error. */
   delete(digest: Digest): Promise<void>;
+  /** Removes many committed blobs, in batches where the store has them (S3 DeleteObjects). */
+  deleteMany(digests: readonly Digest[]): Promise<void>;
   /** Every committed blob, for garbage collection and fsck. */
   list(): AsyncIterable<StoredBlob>;
 
@@ -66,4 +69,6 @@ export interface BlobStore {
   listUploads(): AsyncIterable<{ readonly uploadId: string; readonly modifiedAt: Date }>;
   /** Checks the store is reachable and writable; throws otherwise. */
   check(): Promise<void>;
+  /** Releases what the driver holds open (connections), when it holds anything. */
+  close?(): void;
 }

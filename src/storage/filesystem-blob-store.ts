@@ -128,6 +128,10 @@ export class FilesystemBlobStore implements BlobStore {
     await rm(this.blobPath(digest), { force: true });
   }
 
+  async deleteMany(digests: readonly Digest[]): Promise<void> {
+    for (const digest of digests) await this.delete(digest);
+  }
+
   async *list(): AsyncIterable<StoredBlob> {
     const blobsRoot = join(this.root, 'blobs');
     for (const algorithm of await readdirOrEmpty(blobsRoot)) {

@@ -348,6 +348,15 @@ export function blobStoreSuite(name: string, factory: () => Promise<BlobStoreFix
       );
     });
 
+    it('deleteMany removes many blobs at once; absent ones are no error', async () => {
+      const kept = await commit(randomBytes(50));
+      const gone = await Promise.all(Array.from({ length: 5 }, () => commit(randomBytes(64))));
+      await store.deleteMany([...gone, digestOf('never stored')]);
+      for (const digest of gone) assert.equal(await store.stat(digest), null);
+      assert.deepEqual((await collect(store.list())).map((entry) => entry.digest), [kept]);
+      await store.deleteMany([]);
+    });
+
     it('list() yields every committed blob with its size, and nothing else', async () => {
       assert.deepEqual(await collect(store.list()), []);
       const expected = new Map<string, number>();

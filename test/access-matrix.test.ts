@@ -701,8 +701,13 @@ describe('access matrix: principal × visibility × action', () => {
       const url = `${w.server.url}/v2/${REPOSITORY.private}/manifests/${BASE_TAG}`;
       const tokens = await TokenService.open(w.fx.identity, { issuer: 'custody', lifetimeSeconds: 300 });
       const access = [{ type: 'repository', name: REPOSITORY.private, actions: ['pull'] }];
-      const actorClaim = { name: 'admin', kind: 'user' as const, via: 'password' as const };
+      const stamp = (await w.fx.identity.findAccount('admin'))!.securityStamp;
+      const actorClaim = { name: 'admin', kind: 'user' as const, via: 'password' as const, stamp };
       const valid = tokens.issue(actorClaim, 'custody', access).token;
+      // Signed with the server's key, but made for something else, or before a revocation.
+      const otherPurpose = tokens.issue(actorClaim, 'custody', access, Date.now(), 'web-session' as never).token;
+      const noPurpose = tokens.issue(actorClaim, 'custody', access, Date.now(), null as never).token;
+      const staleStamp = tokens.issue({ ...actorClaim, stamp: `${stamp}-before` }, 'custody', access).token;
       const expired = tokens.issue(actorClaim, 'custody', access, Date.now() - 3_600_000).token;
       const foreign = tokens.issue(actorClaim, 'another-service', access).token;
       const [header, payload] = valid.split('.') as [string, string, string];
@@ -719,6 +724,9 @@ describe('access matrix: principal × visibility × action', () => {
         ['another audience', foreign],
         ['forged claims', forged],
         ['alg none', unsigned],
+        ['another purpose', otherPurpose],
+        ['no purpose (as issued before purposes)', noPurpose],
+        ['an older security stamp (revoked)', staleStamp],
       ] as const) {
         const response = await http(url, { headers: { ...bearer(token), Accept: ACCEPT } });
         assert.equal(response.status, 401, `${what}: ${response.body.toString()}`);

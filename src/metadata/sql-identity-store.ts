@@ -1,4 +1,5 @@
 // IdentityStore over any SqlClient: one code path for SQLite and PostgreSQL.
+import { randomBytes } from 'node:crypto';
 import { RegistryError } from '../core/errors.ts';
 import { strongerRole } from '../core/identity.ts';
 import type {
@@ -7,6 +8,7 @@ import type {
   Credential,
   CredentialKind,
   GranteeRef,
+  RefreshTokenSource,
   Permission,
   RepositorySettings,
   Role,
@@ -30,6 +32,7 @@ interface AccountRow {
   ldap_dn: string | null;
   disabled: number;
   created_at: number;
+  security_stamp: string;
 }
 
 interface TeamRow {
@@ -60,11 +63,15 @@ interface CredentialRow {
   created_at: number;
   expires_at: number | null;
   last_used_at: number | null;
+  parent_id: number | null;
+  minted_via: RefreshTokenSource | null;
+  user_agent: string | null;
+  ip: string | null;
 }
 
-const ACCOUNT_COLUMNS = 'a.id, a.name, a.kind, a.email, a.superuser, a.owner_id, a.description, a.ldap_dn, a.disabled, a.created_at';
+const ACCOUNT_COLUMNS = 'a.id, a.name, a.kind, a.email, a.superuser, a.owner_id, a.description, a.ldap_dn, a.disabled, a.created_at, a.security_stamp';
 const TEAM_SELECT = 'SELECT t.id, t.organization_id, o.name AS organization, t.name, t.role, t.description, t.ldap_group, t.created_at FROM teams t JOIN accounts o ON o.id = t.organization_id';
-const CREDENTIAL_COLUMNS = 'c.id, c.account_id, c.kind, c.name, c.scopes, c.created_at, c.expires_at, c.last_used_at';
+const CREDENTIAL_COLUMNS = 'c.id, c.account_id, c.kind, c.name, c.scopes, c.created_at, c.expires_at, c.last_used_at, c.parent_id, c.minted_via, c.user_agent, c.ip';
 
 function toAccount(row: AccountRow): Account {
   return {
@@ -78,7 +85,13 @@ function toAccount(row: AccountRow): Account {
     ldapDn: row.ldap_dn,
     disabled: Number(row.disabled) === 1,
     createdAt: row.created_at,
+    securityStamp: row.security_stamp,
   };
+}
+
+/** A fresh security stamp: registry tokens and remembered logins under the old one end. */
+function newStamp(): string {
+  return randomBytes(12).toString('base64url');
 }
 
 function toTeam(row: TeamRow): Team {
@@ -108,6 +121,10 @@ function toCredential(row: CredentialRow): Credential {
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
+    parentId: row.parent_id,
+    mintedVia: row.minted_via,
+    userAgent: row.user_agent,
+    ip: row.ip,
   };
 }
 
@@ -136,10 +153,11 @@ export class SqlIdentityStore implements IdentityStore {
     const now = Date.now();
     try {
       const rows = await this.sql.query<AccountRow>(
-        `INSERT INTO accounts (name, kind, email, password_hash, superuser, owner_id, description, ldap_dn, disabled, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
-         RETURNING id, name, kind, email, superuser, owner_id, description, ldap_dn, disabled, created_at`,
-        [account.name, account.kind, account.email ?? null, account.passwordHash ?? null, account.superuser ? 1 : 0, account.ownerId ?? null, account.description ?? null, account.ldapDn ?? null, now],
+        `INSERT INTO accounts (name, kind, email, password_hash, superuser, owner_id, description, ldap_dn, disabled, created_at, security_stamp)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+         RETURNING id, name, kind, email, superuser, owner_id, description, ldap_dn, disabled, created_at, security_stamp`,
+        // A new stamp per account: a token issued to a deleted account of the same name is no good for this one.
+        [account.name, account.kind, account.email ?? null, account.passwordHash ?? null, account.superuser ? 1 : 0, account.ownerId ?? null, account.description ?? null, account.ldapDn ?? null, now, newStamp()],
       );
       return toAccount(rows[0]!);
     } catch (error) {
@@ -192,7 +210,18 @@ export class SqlIdentityStore implements IdentityStore {
     if (changes.description !== undefined) set('description', changes.description);
     if (changes.ldapDn !== undefined) set('ldap_dn', changes.ldapDn);
     if (changes.disabled !== undefined) set('disabled', changes.disabled ? 1 : 0);
-    if (sets.length > 0) await this.sql.run(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+    // What proves or bounds the account's rights changed: tokens and logins issued before end.
+    const revoking = changes.passwordHash !== undefined || changes.superuser !== undefined || changes.disabled !== undefined;
+    if (revoking) set('security_stamp', newStamp());
+    if (sets.length > 0) {
+      await this.sql.transaction(async (tx) => {
+        await tx.run(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+        // Refresh tokens live no longer than what minted them: a new password ends those
+        // minted with the old one, disabling ends them all (LDAP ones included).
+        if (changes.disabled === true) await tx.run(`DELETE FROM credentials WHERE account_id = ? AND kind = 'refresh'`, [id]);
+        else if (changes.passwordHash !== undefined) await tx.run(`DELETE FROM credentials WHERE account_id = ? AND kind = 'refresh' AND minted_via = 'password'`, [id]);
+      });
+    }
     const account = await this.findAccountById(id);
     if (!account) throw new RegistryError('NOT_FOUND', 'account not found');
     return account;
@@ -447,16 +476,29 @@ export class SqlIdentityStore implements IdentityStore {
 
   async addCredential(credential: NewCredential): Promise<Credential> {
     const rows = await this.sql.query<CredentialRow>(
-      `INSERT INTO credentials (account_id, kind, name, secret_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       RETURNING id, account_id, kind, name, scopes, created_at, expires_at, last_used_at`,
-      [credential.accountId, credential.kind, credential.name, credential.secretHash, credential.scopes ? JSON.stringify(credential.scopes) : null, Date.now(), credential.expiresAt ?? null],
+      `INSERT INTO credentials (account_id, kind, name, secret_hash, scopes, created_at, expires_at, parent_id, minted_via, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING id, account_id, kind, name, scopes, created_at, expires_at, last_used_at, parent_id, minted_via, user_agent, ip`,
+      [
+        credential.accountId,
+        credential.kind,
+        credential.name,
+        credential.secretHash,
+        credential.scopes ? JSON.stringify(credential.scopes) : null,
+        Date.now(),
+        credential.expiresAt ?? null,
+        credential.parentId ?? null,
+        credential.mintedVia ?? null,
+        credential.userAgent ?? null,
+        credential.ip ?? null,
+      ],
     );
     return toCredential(rows[0]!);
   }
 
   async findCredential(secretHash: string, now: number): Promise<{ credential: Credential; account: Account } | null> {
     const rows = await this.sql.query<CredentialRow & AccountRow & { c_id: number; c_name: string; c_kind: CredentialKind; c_created_at: number; c_description: string | null }>(
-      `SELECT c.id AS c_id, c.account_id, c.kind AS c_kind, c.name AS c_name, c.scopes, c.created_at AS c_created_at, c.expires_at, c.last_used_at, ${ACCOUNT_COLUMNS}
+      `SELECT c.id AS c_id, c.account_id, c.kind AS c_kind, c.name AS c_name, c.scopes, c.created_at AS c_created_at, c.expires_at, c.last_used_at,
+              c.parent_id, c.minted_via, c.user_agent, c.ip, ${ACCOUNT_COLUMNS}
          FROM credentials c JOIN accounts a ON a.id = c.account_id
         WHERE c.secret_hash = ? AND (c.expires_at IS NULL OR c.expires_at > ?)`,
       [secretHash, now],
@@ -477,14 +519,22 @@ export class SqlIdentityStore implements IdentityStore {
     return rows.map(toCredential);
   }
 
+  // Deleting a credential deletes the refresh tokens minted from it (parent_id cascades)
+  // and moves the account's security stamp on, in one transaction.
   async deleteCredential(accountId: number, id: number): Promise<boolean> {
-    const result = await this.sql.run('DELETE FROM credentials WHERE account_id = ? AND id = ?', [accountId, id]);
-    return result.changes > 0;
+    return (await this.revokeWhere(accountId, 'id = ?', [id])) > 0;
   }
 
   async deleteCredentials(accountId: number, kind: CredentialKind): Promise<number> {
-    const result = await this.sql.run('DELETE FROM credentials WHERE account_id = ? AND kind = ?', [accountId, kind]);
-    return result.changes;
+    return this.revokeWhere(accountId, 'kind = ?', [kind]);
+  }
+
+  private async revokeWhere(accountId: number, condition: string, params: SqlValue[]): Promise<number> {
+    return this.sql.transaction(async (tx) => {
+      const result = await tx.run(`DELETE FROM credentials WHERE account_id = ? AND ${condition}`, [accountId, ...params]);
+      if (result.changes > 0) await tx.run('UPDATE accounts SET security_stamp = ? WHERE id = ?', [newStamp(), accountId]);
+      return result.changes;
+    });
   }
 
   async touchCredential(id: number, now: number): Promise<void> {

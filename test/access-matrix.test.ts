@@ -734,6 +734,27 @@ describe('access matrix: principal × visibility × action', () => {
       }
     });
 
+    test('registry bearer tokens are refused by the management API for every principal, whatever their scope (issue 10)', async () => {
+      const w = world('main');
+      for (const principal of PRINCIPALS) {
+        if (principal === 'anonymous') continue;
+        const token = await tokenFor(w, principal, `repository:${REPOSITORY.private}:*`, 'registry:catalog:*');
+        const read = await http(`${w.server.url}/api/v1/repositories/${REPOSITORY.private}`, { headers: bearer(token) });
+        const manage = await http(`${w.server.url}/api/v1/repositories/${REPOSITORY.private}/-/permissions/user/reader`, {
+          method: 'PUT',
+          headers: { ...bearer(token), 'Content-Type': 'application/json' },
+          body: JSON.stringify({ role: 'admin' }),
+        });
+        for (const [what, response] of [['manage-read', read], ['manage-permission', manage]] as const) {
+          assert.equal(response.status, 401, `${principal} ${what} with a registry token: ${response.body.toString()}`);
+          assert.equal(response.headers['www-authenticate'], undefined, 'no challenge on /api');
+        }
+      }
+      const permissions = await http(`${w.server.url}/api/v1/repositories/${REPOSITORY.private}/-/permissions`, { headers: { Authorization: basic('admin', ADMIN_PASSWORD) } });
+      const reader = permissions.json<{ grantee: { name: string }; role: string }[]>()!.find((p) => p.grantee.name === 'reader');
+      assert.equal(reader?.role, 'read', 'the reader is still a reader');
+    });
+
     test('basic auth straight on /v2/: allowed actions succeed, others are 403, a wrong password 401', async () => {
       const w = world('main');
       const url = (repository: string, reference = BASE_TAG): string => `${w.server.url}/v2/${repository}/manifests/${reference}`;

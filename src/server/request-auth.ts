@@ -61,8 +61,9 @@ export function principalFromClaims(claims: TokenClaims): Principal {
  * another site could not have made (checkApiRequest). Then: anonymous without
  * credentials; basic credentials (a password, robot token or personal access token); or
  * a personal access token as Bearer. Registry bearer tokens are for /v2/ only and are
- * refused here, whatever their scope, as is any other kind of token. The account is read
- * fresh from the store: API decisions use current roles.
+ * refused here, whatever their scope, as is any other kind of token. API decisions use
+ * current roles: the account comes from the store (for a remembered basic login, as of at
+ * most ACCOUNT_STATE_TTL_MS ago, and at once after a change made here).
  */
 export async function apiPrincipal(security: SecurityServices, request: HttpRequest): Promise<Principal> {
   checkApiRequest(request, security.publicUrl);

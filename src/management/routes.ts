@@ -10,7 +10,7 @@
 import { RegistryError } from '../core/errors.ts';
 import type { Role } from '../core/identity.ts';
 import type { Caller, GranteeInput, ManagementService } from './management-service.ts';
-import type { SessionOwner } from './session-service.ts';
+import { sessionRoutes } from './session-routes.ts';
 import type { GranteeKind } from './views.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -65,44 +65,6 @@ const grantee = (context: RouteContext): GranteeInput => ({ kind: context.params
 const p = (context: RouteContext, name: string): string => context.params[name]!;
 const body = <T>(context: RouteContext): T => context.body as T;
 
-/** The three places sessions are managed from: your own, a user's, a robot's. */
-function sessionRoutes(base: string, whose: string, allowed: string, owner: (context: RouteContext) => SessionOwner, suffix: string): ManagementRoute[] {
-  const tag = 'sessions';
-  return [
-    {
-      operationId: `list${suffix}Sessions`,
-      method: 'GET',
-      path: `${base}/sessions`,
-      tag,
-      summary: `${whose[0]!.toUpperCase()}${whose.slice(1)} login sessions, the refresh tokens docker, podman and skopeo keep: client, address, what the login used (${allowed})`,
-      auth: true,
-      status: 200,
-      response: '[Session]',
-      handle: (s, c) => s.sessions.list(c.caller, owner(c)),
-    },
-    {
-      operationId: `revokeAll${suffix}Sessions`,
-      method: 'DELETE',
-      path: `${base}/sessions`,
-      tag,
-      summary: `End all ${whose} sessions (${allowed})`,
-      auth: true,
-      status: 200,
-      response: 'RevokedSessions',
-      handle: (s, c) => s.sessions.revokeAll(c.caller, owner(c)),
-    },
-    {
-      operationId: `revoke${suffix}Session`,
-      method: 'DELETE',
-      path: `${base}/sessions/{id}`,
-      tag,
-      summary: `End one of ${whose} sessions: its refresh token stops working (${allowed})`,
-      auth: true,
-      status: 204,
-      handle: (s, c) => s.sessions.revoke(c.caller, owner(c), Number(p(c, 'id'))),
-    },
-  ];
-}
 
 function pageSize(query: URLSearchParams): number {
   const raw = query.get('n');

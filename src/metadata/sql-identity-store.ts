@@ -1,5 +1,4 @@
 // IdentityStore over any SqlClient: one code path for SQLite and PostgreSQL.
-import { randomBytes } from 'node:crypto';
 import { RegistryError } from '../core/errors.ts';
 import { strongerRole } from '../core/identity.ts';
 import type {
@@ -8,7 +7,6 @@ import type {
   Credential,
   CredentialKind,
   GranteeRef,
-  RefreshTokenSource,
   Permission,
   RepositorySettings,
   Role,
@@ -20,6 +18,7 @@ import type {
 } from '../core/identity.ts';
 import type { AccessFacts, AccountChanges, IdentityStore, NewAccount, NewCredential } from './identity-store.ts';
 import type { SqlClient, SqlExecutor, SqlValue } from './sql-client.ts';
+import { newStamp, SqlCredentials, toCredential, type CredentialRow } from './sql-credentials.ts';
 
 interface AccountRow {
   id: number;
@@ -54,24 +53,8 @@ interface RepositoryRow {
   created_at: number;
 }
 
-interface CredentialRow {
-  id: number;
-  account_id: number;
-  kind: CredentialKind;
-  name: string;
-  scopes: string | null;
-  created_at: number;
-  expires_at: number | null;
-  last_used_at: number | null;
-  parent_id: number | null;
-  minted_via: RefreshTokenSource | null;
-  user_agent: string | null;
-  ip: string | null;
-}
-
 const ACCOUNT_COLUMNS = 'a.id, a.name, a.kind, a.email, a.superuser, a.owner_id, a.description, a.ldap_dn, a.disabled, a.created_at, a.security_stamp';
 const TEAM_SELECT = 'SELECT t.id, t.organization_id, o.name AS organization, t.name, t.role, t.description, t.ldap_group, t.created_at FROM teams t JOIN accounts o ON o.id = t.organization_id';
-const CREDENTIAL_COLUMNS = 'c.id, c.account_id, c.kind, c.name, c.scopes, c.created_at, c.expires_at, c.last_used_at, c.parent_id, c.minted_via, c.user_agent, c.ip';
 
 function toAccount(row: AccountRow): Account {
   return {
@@ -87,11 +70,6 @@ function toAccount(row: AccountRow): Account {
     createdAt: row.created_at,
     securityStamp: row.security_stamp,
   };
-}
-
-/** A fresh security stamp: registry tokens and remembered logins under the old one end. */
-function newStamp(): string {
-  return randomBytes(12).toString('base64url');
 }
 
 function toTeam(row: TeamRow): Team {
@@ -111,23 +89,6 @@ function toRepository(row: RepositoryRow): RepositorySettings {
   return { id: row.id, name: row.name, visibility: row.visibility, description: row.description, createdAt: row.created_at };
 }
 
-function toCredential(row: CredentialRow): Credential {
-  return {
-    id: row.id,
-    accountId: row.account_id,
-    kind: row.kind,
-    name: row.name,
-    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    lastUsedAt: row.last_used_at,
-    parentId: row.parent_id,
-    mintedVia: row.minted_via,
-    userAgent: row.user_agent,
-    ip: row.ip,
-  };
-}
-
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   const message = (error as Error).message ?? '';
@@ -142,9 +103,11 @@ const MEMBER_TEAMS = 'SELECT team_id FROM team_members WHERE account_id = ?';
 
 export class SqlIdentityStore implements IdentityStore {
   private readonly sql: SqlClient;
+  private readonly credentials: SqlCredentials;
 
   constructor(sql: SqlClient) {
     this.sql = sql;
+    this.credentials = new SqlCredentials(sql);
   }
 
   // ---- accounts ------------------------------------------------------------------------
@@ -475,24 +438,7 @@ export class SqlIdentityStore implements IdentityStore {
   // ---- credentials ---------------------------------------------------------------------
 
   async addCredential(credential: NewCredential): Promise<Credential> {
-    const rows = await this.sql.query<CredentialRow>(
-      `INSERT INTO credentials (account_id, kind, name, secret_hash, scopes, created_at, expires_at, parent_id, minted_via, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       RETURNING id, account_id, kind, name, scopes, created_at, expires_at, last_used_at, parent_id, minted_via, user_agent, ip`,
-      [
-        credential.accountId,
-        credential.kind,
-        credential.name,
-        credential.secretHash,
-        credential.scopes ? JSON.stringify(credential.scopes) : null,
-        Date.now(),
-        credential.expiresAt ?? null,
-        credential.parentId ?? null,
-        credential.mintedVia ?? null,
-        credential.userAgent ?? null,
-        credential.ip ?? null,
-      ],
-    );
-    return toCredential(rows[0]!);
+    return this.credentials.add(credential);
   }
 
   async findCredential(secretHash: string, now: number): Promise<{ credential: Credential; account: Account } | null> {
@@ -512,33 +458,19 @@ export class SqlIdentityStore implements IdentityStore {
   }
 
   async listCredentials(accountId: number, kind?: CredentialKind): Promise<Credential[]> {
-    const rows = await this.sql.query<CredentialRow>(
-      `SELECT ${CREDENTIAL_COLUMNS} FROM credentials c WHERE c.account_id = ? ${kind ? 'AND c.kind = ?' : ''} ORDER BY c.created_at, c.id`,
-      kind ? [accountId, kind] : [accountId],
-    );
-    return rows.map(toCredential);
+    return this.credentials.list(accountId, kind);
   }
 
-  // Deleting a credential deletes the refresh tokens minted from it (parent_id cascades)
-  // and moves the account's security stamp on, in one transaction.
   async deleteCredential(accountId: number, id: number): Promise<boolean> {
-    return (await this.revokeWhere(accountId, 'id = ?', [id])) > 0;
+    return (await this.credentials.revoke(accountId, { id })) > 0;
   }
 
   async deleteCredentials(accountId: number, kind: CredentialKind): Promise<number> {
-    return this.revokeWhere(accountId, 'kind = ?', [kind]);
-  }
-
-  private async revokeWhere(accountId: number, condition: string, params: SqlValue[]): Promise<number> {
-    return this.sql.transaction(async (tx) => {
-      const result = await tx.run(`DELETE FROM credentials WHERE account_id = ? AND ${condition}`, [accountId, ...params]);
-      if (result.changes > 0) await tx.run('UPDATE accounts SET security_stamp = ? WHERE id = ?', [newStamp(), accountId]);
-      return result.changes;
-    });
+    return this.credentials.revoke(accountId, { kind });
   }
 
   async touchCredential(id: number, now: number): Promise<void> {
-    await this.sql.run('UPDATE credentials SET last_used_at = ? WHERE id = ?', [now, id]);
+    await this.credentials.touch(id, now);
   }
 
   // ---- signing keys --------------------------------------------------------------------

@@ -1,0 +1,95 @@
+// Credentials (robot tokens, personal access tokens, refresh tokens) in SQL, for
+// SqlIdentityStore. What makes them end together lives here: a revocation deletes the
+// credential, the refresh tokens minted from it (parent_id cascades) and moves the
+// account's security stamp on, in one transaction.
+import { randomBytes } from 'node:crypto';
+import type { Credential, CredentialKind, RefreshTokenSource } from '../core/identity.ts';
+import type { NewCredential } from './identity-store.ts';
+import type { SqlClient } from './sql-client.ts';
+
+export interface CredentialRow {
+  id: number;
+  account_id: number;
+  kind: CredentialKind;
+  name: string;
+  scopes: string | null;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  parent_id: number | null;
+  minted_via: RefreshTokenSource | null;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+const COLUMNS = 'id, account_id, kind, name, scopes, created_at, expires_at, last_used_at, parent_id, minted_via, user_agent, ip';
+
+export function toCredential(row: CredentialRow): Credential {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    kind: row.kind,
+    name: row.name,
+    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+    parentId: row.parent_id,
+    mintedVia: row.minted_via,
+    userAgent: row.user_agent,
+    ip: row.ip,
+  };
+}
+
+/** A fresh security stamp: registry tokens and remembered logins issued under the old one end. */
+export function newStamp(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+export class SqlCredentials {
+  private readonly sql: SqlClient;
+
+  constructor(sql: SqlClient) {
+    this.sql = sql;
+  }
+
+  async add(credential: NewCredential): Promise<Credential> {
+    const rows = await this.sql.query<CredentialRow>(
+      `INSERT INTO credentials (account_id, kind, name, secret_hash, scopes, created_at, expires_at, parent_id, minted_via, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       RETURNING ${COLUMNS}`,
+      [
+        credential.accountId,
+        credential.kind,
+        credential.name,
+        credential.secretHash,
+        credential.scopes ? JSON.stringify(credential.scopes) : null,
+        Date.now(),
+        credential.expiresAt ?? null,
+        credential.parentId ?? null,
+        credential.mintedVia ?? null,
+        credential.userAgent ?? null,
+        credential.ip ?? null,
+      ],
+    );
+    return toCredential(rows[0]!);
+  }
+
+  async list(accountId: number, kind?: CredentialKind): Promise<Credential[]> {
+    const rows = await this.sql.query<CredentialRow>(`SELECT ${COLUMNS} FROM credentials WHERE account_id = ? ${kind ? 'AND kind = ?' : ''} ORDER BY created_at, id`, kind ? [accountId, kind] : [accountId]);
+    return rows.map(toCredential);
+  }
+
+  /** Deletes the account's credential `id`, or all of a `kind`; returns how many. */
+  async revoke(accountId: number, which: { readonly id: number } | { readonly kind: CredentialKind }): Promise<number> {
+    const [condition, value] = 'id' in which ? ['id = ?', which.id] : ['kind = ?', which.kind];
+    return this.sql.transaction(async (tx) => {
+      const result = await tx.run(`DELETE FROM credentials WHERE account_id = ? AND ${condition}`, [accountId, value]);
+      if (result.changes > 0) await tx.run('UPDATE accounts SET security_stamp = ? WHERE id = ?', [newStamp(), accountId]);
+      return result.changes;
+    });
+  }
+
+  async touch(id: number, now: number): Promise<void> {
+    await this.sql.run('UPDATE credentials SET last_used_at = ? WHERE id = ?', [now, id]);
+  }
+}

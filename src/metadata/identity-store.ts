@@ -108,6 +108,11 @@ export interface IdentityStore {
 
   // credentials
   addCredential(credential: NewCredential): Promise<Credential>;
+  /**
+   * Adds a refresh token only while the account's security stamp is `stamp` (the one the
+   * login saw): null when a revocation came in between, so nothing outlives it.
+   */
+  addRefreshToken(credential: NewCredential, stamp: string): Promise<Credential | null>;
   /** The credential with this secret hash and its account, if not expired. */
   findCredential(secretHash: string, now: number): Promise<{ credential: Credential; account: Account } | null>;
   listCredentials(accountId: number, kind?: CredentialKind): Promise<Credential[]>;

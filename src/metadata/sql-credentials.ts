@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Credential, CredentialKind, RefreshTokenSource } from '../core/identity.ts';
 import type { NewCredential } from './identity-store.ts';
-import type { SqlClient } from './sql-client.ts';
+import type { SqlClient, SqlValue } from './sql-client.ts';
 
 export interface CredentialRow {
   id: number;
@@ -23,6 +23,23 @@ export interface CredentialRow {
 }
 
 const COLUMNS = 'id, account_id, kind, name, scopes, created_at, expires_at, last_used_at, parent_id, minted_via, user_agent, ip';
+const INSERTED = 'account_id, kind, name, secret_hash, scopes, created_at, expires_at, parent_id, minted_via, user_agent, ip';
+
+function values(credential: NewCredential): SqlValue[] {
+  return [
+    credential.accountId,
+    credential.kind,
+    credential.name,
+    credential.secretHash,
+    credential.scopes ? JSON.stringify(credential.scopes) : null,
+    Date.now(),
+    credential.expiresAt ?? null,
+    credential.parentId ?? null,
+    credential.mintedVia ?? null,
+    credential.userAgent ?? null,
+    credential.ip ?? null,
+  ];
+}
 
 export function toCredential(row: CredentialRow): Credential {
   return {
@@ -54,24 +71,24 @@ export class SqlCredentials {
   }
 
   async add(credential: NewCredential): Promise<Credential> {
-    const rows = await this.sql.query<CredentialRow>(
-      `INSERT INTO credentials (account_id, kind, name, secret_hash, scopes, created_at, expires_at, parent_id, minted_via, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       RETURNING ${COLUMNS}`,
-      [
-        credential.accountId,
-        credential.kind,
-        credential.name,
-        credential.secretHash,
-        credential.scopes ? JSON.stringify(credential.scopes) : null,
-        Date.now(),
-        credential.expiresAt ?? null,
-        credential.parentId ?? null,
-        credential.mintedVia ?? null,
-        credential.userAgent ?? null,
-        credential.ip ?? null,
-      ],
-    );
+    const rows = await this.sql.query<CredentialRow>(`INSERT INTO credentials (${INSERTED}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`, values(credential));
     return toCredential(rows[0]!);
+  }
+
+  /**
+   * Adds the credential only while the account's security stamp is `stamp`, in one
+   * statement: a login that raced a revocation mints nothing. On PostgreSQL the account
+   * row is share-locked, so a concurrent revocation (which updates it first) either waits
+   * for this insert and then deletes what it minted, or goes first and this adds nothing.
+   */
+  async addWhileStamp(credential: NewCredential, stamp: string): Promise<Credential | null> {
+    const [accountId, ...rest] = values(credential);
+    const lock = this.sql.dialect === 'postgres' ? ' FOR SHARE' : '';
+    const rows = await this.sql.query<CredentialRow>(
+      `INSERT INTO credentials (${INSERTED}) SELECT a.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM accounts a WHERE a.id = ? AND a.security_stamp = ?${lock} RETURNING ${COLUMNS}`,
+      [...rest, accountId!, stamp],
+    );
+    return rows[0] ? toCredential(rows[0]) : null;
   }
 
   async list(accountId: number, kind?: CredentialKind): Promise<Credential[]> {
@@ -83,8 +100,10 @@ export class SqlCredentials {
   async revoke(accountId: number, which: { readonly id: number } | { readonly kind: CredentialKind }): Promise<number> {
     const [condition, value] = 'id' in which ? ['id = ?', which.id] : ['kind = ?', which.kind];
     return this.sql.transaction(async (tx) => {
+      // The account row first (as every change to it does), then the credentials: logins
+      // minting refresh tokens lock the account row too, so the two never deadlock.
+      await tx.run(`UPDATE accounts SET security_stamp = ? WHERE id = ? AND EXISTS (SELECT 1 FROM credentials WHERE account_id = ? AND ${condition})`, [newStamp(), accountId, accountId, value]);
       const result = await tx.run(`DELETE FROM credentials WHERE account_id = ? AND ${condition}`, [accountId, value]);
-      if (result.changes > 0) await tx.run('UPDATE accounts SET security_stamp = ? WHERE id = ?', [newStamp(), accountId]);
       return result.changes;
     });
   }

@@ -441,6 +441,10 @@ export class SqlIdentityStore implements IdentityStore {
     return this.credentials.add(credential);
   }
 
+  async addRefreshToken(credential: NewCredential, stamp: string): Promise<Credential | null> {
+    return this.credentials.addWhileStamp({ ...credential, kind: 'refresh' }, stamp);
+  }
+
   async findCredential(secretHash: string, now: number): Promise<{ credential: Credential; account: Account } | null> {
     const rows = await this.sql.query<CredentialRow & AccountRow & { c_id: number; c_name: string; c_kind: CredentialKind; c_created_at: number; c_description: string | null }>(
       `SELECT c.id AS c_id, c.account_id, c.kind AS c_kind, c.name AS c_name, c.scopes, c.created_at AS c_created_at, c.expires_at, c.last_used_at,

@@ -128,19 +128,26 @@ export class TokenEndpoint {
     const context = requestContext(request);
     if (offline && principal.kind === 'account' && isRefreshSource(principal.via)) {
       // Bound to what the login proved: the robot token or personal access token it used
-      // (deleted with it), or the password (deleted when it changes).
+      // (deleted with it), or the password (deleted when it changes); and minted only if
+      // nothing was revoked since the login read the account.
+      const fromToken = principal.via === 'robot-token' || principal.via === 'personal-token';
+      if (fromToken && principal.credentialId === undefined) throw new Error('a token login without its credential id');
       const refresh = generateSecret('refresh');
-      await this.security.identity.addCredential({
-        accountId: principal.account.id,
-        kind: 'refresh',
-        name: `login ${new Date().toISOString()}`,
-        secretHash: hashSecret(refresh),
-        expiresAt: Date.now() + this.security.refreshTokenLifetimeMs,
-        parentId: principal.via === 'robot-token' || principal.via === 'personal-token' ? (principal.credentialId ?? null) : null,
-        mintedVia: principal.via,
-        userAgent: context.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
-        ip: context.ip ?? null,
-      });
+      const added = await this.security.identity.addRefreshToken(
+        {
+          accountId: principal.account.id,
+          kind: 'refresh',
+          name: `login ${new Date().toISOString()}`,
+          secretHash: hashSecret(refresh),
+          expiresAt: Date.now() + this.security.refreshTokenLifetimeMs,
+          parentId: fromToken ? principal.credentialId! : null,
+          mintedVia: principal.via,
+          userAgent: context.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+          ip: context.ip ?? null,
+        },
+        principal.account.securityStamp,
+      );
+      if (!added) throw new RegistryError('UNAUTHORIZED', 'the credentials were revoked while logging in');
       body.refresh_token = refresh;
     }
     this.actions.record({

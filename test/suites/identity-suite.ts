@@ -199,6 +199,17 @@ export function identitySuite(name: string, openClient: () => Promise<SqlClient>
       assert.notEqual(again.securityStamp, ivan.securityStamp, 'a new account of an old name has a stamp of its own');
     });
 
+    it('a refresh token is minted only under the security stamp the login saw', async () => {
+      const lea = await store.createAccount({ name: 'lea', kind: 'user', passwordHash: await hashPassword('lea password') });
+      const token = { accountId: lea.id, kind: 'refresh' as const, name: 'login', secretHash: hashSecret(generateSecret('refresh')), mintedVia: 'password' as const, userAgent: 'podman/4.3.1', ip: '::1' };
+      const minted = await store.addRefreshToken(token, lea.securityStamp);
+      assert.equal(minted?.mintedVia, 'password');
+      // The password changed between the login and the mint: nothing is minted.
+      await store.updateAccount(lea.id, { passwordHash: await hashPassword('lea password 2') });
+      assert.equal(await store.addRefreshToken({ ...token, secretHash: hashSecret(generateSecret('refresh')) }, lea.securityStamp), null);
+      assert.deepEqual(await store.listCredentials(lea.id, 'refresh'), [], 'and the one minted before ended with the password');
+    });
+
     it('security stamps: set at creation, moved on by revocations and password, superuser or disabled changes only', async () => {
       const judy = await store.createAccount({ name: 'judy', kind: 'user', passwordHash: await hashPassword('judy password') });
       const kim = await store.createAccount({ name: 'kim', kind: 'user' });

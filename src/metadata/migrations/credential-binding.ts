@@ -1,4 +1,4 @@
-// Migration 7: credentials bound to what issued them. A refresh token records the robot
+// Migration 8: credentials bound to what issued them. A refresh token records the robot
 // token or personal access token it was minted from (and ends with it: ON DELETE CASCADE),
 // how the login that minted it authenticated (a password change ends those minted with the
 // password), and the client that asked for it. Every account gets a security stamp that
@@ -7,7 +7,7 @@
 import type { Migration } from '../migrations.ts';
 
 export const CREDENTIAL_BINDING_MIGRATION: Migration = {
-  version: 7,
+  version: 8,
   description: 'refresh tokens bound to the credential and login that minted them; account security stamps',
   statements: [
     `ALTER TABLE credentials ADD COLUMN parent_id BIGINT REFERENCES credentials(id) ON DELETE CASCADE`,

@@ -705,8 +705,13 @@ describe('access matrix: principal × visibility × action', () => {
       const url = `${w.server.url}/v2/${REPOSITORY.private}/manifests/${BASE_TAG}`;
       const tokens = await TokenService.open(w.fx.identity, { issuer: 'custody', lifetimeSeconds: 300 });
       const access = [{ type: 'repository', name: REPOSITORY.private, actions: ['pull'] }];
-      const actorClaim = { name: 'admin', kind: 'user' as const, via: 'password' as const };
+      const stamp = (await w.fx.identity.findAccount('admin'))!.securityStamp;
+      const actorClaim = { name: 'admin', kind: 'user' as const, via: 'password' as const, stamp };
       const valid = tokens.issue(actorClaim, 'custody', access).token;
+      // Signed with the server's key, but made for something else, or before a revocation.
+      const otherPurpose = tokens.issue(actorClaim, 'custody', access, Date.now(), 'web-session' as never).token;
+      const noPurpose = tokens.issue(actorClaim, 'custody', access, Date.now(), null as never).token;
+      const staleStamp = tokens.issue({ ...actorClaim, stamp: `${stamp}-before` }, 'custody', access).token;
       const expired = tokens.issue(actorClaim, 'custody', access, Date.now() - 3_600_000).token;
       const foreign = tokens.issue(actorClaim, 'another-service', access).token;
       const [header, payload] = valid.split('.') as [string, string, string];
@@ -723,11 +728,35 @@ describe('access matrix: principal × visibility × action', () => {
         ['another audience', foreign],
         ['forged claims', forged],
         ['alg none', unsigned],
+        ['another purpose', otherPurpose],
+        ['no purpose (as issued before purposes)', noPurpose],
+        ['an older security stamp (revoked)', staleStamp],
       ] as const) {
         const response = await http(url, { headers: { ...bearer(token), Accept: ACCEPT } });
         assert.equal(response.status, 401, `${what}: ${response.body.toString()}`);
         assert.match(String(response.headers['www-authenticate']), /^Bearer realm=.*error="invalid_token"/, what);
       }
+    });
+
+    test('registry bearer tokens are refused by the management API for every principal, whatever their scope (issue 10)', async () => {
+      const w = world('main');
+      for (const principal of PRINCIPALS) {
+        if (principal === 'anonymous') continue;
+        const token = await tokenFor(w, principal, `repository:${REPOSITORY.private}:*`, 'registry:catalog:*');
+        const read = await http(`${w.server.url}/api/v1/repositories/${REPOSITORY.private}`, { headers: bearer(token) });
+        const manage = await http(`${w.server.url}/api/v1/repositories/${REPOSITORY.private}/-/permissions/user/reader`, {
+          method: 'PUT',
+          headers: { ...bearer(token), 'Content-Type': 'application/json' },
+          body: JSON.stringify({ role: 'admin' }),
+        });
+        for (const [what, response] of [['manage-read', read], ['manage-permission', manage]] as const) {
+          assert.equal(response.status, 401, `${principal} ${what} with a registry token: ${response.body.toString()}`);
+          assert.equal(response.headers['www-authenticate'], undefined, 'no challenge on /api');
+        }
+      }
+      const permissions = await http(`${w.server.url}/api/v1/repositories/${REPOSITORY.private}/-/permissions`, { headers: { Authorization: basic('admin', ADMIN_PASSWORD) } });
+      const reader = permissions.json<{ grantee: { name: string }; role: string }[]>()!.find((p) => p.grantee.name === 'reader');
+      assert.equal(reader?.role, 'read', 'the reader is still a reader');
     });
 
     test('basic auth straight on /v2/: allowed actions succeed, others are 403, a wrong password 401', async () => {

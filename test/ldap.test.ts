@@ -21,10 +21,10 @@ import { createLogger, type Logger } from '../src/observability/logger.ts';
 import { createTestDatabase, openSchemaClient, type TestDatabase } from './support/postgres.ts';
 import { LDAP_GROUPS, LDAP_PEOPLE, LDAP_SUFFIX, startSlapd, type Slapd } from './support/slapd.ts';
 import { createTestCa, type TestCa } from './support/tls-ca.ts';
-import { startCustody, type CustodyServer } from './support/custody-server.ts';
+import { ADMIN_PASSWORD, startCustody, type CustodyServer } from './support/custody-server.ts';
 import { debianLayout, ociRef } from './support/images.ts';
 import { isolatedPodman, type IsolatedPodman } from './support/podman.ts';
-import { explain, freePort, requireTool, run, type RunResult } from './support/tools.ts';
+import { explain, freePort, http, requireTool, run, type HttpResult, type RunResult } from './support/tools.ts';
 
 const USERS = [
   { uid: 'alice', password: 'alice-secret', mail: 'alice@custody.test', cn: 'Alice Liddell' },
@@ -618,6 +618,28 @@ describe('LDAP users on a running Custody (podman login, skopeo push)', () => {
     assert.notEqual(wrong.code, 0, explain(wrong));
     const empty = await skopeo(['inspect', '--tls-verify=false', '--creds', 'alice:', `docker://${server.host}/acme/app:1.0`]);
     assert.notEqual(empty.code, 0, explain(empty));
+  });
+
+  it("an LDAP user's refresh token (docker login) ends when the account is disabled, and stays ended", async () => {
+    // docker login: basic credentials (the directory password) with offline_token=true.
+    const login = await http(`${server.url}/auth/token?service=custody&offline_token=true&client_id=docker`, { headers: { Authorization: `Basic ${Buffer.from('alice:alice-secret').toString('base64')}` } });
+    assert.equal(login.status, 200, login.body.toString());
+    const refresh = login.json<{ refresh_token: string }>()!.refresh_token;
+    const alice = (await store.findAccount('alice'))!;
+    assert.equal((await store.listCredentials(alice.id, 'refresh')).find((c) => c.mintedVia === 'ldap')?.mintedVia, 'ldap', 'minted from an LDAP login');
+    const renew = (): Promise<HttpResult> =>
+      http(`${server.url}/auth/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh, service: 'custody', client_id: 'docker', scope: 'repository:acme/app:pull' }).toString(),
+      });
+    assert.equal((await renew()).status, 200);
+    const admin = { Authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`, 'Content-Type': 'application/json' };
+    for (const disabled of [true, false]) {
+      const changed = await http(`${server.url}/api/v1/users/alice`, { method: 'PATCH', headers: admin, body: JSON.stringify({ disabled }) });
+      assert.equal(changed.status, 200, changed.body.toString());
+      assert.equal((await renew()).status, 401, `after disabled=${disabled}: the refresh token ended`);
+    }
   });
 
   it('a local account is not taken over by the directory user of the same name', async () => {

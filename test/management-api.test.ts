@@ -15,6 +15,7 @@ import { AccessControl } from '../src/auth/access-control.ts';
 import { Authenticator } from '../src/auth/authenticator.ts';
 import { LoginThrottle } from '../src/auth/login-throttle.ts';
 import { hashPassword } from '../src/auth/passwords.ts';
+import { generateSecret, hashSecret } from '../src/auth/secrets.ts';
 import type { ActionEntry } from '../src/audit/action.ts';
 import type { Account, Principal } from '../src/core/identity.ts';
 import { ManagementService } from '../src/management/management-service.ts';
@@ -179,10 +180,47 @@ function serviceSuite(name: string, open: () => Promise<{ sql: SqlClient; close:
       await rejects(f.service.createToken(await f.principal('acme+ci'), { name: 'x' }), 'DENIED');
     });
 
+    it('lists and revokes sessions: your own, a user\'s (superusers), a robot\'s (its managers); regenerating a robot ends its', async () => {
+      const session = async (name: string, mintedVia: 'password' | 'robot-token'): Promise<number> => {
+        const account = (await f.identity.findAccount(name))!;
+        // A robot's login is minted from its token, as the token endpoint records it.
+        const parentId = mintedVia === 'robot-token' ? (await f.identity.listCredentials(account.id, 'robot'))[0]!.id : null;
+        const credential = await f.identity.addCredential({
+          accountId: account.id,
+          kind: 'refresh',
+          name: 'login',
+          secretHash: hashSecret(generateSecret('refresh')),
+          expiresAt: Date.now() + 60_000,
+          parentId,
+          mintedVia,
+          userAgent: 'docker/27',
+          ip: '10.0.0.1',
+        });
+        return credential.id;
+      };
+      const bob = await f.principal('bob');
+      const alice = await f.principal('alice');
+      const mine = await session('bob', 'password');
+      assert.deepEqual((await f.service.sessions.list(bob, { kind: 'self' })).map((s) => [s.id, s.mintedFrom, s.userAgent, s.ip]), [[mine, 'password', 'docker/27', '10.0.0.1']]);
+      await rejects(f.service.sessions.list(alice, { kind: 'user', name: 'bob' }), 'DENIED');
+      await rejects(f.service.sessions.revoke(alice, { kind: 'self' }, mine), 'NOT_FOUND');
+      assert.equal((await f.service.sessions.list(f.admin, { kind: 'user', name: 'bob' })).length, 1);
+      await f.service.sessions.revoke(bob, { kind: 'self' }, mine);
+      assert.deepEqual(await f.service.sessions.list(bob, { kind: 'self' }), []);
+      assert.ok(f.actions.some((a) => a.kind === 'credential' && (a.detail as { credentialKind?: string; action?: string }).credentialKind === 'refresh' && a.actor.name === 'bob'));
+
+      await session('acme+ci', 'robot-token');
+      await rejects(f.service.sessions.list(bob, { kind: 'robot', name: 'acme+ci' }), 'DENIED');
+      assert.equal((await f.service.sessions.list(alice, { kind: 'robot', name: 'acme+ci' })).length, 1, 'an organization admin manages its robots');
+      await rejects(f.service.sessions.list(await f.principal('acme+ci'), { kind: 'self' }), 'DENIED');
+      assert.deepEqual(await f.service.sessions.revokeAll(f.admin, { kind: 'user', name: 'alice' }), { revoked: 0 });
+    });
+
     it('regenerates and deletes robots; deleting an organization removes its teams and robots', async () => {
       const alice = await f.principal('alice');
       const again = await f.service.regenerateRobotToken(alice, 'acme+ci');
       assert.match(again.token, /^cst_robot_/);
+      assert.deepEqual(await f.service.sessions.list(alice, { kind: 'robot', name: 'acme+ci' }), [], "the robot's sessions ended with its token");
       assert.equal((await f.identity.listCredentials((await f.identity.findAccount('acme+ci'))!.id, 'robot')).length, 1);
       await rejects(f.service.getRobot(alice, 'acme+nope'), 'NOT_FOUND');
       await f.service.deleteRobot(alice, 'acme+ci');
@@ -270,7 +308,8 @@ describe('management API over HTTP', () => {
   const basic = (user: string, secret: string): string => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
 
   async function call(method: string, path: string, options: { auth?: string | null; body?: unknown; raw?: string; contentType?: string } = {}): Promise<{ status: number; body: any; headers: Headers }> {
-    const headers: Record<string, string> = {};
+    // Marked as an API client's request, as `custody admin` does (the cross-site request guard).
+    const headers: Record<string, string> = { 'x-custody-request': '1' };
     const auth = options.auth === undefined ? admin : options.auth;
     if (auth !== null) headers.authorization = auth;
     const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
@@ -298,10 +337,10 @@ describe('management API over HTTP', () => {
     assert.ok(result.body.paths['/api/v1/repositories/{repository}/-/access']);
   });
 
-  it('answers anonymous callers 401 with a Basic challenge and wrong passwords 401', async () => {
+  it('answers anonymous callers 401 without a challenge (browsers must not prompt) and wrong passwords 401', async () => {
     const anonymous = await call('GET', '/api/v1/users', { auth: null });
     assertError(anonymous, 401, 'UNAUTHORIZED');
-    assert.equal(anonymous.headers.get('www-authenticate'), 'Basic realm="custody"');
+    assert.equal(anonymous.headers.get('www-authenticate'), null);
     assertError(await call('GET', '/api/v1/user', { auth: basic('admin', 'wrong-password') }), 401, 'UNAUTHORIZED');
   });
 

@@ -190,7 +190,8 @@ describe('quality in the registry', () => {
     assert.equal(spdx.status, 200);
     assert.equal(spdx.headers.get('content-type'), 'application/spdx+json');
     assert.equal(((await spdx.json()) as { spdxVersion: string }).spdxVersion, 'SPDX-2.3');
-    const attached = await fetch(`${base}${prefix}/sbom?format=cyclonedx`, { method: 'POST' });
+    // A body-less POST to /api is still sent as JSON (the API's cross-site request guard).
+    const attached = await fetch(`${base}${prefix}/sbom?format=cyclonedx`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     assert.equal(attached.status, 201);
     const body = (await attached.json()) as { digest: string; artifactType: string };
     assert.equal(body.artifactType, 'application/vnd.cyclonedx+json');

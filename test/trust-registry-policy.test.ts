@@ -186,7 +186,7 @@ describe('registry signing policy', () => {
     // Invalid input is refused before anything is stored.
     const bad = await fetch(`${server.url}/api/v1/repositories/acme/tagged/-/signing-policy`, { method: 'PUT', headers: { authorization: basic, 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'pull', keys: ['not a key'] }) });
     assert.equal(bad.status, 400);
-    const anonymous = await fetch(`${server.url}/api/v1/organizations/acme/signing-policy`, { method: 'DELETE' });
+    const anonymous = await fetch(`${server.url}/api/v1/organizations/acme/signing-policy`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
     assert.equal(anonymous.status, 401);
     const removed = await runCustody(['signing-policy', 'remove', 'acme/tagged', '--registry', server.url, '--username', 'admin', '--password-stdin'], { input: `${ADMIN_PASSWORD}\n` });
     assert.equal(removed.code, 0, removed.stderr);

@@ -2,12 +2,16 @@
 // users), a robot token, or a personal access token. Every attempt is throttled and
 // logged; verified credentials are remembered for a short while, so clients that send
 // basic auth on every request (skopeo with --creds does) do not pay scrypt each time.
+// A remembered login is used only while the account's security stamp is the one it was
+// verified under (AccountStates), so a revocation ends it too: at once in this process,
+// within ACCOUNT_STATE_TTL_MS on other replicas.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { RegistryError } from '../core/errors.ts';
-import type { Account, AuthMethod, Principal } from '../core/identity.ts';
+import type { Account, AccountPrincipal, AuthMethod } from '../core/identity.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import { AccountStates } from './account-states.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';
 import { hashSecret, secretKind } from './secrets.ts';
 
@@ -34,10 +38,12 @@ export interface AuthenticatorOptions {
   readonly directory?: DirectoryLogin | undefined;
   /** How long a verified username and secret are remembered. */
   readonly cacheMs?: number;
+  /** Recent account state; one is made over `store` when absent. */
+  readonly states?: AccountStates;
 }
 
 interface CachedLogin {
-  readonly principal: Principal;
+  readonly principal: AccountPrincipal;
   readonly until: number;
 }
 
@@ -46,22 +52,42 @@ const CACHE_LIMIT = 10_000;
 export class Authenticator {
   private readonly options: AuthenticatorOptions;
   private readonly cache = new Map<string, CachedLogin>();
+  private readonly forgetListeners: (() => void)[] = [];
+  /** Account state for checks on every request (remembered logins, registry tokens). */
+  readonly states: AccountStates;
 
   constructor(options: AuthenticatorOptions) {
     this.options = options;
+    this.states = options.states ?? new AccountStates(options.store);
   }
 
-  /** Forgets remembered logins (after a password change or a revocation). */
+  /**
+   * Forgets remembered logins, account state and whatever else registered (the registry
+   * gate's decisions): called after every change to credentials, accounts or roles.
+   */
   forget(): void {
     this.cache.clear();
+    this.states.forget();
+    for (const listener of this.forgetListeners) listener();
+  }
+
+  /** Runs `listener` on every forget(). */
+  onForget(listener: () => void): void {
+    this.forgetListeners.push(listener);
   }
 
   /** The principal for a username and secret; throws UNAUTHORIZED or TOOMANYREQUESTS. */
-  async login(username: string, secret: string, context: RequestContext): Promise<Principal> {
+  async login(username: string, secret: string, context: RequestContext): Promise<AccountPrincipal> {
     const now = Date.now();
     const cacheKey = createHash('sha256').update(username).update('\0').update(secret).digest('base64');
     const cached = this.cache.get(cacheKey);
-    if (cached && cached.until > now) return cached.principal;
+    if (cached && cached.until > now) {
+      // Still the account it was, under the same stamp: nothing was revoked since.
+      const account = await this.states.current(cached.principal.account.name, now);
+      if (account && account.id === cached.principal.account.id && !account.disabled && account.securityStamp === cached.principal.account.securityStamp) {
+        return { ...cached.principal, account };
+      }
+    }
     if (cached) this.cache.delete(cacheKey);
 
     const { throttle, actions } = this.options;
@@ -74,7 +100,7 @@ export class Authenticator {
       throw new RegistryError('TOOMANYREQUESTS', 'too many failed logins: try again later', { headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
     }
 
-    let principal: Principal | null = null;
+    let principal: AccountPrincipal | null = null;
     let method: AuthMethod = 'password';
     try {
       const kind = secretKind(secret);
@@ -108,7 +134,7 @@ export class Authenticator {
     return principal;
   }
 
-  private async secretLogin(username: string, secret: string, kind: 'robot' | 'personal', now: number): Promise<Principal | null> {
+  private async secretLogin(username: string, secret: string, kind: 'robot' | 'personal', now: number): Promise<AccountPrincipal | null> {
     const found = await this.options.store.findCredential(hashSecret(secret), now);
     if (!found || found.credential.kind !== kind || found.account.disabled) return null;
     // The secret names its account; the username must agree (compared in constant time).
@@ -116,11 +142,11 @@ export class Authenticator {
     const given = Buffer.from(username);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
     void this.options.store.touchCredential(found.credential.id, now).catch(() => {});
-    return { kind: 'account', account: found.account, via: kind === 'robot' ? 'robot-token' : 'personal-token' };
+    return { kind: 'account', account: found.account, via: kind === 'robot' ? 'robot-token' : 'personal-token', credentialId: found.credential.id };
   }
 
   /** A password checked locally or by the directory; the principal's `via` says which. */
-  private async passwordLogin(username: string, password: string): Promise<Principal | null> {
+  private async passwordLogin(username: string, password: string): Promise<AccountPrincipal | null> {
     const { store, directory } = this.options;
     const account = await store.findAccount(username);
     if (account && account.kind === 'user' && account.ldapDn === null) {

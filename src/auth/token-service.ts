@@ -2,6 +2,10 @@
 // with ES256, carrying the granted subset of the requested access. The signing key is
 // generated at first start and kept in the database, so every replica signs and verifies
 // with the same key; its `kid` is the RFC 7638 thumbprint, published as a JWKS.
+//
+// Every token names its purpose, and a verifier states the purpose it accepts: a token
+// made for the registry API (/v2/) is refused anywhere else, and a token of any future
+// kind (a web session, say) can never pass for a registry token.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { RegistryError } from '../core/errors.ts';
 import type { AuthMethod, SigningKeyRecord } from '../core/identity.ts';
@@ -13,11 +17,16 @@ export interface AccessClaim {
   readonly actions: readonly string[];
 }
 
+/** What a token is good for. The registry API's tokens are the only kind so far. */
+export type TokenPurpose = 'registry';
+
 /** Who the token stands for, recorded so the registry needs no lookup to log it. */
 export interface TokenActor {
   readonly name: string;
   readonly kind: 'user' | 'robot';
   readonly via: AuthMethod;
+  /** The account's security stamp when the token was issued: the token ends when it changes. */
+  readonly stamp: string;
 }
 
 export interface TokenClaims {
@@ -29,8 +38,11 @@ export interface TokenClaims {
   readonly iat: number;
   readonly jti: string;
   readonly access: readonly AccessClaim[];
-  /** Custody's own claim: the actor's kind and how it authenticated; absent for anonymous. */
-  readonly act?: { readonly kind: 'user' | 'robot'; readonly via: AuthMethod };
+  /** Custody's own claim: what the token is for; checked by every verifier. */
+  readonly purpose: TokenPurpose;
+  /** Custody's own claim: the actor's kind, how it authenticated and the account's security
+   * stamp at issue; absent for anonymous. */
+  readonly act?: { readonly kind: 'user' | 'robot'; readonly via: AuthMethod; readonly stamp: string };
 }
 
 export interface IssuedToken {
@@ -114,7 +126,7 @@ export class TokenService {
     return this.options.lifetimeSeconds;
   }
 
-  issue(actor: TokenActor | null, audience: string, access: readonly AccessClaim[], now = Date.now()): IssuedToken {
+  issue(actor: TokenActor | null, audience: string, access: readonly AccessClaim[], now = Date.now(), purpose: TokenPurpose = 'registry'): IssuedToken {
     const key = this.keys[0]!;
     const iat = Math.floor(now / 1000);
     const claims: TokenClaims = {
@@ -126,7 +138,8 @@ export class TokenService {
       iat,
       jti: randomBytes(12).toString('base64url'),
       access,
-      ...(actor ? { act: { kind: actor.kind, via: actor.via } } : {}),
+      purpose,
+      ...(actor ? { act: { kind: actor.kind, via: actor.via, stamp: actor.stamp } } : {}),
     };
     const header = base64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: key.kid }));
     const payload = base64url(JSON.stringify(claims));
@@ -135,20 +148,23 @@ export class TokenService {
   }
 
   /**
-   * The claims of a valid token for `audience`; throws UNAUTHORIZED otherwise. Verified
-   * tokens are remembered until they expire, so a client's every request costs one
-   * signature check per token lifetime, not one per request.
+   * The claims of a valid token for `audience` and `purpose`; throws UNAUTHORIZED
+   * otherwise. Verified tokens are remembered until they expire, so a client's every
+   * request costs one signature check per token lifetime, not one per request. (Whether
+   * the account still stands behind the token is the caller's check: the `act.stamp`.)
    */
-  async verify(token: string, audience: string, now = Date.now()): Promise<TokenClaims> {
+  async verify(token: string, expected: { readonly audience: string; readonly purpose: TokenPurpose }, now = Date.now()): Promise<TokenClaims> {
     const seconds = Math.floor(now / 1000);
     const cached = this.verified.get(token);
     if (cached) {
-      if (cached.exp + CLOCK_SKEW_SECONDS > seconds && cached.aud === audience) return cached;
+      if (cached.exp + CLOCK_SKEW_SECONDS > seconds && cached.aud === expected.audience && cached.purpose === expected.purpose) return cached;
       this.verified.delete(token);
     }
     const claims = await this.verifySignature(token);
     if (claims.iss !== this.options.issuer) throw invalid('the token was issued by another service');
-    if (claims.aud !== audience) throw invalid('the token is for another service');
+    if (claims.aud !== expected.audience) throw invalid('the token is for another service');
+    if (claims.purpose !== expected.purpose) throw invalid(`the token is not a ${expected.purpose} token`);
+    if (claims.act !== undefined && (typeof claims.act !== 'object' || claims.act === null || typeof claims.act.stamp !== 'string')) throw invalid('malformed actor claim');
     if (typeof claims.exp !== 'number' || claims.exp + CLOCK_SKEW_SECONDS <= seconds) throw invalid('the token has expired');
     if (typeof claims.nbf === 'number' && claims.nbf - CLOCK_SKEW_SECONDS > seconds) throw invalid('the token is not valid yet');
     if (!Array.isArray(claims.access)) throw invalid('the token carries no access claim');

@@ -1,9 +1,11 @@
-// `custody admin ...`: users, organizations, teams, robots, repositories, permissions and
-// personal access tokens, through the management API (/api/v1) of a running registry.
+// `custody admin ...`: users, organizations, teams, robots, repositories, permissions,
+// personal access tokens and login sessions, through the management API (/api/v1) of a
+// running registry.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../core/errors.ts';
 import { apiRequest, openApiSession, type ApiSession } from './api-session.ts';
 import type { Command } from './main.ts';
+import { runSessionCommand, SESSION_USAGE } from './admin-sessions.ts';
 
 const USAGE = [
   'Usage: custody admin <subcommand> [arguments] [options]',
@@ -29,6 +31,7 @@ const USAGE = [
   '  default-permission set ORG (--user U | --robot R | --team TEAM) read|write|admin',
   '  default-permission remove ORG (--user U | --robot R | --team TEAM) | default-permission list ORG',
   '  token create NAME [--expires 30d|12h|DATE]   (prints the token, once) | token list | token revoke ID',
+  ...SESSION_USAGE,
   '',
   'Options:',
   '  --registry URL        the registry (default: $CUSTODY_REGISTRY); host[:port] means https://',
@@ -59,6 +62,7 @@ const GLOBAL_OPTIONS = {
   team: { type: 'string' },
   direct: { type: 'boolean' },
   expires: { type: 'string' },
+  all: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = { [K in keyof typeof GLOBAL_OPTIONS]?: (typeof GLOBAL_OPTIONS)[K]['type'] extends 'string' ? string : boolean };
@@ -78,6 +82,8 @@ const ALLOWED: Readonly<Record<string, readonly (keyof Values)[]>> = {
   'default-permission set': ['user', 'robot', 'team'],
   'default-permission remove': ['user', 'robot', 'team'],
   'token create': ['expires'],
+  'session list': ['user', 'robot'],
+  'session revoke': ['user', 'robot', 'all'],
 };
 const CONNECTION: readonly (keyof Values)[] = ['registry', 'token', 'username', 'password-stdin', 'json'];
 
@@ -152,7 +158,7 @@ const ROLES = ['read', 'write', 'admin'];
 
 export const adminCommand: Command = {
   name: 'admin',
-  summary: 'manage users, organizations, teams, robots, permissions and tokens',
+  summary: 'manage users, organizations, teams, robots, permissions, tokens and sessions',
   usage: USAGE,
   async run(args) {
     const { values, positionals } = parseArgs({ args, options: GLOBAL_OPTIONS, allowPositionals: true, strict: true });
@@ -180,6 +186,9 @@ export const adminCommand: Command = {
     const json = v.json === true;
     const show = (value: unknown, render: () => string): void => out(json ? JSON.stringify(value, null, 2) : render());
 
+    if (group === 'session') {
+      return runSessionCommand(action, rest, { call: (method, path) => api.call(method, path), user: v.user, robot: v.robot, all: v.all === true, json, out, note, table });
+    }
     switch (name) {
       case 'whoami': {
         arity(0, '');

@@ -3,6 +3,7 @@
 // error envelope into a one-line message.
 import { UsageError } from '../core/errors.ts';
 import { getCredentials } from '../client/config/auth-file.ts';
+import { API_REQUEST_HEADER } from '../server/api-request-guard.ts';
 
 export interface ApiSessionOptions {
   readonly registry?: string | undefined;
@@ -76,7 +77,8 @@ export async function openApiSession(options: ApiSessionOptions): Promise<ApiSes
 /** One API request; a non-2xx answer becomes an Error with the envelope's message. */
 export async function apiRequest(session: ApiSession, method: string, path: string, options: { body?: unknown; userAgent?: string } = {}): Promise<Response> {
   const url = new URL(path.replace(/^\//, ''), session.base);
-  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': options.userAgent ?? 'custody' };
+  // X-Custody-Request: state-changing API requests must carry it or be JSON (CSRF guard).
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': options.userAgent ?? 'custody', [API_REQUEST_HEADER]: '1' };
   if (session.authorization) headers.authorization = session.authorization;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;

@@ -29,6 +29,12 @@ export interface Account {
   readonly ldapDn: string | null;
   readonly disabled: boolean;
   readonly createdAt: number;
+  /**
+   * Changes whenever a credential of the account is revoked or its password, superuser
+   * flag or disabled flag changes. Registry tokens and remembered logins carry the stamp
+   * they were issued under and stop working when it moves on. Not a secret, never shown.
+   */
+  readonly securityStamp: string;
 }
 
 export interface Team {
@@ -67,6 +73,10 @@ export interface RepositorySettings {
 /** Long random secrets standing for an account. Only their sha256 is stored. */
 export type CredentialKind = 'robot' | 'personal' | 'refresh';
 
+/** What the login that minted a refresh token proved: the token lives only as long as that proof. */
+export type RefreshTokenSource = 'password' | 'ldap' | 'robot-token' | 'personal-token';
+export const REFRESH_TOKEN_SOURCES: readonly RefreshTokenSource[] = ['password', 'ldap', 'robot-token', 'personal-token'];
+
 export interface Credential {
   readonly id: number;
   readonly accountId: number;
@@ -76,6 +86,13 @@ export interface Credential {
   readonly createdAt: number;
   readonly expiresAt: number | null;
   readonly lastUsedAt: number | null;
+  /** Refresh tokens: the robot token or personal access token they were minted from; they end with it. */
+  readonly parentId: number | null;
+  /** Refresh tokens: how the login that minted them authenticated. */
+  readonly mintedVia: RefreshTokenSource | null;
+  /** Refresh tokens: the client that logged in, as far as it said (User-Agent) and where from. */
+  readonly userAgent: string | null;
+  readonly ip: string | null;
 }
 
 export interface SigningKeyRecord {
@@ -92,7 +109,16 @@ export type AuthMethod = 'password' | 'ldap' | 'robot-token' | 'personal-token' 
 
 export type Principal =
   | { readonly kind: 'anonymous' }
-  | { readonly kind: 'account'; readonly account: Account; readonly via: AuthMethod };
+  | {
+      readonly kind: 'account';
+      readonly account: Account;
+      readonly via: AuthMethod;
+      /** The robot token, personal access token or refresh token used, when one was. */
+      readonly credentialId?: number | undefined;
+    };
+
+/** A principal that proved who it is. */
+export type AccountPrincipal = Extract<Principal, { kind: 'account' }>;
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' as const });
 

@@ -28,6 +28,7 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../auth/passwords.ts';
 import { generateSecret, hashSecret } from '../auth/secrets.ts';
 import { randomBytes } from 'node:crypto';
+import { SessionService } from './session-service.ts';
 import {
   organizationView,
   repositoryView,
@@ -203,12 +204,15 @@ export class ManagementService {
   readonly access: AccessControl;
   readonly actions: ActionRecorder;
   readonly authenticator: Authenticator;
+  /** Login sessions (refresh tokens): listed and revoked by their users and administrators. */
+  readonly sessions: SessionService;
 
   constructor(options: ManagementServiceOptions) {
     this.identity = options.identity;
     this.access = options.access;
     this.actions = options.actions;
     this.authenticator = options.authenticator;
+    this.sessions = new SessionService(this);
   }
 
   // ---- callers and authorisation --------------------------------------------------------
@@ -220,8 +224,8 @@ export class ManagementService {
     return caller.account;
   }
 
-  /** A user (not a robot): robots act on repositories, they do not manage accounts. */
-  private user(caller: Caller): Account {
+  /** A user (not a robot): robots act on repositories, they do not manage accounts. (Also for SessionService.) */
+  user(caller: Caller): Account {
     const account = this.account(caller);
     if (account.kind !== 'user') throw denied('robot accounts cannot manage accounts, organizations or tokens');
     return account;
@@ -284,7 +288,8 @@ export class ManagementService {
     throw noAccessToRobots(name);
   }
 
-  private async robot(caller: Caller, name: string): Promise<{ caller: Account; robot: Account; owner: Account }> {
+  /** A robot the caller manages (its owner, or an admin of its organization). (Also for SessionService.) */
+  async robot(caller: Caller, name: string): Promise<{ caller: Account; robot: Account; owner: Account }> {
     if (typeof name !== 'string' || !name.includes('+')) throw invalid('a robot name is OWNER+SHORTNAME');
     const ownerName = name.slice(0, name.indexOf('+'));
     const { caller: account, owner } = await this.robotOwner(caller, ownerName);
@@ -321,8 +326,8 @@ export class ManagementService {
     });
   }
 
-  /** Runs a change: records it on success, and records a refusal (DENIED) too. */
-  private async change<T>(caller: Caller, kind: ActionKind, detail: Record<string, unknown>, work: () => Promise<T>, repository?: string): Promise<T> {
+  /** Runs a change: records it on success, and records a refusal (DENIED) too. (Also for SessionService.) */
+  async change<T>(caller: Caller, kind: ActionKind, detail: Record<string, unknown>, work: () => Promise<T>, repository?: string): Promise<T> {
     try {
       const result = await work();
       this.record(caller, kind, detail, repository);

@@ -10,6 +10,7 @@
 import { RegistryError } from '../core/errors.ts';
 import type { Role } from '../core/identity.ts';
 import type { Caller, GranteeInput, ManagementService } from './management-service.ts';
+import { sessionRoutes } from './session-routes.ts';
 import type { GranteeKind } from './views.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -52,7 +53,7 @@ export const PATH_PARAMETERS: Readonly<Record<string, { readonly pattern: string
   team: { pattern: '[^/]+', description: 'a team name within the organization' },
   account: { pattern: '[^/]+', description: 'a user or robot (OWNER+SHORTNAME) name' },
   robot: { pattern: '[^/]+', description: 'a robot name, OWNER+SHORTNAME' },
-  id: { pattern: '[0-9]+', description: 'a token id', schema: { type: 'integer' } },
+  id: { pattern: '[0-9]+', description: 'a token or session id', schema: { type: 'integer' } },
   // Any number of components; never a `-` component (which starts a sub-resource).
   repository: { pattern: '(?!-(?:/|$))[^/]+(?:/(?!-(?:/|$))[^/]+)*', description: 'a repository name; its slashes are sent as they are (or as %2F)' },
   kind: { pattern: 'user|robot|team', description: 'the grantee kind', schema: { type: 'string', enum: ['user', 'robot', 'team'] } },
@@ -63,6 +64,7 @@ const role = (context: RouteContext): Role => (context.body as { role: Role }).r
 const grantee = (context: RouteContext): GranteeInput => ({ kind: context.params.kind as GranteeKind, name: context.params.grantee! });
 const p = (context: RouteContext, name: string): string => context.params[name]!;
 const body = <T>(context: RouteContext): T => context.body as T;
+
 
 function pageSize(query: URLSearchParams): number {
   const raw = query.get('n');
@@ -116,6 +118,8 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = [
     handle: (s, c) => s.revokeToken(c.caller, Number(p(c, 'id'))),
   },
 
+  ...sessionRoutes('/api/v1/user', 'your', 'users, not robots', () => ({ kind: 'self' }), ''),
+
   // ---- users ------------------------------------------------------------------------------
   { operationId: 'listUsers', method: 'GET', path: '/api/v1/users', tag: 'users', summary: 'All users (superusers only)', auth: true, status: 200, response: '[User]', handle: (s, c) => s.listUsers(c.caller) },
   { operationId: 'createUser', method: 'POST', path: '/api/v1/users', tag: 'users', summary: 'Create a user (superusers only)', auth: true, body: 'NewUser', status: 201, response: 'CreatedUser', handle: (s, c) => s.createUser(c.caller, body(c)) },
@@ -133,6 +137,7 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = [
     handle: (s, c) => s.updateUser(c.caller, p(c, 'name'), body(c)),
   },
   { operationId: 'deleteUser', method: 'DELETE', path: '/api/v1/users/{name}', tag: 'users', summary: 'Delete a user with its robots and the repositories of its namespace (superusers only)', auth: true, status: 204, handle: (s, c) => s.deleteUser(c.caller, p(c, 'name')) },
+  ...sessionRoutes('/api/v1/users/{name}', "a user's", 'that user, or superusers', (c) => ({ kind: 'user', name: p(c, 'name') }), 'User'),
   { operationId: 'listUserRobots', method: 'GET', path: '/api/v1/users/{name}/robots', tag: 'robots', summary: "A user's robots (that user, or superusers)", auth: true, status: 200, response: '[Robot]', handle: (s, c) => s.listRobots(c.caller, p(c, 'name')) },
   {
     operationId: 'createUserRobot',
@@ -284,6 +289,8 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = [
     response: 'CreatedRobot',
     handle: (s, c) => s.regenerateRobotToken(c.caller, p(c, 'robot')),
   },
+
+  ...sessionRoutes('/api/v1/robots/{robot}', "a robot's", 'its owner, or organization admins', (c) => ({ kind: 'robot', name: p(c, 'robot') }), 'Robot'),
 
   // ---- repositories -----------------------------------------------------------------------
   {

@@ -1,7 +1,7 @@
 // JSON Schemas (2020-12, as OpenAPI 3.1 uses them) of the management API's bodies. The
 // same objects validate requests (validate.ts) and describe them (server/openapi.ts), so
 // the document cannot drift from what the server accepts.
-import { ROLES, TEAM_ROLES } from '../core/identity.ts';
+import { REFRESH_TOKEN_SOURCES, ROLES, TEAM_ROLES } from '../core/identity.ts';
 
 export type JsonSchema = { readonly [key: string]: unknown };
 
@@ -51,6 +51,18 @@ const TOKEN_PROPERTIES: Record<string, JsonSchema> = {
   createdAt: dateTime,
   expiresAt: nullableDateTime,
   lastUsedAt: nullableDateTime,
+};
+
+const SESSION_PROPERTIES: Record<string, JsonSchema> = {
+  id: { type: 'integer' },
+  kind: { const: 'refresh-token' },
+  createdAt: dateTime,
+  lastUsedAt: nullableDateTime,
+  expiresAt: nullableDateTime,
+  userAgent: nullableString({ description: 'the client that logged in, as its User-Agent said' }),
+  ip: nullableString({ description: 'the address it logged in from' }),
+  mintedFrom: { type: ['string', 'null'], enum: [...REFRESH_TOKEN_SOURCES, null], description: 'what the login used; the session ends with it' },
+  fromTokenId: { type: ['integer', 'null'], description: 'the personal access token or robot token the login used' },
 };
 
 /** Every named schema: request bodies (New*, *Changes, PermissionChange) and responses. */
@@ -133,4 +145,6 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   CreatedToken: object({ ...TOKEN_PROPERTIES, token: string({ description: 'the token: shown once, never again' }) }, [...Object.keys(TOKEN_PROPERTIES), 'token']),
   NewToken: object({ name: string({ minLength: 1, maxLength: 100 }), expiresAt: { ...nullableDateTime, description: 'omitted or null: never expires' } }, ['name']),
   Whoami: { oneOf: [ref('User'), ref('Robot')] },
+  Session: object(SESSION_PROPERTIES, Object.keys(SESSION_PROPERTIES)),
+  RevokedSessions: object({ revoked: { type: 'integer', description: 'how many sessions ended' } }, ['revoked']),
 };

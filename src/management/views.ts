@@ -1,6 +1,6 @@
 // What the management API shows of the identity model: plain JSON objects, never a
 // password hash or a stored secret. A secret appears once, in the response that made it.
-import type { Account, Credential, RepositorySettings, Role, Team, TeamRole, Visibility } from '../core/identity.ts';
+import type { Account, Credential, RefreshTokenSource, RepositorySettings, Role, Team, TeamRole, Visibility } from '../core/identity.ts';
 
 export type GranteeKind = 'user' | 'robot' | 'team';
 
@@ -109,6 +109,22 @@ export interface CreatedTokenView extends TokenView {
   readonly token: string;
 }
 
+/** A login session: for now the refresh token a client keeps after `docker/podman login`. */
+export interface SessionView {
+  readonly id: number;
+  readonly kind: 'refresh-token';
+  readonly createdAt: string;
+  readonly lastUsedAt: string | null;
+  readonly expiresAt: string | null;
+  /** The client that logged in (its User-Agent) and its address, as far as known. */
+  readonly userAgent: string | null;
+  readonly ip: string | null;
+  /** What the login used; the session ends with it (a new password, a revoked or regenerated token). */
+  readonly mintedFrom: RefreshTokenSource | null;
+  /** The personal access token or robot token the login used, when it used one. */
+  readonly fromTokenId: number | null;
+}
+
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -164,4 +180,18 @@ export function repositoryView(settings: RepositorySettings, role: Role | null):
 
 export function tokenView(credential: Credential): TokenView {
   return { id: credential.id, name: credential.name, createdAt: iso(credential.createdAt), expiresAt: isoOrNull(credential.expiresAt), lastUsedAt: isoOrNull(credential.lastUsedAt) };
+}
+
+export function sessionView(credential: Credential): SessionView {
+  return {
+    id: credential.id,
+    kind: 'refresh-token',
+    createdAt: iso(credential.createdAt),
+    lastUsedAt: isoOrNull(credential.lastUsedAt),
+    expiresAt: isoOrNull(credential.expiresAt),
+    userAgent: credential.userAgent,
+    ip: credential.ip,
+    mintedFrom: credential.mintedVia,
+    fromTokenId: credential.parentId,
+  };
 }

@@ -8,6 +8,7 @@ import type {
   CredentialKind,
   GranteeRef,
   Permission,
+  RefreshTokenSource,
   RepositorySettings,
   Role,
   SigningKeyRecord,
@@ -37,6 +38,8 @@ export interface NewOrganization {
   readonly description?: string | null;
 }
 
+/** Changing passwordHash, superuser or disabled moves the security stamp on; a new
+ * password ends the refresh tokens minted with the old one, disabling ends them all. */
 export interface AccountChanges {
   readonly email?: string | null;
   readonly passwordHash?: string | null;
@@ -53,6 +56,11 @@ export interface NewCredential {
   readonly secretHash: string;
   readonly scopes?: readonly string[] | null;
   readonly expiresAt?: number | null;
+  /** Refresh tokens: the robot token or personal access token the login used. */
+  readonly parentId?: number | null;
+  readonly mintedVia?: RefreshTokenSource | null;
+  readonly userAgent?: string | null;
+  readonly ip?: string | null;
 }
 
 /** What decides an account's role on one repository, gathered in one query. */
@@ -131,10 +139,17 @@ export interface IdentityStore {
 
   // credentials
   addCredential(credential: NewCredential): Promise<Credential>;
+  /**
+   * Adds a refresh token only while the account's security stamp is `stamp` (the one the
+   * login saw): null when a revocation came in between, so nothing outlives it.
+   */
+  addRefreshToken(credential: NewCredential, stamp: string): Promise<Credential | null>;
   /** The credential with this secret hash and its account, if not expired. */
   findCredential(secretHash: string, now: number): Promise<{ credential: Credential; account: Account } | null>;
   listCredentials(accountId: number, kind?: CredentialKind): Promise<Credential[]>;
+  /** Revokes one credential, and the refresh tokens minted from it; moves the account's security stamp on. */
   deleteCredential(accountId: number, id: number): Promise<boolean>;
+  /** Revokes every credential of a kind, and the refresh tokens minted from them; moves the security stamp on. */
   deleteCredentials(accountId: number, kind: CredentialKind): Promise<number>;
   touchCredential(id: number, now: number): Promise<void>;
 

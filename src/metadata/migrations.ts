@@ -7,6 +7,7 @@ import { IMAGE_QUALITY_MIGRATION } from './migrations/image-quality.ts';
 import { SIGNATURES_MIGRATION } from './migrations/signatures.ts';
 import { SIGNING_POLICIES_MIGRATION } from './migrations/signing-policies.ts';
 import { NAMESPACE_OWNERS_MIGRATION } from './migrations/namespace-owners.ts';
+import { CREDENTIAL_BINDING_MIGRATION } from './migrations/credential-binding.ts';
 
 export interface Migration {
   readonly version: number;
@@ -222,6 +223,7 @@ export const MIGRATIONS: readonly Migration[] = [
   IMAGE_QUALITY_MIGRATION,
   SIGNATURES_MIGRATION,
   SIGNING_POLICIES_MIGRATION,
+  CREDENTIAL_BINDING_MIGRATION,
   NAMESPACE_OWNERS_MIGRATION,
 ];
 

@@ -7,9 +7,10 @@
 //   - an organization is created together with its owners team and first owner, in one
 //     transaction, so no organization ever exists without the people meant to run it;
 //   - upgrading, every namespace that holds repositories but has no account becomes an
-//     organization owned by the first superuser (migration 7).
+//     organization owned by the first superuser (migration 8).
 import { OWNERS_TEAM } from '../core/identity.ts';
 import type { SqlExecutor } from './sql-client.ts';
+import { newStamp } from './sql-credentials.ts';
 
 /**
  * The bytewise range of repository names inside a namespace: `ns/` <= name < `ns0`
@@ -43,11 +44,11 @@ export interface NewOrganizationRow {
  */
 export async function insertOrganization(tx: SqlExecutor, organization: NewOrganizationRow, ownerId: number | null, now: number): Promise<number | null> {
   const inserted = await tx.query<{ id: number }>(
-    `INSERT INTO accounts (name, kind, email, password_hash, superuser, owner_id, description, ldap_dn, disabled, created_at)
-     VALUES (?, 'organization', ?, NULL, 0, NULL, ?, NULL, 0, ?)
+    `INSERT INTO accounts (name, kind, email, password_hash, superuser, owner_id, description, ldap_dn, disabled, created_at, security_stamp)
+     VALUES (?, 'organization', ?, NULL, 0, NULL, ?, NULL, 0, ?, ?)
      ON CONFLICT (name) DO NOTHING
      RETURNING id`,
-    [organization.name, organization.email ?? null, organization.description ?? null, now],
+    [organization.name, organization.email ?? null, organization.description ?? null, now, newStamp()],
   );
   const id = inserted[0]?.id;
   if (id === undefined) return null;
@@ -79,7 +80,7 @@ export async function unownedNamespaces(executor: SqlExecutor): Promise<string[]
 }
 
 /**
- * The upgrade step (migration 7): every namespace holding repositories without an account
+ * The upgrade step (migration 8): every namespace holding repositories without an account
  * becomes an organization whose owners team holds the first superuser (the oldest
  * enabled one, else the oldest). With no superuser at all the owners team starts empty
  * and superusers (who administer everything) add owners later. Returns the namespaces

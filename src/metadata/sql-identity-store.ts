@@ -20,6 +20,7 @@ import { UNOWNED_REPOSITORIES, type AccessFacts, type AccountChanges, type Ident
 import { insertOrganization, namespaceHoldsRepositories } from './namespace-ownership.ts';
 import { removeNamespaceRepositories } from './namespace-removal.ts';
 import type { SqlClient, SqlExecutor, SqlValue } from './sql-client.ts';
+import { newStamp, SqlCredentials, toCredential, type CredentialRow } from './sql-credentials.ts';
 
 interface AccountRow {
   id: number;
@@ -32,6 +33,7 @@ interface AccountRow {
   ldap_dn: string | null;
   disabled: number;
   created_at: number;
+  security_stamp: string;
 }
 
 interface TeamRow {
@@ -53,20 +55,8 @@ interface RepositoryRow {
   created_at: number;
 }
 
-interface CredentialRow {
-  id: number;
-  account_id: number;
-  kind: CredentialKind;
-  name: string;
-  scopes: string | null;
-  created_at: number;
-  expires_at: number | null;
-  last_used_at: number | null;
-}
-
-const ACCOUNT_COLUMNS = 'a.id, a.name, a.kind, a.email, a.superuser, a.owner_id, a.description, a.ldap_dn, a.disabled, a.created_at';
+const ACCOUNT_COLUMNS = 'a.id, a.name, a.kind, a.email, a.superuser, a.owner_id, a.description, a.ldap_dn, a.disabled, a.created_at, a.security_stamp';
 const TEAM_SELECT = 'SELECT t.id, t.organization_id, o.name AS organization, t.name, t.role, t.description, t.ldap_group, t.created_at FROM teams t JOIN accounts o ON o.id = t.organization_id';
-const CREDENTIAL_COLUMNS = 'c.id, c.account_id, c.kind, c.name, c.scopes, c.created_at, c.expires_at, c.last_used_at';
 
 function toAccount(row: AccountRow): Account {
   return {
@@ -80,6 +70,7 @@ function toAccount(row: AccountRow): Account {
     ldapDn: row.ldap_dn,
     disabled: Number(row.disabled) === 1,
     createdAt: row.created_at,
+    securityStamp: row.security_stamp,
   };
 }
 
@@ -98,19 +89,6 @@ function toTeam(row: TeamRow): Team {
 
 function toRepository(row: RepositoryRow): RepositorySettings {
   return { id: row.id, name: row.name, visibility: row.visibility, description: row.description, createdAt: row.created_at };
-}
-
-function toCredential(row: CredentialRow): Credential {
-  return {
-    id: row.id,
-    accountId: row.account_id,
-    kind: row.kind,
-    name: row.name,
-    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    lastUsedAt: row.last_used_at,
-  };
 }
 
 function nameTaken(name: string): RegistryError {
@@ -140,9 +118,11 @@ const MEMBER_TEAMS = 'SELECT team_id FROM team_members WHERE account_id = ?';
 
 export class SqlIdentityStore implements IdentityStore {
   private readonly sql: SqlClient;
+  private readonly credentials: SqlCredentials;
 
   constructor(sql: SqlClient) {
     this.sql = sql;
+    this.credentials = new SqlCredentials(sql);
   }
 
   // ---- accounts ------------------------------------------------------------------------
@@ -153,10 +133,11 @@ export class SqlIdentityStore implements IdentityStore {
       return await this.sql.transaction(async (tx) => {
         if (account.kind !== 'robot' && (await namespaceHoldsRepositories(tx, account.name))) throw unownedNamespace(account.name);
         const rows = await tx.query<AccountRow>(
-          `INSERT INTO accounts (name, kind, email, password_hash, superuser, owner_id, description, ldap_dn, disabled, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
-           RETURNING id, name, kind, email, superuser, owner_id, description, ldap_dn, disabled, created_at`,
-          [account.name, account.kind, account.email ?? null, account.passwordHash ?? null, account.superuser ? 1 : 0, account.ownerId ?? null, account.description ?? null, account.ldapDn ?? null, now],
+          `INSERT INTO accounts (name, kind, email, password_hash, superuser, owner_id, description, ldap_dn, disabled, created_at, security_stamp)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+           RETURNING id, name, kind, email, superuser, owner_id, description, ldap_dn, disabled, created_at, security_stamp`,
+          // A new stamp per account: a token issued to a deleted account of the same name is no good for this one.
+          [account.name, account.kind, account.email ?? null, account.passwordHash ?? null, account.superuser ? 1 : 0, account.ownerId ?? null, account.description ?? null, account.ldapDn ?? null, now, newStamp()],
         );
         return toAccount(rows[0]!);
       });
@@ -225,7 +206,18 @@ export class SqlIdentityStore implements IdentityStore {
     if (changes.description !== undefined) set('description', changes.description);
     if (changes.ldapDn !== undefined) set('ldap_dn', changes.ldapDn);
     if (changes.disabled !== undefined) set('disabled', changes.disabled ? 1 : 0);
-    if (sets.length > 0) await this.sql.run(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+    // What proves or bounds the account's rights changed: tokens and logins issued before end.
+    const revoking = changes.passwordHash !== undefined || changes.superuser !== undefined || changes.disabled !== undefined;
+    if (revoking) set('security_stamp', newStamp());
+    if (sets.length > 0) {
+      await this.sql.transaction(async (tx) => {
+        await tx.run(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+        // Refresh tokens live no longer than what minted them: a new password ends those
+        // minted with the old one, disabling ends them all (LDAP ones included).
+        if (changes.disabled === true) await tx.run(`DELETE FROM credentials WHERE account_id = ? AND kind = 'refresh'`, [id]);
+        else if (changes.passwordHash !== undefined) await tx.run(`DELETE FROM credentials WHERE account_id = ? AND kind = 'refresh' AND minted_via = 'password'`, [id]);
+      });
+    }
     const account = await this.findAccountById(id);
     if (!account) throw new RegistryError('NOT_FOUND', 'account not found');
     return account;
@@ -484,17 +476,17 @@ export class SqlIdentityStore implements IdentityStore {
   // ---- credentials ---------------------------------------------------------------------
 
   async addCredential(credential: NewCredential): Promise<Credential> {
-    const rows = await this.sql.query<CredentialRow>(
-      `INSERT INTO credentials (account_id, kind, name, secret_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       RETURNING id, account_id, kind, name, scopes, created_at, expires_at, last_used_at`,
-      [credential.accountId, credential.kind, credential.name, credential.secretHash, credential.scopes ? JSON.stringify(credential.scopes) : null, Date.now(), credential.expiresAt ?? null],
-    );
-    return toCredential(rows[0]!);
+    return this.credentials.add(credential);
+  }
+
+  async addRefreshToken(credential: NewCredential, stamp: string): Promise<Credential | null> {
+    return this.credentials.addWhileStamp({ ...credential, kind: 'refresh' }, stamp);
   }
 
   async findCredential(secretHash: string, now: number): Promise<{ credential: Credential; account: Account } | null> {
     const rows = await this.sql.query<CredentialRow & AccountRow & { c_id: number; c_name: string; c_kind: CredentialKind; c_created_at: number; c_description: string | null }>(
-      `SELECT c.id AS c_id, c.account_id, c.kind AS c_kind, c.name AS c_name, c.scopes, c.created_at AS c_created_at, c.expires_at, c.last_used_at, ${ACCOUNT_COLUMNS}
+      `SELECT c.id AS c_id, c.account_id, c.kind AS c_kind, c.name AS c_name, c.scopes, c.created_at AS c_created_at, c.expires_at, c.last_used_at,
+              c.parent_id, c.minted_via, c.user_agent, c.ip, ${ACCOUNT_COLUMNS}
          FROM credentials c JOIN accounts a ON a.id = c.account_id
         WHERE c.secret_hash = ? AND (c.expires_at IS NULL OR c.expires_at > ?)`,
       [secretHash, now],
@@ -508,25 +500,19 @@ export class SqlIdentityStore implements IdentityStore {
   }
 
   async listCredentials(accountId: number, kind?: CredentialKind): Promise<Credential[]> {
-    const rows = await this.sql.query<CredentialRow>(
-      `SELECT ${CREDENTIAL_COLUMNS} FROM credentials c WHERE c.account_id = ? ${kind ? 'AND c.kind = ?' : ''} ORDER BY c.created_at, c.id`,
-      kind ? [accountId, kind] : [accountId],
-    );
-    return rows.map(toCredential);
+    return this.credentials.list(accountId, kind);
   }
 
   async deleteCredential(accountId: number, id: number): Promise<boolean> {
-    const result = await this.sql.run('DELETE FROM credentials WHERE account_id = ? AND id = ?', [accountId, id]);
-    return result.changes > 0;
+    return (await this.credentials.revoke(accountId, { id })) > 0;
   }
 
   async deleteCredentials(accountId: number, kind: CredentialKind): Promise<number> {
-    const result = await this.sql.run('DELETE FROM credentials WHERE account_id = ? AND kind = ?', [accountId, kind]);
-    return result.changes;
+    return this.credentials.revoke(accountId, { kind });
   }
 
   async touchCredential(id: number, now: number): Promise<void> {
-    await this.sql.run('UPDATE credentials SET last_used_at = ? WHERE id = ?', [now, id]);
+    await this.credentials.touch(id, now);
   }
 
   // ---- signing keys --------------------------------------------------------------------

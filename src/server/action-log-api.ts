@@ -20,7 +20,7 @@ import type { ActionKind } from '../audit/action.ts';
 import { namespaceOf } from '../auth/access-control.ts';
 import type { RouteMatch } from './distribution-api.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
-import { managementPrincipal } from './request-auth.ts';
+import { apiPrincipal } from './request-auth.ts';
 import type { SecurityServices } from './security.ts';
 
 const LOGS_PATH = '/api/v1/logs';
@@ -56,7 +56,7 @@ export class ActionLogApi {
     return {
       route,
       handle: async () => {
-        const principal = await managementPrincipal(this.security, request);
+        const principal = await apiPrincipal(this.security, request);
         if (principal.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'the action log requires authentication');
         const filter = await this.authorize(principal, parseFilter(query, exporting));
         if (exporting) await this.streamExport(request, response, filter);

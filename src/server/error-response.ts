@@ -26,7 +26,9 @@ export function writeError(response: HttpResponse, thrown: unknown, method?: str
     errors: [{ code: error.code, message: error.message, ...(error.detail === undefined ? {} : { detail: error.detail }) }],
   });
   for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
-  if (error.status === 401 && !response.hasHeader('WWW-Authenticate')) response.setHeader('WWW-Authenticate', 'Basic realm="custody"');
+  // A 401 carries only the challenge its component chose (Bearer from the registry gate,
+  // Basic from the token endpoint). None from /api/: a Basic challenge there would make
+  // browsers prompt for credentials and then send them to the API from any page.
   response.setHeader('Content-Type', 'application/json');
   response.setHeader('Content-Length', Buffer.byteLength(body));
   response.writeHead(error.status);

@@ -12,7 +12,8 @@ import { openApiDocument } from './openapi.ts';
 import type { SecurityServices } from './security.ts';
 import { readLimitedBody } from './request-body.ts';
 import type { RouteMatch } from './distribution-api.ts';
-import { managementPrincipal, requestContext } from './request-auth.ts';
+import { apiPrincipal, requestContext } from './request-auth.ts';
+import { isJson } from './api-request-guard.ts';
 import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
 
 /** Request bodies larger than this are refused (413). */
@@ -95,7 +96,7 @@ export class ManagementApi {
       return sendJson(response, method, 200, openApiDocument(), { cacheControl: 'public, max-age=300' });
     }
     // Credentials first: an anonymous or wrong caller learns nothing from body validation.
-    const principal = await managementPrincipal(this.security, request);
+    const principal = await apiPrincipal(this.security, request);
     if (route.auth && principal.kind === 'anonymous') {
       request.resume();
       throw new RegistryError('UNAUTHORIZED', 'authentication required');
@@ -121,8 +122,7 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   const tooLarge = (): RegistryError => new RegistryError('INVALID_REQUEST', `the request body is larger than ${MAX_BODY_BYTES} bytes`, { status: 413 });
   const text = (await readLimitedBody(request, MAX_BODY_BYTES, tooLarge)).toString('utf8');
   if (text.trim() === '') return {};
-  const contentType = (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (contentType !== 'application/json' && !/^application\/[a-z0-9.+-]*\+json$/.test(contentType)) {
+  if (!isJson(header(request, 'content-type'))) {
     throw new RegistryError('INVALID_REQUEST', 'the request body must be JSON (Content-Type: application/json)', { status: 415 });
   }
   try {

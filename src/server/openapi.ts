@@ -36,7 +36,9 @@ function operation(route: ManagementRoute): Record<string, unknown> {
       ? { description: success, ...(route.operationId === 'getOpenApi' ? { content: { 'application/json': { schema: { type: 'object' } } } } : {}) }
       : { description: success, content: { 'application/json': { schema: schemaRef(route.response) } } };
   const errors = route.auth ? ['400', '401', '403', '404', '409', '429'] : [];
-  if (route.body !== undefined) errors.push('413', '415');
+  if (route.body !== undefined) errors.push('413');
+  // State-changing requests must be JSON or carry X-Custody-Request (src/server/api-request-guard.ts).
+  if (route.method !== 'GET') errors.push('415');
   for (const status of errors.sort()) responses[status] = { $ref: `#/components/responses/${ERROR_RESPONSES[status]}` };
 
   return {
@@ -138,9 +140,11 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'Custody management API',
       version: VERSION,
       description: [
-        'Users, organizations, teams, robots, repository visibility and permissions, and personal access tokens.',
+        'Users, organizations, teams, robots, repository visibility and permissions, personal access tokens and login sessions.',
         '',
         'Authenticate with HTTP basic (a password, robot token or personal access token as the password) or `Authorization: Bearer <personal access token>`.',
+        'Registry bearer tokens (from /auth/token) are good for /v2/ only and are refused here. A 401 carries no WWW-Authenticate challenge, so browsers never prompt.',
+        'POST, PUT, PATCH and DELETE must be JSON (`Content-Type: application/json`, also without a body) or carry the header `X-Custody-Request: 1`; a request with a foreign `Origin` is refused (403).',
         'Every failure is the error envelope `{"errors":[{"code","message","detail"}]}`: 400 INVALID_REQUEST, 401 UNAUTHORIZED, 403 DENIED, 404 NOT_FOUND, 409 CONFLICT.',
         '',
         'Repository names contain slashes: a repository\'s sub-resources follow a `/-/` separator, e.g. `/api/v1/repositories/acme/app/-/permissions`.',
@@ -154,17 +158,17 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: {
         basic: { type: 'http', scheme: 'basic', description: 'username and a password, robot token or personal access token' },
-        bearer: { type: 'http', scheme: 'bearer', description: 'a personal access token (cst_pat_...) or a token from the registry token endpoint' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'a personal access token (cst_pat_...); registry tokens from /auth/token are refused' },
       },
       schemas: { ...SCHEMAS, ...ACTION_SCHEMAS },
       responses: {
         InvalidRequest: errorResponse('INVALID_REQUEST: the input is invalid (the message says how)'),
-        Unauthorized: errorResponse('UNAUTHORIZED: no or wrong credentials (with WWW-Authenticate: Basic realm="custody")'),
-        Denied: errorResponse('DENIED: authenticated, but not allowed'),
+        Unauthorized: errorResponse('UNAUTHORIZED: no, wrong or revoked credentials, or a registry token (no WWW-Authenticate challenge)'),
+        Denied: errorResponse('DENIED: authenticated, but not allowed; or a request from another origin'),
         NotFound: errorResponse('NOT_FOUND: no such resource'),
         Conflict: errorResponse('CONFLICT: the name is taken, or the change would leave no administrator'),
         TooLarge: errorResponse('INVALID_REQUEST: the body is larger than 1 MiB'),
-        UnsupportedMediaType: errorResponse('INVALID_REQUEST: the body is not application/json'),
+        UnsupportedMediaType: errorResponse('INVALID_REQUEST: the body is not application/json, or a state-changing request is neither JSON nor marked with X-Custody-Request'),
         TooManyRequests: errorResponse('TOOMANYREQUESTS: too many failed logins; see Retry-After'),
       },
     },

@@ -12,7 +12,8 @@ import type { Principal } from '../core/identity.ts';
 import type { QualityService, SbomFormat } from '../quality/quality-service.ts';
 import type { SecurityServices } from './security.ts';
 import type { RouteMatch } from './distribution-api.ts';
-import { managementPrincipal } from './request-auth.ts';
+import { apiPrincipal } from './request-auth.ts';
+import { checkApiRequest } from './api-request-guard.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
 
 const PATH = /^\/api\/v1\/repositories\/(.+)\/-\/manifests\/([^/]+)\/(status|packages|findings|errata|grade|secrets|sbom)$/;
@@ -55,8 +56,12 @@ export class QualityApi {
   }
 
   private async authorize(request: HttpRequest, repository: string, need: 'read' | 'write'): Promise<void> {
-    if (this.security === undefined) return; // authentication disabled: everything is allowed
-    const principal: Principal = await managementPrincipal(this.security, request);
+    if (this.security === undefined) {
+      // Authentication disabled: everything is allowed, but still not from another site.
+      checkApiRequest(request, undefined);
+      return;
+    }
+    const principal: Principal = await apiPrincipal(this.security, request);
     const { role, exists } = await this.security.access.access(principal, repository);
     const sufficient = role !== null && (need === 'read' || role === 'write' || role === 'admin');
     if (sufficient && exists) return;

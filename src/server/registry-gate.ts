@@ -66,12 +66,23 @@ export class TokenGate implements RegistryGate {
   private readonly security: SecurityServices;
   private readonly actions: ActionRecorder;
   // Clients sending basic credentials on every request would otherwise pay a permission
-  // query each time; a token's grant lives minutes, so seconds here change nothing.
+  // query each time; a token's grant lives minutes, so seconds here change nothing. The
+  // login itself is checked on every request (Authenticator), so a revoked credential
+  // never rides on a remembered decision; role changes here clear it at once, those made
+  // on another replica take effect within BASIC_DECISION_TTL_MS.
   private readonly basicDecisions = new Map<string, { granted: readonly RepositoryAction[]; until: number }>();
 
   constructor(security: SecurityServices, actions: ActionRecorder) {
     this.security = security;
     this.actions = actions;
+    // A change to credentials, accounts or roles in this process: decide afresh.
+    security.authenticator.onForget(() => this.basicDecisions.clear());
+  }
+
+  /** The token's account exists, is enabled, and has the security stamp the token was issued under. */
+  private async accountStillStands(name: string, stamp: string): Promise<boolean> {
+    const account = await this.security.authenticator.states.current(name);
+    return account !== null && !account.disabled && account.securityStamp === stamp;
   }
 
   async authorize(request: HttpRequest, need: Need): Promise<Caller> {
@@ -82,9 +93,13 @@ export class TokenGate implements RegistryGate {
     if (credentials.scheme === 'bearer') {
       let claims: TokenClaims;
       try {
-        claims = await this.security.tokens.verify(credentials.token, this.security.service);
+        claims = await this.security.tokens.verify(credentials.token, { audience: this.security.service, purpose: 'registry' });
       } catch (error) {
         throw this.challenge(request, need, error instanceof RegistryError ? error.message : 'invalid token', 'invalid_token');
+      }
+      if (claims.act && !(await this.accountStillStands(claims.sub, claims.act.stamp))) {
+        // Revoked since it was issued: the client asks for a new token with what it has.
+        throw this.challenge(request, need, 'invalid bearer token: revoked (the account or its credentials changed)', 'invalid_token');
       }
       const caller: Caller = { principal: principalFromClaims(claims), ...context, claims };
       if (need.kind === 'catalog') {

@@ -1,11 +1,12 @@
 // Who is calling: reads the Authorization header of a request. Basic carries a username
 // and a password, robot token or personal access token; Bearer carries a token issued by
-// our token endpoint (the registry API) or a personal access token (the management API).
+// our token endpoint (the registry API, /v2/ only) or a personal access token (/api/ only).
 import { RegistryError } from '../core/errors.ts';
 import { ANONYMOUS, type Account, type Principal } from '../core/identity.ts';
 import type { TokenClaims } from '../auth/token-service.ts';
 import { hashSecret, secretKind } from '../auth/secrets.ts';
 import type { SecurityServices } from './security.ts';
+import { checkApiRequest } from './api-request-guard.ts';
 import { header, type HttpRequest } from './http-types.ts';
 
 export type Credentials = { readonly scheme: 'none' } | { readonly scheme: 'basic'; readonly username: string; readonly secret: string } | { readonly scheme: 'bearer'; readonly token: string };
@@ -49,28 +50,32 @@ export function principalFromClaims(claims: TokenClaims): Principal {
     ldapDn: null,
     disabled: false,
     createdAt: 0,
+    securityStamp: claims.act.stamp,
   };
   return { kind: 'account', account, via: claims.act.via };
 }
 
 /**
- * The principal for a management API call: anonymous without credentials, otherwise the
- * account the credentials prove (basic, or a bearer personal access token). The account
- * is always read fresh from the store: management decisions use current roles.
+ * The principal for a request to /api/ (management, action log, image quality, signing
+ * policies: every API route asks here). First the request must be one a browser on
+ * another site could not have made (checkApiRequest). Then: anonymous without
+ * credentials; basic credentials (a password, robot token or personal access token); or
+ * a personal access token as Bearer. Registry bearer tokens are for /v2/ only and are
+ * refused here, whatever their scope, as is any other kind of token. API decisions use
+ * current roles: the account comes from the store (for a remembered basic login, as of at
+ * most ACCOUNT_STATE_TTL_MS ago, and at once after a change made here).
  */
-export async function managementPrincipal(security: SecurityServices, request: HttpRequest): Promise<Principal> {
+export async function apiPrincipal(security: SecurityServices, request: HttpRequest): Promise<Principal> {
+  checkApiRequest(request, security.publicUrl);
   const credentials = readCredentials(request);
   if (credentials.scheme === 'none') return ANONYMOUS;
   if (credentials.scheme === 'basic') return security.authenticator.login(credentials.username, credentials.secret, requestContext(request));
-  if (secretKind(credentials.token) === 'personal') {
-    const found = await security.identity.findCredential(hashSecret(credentials.token), Date.now());
-    if (!found || found.credential.kind !== 'personal' || found.account.disabled) throw new RegistryError('UNAUTHORIZED', 'invalid or expired access token');
-    return { kind: 'account', account: found.account, via: 'personal-token' };
+  if (secretKind(credentials.token) !== 'personal') {
+    throw new RegistryError('UNAUTHORIZED', 'the API takes a personal access token (Bearer cst_pat_...) or basic credentials; registry tokens are good for /v2/ only');
   }
-  // A registry bearer token: accepted, and the account re-read so its roles are current.
-  const claims = await security.tokens.verify(credentials.token, security.service);
-  if (!claims.act || claims.sub === '') return ANONYMOUS;
-  const account = await security.identity.findAccount(claims.sub);
-  if (!account || account.disabled) throw new RegistryError('UNAUTHORIZED', 'the token\'s account no longer exists');
-  return { kind: 'account', account, via: 'bearer' };
+  const now = Date.now();
+  const found = await security.identity.findCredential(hashSecret(credentials.token), now);
+  if (!found || found.credential.kind !== 'personal' || found.account.disabled) throw new RegistryError('UNAUTHORIZED', 'invalid or expired access token');
+  void security.identity.touchCredential(found.credential.id, now).catch(() => {});
+  return { kind: 'account', account: found.account, via: 'personal-token', credentialId: found.credential.id };
 }

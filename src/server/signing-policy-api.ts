@@ -16,7 +16,8 @@ import type { SigningPolicyRecord, SigningPolicyScope } from '../metadata/signin
 import type { RegistrySigningPolicy, SigningPolicyInput } from '../trust/registry-signing-policy.ts';
 import type { SecurityServices } from './security.ts';
 import type { RouteMatch } from './distribution-api.ts';
-import { managementPrincipal, requestContext } from './request-auth.ts';
+import { apiPrincipal, requestContext } from './request-auth.ts';
+import { checkApiRequest } from './api-request-guard.ts';
 import { readJsonBody } from './management-api.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
 
@@ -128,8 +129,8 @@ export class SigningPolicyApi {
 
   /** The caller, when its role on the repository is at least `need`; null with authentication off. */
   private async authorizeRepository(request: HttpRequest, repository: string, need: 'read' | 'admin'): Promise<Principal | null> {
-    if (this.security === undefined) return null;
-    const principal = await managementPrincipal(this.security, request);
+    if (this.security === undefined) return openAccess(request);
+    const principal = await apiPrincipal(this.security, request);
     const { role, exists } = await this.security.access.access(principal, repository);
     // A policy may be set before the first push (whoever may create the repository is its
     // admin); reading needs the repository to exist, as pulling does.
@@ -142,8 +143,8 @@ export class SigningPolicyApi {
   /** The caller, when it administers the namespace: the user itself, an admin team of the
    * organization, or a superuser. */
   private async authorizeNamespace(request: HttpRequest, namespace: string): Promise<Principal | null> {
-    if (this.security === undefined) return null;
-    const principal = await managementPrincipal(this.security, request);
+    if (this.security === undefined) return openAccess(request);
+    const principal = await apiPrincipal(this.security, request);
     if (principal.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'authentication required');
     const account = principal.account;
     const refuse = (): RegistryError => new RegistryError('DENIED', `only an administrator of namespace "${namespace}" may manage its signing policy`);
@@ -182,4 +183,10 @@ function policyView(policy: SigningPolicyRecord): Record<string, unknown> {
     updatedBy: policy.updatedBy,
     updatedAt: new Date(policy.updatedAt).toISOString(),
   };
+}
+
+/** Authentication disabled: everything is allowed, but still not from another site. */
+function openAccess(request: HttpRequest): null {
+  checkApiRequest(request, undefined);
+  return null;
 }

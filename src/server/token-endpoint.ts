@@ -5,7 +5,7 @@
 // publishes the verification keys.
 import { sendJson } from './json-response.ts';
 import { RegistryError } from '../core/errors.ts';
-import { ANONYMOUS, type Principal } from '../core/identity.ts';
+import { ANONYMOUS, REFRESH_TOKEN_SOURCES, type Principal, type RefreshTokenSource } from '../core/identity.ts';
 import { validateRepositoryName } from '../core/names.ts';
 import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import { REPOSITORY_ACTIONS, type RepositoryAction } from '../auth/access-control.ts';
@@ -19,6 +19,8 @@ import type { SecurityServices } from './security.ts';
 
 const MAX_FORM_BYTES = 64 * 1024;
 const MAX_SCOPES = 32;
+/** What is kept of a client's User-Agent beside its refresh token. */
+const MAX_USER_AGENT = 256;
 
 export class TokenEndpoint {
   private readonly security: SecurityServices;
@@ -35,8 +37,14 @@ export class TokenEndpoint {
       return {
         route: 'token',
         handle: async () => {
-          if (method === 'GET') return this.get(request, response, query);
-          if (method === 'POST') return this.post(request, response);
+          try {
+            if (method === 'GET') return await this.get(request, response, query);
+            if (method === 'POST') return await this.post(request, response);
+          } catch (error) {
+            // The token endpoint is where basic credentials are the protocol: say so on a 401.
+            if (error instanceof RegistryError && error.status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="custody"');
+            throw error;
+          }
           request.resume();
           response.setHeader('Allow', 'GET, POST');
           throw new RegistryError('UNSUPPORTED', `${method} is not supported on /auth/token`, { status: 405 });
@@ -74,18 +82,23 @@ export class TokenEndpoint {
       principal = await this.security.authenticator.login(username, password, context);
     } else if (grantType === 'refresh_token') {
       const token = form.get('refresh_token') ?? '';
-      const found = secretKind(token) === 'refresh' ? await this.security.identity.findCredential(hashSecret(token), Date.now()) : null;
+      const now = Date.now();
+      // A refresh token is deleted with what minted it (robot token, personal access token,
+      // password, the account being disabled or deleted), so finding it is proof enough.
+      const found = secretKind(token) === 'refresh' ? await this.security.identity.findCredential(hashSecret(token), now) : null;
       if (!found || found.credential.kind !== 'refresh' || found.account.disabled) {
         this.actions.record({ kind: 'login', result: 'failure', actor: { kind: 'anonymous' }, ...context, detail: { grant: 'refresh_token' } });
-        throw new RegistryError('UNAUTHORIZED', 'the refresh token is invalid or expired');
+        throw new RegistryError('UNAUTHORIZED', 'the refresh token is invalid, expired or revoked');
       }
-      principal = { kind: 'account', account: found.account, via: 'refresh-token' };
+      void this.security.identity.touchCredential(found.credential.id, now).catch(() => {});
+      principal = { kind: 'account', account: found.account, via: 'refresh-token', credentialId: found.credential.id };
       // The client keeps the refresh token it has: no new one.
       offline = false;
     } else {
       throw new RegistryError('INVALID_REQUEST', `unsupported grant_type "${String(grantType).slice(0, 40)}": use password or refresh_token`);
     }
-    await this.grant(request, response, principal, (form.get('scope') ?? '').split(' '), offline);
+    // containers/image sends one scope parameter per scope; the OAuth2 form separates them by spaces.
+    await this.grant(request, response, principal, form.getAll('scope').flatMap((scope) => scope.split(' ')), offline);
   }
 
   private async grant(request: HttpRequest, response: HttpResponse, principal: Principal, scopes: readonly string[], offline: boolean): Promise<void> {
@@ -108,21 +121,35 @@ export class TokenEndpoint {
       }
       // Unknown resource types are left out: the subset granted is what matters.
     }
-    const actor: TokenActor | null = principal.kind === 'account' ? { name: principal.account.name, kind: principal.account.kind === 'robot' ? 'robot' : 'user', via: principal.via } : null;
+    const actor: TokenActor | null =
+      principal.kind === 'account' ? { name: principal.account.name, kind: principal.account.kind === 'robot' ? 'robot' : 'user', via: principal.via, stamp: principal.account.securityStamp } : null;
     const issued = this.security.tokens.issue(actor, this.security.service, access);
     const body: Record<string, unknown> = { token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt };
-    if (offline && principal.kind === 'account') {
+    const context = requestContext(request);
+    if (offline && principal.kind === 'account' && isRefreshSource(principal.via)) {
+      // Bound to what the login proved: the robot token or personal access token it used
+      // (deleted with it), or the password (deleted when it changes); and minted only if
+      // nothing was revoked since the login read the account.
+      const fromToken = principal.via === 'robot-token' || principal.via === 'personal-token';
+      if (fromToken && principal.credentialId === undefined) throw new Error('a token login without its credential id');
       const refresh = generateSecret('refresh');
-      await this.security.identity.addCredential({
-        accountId: principal.account.id,
-        kind: 'refresh',
-        name: `login ${new Date().toISOString()}`,
-        secretHash: hashSecret(refresh),
-        expiresAt: Date.now() + this.security.refreshTokenLifetimeMs,
-      });
+      const added = await this.security.identity.addRefreshToken(
+        {
+          accountId: principal.account.id,
+          kind: 'refresh',
+          name: `login ${new Date().toISOString()}`,
+          secretHash: hashSecret(refresh),
+          expiresAt: Date.now() + this.security.refreshTokenLifetimeMs,
+          parentId: fromToken ? principal.credentialId! : null,
+          mintedVia: principal.via,
+          userAgent: context.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+          ip: context.ip ?? null,
+        },
+        principal.account.securityStamp,
+      );
+      if (!added) throw new RegistryError('UNAUTHORIZED', 'the credentials were revoked while logging in');
       body.refresh_token = refresh;
     }
-    const context = requestContext(request);
     this.actions.record({
       kind: 'token',
       result: 'success',
@@ -146,3 +173,6 @@ function mergeClaim(access: AccessClaim[], claim: AccessClaim): void {
   else access[existing] = { ...claim, actions: [...new Set([...access[existing]!.actions, ...claim.actions])] };
 }
 
+function isRefreshSource(via: string): via is RefreshTokenSource {
+  return (REFRESH_TOKEN_SOURCES as readonly string[]).includes(via);
+}

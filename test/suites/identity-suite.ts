@@ -281,10 +281,10 @@ export function identitySuite(name: string, openClient: () => Promise<SqlClient>
       assert.notEqual(await store.findRepository('erinx/app'), null, 'a namespace that merely starts alike is untouched');
     });
 
-    it('upgrade (migration 7): namespaces holding repositories without an account become organizations of the first superuser', async () => {
+    it('upgrade (migration 8): namespaces holding repositories without an account become organizations of the first superuser', async () => {
       const old = await openClient();
       try {
-        await migrate(old, { through: 6 });
+        await migrate(old, { through: 7 });
         const before = new SqlIdentityStore(old);
         const oldMetadata = new SqlMetadataStore(old);
         await before.createAccount({ name: 'alice', kind: 'user' });
@@ -312,6 +312,95 @@ export function identitySuite(name: string, openClient: () => Promise<SqlClient>
       } finally {
         await old.close();
       }
+    });
+
+    it('refresh tokens end with what minted them: the token, the password, the account', async () => {
+      const grace = await store.createAccount({ name: 'grace', kind: 'user', passwordHash: await hashPassword('grace password') });
+      const acme = await store.createAccount({ name: 'acme', kind: 'organization' });
+      const robot = await store.createAccount({ name: 'acme+ci', kind: 'robot', ownerId: acme.id });
+      const ldapUser = await store.createAccount({ name: 'heidi', kind: 'user', ldapDn: 'uid=heidi,ou=people,dc=example,dc=org' });
+      const secret = (): string => hashSecret(generateSecret('refresh'));
+      const refresh = (accountId: number, mintedVia: 'password' | 'ldap' | 'robot-token' | 'personal-token', parentId: number | null = null) =>
+        store.addCredential({ accountId, kind: 'refresh', name: 'login', secretHash: secret(), expiresAt: Date.now() + 86_400_000, parentId, mintedVia, userAgent: 'skopeo/1.9.3', ip: '127.0.0.1' });
+      const alive = async (accountId: number): Promise<number[]> => (await store.listCredentials(accountId, 'refresh')).map((credential) => credential.id).sort((a, b) => a - b);
+
+      const pat = await store.addCredential({ accountId: grace.id, kind: 'personal', name: 'laptop', secretHash: secret() });
+      const robotToken = await store.addCredential({ accountId: robot.id, kind: 'robot', name: 'token', secretHash: secret() });
+      const fromPassword = await refresh(grace.id, 'password');
+      const fromPat = await refresh(grace.id, 'personal-token', pat.id);
+      const fromRobot = await refresh(robot.id, 'robot-token', robotToken.id);
+      const fromLdap = await refresh(ldapUser.id, 'ldap');
+      // What a session shows: where it came from and which client asked for it.
+      assert.deepEqual(
+        { parentId: fromPat.parentId, mintedVia: fromPat.mintedVia, userAgent: fromPat.userAgent, ip: fromPat.ip },
+        { parentId: pat.id, mintedVia: 'personal-token', userAgent: 'skopeo/1.9.3', ip: '127.0.0.1' },
+      );
+      assert.equal((await store.listCredentials(grace.id, 'refresh')).find((credential) => credential.id === fromPat.id)?.parentId, pat.id);
+
+      // Revoking the personal access token ends the refresh tokens minted from it, no other.
+      const stamp = (await store.findAccount('grace'))!.securityStamp;
+      assert.ok(await store.deleteCredential(grace.id, pat.id));
+      assert.deepEqual(await alive(grace.id), [fromPassword.id]);
+      assert.notEqual((await store.findAccount('grace'))!.securityStamp, stamp, 'a revocation moves the security stamp on');
+
+      // A new password ends those minted with the old one; one minted from a token stays.
+      const pat2 = await store.addCredential({ accountId: grace.id, kind: 'personal', name: 'ci', secretHash: secret() });
+      const fromPat2 = await refresh(grace.id, 'personal-token', pat2.id);
+      await store.updateAccount(grace.id, { passwordHash: await hashPassword('new grace password') });
+      assert.deepEqual(await alive(grace.id), [fromPat2.id]);
+
+      // Regenerating a robot's token (delete, then add) ends the robot's refresh tokens.
+      assert.equal(await store.deleteCredentials(robot.id, 'robot'), 1);
+      assert.deepEqual(await alive(robot.id), []);
+      assert.equal((await store.listCredentials(robot.id)).some((credential) => credential.id === fromRobot.id), false);
+
+      // Disabling ends every refresh token (LDAP-sourced ones too), and enabling again brings none back.
+      await store.updateAccount(ldapUser.id, { disabled: true });
+      await store.updateAccount(ldapUser.id, { disabled: false });
+      assert.deepEqual(await alive(ldapUser.id), [], `the LDAP-minted session ${fromLdap.id} ended`);
+      await store.updateAccount(grace.id, { disabled: true });
+      assert.deepEqual(await alive(grace.id), []);
+
+      // Deleting the account deletes its credentials; a new account of the same name has none.
+      const ivan = await store.createAccount({ name: 'ivan', kind: 'user' });
+      const ivanSecret = generateSecret('refresh');
+      await store.addCredential({ accountId: ivan.id, kind: 'refresh', name: 'login', secretHash: hashSecret(ivanSecret), mintedVia: 'password' });
+      await store.deleteAccount(ivan.id);
+      const again = await store.createAccount({ name: 'ivan', kind: 'user' });
+      assert.equal(await store.findCredential(hashSecret(ivanSecret), Date.now()), null);
+      assert.notEqual(again.securityStamp, ivan.securityStamp, 'a new account of an old name has a stamp of its own');
+    });
+
+    it('a refresh token is minted only under the security stamp the login saw', async () => {
+      const lea = await store.createAccount({ name: 'lea', kind: 'user', passwordHash: await hashPassword('lea password') });
+      const token = { accountId: lea.id, kind: 'refresh' as const, name: 'login', secretHash: hashSecret(generateSecret('refresh')), mintedVia: 'password' as const, userAgent: 'podman/4.3.1', ip: '::1' };
+      const minted = await store.addRefreshToken(token, lea.securityStamp);
+      assert.equal(minted?.mintedVia, 'password');
+      // The password changed between the login and the mint: nothing is minted.
+      await store.updateAccount(lea.id, { passwordHash: await hashPassword('lea password 2') });
+      assert.equal(await store.addRefreshToken({ ...token, secretHash: hashSecret(generateSecret('refresh')) }, lea.securityStamp), null);
+      assert.deepEqual(await store.listCredentials(lea.id, 'refresh'), [], 'and the one minted before ended with the password');
+    });
+
+    it('security stamps: set at creation, moved on by revocations and password, superuser or disabled changes only', async () => {
+      const judy = await store.createAccount({ name: 'judy', kind: 'user', passwordHash: await hashPassword('judy password') });
+      const kim = await store.createAccount({ name: 'kim', kind: 'user' });
+      assert.match(judy.securityStamp, /^[A-Za-z0-9_-]{16}$/);
+      assert.notEqual(judy.securityStamp, kim.securityStamp);
+      const stampOf = async (): Promise<string> => (await store.findAccountById(judy.id))!.securityStamp;
+      let before = await stampOf();
+      await store.updateAccount(judy.id, { email: 'judy@example.org', description: 'x' });
+      const pat = await store.addCredential({ accountId: judy.id, kind: 'personal', name: 'x', secretHash: hashSecret(generateSecret('personal')) });
+      assert.equal(await stampOf(), before, 'an email change or a new credential ends nothing');
+      for (const change of [{ passwordHash: await hashPassword('another') }, { superuser: true }, { superuser: false }, { disabled: true }, { disabled: false }]) {
+        await store.updateAccount(judy.id, change);
+        assert.notEqual(await stampOf(), before, `after ${Object.keys(change)[0]}`);
+        before = await stampOf();
+      }
+      assert.equal(await store.deleteCredential(judy.id, pat.id + 1000), false);
+      assert.equal(await stampOf(), before, 'revoking nothing moves nothing');
+      assert.equal(await store.deleteCredential(judy.id, pat.id), true);
+      assert.notEqual(await stampOf(), before);
     });
 
     it('signing keys: the first inserted wins; later inserts return it', async () => {

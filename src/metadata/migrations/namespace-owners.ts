@@ -8,7 +8,7 @@ import type { Migration } from '../migrations.ts';
 import { adoptUnownedNamespaces } from '../namespace-ownership.ts';
 
 export const NAMESPACE_OWNERS_MIGRATION: Migration = {
-  version: 7,
+  version: 8,
   description: 'organizations for namespaces that hold repositories without an account',
   statements: [],
   data: async (tx) => {

@@ -31,6 +31,15 @@ function forUpdate(tx: SqlExecutor): string {
   return tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
 }
 
+/**
+ * For a batch: rows a push holds are skipped, not waited for. A push locks the blobs of its
+ * manifest in the manifest's order, a batch in digest order; waiting could deadlock, and a
+ * blob a push holds is in use anyway (the next collection looks at it again).
+ */
+function forUpdateSkipLocked(tx: SqlExecutor): string {
+  return tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
+}
+
 export class MaintenanceStore {
   private readonly sql: SqlClient;
 
@@ -139,8 +148,7 @@ export class MaintenanceStore {
     if (digests.length === 0) return [];
     return this.sql.transaction(async (tx) => {
       const list = digests.map(() => '?').join(', ');
-      // One lock order for every collector: by digest.
-      const rows = await tx.query<{ digest: string; last_used_at: number }>(`SELECT digest, last_used_at FROM blobs WHERE digest IN (${list}) ORDER BY digest${forUpdate(tx)}`, [...digests]);
+      const rows = await tx.query<{ digest: string; last_used_at: number }>(`SELECT digest, last_used_at FROM blobs WHERE digest IN (${list}) ORDER BY digest${forUpdateSkipLocked(tx)}`, [...digests]);
       const referenced = await tx.query<{ child_digest: string }>(`SELECT DISTINCT child_digest FROM manifest_references WHERE kind = 'blob' AND child_digest IN (${list})`, [...digests]);
       const inUse = new Set(referenced.map((row) => row.child_digest));
       const doomed = rows.filter((row) => row.last_used_at < usedBefore && !inUse.has(row.digest)).map((row) => row.digest as Digest);

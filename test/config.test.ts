@@ -45,8 +45,8 @@ describe('loadConfig', () => {
     assert.equal(config.log.level, 'info');
     assert.equal(config.tls, undefined);
     assert.deepEqual(config.database, { driver: 'sqlite', path: resolve('./data', 'custody.db') });
-    assert.deepEqual(config.storage, { driver: 'filesystem', path: resolve('./data') });
-    assert.deepEqual(config.limits, { maxManifestBytes: 4 * 1024 * 1024, maxBlobBytes: undefined, maxPageSize: 10_000 });
+    assert.deepEqual(config.storage, { driver: 'filesystem', path: resolve('./data'), minFreeBytes: 1024 * 1024 * 1024 });
+    assert.deepEqual(config.limits, { maxManifestBytes: 4 * 1024 * 1024, maxBlobBytes: undefined, maxPageSize: 10_000, bodyIdleTimeoutMs: 30_000, maxConnectionsPerAddress: 256 });
     assert.deepEqual(config.uploads, { automaticMount: true, expireAfterMs: 24 * 3_600_000 });
     assert.deepEqual(config.gc, { online: false, intervalMs: 3_600_000, gracePeriodMs: 3_600_000, deleteUntagged: false });
     assert.equal(config.shutdownTimeoutMs, 30_000);
@@ -74,10 +74,13 @@ describe('loadConfig', () => {
         '  url: postgres://custody@db.internal:5432/custody',
         'storage:',
         '  path: /srv/blobs',
+        '  minFreeBytes: 0',
         'limits:',
         '  maxManifestBytes: 1048576',
         '  maxBlobBytes: 10737418240',
         '  maxPageSize: 500',
+        '  bodyIdleTimeout: 2m',
+        '  maxConnectionsPerAddress: 32',
         'uploads:',
         '  automaticMount: false',
         '  expireAfter: 2h',
@@ -95,8 +98,8 @@ describe('loadConfig', () => {
     assert.equal(config.dataDir, '/var/lib/custody');
     assert.equal(config.log.level, 'debug');
     assert.deepEqual(config.database, { driver: 'postgres', url: 'postgres://custody@db.internal:5432/custody' });
-    assert.deepEqual(config.storage, { driver: 'filesystem', path: '/srv/blobs' });
-    assert.deepEqual(config.limits, { maxManifestBytes: 1_048_576, maxBlobBytes: 10_737_418_240, maxPageSize: 500 });
+    assert.deepEqual(config.storage, { driver: 'filesystem', path: '/srv/blobs', minFreeBytes: 0 });
+    assert.deepEqual(config.limits, { maxManifestBytes: 1_048_576, maxBlobBytes: 10_737_418_240, maxPageSize: 500, bodyIdleTimeoutMs: 120_000, maxConnectionsPerAddress: 32 });
     assert.deepEqual(config.uploads, { automaticMount: false, expireAfterMs: 7_200_000 });
     assert.deepEqual(config.gc, { online: true, intervalMs: 1_800_000, gracePeriodMs: 90_000, deleteUntagged: true });
     assert.equal(config.shutdownTimeoutMs, 1500);

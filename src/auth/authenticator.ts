@@ -104,7 +104,9 @@ export class Authenticator {
     let method: AuthMethod = 'password';
     try {
       const kind = secretKind(secret);
-      if (kind === 'robot' || kind === 'personal') {
+      // No account name holds a NUL (nor could the database look one up): a failed login.
+      if (username.includes('\0')) principal = null;
+      else if (kind === 'robot' || kind === 'personal') {
         method = kind === 'robot' ? 'robot-token' : 'personal-token';
         principal = await this.secretLogin(username, secret, kind, now);
       } else {

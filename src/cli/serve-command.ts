@@ -52,6 +52,9 @@ export const serveCommand: Command = {
           await stores.sql.query('SELECT 1 AS ok');
           await stores.blobs.check();
         },
+        storage: { space: () => stores.blobs.space(), minFreeBytes: config.storage.minFreeBytes },
+        bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
+        maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
       },
       config.listen.host,
       config.listen.port,

@@ -33,9 +33,12 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'storage.s3.accessKeyId', kind: 'string', description: 'access key id (default AWS_ACCESS_KEY_ID)' },
   { path: 'storage.s3.secretAccessKey', kind: 'string', description: 'secret access key (default AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN)' },
   { path: 'storage.s3.redirect', kind: 'boolean', default: false, description: 'redirect blob downloads to presigned S3 URLs (clients must reach the endpoint)' },
+  { path: 'storage.minFreeBytes', kind: 'integer', default: 1024 * 1024 * 1024, description: '/healthz reports degraded (503) when storage has less free space, in bytes (0: never)' },
   { path: 'limits.maxManifestBytes', kind: 'integer', default: 4 * 1024 * 1024, description: 'largest manifest accepted, in bytes' },
   { path: 'limits.maxBlobBytes', kind: 'integer', default: 0, description: 'largest blob accepted, in bytes (0: no limit)' },
   { path: 'limits.maxPageSize', kind: 'integer', default: 10_000, description: 'most entries in one tags/catalog page' },
+  { path: 'limits.bodyIdleTimeout', kind: 'duration', default: '30s', description: 'a request whose body sends nothing for this long is answered 408 and closed (also the time allowed for request headers)' },
+  { path: 'limits.maxConnectionsPerAddress', kind: 'integer', default: 256, description: 'open connections one client address may hold; more are closed at once (0: no limit)' },
   { path: 'uploads.automaticMount', kind: 'boolean', default: true, description: 'mount already-stored blobs on ?mount= without from' },
   { path: 'uploads.expireAfter', kind: 'duration', default: '24h', description: 'abandoned uploads are removed after this long' },
   { path: 'gc.online', kind: 'boolean', default: false, description: 'run garbage collection in the background while serving' },
@@ -84,8 +87,14 @@ export interface Config {
   readonly log: { readonly level: LogLevel };
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly database: { readonly driver: 'sqlite'; readonly path: string } | { readonly driver: 'postgres'; readonly url: string };
-  readonly storage: { readonly driver: 'filesystem'; readonly path: string } | { readonly driver: 's3'; readonly path: string; readonly s3: S3StorageConfig };
-  readonly limits: { readonly maxManifestBytes: number; readonly maxBlobBytes?: number | undefined; readonly maxPageSize: number };
+  readonly storage: ({ readonly driver: 'filesystem'; readonly path: string } | { readonly driver: 's3'; readonly path: string; readonly s3: S3StorageConfig }) & { readonly minFreeBytes: number };
+  readonly limits: {
+    readonly maxManifestBytes: number;
+    readonly maxBlobBytes?: number | undefined;
+    readonly maxPageSize: number;
+    readonly bodyIdleTimeoutMs: number;
+    readonly maxConnectionsPerAddress: number;
+  };
   readonly uploads: { readonly automaticMount: boolean; readonly expireAfterMs: number };
   readonly gc: { readonly online: boolean; readonly intervalMs: number; readonly gracePeriodMs: number; readonly deleteUntagged: boolean };
   readonly shutdownTimeoutMs: number;
@@ -247,8 +256,17 @@ export function loadConfig(sources: ConfigSources): Config {
     log: { level: get('log.level') },
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
     database,
-    storage: s3 ? { driver: 's3', path: resolve(get<string | undefined>('storage.path') ?? dataDir), s3 } : { driver: 'filesystem', path: resolve(get<string | undefined>('storage.path') ?? dataDir) },
-    limits: { maxManifestBytes: get('limits.maxManifestBytes'), maxBlobBytes: maxBlobBytes > 0 ? maxBlobBytes : undefined, maxPageSize: get('limits.maxPageSize') },
+    storage: {
+      ...(s3 ? { driver: 's3' as const, path: resolve(get<string | undefined>('storage.path') ?? dataDir), s3 } : { driver: 'filesystem' as const, path: resolve(get<string | undefined>('storage.path') ?? dataDir) }),
+      minFreeBytes: get('storage.minFreeBytes'),
+    },
+    limits: {
+      maxManifestBytes: get('limits.maxManifestBytes'),
+      maxBlobBytes: maxBlobBytes > 0 ? maxBlobBytes : undefined,
+      maxPageSize: get('limits.maxPageSize'),
+      bodyIdleTimeoutMs: get('limits.bodyIdleTimeout'),
+      maxConnectionsPerAddress: get('limits.maxConnectionsPerAddress'),
+    },
     uploads: { automaticMount: get('uploads.automaticMount'), expireAfterMs: get('uploads.expireAfter') },
     gc: { online: get('gc.online'), intervalMs: get('gc.interval'), gracePeriodMs: get('gc.gracePeriod'), deleteUntagged: get('gc.deleteUntagged') },
     shutdownTimeoutMs: get('shutdownTimeout'),
@@ -367,6 +385,7 @@ function convert(setting: Setting, value: unknown): unknown {
       const parsed = typeof text === 'string' ? parseDuration(text) : null;
       if (parsed === null) return { problem: `expected a duration such as 30s, 15m, 1h or 7d, got "${String(value)}"` };
       if (setting.path === 'quality.timeBudget' && parsed < 1) return { problem: 'must be longer than 0s' };
+      if (setting.path === 'limits.bodyIdleTimeout' && parsed < 100) return { problem: 'must be at least 100ms' };
       return parsed;
     }
     case 'level':

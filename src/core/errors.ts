@@ -21,6 +21,11 @@ export type OciErrorCode =
   | 'PAGINATION_NUMBER_INVALID'
   | 'INTERNAL_ERROR'
   | 'UNAVAILABLE'
+  // Not in the OCI spec (TAG_INVALID is Distribution's): a stalled request body (408)
+  // and a full disk (507) still get a code clients can act on.
+  | 'TAG_INVALID'
+  | 'REQUEST_TIMEOUT'
+  | 'INSUFFICIENT_STORAGE'
   // Not OCI codes: the management API's errors, written in the same envelope.
   | 'INVALID_REQUEST'
   | 'NOT_FOUND'
@@ -43,6 +48,7 @@ export const ERROR_CODES: Readonly<Record<OciErrorCode, ErrorCodeInfo>> = {
   NAME_INVALID: { status: 400, message: 'invalid repository name' },
   NAME_UNKNOWN: { status: 404, message: 'repository name not known to registry' },
   SIZE_INVALID: { status: 400, message: 'provided length did not match content length' },
+  TAG_INVALID: { status: 400, message: 'invalid tag' },
   UNAUTHORIZED: { status: 401, message: 'authentication required' },
   DENIED: { status: 403, message: 'requested access to the resource is denied' },
   UNSUPPORTED: { status: 405, message: 'the operation is unsupported' },
@@ -51,6 +57,8 @@ export const ERROR_CODES: Readonly<Record<OciErrorCode, ErrorCodeInfo>> = {
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
   INTERNAL_ERROR: { status: 500, message: 'internal server error' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  REQUEST_TIMEOUT: { status: 408, message: 'the request body stalled' },
+  INSUFFICIENT_STORAGE: { status: 507, message: 'the registry is out of storage space' },
   INVALID_REQUEST: { status: 400, message: 'the request is invalid' },
   NOT_FOUND: { status: 404, message: 'not found' },
   CONFLICT: { status: 409, message: 'the request conflicts with the current state' },
@@ -85,6 +93,21 @@ export class RegistryError extends Error {
 
 export function isRegistryError(error: unknown): error is RegistryError {
   return error instanceof RegistryError;
+}
+
+/**
+ * True when `error` (or one of its causes) says the disk or quota is full: ENOSPC and
+ * EDQUOT from the filesystem, SQLITE_FULL from SQLite, disk_full (53100) from PostgreSQL.
+ * The HTTP layer maps these to INSUFFICIENT_STORAGE in one place (error-response.ts).
+ */
+export function isOutOfSpace(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
+    const { code, errcode } = current as { code?: unknown; errcode?: unknown };
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === '53100') return true;
+    // node:sqlite: code ERR_SQLITE_ERROR with SQLite's primary result code in errcode.
+    if (code === 'ERR_SQLITE_ERROR' && typeof errcode === 'number' && (errcode & 0xff) === 13) return true;
+  }
+  return false;
 }
 
 /** A mistake in configuration or command-line input: reported as one line, exit status 2. */

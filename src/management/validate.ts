@@ -53,9 +53,23 @@ function problem(schema: JsonSchema, value: unknown, path: string): string | nul
   return null;
 }
 
+/** The path of the first string (or key) holding a NUL character: no name, description
+ * or address may carry one, and the database could not store it. */
+function nulCharacter(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\0') ? `${path} must not contain a NUL character` : null;
+  if (value === null || typeof value !== 'object' || depth > 32) return null;
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    const where = Array.isArray(value) ? `${path}[${key}]` : `${path}.${JSON.stringify(key).slice(1, -1)}`;
+    if (key.includes('\0')) return `${where} must not contain a NUL character`;
+    const found = nulCharacter(item, where, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Throws INVALID_REQUEST naming the first place where `value` breaks `schema`. */
 export function validateBody<T>(schema: JsonSchema, value: unknown): T {
-  const found = problem(schema, value, 'body');
+  const found = nulCharacter(value, 'body') ?? problem(schema, value, 'body');
   if (found) throw new RegistryError('INVALID_REQUEST', found);
   return value as T;
 }

@@ -2,7 +2,7 @@
 // placeholders and are numbered here ($1, $2...). BIGINT columns come back as numbers:
 // every BIGINT we store (sizes, milliseconds) fits in a double exactly.
 import pg from 'pg';
-import type { SqlClient, SqlExecutor, SqlRunResult, SqlValue } from './sql-client.ts';
+import { checkTextParams, type SqlClient, type SqlExecutor, type SqlRunResult, type SqlValue } from './sql-client.ts';
 
 pg.types.setTypeParser(20, (value: string) => Number(value));
 
@@ -24,6 +24,7 @@ function toPostgres(sql: string): string {
 }
 
 function toParams(params: readonly SqlValue[]): unknown[] {
+  checkTextParams(params);
   return params.map((value) => (value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value));
 }
 

@@ -1,7 +1,23 @@
 // The SQL seam: the few operations the metadata store needs, async for every engine so
 // SQLite and PostgreSQL share one code path. Statements are written with `?`
 // placeholders; each client translates to its engine's form.
+import { RegistryError } from '../core/errors.ts';
+
 export type SqlValue = string | number | bigint | null | Uint8Array;
+
+/**
+ * Refuses text parameters holding a NUL character, the same on every engine: PostgreSQL
+ * cannot store or compare one (an engine error, a 500) while SQLite would. The edges
+ * validate their input with precise codes; this is the guarantee behind them that no
+ * input reaches an engine as an error.
+ */
+export function checkTextParams(params: readonly SqlValue[]): void {
+  for (const value of params) {
+    if (typeof value === 'string' && value.includes('\0')) {
+      throw new RegistryError('INVALID_REQUEST', 'text containing a NUL character cannot be stored or looked up');
+    }
+  }
+}
 
 export type SqlDialect = 'sqlite' | 'postgres';
 

@@ -5,7 +5,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SqlClient, SqlExecutor, SqlRunResult, SqlValue } from './sql-client.ts';
+import { checkTextParams, type SqlClient, type SqlExecutor, type SqlRunResult, type SqlValue } from './sql-client.ts';
 
 const STATEMENT_CACHE_LIMIT = 512;
 
@@ -38,10 +38,12 @@ export class SqliteClient implements SqlClient {
   }
 
   private querySync<Row extends object>(sql: string, params: readonly SqlValue[]): Row[] {
+    checkTextParams(params);
     return this.prepare(sql).all(...(params as SqlValue[])) as Row[];
   }
 
   private runSync(sql: string, params: readonly SqlValue[]): SqlRunResult {
+    checkTextParams(params);
     const result = this.prepare(sql).run(...(params as SqlValue[]));
     return { changes: Number(result.changes) };
   }

@@ -7,7 +7,7 @@ import { hashToDigest, newHash, parseDigest, type Digest } from '../core/digest.
 import { isTag, validateRepositoryName, validateTag } from '../core/names.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST } from '../core/media-types.ts';
 import { parseManifest } from '../core/manifest.ts';
-import type { BlobStore, ByteRange } from '../storage/blob-store.ts';
+import { UploadInterruptedError, type BlobStore, type ByteRange } from '../storage/blob-store.ts';
 import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord } from '../metadata/metadata-store.ts';
 import { UploadHashes } from './upload-hashes.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -209,7 +209,17 @@ export class Registry {
   private async receive(upload: UploadState, body: Readable, expected?: number): Promise<number> {
     const hash = this.hashes.take(upload.id, upload.size);
     const remaining = this.options.maxBlobBytes === undefined ? undefined : this.options.maxBlobBytes - upload.size;
-    const size = await this.blobs.appendUpload(upload.id, upload.size, body, hash ? (chunk) => hash.update(chunk) : undefined, remaining);
+    let size: number;
+    try {
+      size = await this.blobs.appendUpload(upload.id, upload.size, body, hash ? (chunk) => hash.update(chunk) : undefined, remaining);
+    } catch (error) {
+      if (!(error instanceof UploadInterruptedError)) throw error;
+      // The client went away or stalled: keep what arrived, so it can resume from the
+      // Range a status request reports. The running hash saw bytes that may not have
+      // reached the file, so it is dropped; completion re-hashes the file instead.
+      if (error.size > upload.size) await this.metadata.setUploadSize(upload.id, error.size, this.now());
+      throw error.cause;
+    }
     if (expected !== undefined && size - upload.size !== expected) {
       throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk carried ${size - upload.size} bytes, Content-Range announced ${expected}`);
     }

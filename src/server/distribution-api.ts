@@ -3,12 +3,12 @@
 import { sendJson } from './json-response.ts';
 import type { Readable } from 'node:stream';
 import { RegistryError } from '../core/errors.ts';
-import { MediaType } from '../core/media-types.ts';
+import { isMediaType, MediaType } from '../core/media-types.ts';
 import { uploadLocation, uploadRange, type Registry } from '../registry/registry.ts';
-import type { ByteRange } from '../storage/blob-store.ts';
 import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
-import { validateRepositoryName } from '../core/names.ts';
+import { isTag, validateRepositoryName } from '../core/names.ts';
 import { readLimitedBody } from './request-body.ts';
+import { contentLength, cursor, mountSource, nextLink, pageSize, parseRange, shown } from './distribution-params.ts';
 import { actorOf, DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { RepositoryAction } from '../auth/access-control.ts';
 import { OpenGate, type Caller, type Need, type RegistryGate } from './registry-gate.ts';
@@ -90,7 +90,9 @@ export class DistributionApi {
     let match: RegExpExecArray | null;
     if ((match = UPLOAD_START_PATH.exec(path))) {
       const name = validateRepositoryName(match[1]!);
-      return allow('blob_upload_start', ['POST'], () => on(name, 'pull', 'push'), async (caller) => this.startUpload(request, response, name, query, caller));
+      const source = mountSource(query, name);
+      const need = (): Need => ({ ...on(name, 'pull', 'push'), ...(source === undefined ? {} : { optional: [{ repository: source, actions: ['pull'] }] }) });
+      return allow('blob_upload_start', ['POST'], need, async (caller) => this.startUpload(request, response, name, query, caller));
     }
     if ((match = UPLOAD_PATH.exec(path))) {
       const [, rawName, id] = match as unknown as [string, string, string];
@@ -313,14 +315,17 @@ export class DistributionApi {
   // ---- discovery ---------------------------------------------------------------------
 
   private async tags(response: HttpResponse, name: string, query: URLSearchParams): Promise<void> {
-    const listing = await this.registry.listTags(name, pageSize(query), query.get('last') ?? undefined);
+    const last = cursor(query);
+    if (last !== undefined && !isTag(last)) throw new RegistryError('TAG_INVALID', `last must be a tag, not "${shown(last)}"`);
+    const listing = await this.registry.listTags(name, pageSize(query), last);
     if (listing.next !== undefined) response.setHeader('Link', nextLink(`/v2/${name}/tags/list`, listing.entries.length, listing.next));
     sendJson(response, 'GET', 200, { name, tags: listing.entries });
   }
 
   private async catalog(response: HttpResponse, query: URLSearchParams, caller: Caller): Promise<void> {
     const size = pageSize(query);
-    const last = query.get('last') ?? undefined;
+    const last = cursor(query);
+    if (last !== undefined) validateRepositoryName(last);
     const limit = Math.min(size ?? this.registry.options.maxPageSize, this.registry.options.maxPageSize);
     // Only what the caller may read: the gate filters in SQL, one page at a time.
     const visible = limit === 0 ? [] : await this.gate.visibleRepositories(caller, last, limit + 1);
@@ -331,6 +336,9 @@ export class DistributionApi {
 
   private async referrers(response: HttpResponse, name: string, digest: string, query: URLSearchParams): Promise<void> {
     const artifactType = query.get('artifactType') ?? undefined;
+    if (artifactType !== undefined && !isMediaType(artifactType)) {
+      throw new RegistryError('UNSUPPORTED', `the artifactType filter must be a media type, not "${shown(artifactType)}"`, { status: 400 });
+    }
     const referrers = await this.registry.listReferrers(name, digest, artifactType);
     if (artifactType !== undefined) response.setHeader('OCI-Filters-Applied', 'artifactType');
     const body = {
@@ -355,42 +363,3 @@ export class DistributionApi {
     response.end();
   }
 }
-
-function contentLength(request: HttpRequest): number | undefined {
-  const value = header(request, 'content-length');
-  if (value === undefined) return undefined;
-  const length = Number(value);
-  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
-}
-
-function pageSize(query: URLSearchParams): number | undefined {
-  const value = query.get('n');
-  if (value === null || value === '') return undefined;
-  if (!/^\d{1,9}$/.test(value)) throw new RegistryError('PAGINATION_NUMBER_INVALID', `n must be a non-negative integer, not "${value.slice(0, 32)}"`);
-  return Number(value);
-}
-
-function nextLink(path: string, n: number, last: string): string {
-  return `<${path}?n=${n}&last=${encodeURIComponent(last)}>; rel="next"`;
-}
-
-/**
- * Parses a single-range `Range: bytes=` header against a blob's size. Undefined means
- * "serve it whole" (no usable single range); null means unsatisfiable (416).
- */
-export function parseRange(value: string, size: number): ByteRange | undefined | null {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
-  if (!match) return undefined;
-  const [, first, last] = match as unknown as [string, string, string];
-  if (first === '' && last === '') return undefined;
-  if (first === '') {
-    const suffix = Number(last);
-    if (suffix === 0 || size === 0) return null;
-    return { start: Math.max(size - suffix, 0), end: size - 1 };
-  }
-  const start = Number(first);
-  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
-  if (start >= size || end < start) return null;
-  return { start, end };
-}
-

@@ -1,5 +1,5 @@
 // The one place that writes the OCI error envelope: {"errors":[{code,message,detail}]}.
-import { RegistryError, ERROR_CODES, isRegistryError } from '../core/errors.ts';
+import { RegistryError, ERROR_CODES, isOutOfSpace, isRegistryError } from '../core/errors.ts';
 import type { HttpResponse } from './http-types.ts';
 
 export interface ErrorWriteResult {
@@ -11,6 +11,11 @@ export interface ErrorWriteResult {
 
 export function toRegistryError(error: unknown): { error: RegistryError; internal?: unknown } {
   if (isRegistryError(error)) return { error };
+  // Still internal (the operator must hear of it), but the client learns why: a full disk
+  // is not a bug, and a retry later may succeed.
+  if (isOutOfSpace(error)) {
+    return { error: new RegistryError('INSUFFICIENT_STORAGE', 'the registry is out of storage space: what this request sent was not stored; retry once space is freed'), internal: error };
+  }
   return { error: new RegistryError('INTERNAL_ERROR', ERROR_CODES.INTERNAL_ERROR.message), internal: error };
 }
 

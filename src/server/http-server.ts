@@ -17,7 +17,10 @@ import type { SecurityServices } from './security.ts';
 import type { ManifestGuard } from '../trust/registry-signing-policy.ts';
 import { watchTlsFiles, type TlsFiles } from './tls-reloader.ts';
 import { writeError } from './error-response.ts';
-import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
+import { header, responseGone, type HttpRequest, type HttpResponse } from './http-types.ts';
+import { watchBodyIdle } from './body-timeout.ts';
+import { limitConnectionsPerAddress } from './connection-limit.ts';
+import { healthReport, storageGauges, type StorageHealth } from './health.ts';
 
 export interface TlsMaterial {
   readonly cert: string | Buffer;
@@ -50,6 +53,12 @@ export interface ServerOptions {
   readonly tlsFiles?: TlsFiles | undefined;
   /** Checks dependencies for /healthz; throws when one is down. */
   readonly healthCheck?: () => Promise<void>;
+  /** Blob storage space: /healthz is degraded below its minimum, /metrics shows it. */
+  readonly storage?: StorageHealth | undefined;
+  /** A request body silent this long is answered 408 and its connection closed (default 30 s). */
+  readonly bodyIdleTimeoutMs?: number;
+  /** Open connections one client address may hold (default: no limit). */
+  readonly maxConnectionsPerAddress?: number;
   /** How long shutdown waits for requests in flight. */
   readonly shutdownTimeoutMs?: number;
 }
@@ -65,6 +74,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export function createRequestHandler(options: ServerOptions): {
   handle: (request: HttpRequest, response: unknown) => void;
   inFlight: () => number;
+  metrics: MetricsRegistry;
 } {
   const actions = options.actions ?? DISCARD_ACTIONS;
   const gate = options.security ? new TokenGate(options.security, actions) : new OpenGate();
@@ -75,7 +85,10 @@ export function createRequestHandler(options: ServerOptions): {
   const metrics = createServerMetrics();
   processMetrics(metrics.registry);
   options.registerMetrics?.(metrics.registry);
+  const refreshStorage = options.storage ? storageGauges(metrics.registry, options.storage) : async () => {};
+  const aborted = metrics.registry.counter('custody_http_requests_aborted_total', 'Requests the client abandoned before the response was complete, by route.');
   const logger = options.logger;
+  const bodyIdleMs = options.bodyIdleTimeoutMs ?? 30_000;
   let active = 0;
 
   const handle = (request: HttpRequest, outgoing: unknown): void => {
@@ -102,24 +115,36 @@ export function createRequestHandler(options: ServerOptions): {
     const declaredIn = Number(header(request, 'content-length') ?? 0);
     const bytesIn = Number.isSafeInteger(declaredIn) ? declaredIn : 0;
 
+    // Set when the body stalled and the 408 went out: the handler's own failure, which
+    // follows as its body stream is cut, is then no news.
+    let timedOut = false;
+
     const finish = (): void => {
       active--;
       metrics.inFlight.add(-1);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const status = response.statusCode;
-      metrics.requests.inc({ route, method, status: String(status) });
+      // 'close' before 'finish': the client went away before the whole response left.
+      const abandoned = !response.writableFinished;
+      // Only what the client was actually sent: no status when the headers never left.
+      const status = response.headersSent ? response.statusCode : undefined;
+      metrics.requests.inc({ route, method, status: String(status ?? 0) });
       metrics.duration.observe(seconds, { route, method });
       metrics.bytesIn.inc({ route }, bytesIn);
-      const bytesOut = Number(response.getHeader('Content-Length') ?? 0);
-      metrics.bytesOut.inc({ route }, Number.isFinite(bytesOut) ? bytesOut : 0);
-      const level = status >= 500 ? 'error' : 'info';
+      if (abandoned) aborted.inc({ route });
+      else {
+        const bytesOut = Number(response.getHeader('Content-Length') ?? 0);
+        metrics.bytesOut.inc({ route }, Number.isFinite(bytesOut) ? bytesOut : 0);
+      }
+      // An abort is the client's choice, not a server fault: logged, never as an error.
+      const level = abandoned ? 'info' : status !== undefined && status >= 500 ? 'error' : 'info';
       if (logger.enabled(level)) {
         logger[level]('request', {
           requestId,
           method,
           route,
           path,
-          status,
+          ...(status === undefined ? {} : { status }),
+          ...(abandoned ? { aborted: true } : {}),
           ...(errorCode ? { errorCode } : {}),
           durationMs: Math.round(seconds * 1e6) / 1e3,
           bytesIn,
@@ -139,29 +164,58 @@ export function createRequestHandler(options: ServerOptions): {
     response.on('close', finishOnce);
 
     const fail = (error: unknown): void => {
-      const clientGone = (error as { code?: string })?.code === 'ERR_STREAM_PREMATURE_CLOSE' && (response.headersSent || request.destroyed);
+      if (timedOut) return;
+      // The client hung up (or reset) first: nothing can be answered, and it is no fault.
+      if (responseGone(response) || (request.destroyed && !request.complete) || (response.headersSent && isPrematureClose(error))) {
+        errorCode = 'CLIENT_CLOSED';
+        logger.debug('client closed the connection', { requestId, route });
+        if (!response.writableEnded) response.destroy();
+        return;
+      }
+      // What is left of the body is read and dropped, so the answer reaches the client
+      // and the connection stays usable (a stalled rest is cut by the body timeout).
+      if (!request.complete) request.resume();
       const result = writeError(response, error, method);
-      errorCode = clientGone ? 'CLIENT_CLOSED' : result.code;
-      if (clientGone) logger.debug('client closed the connection', { requestId, route });
-      else if (result.internal !== undefined) logger.error('request failed', { requestId, route, error: result.internal });
+      errorCode = result.code;
+      if (result.internal !== undefined) logger.error('request failed', { requestId, route, error: result.internal });
     };
+
+    // A body that stops arriving: answer 408 (when nothing was answered yet) and close the
+    // connection, which also ends the handler's read of it.
+    const stalled = (): void => {
+      timedOut = true;
+      errorCode = 'REQUEST_TIMEOUT';
+      const cut = (): void => void request.destroy();
+      if (response.headersSent) return cut();
+      if (request.httpVersionMajor === 1) response.setHeader('Connection', 'close');
+      writeError(response, new RegistryError('REQUEST_TIMEOUT', `the request body sent nothing for ${Math.round(bodyIdleMs / 100) / 10} s; the connection is closed (an upload resumes from the Range its status reports)`), method);
+      if (response.writableFinished) cut();
+      else response.once('finish', cut);
+    };
+    // Watched until the body ends, even after the response: a body left to drain behind an
+    // early answer (401, 413) that stalls still has its connection cut.
+    if (!request.complete) watchBodyIdle(request, bodyIdleMs, stalled);
 
     try {
       if (path === '/healthz') {
         route = 'healthz';
-        void (options.healthCheck ?? (async () => {}))().then(
-          () => sendText(response, 200, 'ok\n'),
-          (error: unknown) => {
-            logger.error('health check failed', { error });
-            sendText(response, 503, 'unavailable\n');
-          },
-        );
+        void healthReport(options.healthCheck, options.storage).then((report) => {
+          if (report.problem !== undefined) logger.error('health check failed', { error: report.problem });
+          else if (report.status !== 200) logger.warn('health degraded', { reason: report.text.trim() });
+          sendText(response, report.status, report.text);
+        });
         return;
       }
       if (path === '/metrics') {
         route = 'metrics';
-        sendText(response, 200, metrics.registry.render(), 'text/plain; version=0.0.4');
+        void refreshStorage().then(() => sendText(response, 200, metrics.registry.render(), 'text/plain; version=0.0.4'));
         return;
+      }
+      // /v2/ checks each parameter with the spec's codes; everywhere else, one rule: no
+      // parameter holds a NUL (nothing legitimate does, and the database cannot).
+      if (!path.startsWith('/v2') && [...query.values()].some((value) => value.includes('\0'))) {
+        request.resume();
+        throw new RegistryError('INVALID_REQUEST', 'query parameters must not contain a NUL character (%00)');
       }
       let match: RouteMatch | null = null;
       if (path.startsWith('/v2')) match = api.match(request, response, path, query);
@@ -178,7 +232,12 @@ export function createRequestHandler(options: ServerOptions): {
       fail(error);
     }
   };
-  return { handle, inFlight: () => active };
+  return { handle, inFlight: () => active, metrics: metrics.registry };
+}
+
+function isPrematureClose(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 function sendText(response: HttpResponse, status: number, text: string, contentType = 'text/plain'): void {
@@ -190,7 +249,8 @@ function sendText(response: HttpResponse, status: number, text: string, contentT
 
 /** Starts listening; resolves once the port is bound. */
 export async function startServer(options: ServerOptions, host: string, port: number): Promise<RunningServer> {
-  const { handle, inFlight } = createRequestHandler(options);
+  const { handle, inFlight, metrics } = createRequestHandler(options);
+  const bodyIdleMs = options.bodyIdleTimeoutMs ?? 30_000;
   let server: HttpServer | Http2SecureServer;
   if (options.tls) {
     server = createSecureServer(
@@ -203,9 +263,20 @@ export async function startServer(options: ServerOptions, host: string, port: nu
       handle,
     );
   } else {
-    const plain = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, handle);
-    server = plain;
+    // No timeout for a whole request: a blob may take hours. Headers must arrive within
+    // the body idle timeout, and a body that goes silent is cut by watchBodyIdle.
+    server = createHttpServer(
+      { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: bodyIdleMs, connectionsCheckingInterval: Math.min(30_000, Math.max(bodyIdleMs / 2, 250)) },
+      handle,
+    );
   }
+  const refused = metrics.counter('custody_connections_refused_total', 'Connections closed on arrival: their address held maxConnectionsPerAddress already.');
+  limitConnectionsPerAddress(server, options.maxConnectionsPerAddress ?? 0, {
+    refused: (address, first) => {
+      refused.inc();
+      if (first) options.logger.warn('connections refused: too many from one address', { remote: address, limit: options.maxConnectionsPerAddress });
+    },
+  });
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

@@ -13,11 +13,15 @@ export function sendJson(response: HttpResponse, method: string, status: number,
   response.end(method === 'HEAD' ? undefined : text);
 }
 
-/** A percent-decoded path segment; INVALID_REQUEST when the encoding is malformed. */
+/** A percent-decoded path segment; INVALID_REQUEST when the encoding is malformed or decodes to NUL. */
 export function decodePathPart(value: string, message = 'malformed percent-encoding in the path'): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(value);
+    decoded = decodeURIComponent(value);
   } catch {
     throw new RegistryError('INVALID_REQUEST', message);
   }
+  // No name holds one, and the database could not look it up.
+  if (decoded.includes('\0')) throw new RegistryError('INVALID_REQUEST', 'the path must not contain a NUL character (%00)');
+  return decoded;
 }

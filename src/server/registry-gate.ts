@@ -20,7 +20,26 @@ export interface Caller {
   readonly claims?: TokenClaims | undefined;
 }
 
-export type Need = { readonly kind: 'base' } | { readonly kind: 'catalog' } | { readonly kind: 'repository'; readonly repository: string; readonly actions: readonly RepositoryAction[] };
+/** A repository and the token scope actions on it. */
+export interface RepositoryScope {
+  readonly repository: string;
+  readonly actions: readonly RepositoryAction[];
+}
+
+export type Need =
+  | { readonly kind: 'base' }
+  | { readonly kind: 'catalog' }
+  | {
+      readonly kind: 'repository';
+      readonly repository: string;
+      readonly actions: readonly RepositoryAction[];
+      /**
+       * Scopes the request may use without needing them (a mount's source): named in the
+       * challenge, as Distribution does, so clients fetch a token that covers them. The
+       * handler asks mayPull; a token that asked and was refused gets no answer either way.
+       */
+      readonly optional?: readonly RepositoryScope[];
+    };
 
 export interface RegistryGate {
   /** True when every request is allowed (authentication disabled). */
@@ -111,7 +130,14 @@ export class TokenGate implements RegistryGate {
       if (need.kind !== 'repository') return caller;
       const entry = claims.access.find((item) => item.type === 'repository' && item.name === need.repository);
       const granted = entry?.actions ?? [];
-      if (need.actions.every((action) => granted.includes(action) || granted.includes('*'))) return caller;
+      if (need.actions.every((action) => granted.includes(action) || granted.includes('*'))) {
+        // A token never asked for an optional scope: say which, so the client asks. One
+        // that asked and was refused goes on, and the handler treats the source as
+        // unreadable whether or not it exists.
+        const unasked = (need.optional ?? []).some((scope) => !claims.access.some((item) => item.type === 'repository' && item.name === scope.repository));
+        if (unasked) throw this.challenge(request, need, 'the token does not cover the mount source', 'insufficient_scope');
+        return caller;
+      }
       // The token was asked for this repository and did not get the action: the caller
       // is known and not allowed. Otherwise the client should fetch a token for it.
       if (entry && caller.principal.kind === 'account') throw this.denied(caller, need);
@@ -195,7 +221,11 @@ export class TokenGate implements RegistryGate {
   private challenge(request: HttpRequest, need: Need, message: string, error?: string): RegistryError {
     const realm = `${baseUrl(request, this.security.publicUrl)}/auth/token`;
     const parts = [`realm="${realm}"`, `service="${this.security.service}"`];
-    if (need.kind === 'repository') parts.push(`scope="repository:${need.repository}:${need.actions.join(',')}"`);
+    if (need.kind === 'repository') {
+      // Several scopes are one space-separated value (Distribution's form).
+      const scopes = [{ repository: need.repository, actions: need.actions }, ...(need.optional ?? [])];
+      parts.push(`scope="${scopes.map((scope) => `repository:${scope.repository}:${scope.actions.join(',')}`).join(' ')}"`);
+    }
     if (need.kind === 'catalog') parts.push('scope="registry:catalog:*"');
     if (error) parts.push(`error="${error}"`);
     return new RegistryError('UNAUTHORIZED', message, {

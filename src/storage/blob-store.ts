@@ -26,6 +26,27 @@ export interface StoredBlob {
   readonly modifiedAt: Date;
 }
 
+/** Space where blobs are stored, for health and metrics. */
+export interface StorageSpace {
+  /** Bytes this process may still write. */
+  readonly freeBytes: number;
+  readonly totalBytes: number;
+}
+
+/**
+ * appendUpload's failure when the body stream broke (the client went away or stalled):
+ * `size` bytes are in the upload and may be kept, so the client can resume from there.
+ * A failure of the store itself is thrown as is: then nothing of the request is kept.
+ */
+export class UploadInterruptedError extends Error {
+  readonly size: number;
+  constructor(size: number, cause: unknown) {
+    super(`the upload's body stream broke after ${size} bytes`, { cause });
+    this.name = 'UploadInterruptedError';
+    this.size = size;
+  }
+}
+
 export interface BlobStore {
   /** Size of a committed blob, or null when absent. */
   stat(digest: Digest): Promise<BlobStat | null>;
@@ -53,7 +74,8 @@ export interface BlobStore {
    * (anything past it, left by a crash, is discarded first). Resolves with the new size
    * once the bytes would survive a crash of this process; durability against an OS crash
    * comes at commitUpload, and the digest check before it catches anything lost in
-   * between. `onData` sees every byte as it passes (for hashing).
+   * between. `onData` sees every byte as it passes (for hashing). When `body` fails,
+   * rejects with UploadInterruptedError carrying the size the upload now holds.
    */
   appendUpload(uploadId: string, offset: number, body: Readable, onData?: (chunk: Buffer) => void, maxBytes?: number): Promise<number>;
   /** Streams the first `length` bytes of an upload (to re-hash it after a restart). */
@@ -71,4 +93,6 @@ export interface BlobStore {
   check(): Promise<void>;
   /** Releases what the driver holds open (connections), when it holds anything. */
   close?(): void;
+  /** Free and total space, or null where the store cannot tell (object storage). */
+  space(): Promise<StorageSpace | null>;
 }

@@ -3,14 +3,15 @@
 // into place and the directory fsynced: a crash leaves either the old state or the new,
 // never a half-written blob under its digest.
 import { createReadStream, createWriteStream, constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, statfs, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { finished, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseDigest, type Digest } from '../core/digest.ts';
 import { RegistryError } from '../core/errors.ts';
-import type { BlobStat, BlobStore, ByteRange, StoredBlob } from './blob-store.ts';
+import { UploadInterruptedError, type BlobStat, type BlobStore, type ByteRange, type StorageSpace, type StoredBlob } from './blob-store.ts';
 import { BufferPool } from './buffer-pool.ts';
 
 const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -182,6 +183,9 @@ export class FilesystemBlobStore implements BlobStore {
     });
     let flushed = 0;
     let flushing: Promise<void> | undefined;
+    // Which side failed decides what is kept: a broken body keeps what reached the file
+    // (the client resumes from there); a store failure or the size limit keeps nothing.
+    let bodyFailed = false;
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         written += chunk.length;
@@ -200,16 +204,36 @@ export class FilesystemBlobStore implements BlobStore {
         callback(null, chunk);
       },
     });
+    const file = createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: READ_CHUNK });
+    // The body is piped in rather than made part of the pipeline, which would destroy it
+    // when the store side fails: the caller can then still answer (507, 413) on the same
+    // connection. Its own failure (the client hung up, or stalled) is passed on here.
+    const unwatch = finished(body, { writable: false }, (error) => {
+      if (!error) return;
+      bodyFailed = true;
+      meter.destroy(error);
+    });
+    body.pipe(meter);
     try {
       // No fsync per chunk: written bytes survive a process crash (they are in the page
       // cache before the caller records the new size), commitUpload fsyncs before the blob
       // becomes visible, and anything an OS crash lost is caught by the digest check then.
-      await pipeline(body, meter, createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: READ_CHUNK })).catch((error: unknown) => {
-        // Removed meanwhile (cancelled, or expired by the collector): a client error, not a 500.
-        if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      await pipeline(meter, file);
+    } catch (error) {
+      body.unpipe(meter);
+      if (!file.closed) await once(file, 'close').catch(() => {});
+      // Removed meanwhile (cancelled, or expired by the collector): a client error, not a 500.
+      if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      if (!bodyFailed) {
+        // Give the space back now (a full disk most of all); the next append would.
+        await truncate(path, offset).catch(() => {});
         throw error;
-      });
+      }
+      const size = await this.uploadSize(uploadId);
+      if (size === null) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      throw new UploadInterruptedError(Math.max(size, offset), error);
     } finally {
+      unwatch();
       await flushing;
       await flusher.close();
     }
@@ -273,6 +297,11 @@ export class FilesystemBlobStore implements BlobStore {
       const info = await stat(join(root, name)).catch(() => null);
       if (info) yield { uploadId: name, modifiedAt: info.mtime };
     }
+  }
+
+  async space(): Promise<StorageSpace> {
+    const info = await statfs(this.root);
+    return { freeBytes: info.bavail * info.bsize, totalBytes: info.blocks * info.bsize };
   }
 
   async check(): Promise<void> {

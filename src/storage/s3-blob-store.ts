@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseDigest, type Digest } from '../core/digest.ts';
 import { RegistryError } from '../core/errors.ts';
-import type { BlobStat, BlobStore, ByteRange, StoredBlob } from './blob-store.ts';
+import type { BlobStat, BlobStore, ByteRange, StorageSpace, StoredBlob } from './blob-store.ts';
 import { S3Client, type S3ConnectionSettings } from './s3/s3-client.ts';
 import { ObjectStore } from './s3/s3-objects.ts';
 import { S3Uploads } from './s3/s3-uploads.ts';
@@ -129,6 +129,11 @@ export class S3BlobStore implements BlobStore {
 
   listUploads(): AsyncIterable<{ readonly uploadId: string; readonly modifiedAt: Date }> {
     return this.uploads.list();
+  }
+
+  /** Object storage has no free-space figure to report. */
+  async space(): Promise<StorageSpace | null> {
+    return null;
   }
 
   async check(): Promise<void> {

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { digestOf, type Digest } from '../../src/core/digest.ts';
 import { RegistryError } from '../../src/core/errors.ts';
-import type { BlobStore } from '../../src/storage/blob-store.ts';
+import { UploadInterruptedError, type BlobStore } from '../../src/storage/blob-store.ts';
 
 export interface BlobStoreFixture {
   readonly store: BlobStore;
@@ -183,6 +183,36 @@ export function blobStoreSuite(name: string, factory: () => Promise<BlobStoreFix
       assert.equal(await store.appendUpload(id, 4, chunked(Buffer.from('tail'))), 8);
       assert.equal((await readAll(store.readUpload(id, 8))).toString(), 'headtail');
       assert.equal(await store.uploadSize(id), 8);
+    });
+
+    it('a body that breaks mid-way rejects with UploadInterruptedError holding the bytes kept; a store-side refusal keeps none', async () => {
+      const id = randomUUID();
+      await store.createUpload(id);
+      await store.appendUpload(id, 0, chunked(Buffer.from('head')));
+      const sent = randomBytes(30_000);
+      const broken = new Readable({ read() {} });
+      const appending = store.appendUpload(id, 4, broken);
+      broken.push(sent);
+      // The client goes away once its bytes are in the upload.
+      while ((await store.uploadSize(id)) !== 4 + sent.length) await new Promise((resolve) => setTimeout(resolve, 5));
+      broken.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+      await assert.rejects(appending, (error: unknown) => {
+        assert.ok(error instanceof UploadInterruptedError, String(error));
+        assert.equal(error.size, 4 + sent.length);
+        assert.equal((error.cause as { code?: string }).code, 'ECONNRESET');
+        return true;
+      });
+      assert.ok((await readAll(store.readUpload(id, 4 + sent.length))).equals(Buffer.concat([Buffer.from('head'), sent])));
+      // Over the limit is the store refusing: the upload is cut back to where it was.
+      await assert.rejects(store.appendUpload(id, 4 + sent.length, chunked(randomBytes(50_000), 10_000), undefined, 20_000), isCode('SIZE_INVALID', 413));
+      assert.equal(await store.uploadSize(id), 4 + sent.length);
+    });
+
+    it('space() reports free and total bytes (or null where the store cannot tell)', async () => {
+      const space = await store.space();
+      if (space === null) return;
+      assert.ok(space.totalBytes > 0);
+      assert.ok(space.freeBytes >= 0 && space.freeBytes <= space.totalBytes);
     });
 
     it('maxBytes: a body exactly at the limit is accepted', async () => {

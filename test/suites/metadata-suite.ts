@@ -359,6 +359,30 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       assert.deepEqual(await store.listReferrers('nope', subject.digest), []);
     });
 
+    it('text holding a NUL character is refused with a typed 400, never an engine error, and writes nothing', async () => {
+      // PostgreSQL cannot store or compare NUL in text; SQLite could. The contract is the
+      // same for both: a RegistryError the HTTP layer answers 400, whatever the input.
+      const subject = await push(manifest('app', { tag: 'v1' }));
+      const refused = (error: unknown): boolean => {
+        assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
+        assert.equal(error.status, 400);
+        return true;
+      };
+      await assert.rejects(store.listTags('app', { limit: 10, last: '\0' }), refused);
+      await assert.rejects(store.listTags('app', { limit: 10, last: 'a\0b' }), refused);
+      await assert.rejects(store.listRepositories({ limit: 10, last: '\0' }), refused);
+      await assert.rejects(store.listReferrers('app', subject.digest, '\0'), refused);
+      await assert.rejects(store.repositoryExists('a\0b'), refused);
+      await assert.rejects(store.getManifestByTag('app', 'v\0'), refused);
+      await assert.rejects(store.getUpload('id\0'), refused);
+      await assert.rejects(store.createUpload('upload\0', 'app', T0), refused);
+      await assert.rejects(store.linkBlob('nul\0repo', blobDigest('nul'), 1, T0), refused);
+      await assert.rejects(push(manifest('app', { tag: 'v2', artifactType: 'application/x\0' })), refused);
+      assert.deepEqual(await store.listRepositories({ limit: 10 }), ['app']);
+      assert.deepEqual(await store.listTags('app', { limit: 10 }), ['v1']);
+      assert.equal(await count(sql, 'uploads'), 0);
+    });
+
     it('concurrent transactions keep reference counts consistent', async () => {
       const shared = blobDigest('shared');
       // 50 links of one blob into 10 repositories, all at once: 10 references.

@@ -15,7 +15,7 @@
 import type { Advisory, AffectedPackage, AffectedRange, Ecosystem, Finding, ImageIndex, InstalledPackage, Severity } from '../../core/quality.ts';
 import { SEVERITIES } from '../../core/quality.ts';
 import { normalizePypiName } from '../analyzers/purl.ts';
-import { compareVersions } from '../versions/compare-versions.ts';
+import { versionSatisfies } from '../versions/compare-versions.ts';
 import { distroKeys } from './distro.ts';
 
 /** An advisory without its affected list: what a database hit points at. */
@@ -88,13 +88,13 @@ function isFrom(version: string | undefined): version is string {
 /** The range that holds `version`, or null. */
 export function affectingRange(ecosystem: Ecosystem, version: string, ranges: readonly AffectedRange[]): AffectedRange | null {
   for (const range of ranges) {
-    if (isFrom(range.introduced) && compareVersions(ecosystem, version, range.introduced) < 0) continue;
+    if (isFrom(range.introduced) && !versionSatisfies(ecosystem, version, '>=', range.introduced)) continue;
     if (range.fixed !== undefined && range.fixed !== '') {
-      if (compareVersions(ecosystem, version, range.fixed) < 0) return range;
+      if (versionSatisfies(ecosystem, version, '<', range.fixed)) return range;
       continue;
     }
     if (range.lastAffected !== undefined && range.lastAffected !== '') {
-      if (compareVersions(ecosystem, version, range.lastAffected) <= 0) return range;
+      if (versionSatisfies(ecosystem, version, '<=', range.lastAffected)) return range;
       continue;
     }
     return range; // no upper bound: every version from `introduced` on, no fix

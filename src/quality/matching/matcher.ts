@@ -107,6 +107,11 @@ export function affectingRange(ecosystem: Ecosystem, version: string, ranges: re
  * applies. One RHSA often lists both (sudo for 9.0 EUS and for 9). */
 const EXTENDED_STREAM = /:rhel_(?:eus|e4s|aus|tus)(?::|$)/;
 
+/** An rpm entry naming a source rpm: it concerns every binary whose SOURCERPM it is. */
+function isSourceEntry(entry: AffectedPackage): boolean {
+  return entry.ecosystem === 'rpm' && (entry.arch === 'src' || entry.arch === 'nosrc');
+}
+
 /** Whether an advisory's entry concerns this installed package (name, stream, module). */
 function entryApplies(pkg: InstalledPackage, entry: AffectedPackage, distros: ReadonlySet<string>): boolean {
   if (entry.ecosystem !== pkg.ecosystem) return false;
@@ -119,8 +124,7 @@ function entryApplies(pkg: InstalledPackage, entry: AffectedPackage, distros: Re
       return name === (pkg.sourceName ?? pkg.name);
     case 'rpm': {
       if (entry.cpe !== undefined && EXTENDED_STREAM.test(entry.cpe)) return false;
-      const bySource = entry.arch === 'src' || entry.arch === 'nosrc';
-      if (bySource ? name !== (pkg.sourceName ?? pkg.name) : name !== pkg.name) return false;
+      if (isSourceEntry(entry) ? name !== (pkg.sourceName ?? pkg.name) : name !== pkg.name) return false;
       return moduleStream(entry.module) === moduleStream(pkg.module);
     }
     case 'apk':
@@ -204,7 +208,9 @@ export function matchHits(image: ImagePackages, hits: Iterable<AffectedHit>): Ma
       for (const { advisory, affected: entry } of byName.get(`${pkg.ecosystem}\u0000${name}`) ?? []) {
         const key = advisoryKey(advisory);
         if (done.has(key) || !entryApplies(pkg, entry, distros)) continue;
-        const range = affectingRange(pkg.ecosystem, version, entry.ranges);
+        // A source rpm's fix is stated in the source's EVR (a subpackage may carry its
+        // own version); the binary's epoch is the spec's, so it is the source's too.
+        const range = affectingRange(pkg.ecosystem, isSourceEntry(entry) ? pkg.sourceVersion ?? version : version, entry.ranges);
         if (range === null) continue;
         done.add(key);
         const fixed = range.fixed !== undefined && range.fixed !== '' ? range.fixed : null;

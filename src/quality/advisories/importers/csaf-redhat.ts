@@ -120,9 +120,14 @@ export function parseCsaf(value: CsafDocument): Advisory {
     const version = packages.get(pair.component) ?? (fixed ? null : { name: pair.component, evr: null });
     if (!version || (fixed && !version.evr)) return;
     const ranges = fixed ? [{ fixed: version.evr! }] : [{}];
-    // Every architecture of one build carries the same EVR: one entry per package.
-    const key = `${cpe}\u0000${version.name}\u0000${version.module ?? ''}\u0000${fixed ? version.evr : ''}`;
-    if (!affected.has(key)) affected.set(key, { ecosystem: 'rpm', distro, cpe, name: version.name, ranges, ...(version.module ? { module: version.module } : {}) });
+    // A source rpm (arch src) stands for every binary built from it, which the matcher
+    // finds by their SOURCERPM; a binary stands for itself. Every architecture of one
+    // binary build carries the same EVR: one entry per binary package, its arch not kept.
+    const source = version.arch === 'src' || version.arch === 'nosrc' ? version.arch : undefined;
+    const key = `${cpe}\u0000${version.name}\u0000${version.module ?? ''}\u0000${source ?? 'binary'}\u0000${fixed ? version.evr : ''}`;
+    if (!affected.has(key)) {
+      affected.set(key, { ecosystem: 'rpm', distro, cpe, name: version.name, ranges, ...(version.module ? { module: version.module } : {}), ...(source ? { arch: source } : {}) });
+    }
   };
   const cves: string[] = [];
   let vulnerabilitySeverity: string | undefined;

@@ -10,6 +10,7 @@ import { compareVersions, isValidVersion, versionSatisfies } from '../src/qualit
 import { rpmvercmp, compareRpmEvr, rpmSatisfies, type RpmOperator } from '../src/quality/versions/rpm.ts';
 import { normalizePep440 } from '../src/quality/versions/pep440.ts';
 import { isPseudoVersion } from '../src/quality/versions/go.ts';
+import { canonicalMaven } from '../src/quality/versions/maven.ts';
 import type { Ecosystem } from '../src/core/quality.ts';
 
 function vectors(file: string): [string, string, number][] {
@@ -187,9 +188,23 @@ describe('Go module versions', () => {
   });
 });
 
-describe('Maven (simplified ComparableVersion)', () => {
-  it('orders qualifiers and numbers', () => {
-    assertOrdered('maven', ['1.0-alpha-1', '1.0-beta-2', '1.0-rc1', '1.0-SNAPSHOT', '1.0', '1.0-sp1', '1.0.1', '1.2', '1.10']);
+describe('Maven (ComparableVersion of Maven 3.9)', () => {
+  it('every case of Maven\'s own ComparableVersionTest (test/vectors/maven-3.9.16-comparable-version.tsv)', () => {
+    const list = localVectors('maven-3.9.16-comparable-version.tsv');
+    assert.ok(list.length > 900);
+    const failures: string[] = [];
+    for (const [a, b, expected, source] of list) {
+      const forward = compareVersions('maven', a!, b!);
+      const backward = compareVersions('maven', b!, a!);
+      if (forward !== Number(expected) || backward !== -Number(expected)) failures.push(`${source}: ${a} vs ${b}: expected ${expected}, got ${forward}/${backward}`);
+      // The test's own invariant: the canonical form parses to itself.
+      for (const version of [a!, b!]) if (canonicalMaven(canonicalMaven(version)) !== canonicalMaven(version)) failures.push(`${source}: canonical(${version})`);
+    }
+    assert.deepEqual(failures, []);
+  });
+  it('canonical forms as the POM reference shows them', () => {
+    assert.equal(canonicalMaven('1-1.foo-bar1baz-.1'), '1-1.foo-bar-1-baz-0.1');
+    assert.equal(canonicalMaven('1.0.0.RC1'), '1-rc-1');
     assert.equal(compareVersions('maven', '1.0', '1.0.0.Final'), 0);
   });
 });

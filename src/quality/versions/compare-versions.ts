@@ -15,7 +15,7 @@ export type Comparison = -1 | 0 | 1;
  * deb: `[epoch:]upstream[-revision]`; rpm: `[epoch:]version[-release]` (EVR, a missing
  * epoch is 0); apk: apk-tools' order (invalid versions fall back to string order);
  * npm: semver 2.0 (build metadata ignored); pypi: PEP 440 (normalised); golang: module
- * versions (`v` prefix, +incompatible, pseudo-versions); maven: Maven's ComparableVersion. */
+ * versions (`v` prefix, +incompatible, pseudo-versions); maven: Maven 3.9's ComparableVersion. */
 export function compareVersions(ecosystem: Ecosystem, a: string, b: string): Comparison {
   switch (ecosystem) {
     case 'deb': return compareDpkg(a, b);

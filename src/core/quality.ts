@@ -154,5 +154,5 @@ export interface GradeReport {
   /** Every change ahead: the grade from each instant on. */
   readonly timeline: readonly { readonly from: number; readonly grade: GradeLetter }[];
   /** The unapplied Critical and Important security errata that decide it. */
-  readonly deciding: readonly { readonly advisoryId: string; readonly severity: 'Critical' | 'Important'; readonly issued: number }[];
+  readonly deciding: readonly { readonly advisoryId: string; readonly severity: 'Critical' | 'Important'; readonly issued: number | null }[];
 }

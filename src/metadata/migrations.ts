@@ -6,6 +6,7 @@ import { ADVISORIES_MIGRATION } from './migrations/advisories.ts';
 import { IMAGE_QUALITY_MIGRATION } from './migrations/image-quality.ts';
 import { SIGNATURES_MIGRATION } from './migrations/signatures.ts';
 import { SIGNING_POLICIES_MIGRATION } from './migrations/signing-policies.ts';
+import { ADVISORY_STATEMENTS_MIGRATION } from './migrations/advisory-statements.ts';
 
 export interface Migration {
   readonly version: number;
@@ -219,6 +220,7 @@ export const MIGRATIONS: readonly Migration[] = [
   IMAGE_QUALITY_MIGRATION,
   SIGNATURES_MIGRATION,
   SIGNING_POLICIES_MIGRATION,
+  ADVISORY_STATEMENTS_MIGRATION,
 ];
 
 export async function migrate(client: SqlClient): Promise<number> {

@@ -148,7 +148,7 @@ function byImportance(a: Finding, b: Finding): number {
     || a.package.path.localeCompare(b.package.path);
 }
 
-function finding(advisory: AdvisoryHeader, pkg: InstalledPackage, fixed: string | null): Finding {
+function finding(advisory: AdvisoryHeader, entry: AffectedPackage, pkg: InstalledPackage, fixed: string | null): Finding {
   return {
     advisoryId: advisory.id,
     source: advisory.source,
@@ -167,6 +167,9 @@ function finding(advisory: AdvisoryHeader, pkg: InstalledPackage, fixed: string 
       path: pkg.path,
     },
     fixedVersion: fixed,
+    ...(fixed === null && entry.fixState !== undefined ? { fixState: entry.fixState } : {}),
+    ...(fixed === null && entry.fixStatement !== undefined ? { fixStatement: entry.fixStatement } : {}),
+    ...(advisory.statement === undefined ? {} : { statement: advisory.statement }),
   };
 }
 
@@ -214,7 +217,7 @@ export function matchHits(image: ImagePackages, hits: Iterable<AffectedHit>): Ma
         if (range === null) continue;
         done.add(key);
         const fixed = range.fixed !== undefined && range.fixed !== '' ? range.fixed : null;
-        (fixed === null ? unfixed : findings).push(finding(advisory, pkg, fixed));
+        (fixed === null ? unfixed : findings).push(finding(advisory, entry, pkg, fixed));
       }
     }
   }

@@ -81,6 +81,20 @@ const CVSS4_BASE = ['AV', 'AC', 'AT', 'PR', 'UI', 'VC', 'VI', 'VA', 'SC', 'SI', 
  * it is not a complete v4.0 vector.
  */
 export function cvss4Score(vector: string): number | null {
+  const known = scored.get(vector);
+  if (known !== undefined) return known;
+  const score = computeCvss4(vector);
+  // Feeds repeat the same few thousand vectors; the scoring takes a fraction of a
+  // millisecond each, which adds up over a million records. Bounded, so memory is too.
+  if (scored.size >= SCORED_LIMIT) scored.clear();
+  scored.set(vector, score);
+  return score;
+}
+
+const SCORED_LIMIT = 20_000;
+const scored = new Map<string, number | null>();
+
+function computeCvss4(vector: string): number | null {
   if (!/^CVSS:4\.0\/[A-Za-z:/]+$/.test(vector)) return null;
   const metrics = new Set(vector.split('/').slice(1).map((part) => part.split(':')[0]));
   if (!CVSS4_BASE.every((metric) => metrics.has(metric))) return null;

@@ -7,7 +7,7 @@
 //   (rhel:9), as Red Hat's CSAF lists binary NEVRAs; a modular fix applies only to
 //   packages built for that module stream, and a non-modular fix never to a modular
 //   package (the same name is a different build line); entries that name a source rpm
-//   (arch `src`) match every binary built from it;
+//   (arch `src`) match every binary whose SOURCERPM it is, compared in the source's EVR;
 // - apk: by origin (secdb's key) or package name, within the Alpine branch;
 // - language ecosystems: by name across every distribution.
 // A package is affected iff some range holds its version: introduced ≤ v < fixed, or

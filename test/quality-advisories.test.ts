@@ -62,8 +62,8 @@ describe('Red Hat CSAF importer', () => {
     assert.ok(advisory.references?.includes('https://access.redhat.com/errata/RHSA-2024:0010'));
     const server = advisory.affected.find((entry) => entry.name === 'tigervnc-server');
     assert.deepEqual(server, { ecosystem: 'rpm', distro: 'rhel:9', cpe: 'cpe:/a:redhat:enterprise_linux:9::appstream', name: 'tigervnc-server', ranges: [{ fixed: '0:1.13.1-3.el9_3.3' }] });
-    // One entry per package and stream, not per architecture.
-    assert.equal(advisory.affected.filter((entry) => entry.name === 'tigervnc').length, 1);
+    // One entry per binary package and stream, not per architecture; the source rpm apart.
+    assert.deepEqual(advisory.affected.filter((entry) => entry.name === 'tigervnc').map((entry) => entry.arch ?? 'binary').sort(), ['binary', 'src']);
   });
 
   it('module streams and epochs', () => {
@@ -317,7 +317,8 @@ describe('custody vulndb', () => {
     assert.match(second.stdout, /revision 16;/);
     const status = await runVulndb(['status', ...db]);
     assert.match(status.stdout, /revision 16/);
-    assert.match(status.stdout, /^redhat\s+8\s+8\s+194\s+\d{4}-\d\d-\d\d\s+2026-04-01\s+(\d+ days old|today|1 day old)$/m);
+    // 194 binary entries and 27 source rpms (one per advisory and stream).
+    assert.match(status.stdout, /^redhat\s+8\s+8\s+221\s+\d{4}-\d\d-\d\d\s+2026-04-01\s+(\d+ days old|today|1 day old)$/m);
     assert.match(status.stdout, /^alpine\s+6\s+2079\s+4228\s.*unknown$/m);
     const json = JSON.parse((await runVulndb(['status', '--json', ...db])).stdout) as { revision: number; sources: { source: string }[] };
     assert.equal(json.revision, 16);

@@ -30,7 +30,7 @@ describe('distribution keys', () => {
   it('names releases as the advisory database does', () => {
     assert.deepEqual(distroKeys(DEBIAN), ['debian:12']);
     assert.deepEqual(distroKeys(UBI9), ['rhel:9']);
-    assert.deepEqual(distroKeys(os('centos', '9')), ['rhel:9']);
+    assert.deepEqual(distroKeys(os('centos', '7')), ['rhel:7']);
     assert.deepEqual(distroKeys(ALPINE), ['alpine:3.19']);
     assert.deepEqual(distroKeys(os('ubuntu', '22.04')), ['ubuntu:22.04']);
     assert.deepEqual(distroKeys(os('debian', null, { versionCodename: 'trixie' })), ['debian:13']);

@@ -215,11 +215,15 @@ describe('quality in the registry', () => {
     await importFeeds(advisories, await retargetedCsaf(join(dir, 'csaf-epoch0'), 0, '3.0.7-27.el9'));
     await service.rematchIfDatabaseChanged();
     assert.deepEqual((await get(`${prefix}/findings`)).body.findings, []);
-    // Epoch 1 and a later release: openssl 1:3.0.7-24.el9 < 1:3.0.7-27.el9, affected.
+    // Epoch 1 and a later release: openssl 1:3.0.7-24.el9 < 1:3.0.7-27.el9, affected; so is
+    // openssl-libs, built from the openssl source rpm the advisory also lists.
     await importFeeds(advisories, await retargetedCsaf(join(dir, 'csaf-epoch1'), 1, '3.0.7-27.el9'));
     await service.rematchIfDatabaseChanged();
     const findings = (await get(`${prefix}/findings`)).body.findings;
-    assert.deepEqual(findings.map((f: any) => [f.package.name, f.package.version, f.fixedVersion, f.vendorSeverity]), [['openssl', '1:3.0.7-24.el9', '1:3.0.7-27.el9', 'Important']]);
+    assert.deepEqual(findings.map((f: any) => [f.package.name, f.package.version, f.fixedVersion, f.vendorSeverity]), [
+      ['openssl', '1:3.0.7-24.el9', '1:3.0.7-27.el9', 'Important'],
+      ['openssl-libs', '1:3.0.7-24.el9', '1:3.0.7-27.el9', 'Important'],
+    ]);
     // Important, issued January 2024: older than 12 months.
     assert.equal((await get(`${prefix}/grade`)).body.grade, 'F');
   });

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedDir } from './support/paths.ts';
-import { compareVersions, isValidVersion } from '../src/quality/versions/compare-versions.ts';
-import { rpmvercmp, compareRpmEvr } from '../src/quality/versions/rpm.ts';
+import { compareVersions, isValidVersion, versionSatisfies } from '../src/quality/versions/compare-versions.ts';
+import { rpmvercmp, compareRpmEvr, rpmSatisfies, type RpmOperator } from '../src/quality/versions/rpm.ts';
 import { normalizePep440 } from '../src/quality/versions/pep440.ts';
 import { isPseudoVersion } from '../src/quality/versions/go.ts';
+import { canonicalMaven } from '../src/quality/versions/maven.ts';
 import type { Ecosystem } from '../src/core/quality.ts';
 
 function vectors(file: string): [string, string, number][] {
@@ -45,6 +46,14 @@ describe('shared version vectors', () => {
   }
 });
 
+/** Vector files of this repository (test/vectors): `#` lines are provenance comments. */
+function localVectors(file: string): string[][] {
+  return readFileSync(join(import.meta.dirname, 'vectors', file), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
+    .map((line) => line.split('\t'));
+}
+
 function assertOrdered(ecosystem: Ecosystem, ordered: readonly string[]): void {
   for (let i = 0; i < ordered.length; i++) {
     for (let j = 0; j < ordered.length; j++) {
@@ -64,9 +73,38 @@ describe('rpm EVR', () => {
     assert.equal(compareVersions('rpm', '1.0^git1-1', '1.0-1'), 1);
     assert.equal(compareVersions('rpm', '2.7.8-139.module+el8.8.0+18745+f1bef313', '2.7.6-138.module+el8.7.0+1'), 1);
   });
-  it('a version without a release matches every release of it', () => {
-    assert.equal(compareRpmEvr('1.2', '1.2-5.el9'), 0);
+  it('a missing release is older than any release, as rpm 4.18 orders EVRs', () => {
+    assert.equal(compareRpmEvr('2.27', '2.27-0.4'), -1);
+    assert.equal(compareRpmEvr('2.27-0.4', '2.27'), 1);
+    assert.equal(compareRpmEvr('1.2', '1.2-5.el9'), -1);
     assert.equal(compareRpmEvr('1.3', '1.2-5.el9'), 1);
+    // An empty release is a release (`1.0-`), newer than none and older than any other.
+    assert.equal(compareRpmEvr('1.0-', '1.0'), 1);
+    assert.equal(compareRpmEvr('1.0-', '1.0-1'), -1);
+    // Only leading digits before `:` are an epoch.
+    assert.equal(compareRpmEvr('a:1.0', '1.0'), -1);
+    assert.equal(compareRpmEvr(':1.0', '0:1.0'), 0);
+  });
+  it('every pair of rpm 4.18\'s own rpm.vercmp (test/vectors/rpm-4.18-vercmp-evr.tsv)', () => {
+    const list = localVectors('rpm-4.18-vercmp-evr.tsv');
+    assert.ok(list.length > 2000);
+    const failures = list.filter(([a, b, expected]) => compareRpmEvr(a!, b!) !== Number(expected)).map(([a, b, expected]) => `${a} vs ${b}: rpm ${expected}, got ${compareRpmEvr(a!, b!)}`);
+    assert.deepEqual(failures, []);
+  });
+  it('range bounds read as rpm reads dependencies: a bound without a release names every release of it', () => {
+    // Where a feed bounds a range by a bare version (OSV last_affected 2.27), rpm's own
+    // dependency semantics apply: <= 2.27 holds for 2.27-0.4, < 2.27 does not.
+    assert.equal(versionSatisfies('rpm', '2.27-0.4', '<=', '2.27'), true);
+    assert.equal(versionSatisfies('rpm', '2.27-0.4', '<', '2.27'), false);
+    assert.equal(versionSatisfies('rpm', '2.27-0.4', '>=', '2.27'), true);
+    assert.equal(versionSatisfies('rpm', '1:2.27-0.4', '<=', '2.27'), false);
+    assert.equal(versionSatisfies('rpm', '2.27-0.4', '<', '2.27-0.5'), true);
+    // Other ecosystems keep their plain order.
+    assert.equal(versionSatisfies('deb', '2.27-0.4', '<=', '2.27'), false);
+    const list = localVectors('rpm-4.18-dscompare.tsv');
+    assert.ok(list.length > 4000);
+    const failures = list.filter(([a, op, b, expected]) => Number(rpmSatisfies(a!, op as RpmOperator, b!)) !== Number(expected)).map((vector) => vector.join(' '));
+    assert.deepEqual(failures, []);
   });
   it('validates', () => {
     assert.equal(isValidVersion('rpm', '1:2.3-4.el9'), true);
@@ -150,9 +188,23 @@ describe('Go module versions', () => {
   });
 });
 
-describe('Maven (simplified ComparableVersion)', () => {
-  it('orders qualifiers and numbers', () => {
-    assertOrdered('maven', ['1.0-alpha-1', '1.0-beta-2', '1.0-rc1', '1.0-SNAPSHOT', '1.0', '1.0-sp1', '1.0.1', '1.2', '1.10']);
+describe('Maven (ComparableVersion of Maven 3.9)', () => {
+  it('every case of Maven\'s own ComparableVersionTest (test/vectors/maven-3.9.16-comparable-version.tsv)', () => {
+    const list = localVectors('maven-3.9.16-comparable-version.tsv');
+    assert.ok(list.length > 900);
+    const failures: string[] = [];
+    for (const [a, b, expected, source] of list) {
+      const forward = compareVersions('maven', a!, b!);
+      const backward = compareVersions('maven', b!, a!);
+      if (forward !== Number(expected) || backward !== -Number(expected)) failures.push(`${source}: ${a} vs ${b}: expected ${expected}, got ${forward}/${backward}`);
+      // The test's own invariant: the canonical form parses to itself.
+      for (const version of [a!, b!]) if (canonicalMaven(canonicalMaven(version)) !== canonicalMaven(version)) failures.push(`${source}: canonical(${version})`);
+    }
+    assert.deepEqual(failures, []);
+  });
+  it('canonical forms as the POM reference shows them', () => {
+    assert.equal(canonicalMaven('1-1.foo-bar1baz-.1'), '1-1.foo-bar-1-baz-0.1');
+    assert.equal(canonicalMaven('1.0.0.RC1'), '1-rc-1');
     assert.equal(compareVersions('maven', '1.0', '1.0.0.Final'), 0);
   });
 });

@@ -95,6 +95,11 @@ export interface AffectedRange {
   readonly lastAffected?: string | undefined;
 }
 
+/** What the vendor says of an affected package that has no fix (CSAF VEX product status
+ * known_affected with its remediation): affected, a fix may come; fix deferred; will not
+ * fix; out of support scope. */
+export type FixState = 'affected' | 'fix-deferred' | 'will-not-fix' | 'out-of-support';
+
 /** A package an advisory concerns, in one distribution release or ecosystem. */
 export interface AffectedPackage {
   readonly ecosystem: Ecosystem;
@@ -108,7 +113,13 @@ export interface AffectedPackage {
   readonly ranges: readonly AffectedRange[];
   /** rpm modularity stream (name:stream) the fix is for, where given. */
   readonly module?: string | undefined;
+  /** rpm: `src` (or `nosrc`) when the entry names a source rpm, which concerns every
+   * binary built from it; absent for binaries (every architecture of a build shares its EVR). */
   readonly arch?: string | undefined;
+  /** For an entry without a fix: the vendor's fix state, and its own words for it (the
+   * VEX remediation details: "Will not fix", "Out of support scope", "Affected"...). */
+  readonly fixState?: FixState | undefined;
+  readonly fixStatement?: string | undefined;
 }
 
 export interface Advisory {
@@ -125,6 +136,8 @@ export interface Advisory {
   readonly updated?: number | null | undefined;
   readonly cves: readonly string[];
   readonly references?: readonly string[] | undefined;
+  /** The vendor's statement on the vulnerability (Red Hat's "Statement"), where given. */
+  readonly statement?: string | undefined;
   readonly affected: readonly AffectedPackage[];
 }
 
@@ -141,6 +154,11 @@ export interface Finding {
   readonly package: { readonly name: string; readonly version: string; readonly ecosystem: Ecosystem; readonly sourceName?: string | undefined; readonly layer: string; readonly path: string };
   /** The version that fixes it; null when no fix exists (listed apart). */
   readonly fixedVersion: string | null;
+  /** Without a fix: what the vendor says of one (will not fix...), in its own words too. */
+  readonly fixState?: FixState | undefined;
+  readonly fixStatement?: string | undefined;
+  /** The vendor's statement on the vulnerability, where given. */
+  readonly statement?: string | undefined;
 }
 
 export type GradeLetter = 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
@@ -154,5 +172,5 @@ export interface GradeReport {
   /** Every change ahead: the grade from each instant on. */
   readonly timeline: readonly { readonly from: number; readonly grade: GradeLetter }[];
   /** The unapplied Critical and Important security errata that decide it. */
-  readonly deciding: readonly { readonly advisoryId: string; readonly severity: 'Critical' | 'Important'; readonly issued: number }[];
+  readonly deciding: readonly { readonly advisoryId: string; readonly severity: 'Critical' | 'Important'; readonly issued: number | null }[];
 }

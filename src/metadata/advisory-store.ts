@@ -3,7 +3,7 @@
 // which advisories concern a list of package names.
 import { createHash } from 'node:crypto';
 import type { SqlClient, SqlExecutor, SqlValue } from './sql-client.ts';
-import type { Advisory, AdvisoryKind, AdvisorySource, AffectedPackage, AffectedRange, Ecosystem, Severity } from '../core/quality.ts';
+import type { Advisory, AdvisoryKind, AdvisorySource, AffectedPackage, AffectedRange, Ecosystem, FixState, Severity } from '../core/quality.ts';
 
 /** An advisory without its affected packages: what a lookup hit points at. Hits of one
  * lookup that share an advisory share this object. */
@@ -75,6 +75,8 @@ interface AffectedRow {
   readonly fixed: string | null;
   readonly last_affected: string | null;
   readonly ranges: string | null;
+  readonly fix_state: string | null;
+  readonly fix_statement: string | null;
 }
 
 interface AdvisoryRow {
@@ -89,6 +91,7 @@ interface AdvisoryRow {
   readonly updated: number | null;
   readonly cves: string;
   readonly refs: string;
+  readonly statement: string | null;
 }
 
 export class AdvisoryStore {
@@ -116,7 +119,7 @@ export class AdvisoryStore {
     for (let start = 0; start < unique.length; start += LOOKUP_CHUNK) {
       const chunk = unique.slice(start, start + LOOKUP_CHUNK);
       const found = await this.sql.query<AffectedRow>(
-        `SELECT advisory, ecosystem, distro, name, cpe, module, arch, introduced, fixed, last_affected, ranges
+        `SELECT advisory, ecosystem, distro, name, cpe, module, arch, introduced, fixed, last_affected, ranges, fix_state, fix_statement
            FROM vulndb_affected WHERE ecosystem = ? AND distro = ? AND name IN (${placeholders(chunk.length)})`,
         [ecosystem, distro ?? '', ...chunk],
       );
@@ -129,7 +132,7 @@ export class AdvisoryStore {
     for (const row of rows) {
       const advisory = advisories.get(Number(row.advisory));
       if (!advisory) continue;
-      const key = `${row.advisory}\u0000${row.name}\u0000${row.cpe}\u0000${row.module}\u0000${row.arch}\u0000${row.introduced}\u0000${row.fixed}\u0000${row.last_affected}\u0000${row.ranges}`;
+      const key = `${row.advisory}\u0000${row.name}\u0000${row.cpe}\u0000${row.module}\u0000${row.arch}\u0000${row.introduced}\u0000${row.fixed}\u0000${row.last_affected}\u0000${row.ranges}\u0000${row.fix_state}\u0000${row.fix_statement}`;
       if (seen.has(key)) continue;
       seen.add(key);
       hits.push({ advisory, affected: toAffected(row) });
@@ -188,8 +191,8 @@ export class AdvisoryStore {
         let changed = false;
         if (!found) {
           const inserted = await tx.query<{ id: number }>(
-            `INSERT INTO vulndb_advisories (source, advisory_id, kind, title, severity, vendor_severity, issued, updated, cves, refs, hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+            `INSERT INTO vulndb_advisories (source, advisory_id, kind, title, severity, vendor_severity, issued, updated, cves, refs, statement, hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
             [advisory.source, advisory.id, ...headerValues(advisory), headerHash],
           );
           key = Number(inserted[0]!.id);
@@ -199,7 +202,7 @@ export class AdvisoryStore {
           key = Number(found.id);
           if (found.hash !== headerHash) {
             await tx.run(
-              'UPDATE vulndb_advisories SET kind = ?, title = ?, severity = ?, vendor_severity = ?, issued = ?, updated = ?, cves = ?, refs = ?, hash = ? WHERE id = ?',
+              'UPDATE vulndb_advisories SET kind = ?, title = ?, severity = ?, vendor_severity = ?, issued = ?, updated = ?, cves = ?, refs = ?, statement = ?, hash = ? WHERE id = ?',
               [...headerValues(advisory), headerHash, key],
             );
             changed = true;
@@ -301,7 +304,7 @@ export class AdvisoryStore {
     for (let start = 0; start < keys.length; start += LOOKUP_CHUNK) {
       const chunk = keys.slice(start, start + LOOKUP_CHUNK);
       const rows = await this.sql.query<AdvisoryRow>(
-        `SELECT id, source, advisory_id, kind, title, severity, vendor_severity, issued, updated, cves, refs FROM vulndb_advisories WHERE id IN (${placeholders(chunk.length)})`,
+        `SELECT id, source, advisory_id, kind, title, severity, vendor_severity, issued, updated, cves, refs, statement FROM vulndb_advisories WHERE id IN (${placeholders(chunk.length)})`,
         chunk,
       );
       for (const row of rows) result.set(Number(row.id), toRecord(row));
@@ -321,9 +324,9 @@ async function touchFeed(tx: SqlExecutor, source: string, now: number): Promise<
 async function flushAffected(tx: SqlExecutor, rows: SqlValue[][]): Promise<void> {
   if (rows.length === 0) return;
   const batch = rows.splice(0, rows.length);
-  const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
   await tx.run(
-    `INSERT INTO vulndb_affected (advisory, document_id, ecosystem, distro, name, cpe, module, arch, introduced, fixed, last_affected, ranges)
+    `INSERT INTO vulndb_affected (advisory, document_id, ecosystem, distro, name, cpe, module, arch, introduced, fixed, last_affected, ranges, fix_state, fix_statement)
      VALUES ${new Array<string>(batch.length).fill(row).join(', ')}`,
     batch.flat(),
   );
@@ -345,6 +348,8 @@ function affectedValues(advisory: number, documentId: number, affected: Affected
     single?.fixed ?? null,
     single?.lastAffected ?? null,
     single ? null : JSON.stringify(affected.ranges.map(compactRange)),
+    affected.fixState ?? null,
+    affected.fixStatement ?? null,
   ];
 }
 
@@ -365,6 +370,8 @@ function toAffected(row: AffectedRow): AffectedPackage {
   if (row.cpe !== null) result.cpe = row.cpe;
   if (row.module !== null) result.module = row.module;
   if (row.arch !== null) result.arch = row.arch;
+  if (row.fix_state != null) result.fixState = row.fix_state as FixState;
+  if (row.fix_statement != null) result.fixStatement = row.fix_statement;
   return result;
 }
 
@@ -382,11 +389,15 @@ function toRecord(row: AdvisoryRow): AdvisoryRecord {
   if (row.vendor_severity !== null) record.vendorSeverity = row.vendor_severity;
   if (row.updated != null) record.updated = Number(row.updated);
   if (refs.length > 0) record.references = refs;
+  if (row.statement != null) record.statement = row.statement;
   return record;
 }
 
 function headerOf(advisory: Advisory): unknown {
-  return [advisory.kind, advisory.title ?? null, advisory.severity, advisory.vendorSeverity ?? null, advisory.issued, advisory.updated ?? null, advisory.cves, advisory.references ?? []];
+  const header: unknown[] = [advisory.kind, advisory.title ?? null, advisory.severity, advisory.vendorSeverity ?? null, advisory.issued, advisory.updated ?? null, advisory.cves, advisory.references ?? []];
+  // Appended only when present, so that the hashes of advisories without one stay as they were.
+  if (advisory.statement !== undefined) header.push(advisory.statement);
+  return header;
 }
 
 function headerValues(advisory: Advisory): SqlValue[] {
@@ -399,6 +410,7 @@ function headerValues(advisory: Advisory): SqlValue[] {
     advisory.updated ?? null,
     JSON.stringify(advisory.cves),
     JSON.stringify(advisory.references ?? []),
+    advisory.statement ?? null,
   ];
 }
 

@@ -8,6 +8,7 @@ import { SIGNATURES_MIGRATION } from './migrations/signatures.ts';
 import { SIGNING_POLICIES_MIGRATION } from './migrations/signing-policies.ts';
 import { NAMESPACE_OWNERS_MIGRATION } from './migrations/namespace-owners.ts';
 import { CREDENTIAL_BINDING_MIGRATION } from './migrations/credential-binding.ts';
+import { ADVISORY_STATEMENTS_MIGRATION } from './migrations/advisory-statements.ts';
 
 export interface Migration {
   readonly version: number;
@@ -225,6 +226,7 @@ export const MIGRATIONS: readonly Migration[] = [
   SIGNING_POLICIES_MIGRATION,
   CREDENTIAL_BINDING_MIGRATION,
   NAMESPACE_OWNERS_MIGRATION,
+  ADVISORY_STATEMENTS_MIGRATION,
 ];
 
 /** Applies the migrations not applied yet (up to `through`, for upgrade tests); returns how many ran. */

@@ -6,6 +6,7 @@ import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sharedDir } from './paths.ts';
+import { encodeHeader } from '../../src/client/archive/tar-writer.ts';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -235,4 +236,35 @@ export async function buildLargeImageLayout(dir: string, mebibytes: number, tag 
   const manifestDigest = await writeBlob(layout, manifestContent);
   await writeIndexJson(layout, [{ mediaType: OCI_MANIFEST, digest: manifestDigest, size: manifestContent.length, annotations: { 'org.opencontainers.image.ref.name': tag } }]);
   return { layout, tag, ref: ociRef(layout, tag), manifestDigest, configDigest, layerDigest, layerSize: layer.length };
+}
+
+/** A file of a built layer: its path in the image, content and mode. */
+export interface LayerFile {
+  readonly name: string;
+  readonly content: Buffer;
+  readonly mode?: number;
+}
+
+/** A one-layer image in `dir` (tar+gzip) holding exactly `files`; returns its `oci:` reference. */
+export async function buildFilesImageLayout(dir: string, files: readonly LayerFile[], tag = 'files'): Promise<string> {
+  const layout = await newLayout(dir);
+  const parts: Buffer[] = [];
+  for (const file of files) {
+    parts.push(encodeHeader({ name: file.name, size: file.content.length, mode: file.mode ?? 0o644, mtime: 1_700_000_000 }), file.content, Buffer.alloc((512 - (file.content.length % 512)) % 512));
+  }
+  const tar = Buffer.concat([...parts, Buffer.alloc(1024)]);
+  const layer = gzipSync(tar);
+  const layerDigest = await writeBlob(layout, layer);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(tar)] } }));
+  const configDigest = await writeBlob(layout, config);
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length },
+    layers: [{ mediaType: OCI_LAYER_GZIP, digest: layerDigest, size: layer.length }],
+  };
+  const manifestContent = Buffer.from(JSON.stringify(manifest));
+  const manifestDigest = await writeBlob(layout, manifestContent);
+  await writeIndexJson(layout, [{ mediaType: OCI_MANIFEST, digest: manifestDigest, size: manifestContent.length, annotations: { 'org.opencontainers.image.ref.name': tag } }]);
+  return ociRef(layout, tag);
 }

@@ -6,11 +6,24 @@ import type { OsRelease } from '../../core/quality.ts';
 import { debianDistro } from '../advisories/distros.ts';
 
 /** os-release IDs whose packages Red Hat's advisories describe (the product stream is
- * the major version: UBI and CentOS Stream images carry RHEL's own builds). */
+ * the major version: UBI images carry RHEL's own builds, and CentOS Linux 7 and 8 were
+ * rebuilt from RHEL's sources with RHEL's versions). */
 const RED_HAT_IDS = new Set(['rhel', 'centos', 'redhat']);
 
 function major(version: string): string {
   return version.split('.')[0] ?? version;
+}
+
+/**
+ * CentOS Stream shares os-release's ID `centos` (and CPE cpe:/o:centos:centos:9) with
+ * CentOS Linux, but it is RHEL's upstream, built ahead of it: its packages are not RHEL
+ * builds and Red Hat's fixed versions say nothing about them. It names itself in NAME;
+ * CentOS Linux ended with 8, so anything later is Stream whatever NAME says.
+ */
+function isCentosStream(os: OsRelease): boolean {
+  if (/\bstream\b/i.test(`${os.name ?? ''} ${os.prettyName ?? ''}`)) return true;
+  const release = Number.parseInt(os.versionId ?? '', 10);
+  return Number.isFinite(release) && release >= 9;
 }
 
 /**
@@ -22,6 +35,8 @@ export function distroKeys(os: OsRelease | null): string[] {
   if (os === null) return [];
   const id = os.id.toLowerCase();
   const version = os.versionId;
+  // No advisory feed covers Stream: its packages stay unmatched (and the image uncovered).
+  if (id === 'centos' && isCentosStream(os)) return version ? [`centos-stream:${major(version)}`] : [];
   if (RED_HAT_IDS.has(id)) return version ? [`rhel:${major(version)}`] : [];
   if (id === 'debian') {
     // sid and testing have no VERSION_ID; the tracker names them by codename.

@@ -23,7 +23,8 @@ export interface ErrataGroup {
   readonly errata: readonly Erratum[];
   /** Count per normalised severity (every severity present, zeros included). */
   readonly bySeverity: Readonly<Record<Severity, number>>;
-  /** Count per the label yum shows: the vendor's rating (Important, Moderate) where given. */
+  /** Count per the label yum shows: the vendor's rating (Important, Moderate) where given,
+   * in one spelling whatever the publisher's case. */
   readonly byVendorSeverity: Readonly<Record<string, number>>;
 }
 
@@ -37,12 +38,29 @@ export interface ErrataReport {
 const KINDS: readonly AdvisoryKind[] = ['security', 'bugfix', 'enhancement'];
 const SEVERITY_RANK = new Map<Severity, number>(SEVERITIES.map((severity, index) => [severity, index]));
 
+/** A severity word as one label whatever its case: Debian writes `high`, a DSA rated
+ * from the tracker is `High`, GHSA writes `MODERATE`; they count together. */
+export function severityLabel(word: string): string {
+  const trimmed = word.trim().toLowerCase();
+  return trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+}
+
+/** The version a binary package is updated to. A Debian fix is stated in its source's
+ * version, which carries no epoch where the binary has one of its own (bsdutils
+ * 1:2.38.1-5+deb12u3 from util-linux 2.38.1-5+deb12u3): the binary's epoch is kept, so
+ * the line names the version apt installs. */
+function binaryFixedVersion(finding: Finding, fixed: string): string {
+  if (finding.package.ecosystem !== 'deb' || /^\d+:/.test(fixed)) return fixed;
+  const epoch = /^(\d+):/.exec(finding.package.version)?.[1];
+  return epoch === undefined ? fixed : `${epoch}:${fixed}`;
+}
+
 function group(kind: AdvisoryKind, errata: Erratum[]): ErrataGroup {
   const bySeverity = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
   const byVendorSeverity: Record<string, number> = {};
   for (const erratum of errata) {
     bySeverity[erratum.severity]++;
-    const label = erratum.vendorSeverity ?? erratum.severity;
+    const label = severityLabel(erratum.vendorSeverity ?? erratum.severity);
     byVendorSeverity[label] = (byVendorSeverity[label] ?? 0) + 1;
   }
   // Most severe first, then the newest: what to apply first.
@@ -65,7 +83,7 @@ export function errataFrom(findings: readonly Finding[]): ErrataReport {
         source: finding.source,
         kind: finding.kind,
         severity: finding.severity,
-        ...(finding.vendorSeverity === undefined ? {} : { vendorSeverity: finding.vendorSeverity }),
+        ...(finding.vendorSeverity === undefined ? {} : { vendorSeverity: severityLabel(finding.vendorSeverity) }),
         ...(finding.title === undefined ? {} : { title: finding.title }),
         issued: finding.issued,
         cves: finding.cves,
@@ -75,7 +93,7 @@ export function errataFrom(findings: readonly Finding[]): ErrataReport {
     }
     // The same package may sit at several paths (language packages): list it once.
     const packageKey = `${finding.package.name}\u0000${finding.package.version}`;
-    if (!entry.packages.has(packageKey)) entry.packages.set(packageKey, { name: finding.package.name, installed: finding.package.version, fixed: finding.fixedVersion });
+    if (!entry.packages.has(packageKey)) entry.packages.set(packageKey, { name: finding.package.name, installed: finding.package.version, fixed: binaryFixedVersion(finding, finding.fixedVersion) });
   }
   const lists: Record<AdvisoryKind, Erratum[]> = { security: [], bugfix: [], enhancement: [] };
   for (const { erratum, packages } of byAdvisory.values()) {

@@ -75,15 +75,17 @@ export function gradeForAge(severity: ChiSeverity, days: number): GradeLetter {
 export interface DecidingErratum {
   readonly advisoryId: string;
   readonly severity: ChiSeverity;
-  readonly issued: number;
+  /** Release date; null when neither the publisher nor the caller can date it. */
+  readonly issued: number | null;
 }
 
 /**
  * The unapplied Critical and Important security errata among findings, one per advisory.
  * `issuedFallback` dates an advisory without a release date (the time it was first
- * seen applying to the image, say): it must age like the others.
+ * seen applying to the image, say), so that it ages like the others; without one it
+ * stays undated, never "today".
  */
-export function decidingErrata(findings: readonly Finding[], issuedFallback: (finding: Finding) => number): DecidingErratum[] {
+export function decidingErrata(findings: readonly Finding[], issuedFallback: (finding: Finding) => number | null = () => null): DecidingErratum[] {
   const byId = new Map<string, DecidingErratum>();
   for (const finding of findings) {
     if (finding.kind !== 'security' || finding.fixedVersion === null) continue;
@@ -93,12 +95,15 @@ export function decidingErrata(findings: readonly Finding[], issuedFallback: (fi
     if (byId.has(key)) continue;
     byId.set(key, { advisoryId: finding.advisoryId, severity, issued: finding.issued ?? issuedFallback(finding) });
   }
-  return [...byId.values()].sort((a, b) => a.issued - b.issued || a.advisoryId.localeCompare(b.advisoryId));
+  // Undated ones last: their age is unknown.
+  return [...byId.values()].sort((a, b) => (a.issued ?? Infinity) - (b.issued ?? Infinity) || a.advisoryId.localeCompare(b.advisoryId));
 }
 
+/** An undated erratum counts with the age it has at least: 0 days. It does not age, as
+ * nothing says when it was released; the registry dates it by when it first applied. */
 function gradeAt(errata: readonly DecidingErratum[], at: number): GradeLetter {
   let grade: GradeLetter = 'A';
-  for (const erratum of errata) grade = worse(grade, gradeForAge(erratum.severity, ageInDays(erratum.issued, at)));
+  for (const erratum of errata) grade = worse(grade, gradeForAge(erratum.severity, erratum.issued === null ? 0 : ageInDays(erratum.issued, at)));
   return grade;
 }
 
@@ -107,6 +112,7 @@ export function gradeErrata(errata: readonly DecidingErratum[], asOf: number): G
   // Each erratum's grade changes at the first instant of the day after each threshold.
   const instants = new Set<number>();
   for (const erratum of errata) {
+    if (erratum.issued === null) continue;
     for (const step of GRADE_THRESHOLDS[erratum.severity]) {
       const at = erratum.issued + (step.maxDays + 1) * DAY_MS;
       if (at > asOf) instants.add(at);
@@ -129,7 +135,7 @@ export function gradeErrata(errata: readonly DecidingErratum[], asOf: number): G
 }
 
 /** The grade of an image from its findings. */
-export function gradeFindings(findings: readonly Finding[], asOf: number, issuedFallback: (finding: Finding) => number = () => asOf): GradeReport {
+export function gradeFindings(findings: readonly Finding[], asOf: number, issuedFallback?: (finding: Finding) => number | null): GradeReport {
   return gradeErrata(decidingErrata(findings, issuedFallback), asOf);
 }
 

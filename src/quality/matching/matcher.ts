@@ -7,7 +7,7 @@
 //   (rhel:9), as Red Hat's CSAF lists binary NEVRAs; a modular fix applies only to
 //   packages built for that module stream, and a non-modular fix never to a modular
 //   package (the same name is a different build line); entries that name a source rpm
-//   (arch `src`) match every binary built from it;
+//   (arch `src`) match every binary whose SOURCERPM it is, compared in the source's EVR;
 // - apk: by origin (secdb's key) or package name, within the Alpine branch;
 // - language ecosystems: by name across every distribution.
 // A package is affected iff some range holds its version: introduced ≤ v < fixed, or
@@ -15,7 +15,7 @@
 import type { Advisory, AffectedPackage, AffectedRange, Ecosystem, Finding, ImageIndex, InstalledPackage, Severity } from '../../core/quality.ts';
 import { SEVERITIES } from '../../core/quality.ts';
 import { normalizePypiName } from '../analyzers/purl.ts';
-import { compareVersions } from '../versions/compare-versions.ts';
+import { versionSatisfies } from '../versions/compare-versions.ts';
 import { distroKeys } from './distro.ts';
 
 /** An advisory without its affected list: what a database hit points at. */
@@ -88,13 +88,13 @@ function isFrom(version: string | undefined): version is string {
 /** The range that holds `version`, or null. */
 export function affectingRange(ecosystem: Ecosystem, version: string, ranges: readonly AffectedRange[]): AffectedRange | null {
   for (const range of ranges) {
-    if (isFrom(range.introduced) && compareVersions(ecosystem, version, range.introduced) < 0) continue;
+    if (isFrom(range.introduced) && !versionSatisfies(ecosystem, version, '>=', range.introduced)) continue;
     if (range.fixed !== undefined && range.fixed !== '') {
-      if (compareVersions(ecosystem, version, range.fixed) < 0) return range;
+      if (versionSatisfies(ecosystem, version, '<', range.fixed)) return range;
       continue;
     }
     if (range.lastAffected !== undefined && range.lastAffected !== '') {
-      if (compareVersions(ecosystem, version, range.lastAffected) <= 0) return range;
+      if (versionSatisfies(ecosystem, version, '<=', range.lastAffected)) return range;
       continue;
     }
     return range; // no upper bound: every version from `introduced` on, no fix
@@ -106,6 +106,11 @@ export function affectingRange(ecosystem: Ecosystem, version: string, ranges: re
  * minor release; images (UBI included) follow the main stream, whose fix is the one that
  * applies. One RHSA often lists both (sudo for 9.0 EUS and for 9). */
 const EXTENDED_STREAM = /:rhel_(?:eus|e4s|aus|tus)(?::|$)/;
+
+/** An rpm entry naming a source rpm: it concerns every binary whose SOURCERPM it is. */
+function isSourceEntry(entry: AffectedPackage): boolean {
+  return entry.ecosystem === 'rpm' && (entry.arch === 'src' || entry.arch === 'nosrc');
+}
 
 /** Whether an advisory's entry concerns this installed package (name, stream, module). */
 function entryApplies(pkg: InstalledPackage, entry: AffectedPackage, distros: ReadonlySet<string>): boolean {
@@ -119,8 +124,7 @@ function entryApplies(pkg: InstalledPackage, entry: AffectedPackage, distros: Re
       return name === (pkg.sourceName ?? pkg.name);
     case 'rpm': {
       if (entry.cpe !== undefined && EXTENDED_STREAM.test(entry.cpe)) return false;
-      const bySource = entry.arch === 'src' || entry.arch === 'nosrc';
-      if (bySource ? name !== (pkg.sourceName ?? pkg.name) : name !== pkg.name) return false;
+      if (isSourceEntry(entry) ? name !== (pkg.sourceName ?? pkg.name) : name !== pkg.name) return false;
       return moduleStream(entry.module) === moduleStream(pkg.module);
     }
     case 'apk':
@@ -144,7 +148,7 @@ function byImportance(a: Finding, b: Finding): number {
     || a.package.path.localeCompare(b.package.path);
 }
 
-function finding(advisory: AdvisoryHeader, pkg: InstalledPackage, fixed: string | null): Finding {
+function finding(advisory: AdvisoryHeader, entry: AffectedPackage, pkg: InstalledPackage, fixed: string | null): Finding {
   return {
     advisoryId: advisory.id,
     source: advisory.source,
@@ -163,6 +167,9 @@ function finding(advisory: AdvisoryHeader, pkg: InstalledPackage, fixed: string 
       path: pkg.path,
     },
     fixedVersion: fixed,
+    ...(fixed === null && entry.fixState !== undefined ? { fixState: entry.fixState } : {}),
+    ...(fixed === null && entry.fixStatement !== undefined ? { fixStatement: entry.fixStatement } : {}),
+    ...(advisory.statement === undefined ? {} : { statement: advisory.statement }),
   };
 }
 
@@ -204,11 +211,13 @@ export function matchHits(image: ImagePackages, hits: Iterable<AffectedHit>): Ma
       for (const { advisory, affected: entry } of byName.get(`${pkg.ecosystem}\u0000${name}`) ?? []) {
         const key = advisoryKey(advisory);
         if (done.has(key) || !entryApplies(pkg, entry, distros)) continue;
-        const range = affectingRange(pkg.ecosystem, version, entry.ranges);
+        // A source rpm's fix is stated in the source's EVR (a subpackage may carry its
+        // own version); the binary's epoch is the spec's, so it is the source's too.
+        const range = affectingRange(pkg.ecosystem, isSourceEntry(entry) ? pkg.sourceVersion ?? version : version, entry.ranges);
         if (range === null) continue;
         done.add(key);
         const fixed = range.fixed !== undefined && range.fixed !== '' ? range.fixed : null;
-        (fixed === null ? unfixed : findings).push(finding(advisory, pkg, fixed));
+        (fixed === null ? unfixed : findings).push(finding(advisory, entry, pkg, fixed));
       }
     }
   }

@@ -1,7 +1,15 @@
 // Findings as SARIF 2.1.0, the format code-scanning dashboards (GitHub, GitLab, Azure
 // DevOps) take: one rule per advisory, one result per affected package, located at the
 // package database or manifest path inside the image.
-import type { Finding, Severity } from '../../core/quality.ts';
+import type { Finding, FixState, Severity } from '../../core/quality.ts';
+
+/** What a finding without a fixed version says, after the vendor's fix state. */
+const NO_FIX: Readonly<Record<FixState, string>> = {
+  'affected': 'no fix is available',
+  'fix-deferred': 'no fix is available; the vendor deferred it',
+  'will-not-fix': 'the vendor will not fix it',
+  'out-of-support': 'no fix: out of the vendor\'s support scope',
+};
 
 const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = {
   Critical: 'error', High: 'error', Medium: 'warning', Low: 'note', Negligible: 'note', Unknown: 'note',
@@ -37,12 +45,13 @@ export function toSarif(findings: readonly Finding[], options: SarifOptions): Re
         },
       });
     }
-    const fix = finding.fixedVersion === null ? 'no fix is available' : `fixed in ${finding.fixedVersion}`;
+    const fix = finding.fixedVersion === null ? NO_FIX[finding.fixState ?? 'affected'] : `fixed in ${finding.fixedVersion}`;
+    const statement = finding.statement === undefined ? '' : ` Vendor statement: ${finding.statement}`;
     results.push({
       ruleId: finding.advisoryId,
       ruleIndex: [...rules.keys()].indexOf(finding.advisoryId),
       level: LEVEL[finding.severity],
-      message: { text: `${finding.package.name} ${finding.package.version} (${finding.package.ecosystem}) in ${options.image} is affected by ${finding.advisoryId} [${finding.severity}]: ${fix}` },
+      message: { text: `${finding.package.name} ${finding.package.version} (${finding.package.ecosystem}) in ${options.image} is affected by ${finding.advisoryId} [${finding.severity}]: ${fix}.${statement}` },
       locations: [{
         physicalLocation: { artifactLocation: { uri: finding.package.path } },
         logicalLocations: [{ name: finding.package.name, fullyQualifiedName: `${finding.package.layer}/${finding.package.path}`, kind: 'package' }],

@@ -2,7 +2,7 @@
 // of the installed package, and each ecosystem's own ordering decides.
 import type { Ecosystem } from '../../core/quality.ts';
 import { compareDpkg, isValidDpkg } from './dpkg.ts';
-import { compareRpmEvr, isValidRpm } from './rpm.ts';
+import { compareRpmEvr, isValidRpm, rpmSatisfies } from './rpm.ts';
 import { compareApk, isValidApk } from './apk.ts';
 import { compareSemver, isValidSemver } from './semver.ts';
 import { comparePep440, isValidPep440 } from './pep440.ts';
@@ -15,7 +15,7 @@ export type Comparison = -1 | 0 | 1;
  * deb: `[epoch:]upstream[-revision]`; rpm: `[epoch:]version[-release]` (EVR, a missing
  * epoch is 0); apk: apk-tools' order (invalid versions fall back to string order);
  * npm: semver 2.0 (build metadata ignored); pypi: PEP 440 (normalised); golang: module
- * versions (`v` prefix, +incompatible, pseudo-versions); maven: Maven's ComparableVersion. */
+ * versions (`v` prefix, +incompatible, pseudo-versions); maven: Maven 3.9's ComparableVersion. */
 export function compareVersions(ecosystem: Ecosystem, a: string, b: string): Comparison {
   switch (ecosystem) {
     case 'deb': return compareDpkg(a, b);
@@ -26,6 +26,21 @@ export function compareVersions(ecosystem: Ecosystem, a: string, b: string): Com
     case 'golang': return compareGo(a, b);
     case 'maven': return compareMaven(a, b);
   }
+}
+
+/** The bound operators of an affected range: introduced (>=), fixed (<), last affected (<=). */
+export type RangeOperator = '<' | '<=' | '>=';
+
+/**
+ * Whether an installed `version` lies on the right side of a range bound. The ecosystem's
+ * order decides, except for rpm, whose bounds are read as rpm reads a versioned
+ * dependency: a bound without a release (`<= 2.27` in an OSV range) stands for every
+ * release of that version, where the plain order would put 2.27-0.4 after it.
+ */
+export function versionSatisfies(ecosystem: Ecosystem, version: string, operator: RangeOperator, bound: string): boolean {
+  if (ecosystem === 'rpm') return rpmSatisfies(version, operator, bound);
+  const order = compareVersions(ecosystem, version, bound);
+  return operator === '<' ? order < 0 : operator === '<=' ? order <= 0 : order >= 0;
 }
 
 /** Whether `version` is well formed in the ecosystem (the comparison still orders

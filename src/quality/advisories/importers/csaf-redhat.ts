@@ -1,8 +1,13 @@
 // Red Hat CSAF 2.0 advisories (RHSA/RHBA/RHEA) and VEX documents into Advisory objects.
 // The product tree names product streams (with their CPE) and package versions (with a
 // purl); relationships pair them, and each vulnerability's product_status lists the
-// pairs that are fixed (or, in VEX, known affected without a fix).
-import type { Advisory, AdvisoryKind, AffectedPackage } from '../../../core/quality.ts';
+// pairs that are fixed (or known affected without a fix). An advisory carries its fixes;
+// a VEX document (one per CVE) is read for what advisories never say: the packages
+// known affected with no fix, each with the vendor's fix state from its remediation
+// (none_available: affected or deferred; no_fix_planned: will not fix, out of support
+// scope) and the CVE's statement. Its fixed products are the advisories' business (the
+// same fix under the RHSA's id and date), so they are not read twice.
+import type { Advisory, AdvisoryKind, AffectedPackage, FixState } from '../../../core/quality.ts';
 import { severityFromWord } from '../severity.ts';
 import { rhelDistro } from '../distros.ts';
 
@@ -23,13 +28,23 @@ interface CsafDocument {
   };
   readonly product_tree?: {
     readonly branches?: readonly CsafBranch[];
+    readonly product_groups?: readonly { readonly group_id: string; readonly product_ids?: readonly string[] }[];
     readonly relationships?: readonly { readonly full_product_name: { readonly product_id: string }; readonly product_reference: string; readonly relates_to_product_reference: string }[];
   };
   readonly vulnerabilities?: readonly {
     readonly cve?: string;
     readonly product_status?: { readonly fixed?: readonly string[]; readonly known_affected?: readonly string[] };
     readonly threats?: readonly { readonly category: string; readonly details?: string }[];
+    readonly remediations?: readonly CsafRemediation[];
+    readonly notes?: readonly { readonly category?: string; readonly title?: string; readonly text?: string }[];
   }[];
+}
+
+interface CsafRemediation {
+  readonly category?: string;
+  readonly details?: string;
+  readonly product_ids?: readonly string[];
+  readonly group_ids?: readonly string[];
 }
 
 interface PackageVersion {
@@ -109,8 +124,12 @@ export function parseCsaf(value: CsafDocument): Advisory {
     pairs.set(relationship.full_product_name.product_id, { stream: relationship.relates_to_product_reference, component: relationship.product_reference });
   }
 
+  const groups = new Map<string, readonly string[]>();
+  for (const group of value.product_tree?.product_groups ?? []) groups.set(group.group_id, group.product_ids ?? []);
+  const vex = document.category === 'csaf_vex';
+
   const affected = new Map<string, AffectedPackage>();
-  const add = (productId: string, fixed: boolean): void => {
+  const add = (productId: string, fixed: boolean, unfixed?: UnfixedState): void => {
     const pair = pairs.get(productId);
     if (!pair) return;
     const cpe = streams.get(pair.stream);
@@ -120,16 +139,30 @@ export function parseCsaf(value: CsafDocument): Advisory {
     const version = packages.get(pair.component) ?? (fixed ? null : { name: pair.component, evr: null });
     if (!version || (fixed && !version.evr)) return;
     const ranges = fixed ? [{ fixed: version.evr! }] : [{}];
-    // Every architecture of one build carries the same EVR: one entry per package.
-    const key = `${cpe}\u0000${version.name}\u0000${version.module ?? ''}\u0000${fixed ? version.evr : ''}`;
-    if (!affected.has(key)) affected.set(key, { ecosystem: 'rpm', distro, cpe, name: version.name, ranges, ...(version.module ? { module: version.module } : {}) });
+    // A source rpm (arch src) stands for every binary built from it, which the matcher
+    // finds by their SOURCERPM; a binary stands for itself. Every architecture of one
+    // binary build carries the same EVR: one entry per binary package, its arch not kept.
+    const source = version.arch === 'src' || version.arch === 'nosrc' ? version.arch : undefined;
+    const key = `${cpe}\u0000${version.name}\u0000${version.module ?? ''}\u0000${source ?? 'binary'}\u0000${fixed ? version.evr : ''}`;
+    if (!affected.has(key)) {
+      affected.set(key, {
+        ecosystem: 'rpm', distro, cpe, name: version.name, ranges,
+        ...(version.module ? { module: version.module } : {}),
+        ...(source ? { arch: source } : {}),
+        ...(unfixed ? { fixState: unfixed.state } : {}),
+        ...(unfixed?.statement ? { fixStatement: unfixed.statement } : {}),
+      });
+    }
   };
   const cves: string[] = [];
   let vulnerabilitySeverity: string | undefined;
+  let statement: string | undefined;
   for (const vulnerability of value.vulnerabilities ?? []) {
     if (vulnerability.cve && !cves.includes(vulnerability.cve)) cves.push(vulnerability.cve);
-    for (const product of vulnerability.product_status?.fixed ?? []) add(product, true);
-    for (const product of vulnerability.product_status?.known_affected ?? []) add(product, false);
+    if (!vex) for (const product of vulnerability.product_status?.fixed ?? []) add(product, true);
+    const states = unfixedStates(vulnerability.remediations ?? [], groups);
+    for (const product of vulnerability.product_status?.known_affected ?? []) add(product, false, states.get(product) ?? { state: 'affected' });
+    statement ??= vulnerability.notes?.find((note) => /^statement$/i.test(note.title ?? '') || note.category === 'statement')?.text;
     const impact = vulnerability.threats?.find((threat) => threat.category === 'impact')?.details;
     if (impact && (!vulnerabilitySeverity || rank(impact) < rank(vulnerabilitySeverity))) vulnerabilitySeverity = impact;
   }
@@ -147,8 +180,31 @@ export function parseCsaf(value: CsafDocument): Advisory {
     updated: document.tracking.current_release_date ? Date.parse(document.tracking.current_release_date) : null,
     cves,
     references,
+    ...(statement ? { statement } : {}),
     affected: [...affected.values()],
   };
+}
+
+interface UnfixedState {
+  readonly state: FixState;
+  readonly statement?: string | undefined;
+}
+
+/** Product id → the fix state its remediation gives (a product without one is simply
+ * affected). Red Hat writes the state in `details`: "Affected", "Deferred", "Will not
+ * fix", "Out of support scope"; other vendors a sentence, kept as the statement. */
+function unfixedStates(remediations: readonly CsafRemediation[], groups: ReadonlyMap<string, readonly string[]>): Map<string, UnfixedState> {
+  const states = new Map<string, UnfixedState>();
+  for (const remediation of remediations) {
+    const details = remediation.details?.trim() || undefined;
+    let state: FixState;
+    if (remediation.category === 'no_fix_planned') state = details !== undefined && /out of support/i.test(details) ? 'out-of-support' : 'will-not-fix';
+    else if (remediation.category === 'none_available') state = details !== undefined && /defer/i.test(details) ? 'fix-deferred' : 'affected';
+    else continue; // vendor_fix, workaround, mitigation: no fix state
+    const products = [...(remediation.product_ids ?? []), ...(remediation.group_ids ?? []).flatMap((id) => groups.get(id) ?? [])];
+    for (const product of products) states.set(product, { state, statement: details });
+  }
+  return states;
 }
 
 const RANKS = ['critical', 'important', 'moderate', 'low'];

@@ -101,11 +101,18 @@ export function listAdvisories(entries: readonly ListEntry[], cveSeverity: Reado
   return advisories;
 }
 
-/** The tracker's CVE advisories, with fixes the lists supply merged in. */
+/** The tracker's CVE advisories, with fixes the lists supply merged in. The tracker
+ * dates nothing: a CVE is dated by the first DSA/DLA that fixed it, and otherwise stays
+ * undated (issued null), never "today". */
 export function trackerAdvisories(tracker: Tracker, lists: readonly ListEntry[] = []): Advisory[] {
   // (CVE, package, release) → the earliest DSA/DLA fix of it.
   const listFixes = new Map<string, { version: string; issued: number | null }>();
+  // CVE → the date of the first DSA/DLA naming it.
+  const firstAnnounced = new Map<string, number>();
   for (const entry of lists) {
+    if (entry.issued !== null) {
+      for (const cve of entry.cves) firstAnnounced.set(cve, Math.min(firstAnnounced.get(cve) ?? Infinity, entry.issued));
+    }
     for (const fix of entry.fixes) {
       for (const cve of entry.cves) {
         const key = `${cve}\u0000${fix.name}\u0000${fix.release}`;
@@ -155,7 +162,7 @@ export function trackerAdvisories(tracker: Tracker, lists: readonly ListEntry[] 
       title: entry.description,
       severity: entry.severity,
       vendorSeverity: entry.urgency,
-      issued: null,
+      issued: firstAnnounced.get(cve) ?? null,
       cves: [cve],
       references: [`https://security-tracker.debian.org/tracker/${cve}`],
       affected: entry.affected,

@@ -3,7 +3,7 @@
 // explicit version lists. Carries Debian, Ubuntu, AlmaLinux, Rocky, Alpine, npm, PyPI,
 // Go and Maven; other ecosystems and GIT ranges are not matched against packages here.
 import type { Advisory, AffectedPackage, AffectedRange, Ecosystem, Severity } from '../../../core/quality.ts';
-import { cvss3BaseScore, maxSeverity, severityFromScore, severityFromWord } from '../severity.ts';
+import { cvssScore, maxSeverity, severityFromScore, severityFromWord } from '../severity.ts';
 import { alpineDistro } from '../distros.ts';
 import { normalizePypiName } from '../../analyzers/purl.ts';
 
@@ -102,8 +102,9 @@ function severityOf(doc: OsvDocument): { severity: Severity; vendor?: string | u
   }
   if (word && severityFromWord(word) !== 'Unknown') return { severity: severityFromWord(word), vendor: word };
   let severity: Severity = 'Unknown';
-  for (const score of doc.severity ?? []) {
-    const value = score.score ? cvss3BaseScore(score.score) : null;
+  // CVSS_V3 and CVSS_V4 vectors, of the record and of its packages.
+  for (const score of [...(doc.severity ?? []), ...(doc.affected ?? []).flatMap((entry) => entry.severity ?? [])]) {
+    const value = score.score ? cvssScore(score.score) : null;
     if (value !== null) severity = maxSeverity(severity, severityFromScore(value));
   }
   return { severity, vendor: word };

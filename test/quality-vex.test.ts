@@ -1,0 +1,187 @@
+// Red Hat VEX documents (CSAF 2.0, category csaf_vex, one per CVE): packages known
+// affected without a fix become unfixed findings carrying the vendor's fix state (its
+// remediation: none_available "Affected"/"Deferred", no_fix_planned "Will not fix"/"Out
+// of support scope") and the CVE's statement, through the advisory database on SQLite and
+// PostgreSQL alike, against the synthetic UBI 9 image. The document is written here after
+// the CSAF 2.0 specification and Red Hat's published description of its VEX files
+// (../shared holds advisories only): unfixed components are source rpms named without a
+// version (purl pkg:rpm/redhat/curl?arch=src), paired with a product by relationships.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { Advisory, ImageIndex } from '../src/core/quality.ts';
+import { isCsaf, parseCsaf } from '../src/quality/advisories/importers/csaf-redhat.ts';
+import { FeedReader } from '../src/quality/advisories/feed-reader.ts';
+import { matchImage, matchPackages } from '../src/quality/matching/matcher.ts';
+import { toSarif } from '../src/quality/matching/sarif.ts';
+import { indexImage } from '../src/quality/indexer/index-image.ts';
+import { OciLayoutSource } from '../src/client/transports/index.ts';
+import { AdvisoryStore } from '../src/metadata/advisory-store.ts';
+import { SqliteClient } from '../src/metadata/sqlite-client.ts';
+import { PostgresClient } from '../src/metadata/postgres-client.ts';
+import { migrate } from '../src/metadata/migrations.ts';
+import type { SqlClient } from '../src/metadata/sql-client.ts';
+import { createTestDatabase } from './support/postgres.ts';
+import { tempDirs } from './support/temp-files.ts';
+import { sharedDir } from './support/paths.ts';
+
+const newDir = tempDirs('custody-vex-');
+const STATEMENT = 'Only services that parse untrusted cookies are exposed; the default configuration does not.';
+
+const product = (id: string, cpe: string) => ({ category: 'product_name', name: id, product: { name: id, product_id: id, product_identification_helper: { cpe } } });
+const component = (name: string) => ({ category: 'product_version', name, product: { name, product_id: name, product_identification_helper: { purl: `pkg:rpm/redhat/${name}?arch=src` } } });
+const pair = (stream: string, name: string) => ({ category: 'default_component_of', full_product_name: { name: `${name} as a component of ${stream}`, product_id: `${stream}:${name}` }, product_reference: name, relates_to_product_reference: stream });
+
+/** A VEX document for one CVE: curl affected in RHEL 9 (a fix may come) and not fixed in
+ * RHEL 8, libxml2 deferred in RHEL 9 (through a product group), tar affected with no
+ * remediation at all, nano not affected, and zlib fixed by an RHSA. */
+function vexDocument(): unknown {
+  const fixedZlib = 'BaseOS-9.4.0.Z.MAIN:zlib-0:1.2.11-41.el9.x86_64';
+  return {
+    document: {
+      category: 'csaf_vex', csaf_version: '2.0', title: 'curl: cookie parsing flaw',
+      aggregate_severity: { namespace: 'https://access.redhat.com/security/updates/classification/', text: 'Moderate' },
+      tracking: { id: 'CVE-2099-1234', initial_release_date: '2099-01-10T00:00:00+00:00', current_release_date: '2099-02-01T00:00:00+00:00', status: 'final', version: '3' },
+      references: [{ category: 'self', summary: 'Canonical URL', url: 'https://access.redhat.com/security/cve/CVE-2099-1234' }],
+    },
+    product_tree: {
+      branches: [{
+        category: 'vendor', name: 'Red Hat',
+        branches: [
+          { category: 'product_family', name: 'Red Hat Enterprise Linux 9', branches: [product('red_hat_enterprise_linux_9', 'cpe:/o:redhat:enterprise_linux:9'), product('BaseOS-9.4.0.Z.MAIN', 'cpe:/o:redhat:enterprise_linux:9::baseos')] },
+          { category: 'product_family', name: 'Red Hat Enterprise Linux 8', branches: [product('red_hat_enterprise_linux_8', 'cpe:/o:redhat:enterprise_linux:8')] },
+          component('curl'), component('libxml2'), component('tar'), component('nano'),
+          { category: 'architecture', name: 'x86_64', branches: [{ category: 'product_version', name: 'zlib-0:1.2.11-41.el9.x86_64', product: { name: 'zlib-0:1.2.11-41.el9.x86_64', product_id: 'zlib-0:1.2.11-41.el9.x86_64', product_identification_helper: { purl: 'pkg:rpm/redhat/zlib@1.2.11-41.el9?arch=x86_64' } } }] },
+        ],
+      }],
+      product_groups: [{ group_id: 'CSAFGID-0001', product_ids: ['red_hat_enterprise_linux_9:libxml2'] }],
+      relationships: [
+        pair('red_hat_enterprise_linux_9', 'curl'), pair('red_hat_enterprise_linux_8', 'curl'), pair('red_hat_enterprise_linux_9', 'libxml2'),
+        pair('red_hat_enterprise_linux_9', 'tar'), pair('red_hat_enterprise_linux_9', 'nano'), pair('BaseOS-9.4.0.Z.MAIN', 'zlib-0:1.2.11-41.el9.x86_64'),
+      ],
+    },
+    vulnerabilities: [{
+      cve: 'CVE-2099-1234',
+      notes: [
+        { category: 'description', title: 'Vulnerability description', text: 'A flaw was found in curl.' },
+        { category: 'other', title: 'Statement', text: STATEMENT },
+      ],
+      product_status: {
+        fixed: [fixedZlib],
+        known_affected: ['red_hat_enterprise_linux_9:curl', 'red_hat_enterprise_linux_8:curl', 'red_hat_enterprise_linux_9:libxml2', 'red_hat_enterprise_linux_9:tar'],
+        known_not_affected: ['red_hat_enterprise_linux_9:nano'],
+      },
+      remediations: [
+        { category: 'vendor_fix', details: 'For details on how to apply this update...', product_ids: [fixedZlib], url: 'https://access.redhat.com/errata/RHSA-2099:0001' },
+        { category: 'none_available', details: 'Affected', product_ids: ['red_hat_enterprise_linux_9:curl'] },
+        { category: 'no_fix_planned', details: 'Will not fix', product_ids: ['red_hat_enterprise_linux_8:curl'] },
+        { category: 'none_available', details: 'Deferred', group_ids: ['CSAFGID-0001'] },
+        { category: 'workaround', details: 'Mitigation for this issue is either not available or ...', product_ids: ['red_hat_enterprise_linux_9:curl', 'red_hat_enterprise_linux_9:tar'] },
+      ],
+      threats: [{ category: 'impact', details: 'Moderate' }],
+    }],
+  };
+}
+
+function vexAdvisory(): Advisory {
+  const value = vexDocument();
+  assert.ok(isCsaf(value));
+  return parseCsaf(value);
+}
+
+async function ubi9(): Promise<ImageIndex> {
+  const source = new OciLayoutSource(`${sharedDir('images', 'ubi9-synthetic-oci')}:9.4-synthetic`);
+  try {
+    return await indexImage(source);
+  } finally {
+    await source.close();
+  }
+}
+
+const summary = (findings: readonly { package: { name: string }; fixState?: string; fixStatement?: string; fixedVersion: string | null }[]) =>
+  findings.map((f) => [f.package.name, f.fixedVersion, f.fixState ?? null, f.fixStatement ?? null]);
+
+const EXPECTED_UBI9 = [
+  ['curl-minimal', null, 'affected', 'Affected'],
+  ['libcurl-minimal', null, 'affected', 'Affected'],
+  ['libxml2', null, 'fix-deferred', 'Deferred'],
+];
+
+describe('Red Hat VEX: affected without a fix, and will not fix', () => {
+  it('the importer reads known_affected products with their remediation, the statement, and no fixed product', () => {
+    const advisory = vexAdvisory();
+    assert.equal(advisory.id, 'CVE-2099-1234');
+    assert.equal(advisory.kind, 'security');
+    assert.equal(advisory.vendorSeverity, 'Moderate');
+    assert.equal(advisory.statement, STATEMENT);
+    assert.deepEqual(advisory.affected.map((entry) => [entry.distro, entry.name, entry.arch, entry.ranges, entry.fixState, entry.fixStatement]), [
+      ['rhel:9', 'curl', 'src', [{}], 'affected', 'Affected'],
+      ['rhel:8', 'curl', 'src', [{}], 'will-not-fix', 'Will not fix'],
+      ['rhel:9', 'libxml2', 'src', [{}], 'fix-deferred', 'Deferred'],
+      ['rhel:9', 'tar', 'src', [{}], 'affected', undefined],
+    ]);
+  });
+
+  it('the synthetic UBI 9 image: unfixed findings with the vendor\'s state and statement, nothing to apply', async () => {
+    const result = matchPackages(await ubi9(), [vexAdvisory()]);
+    assert.deepEqual(result.findings, []);
+    assert.deepEqual(summary(result.unfixed), EXPECTED_UBI9);
+    assert.ok(result.unfixed.every((f) => f.statement === STATEMENT && f.advisoryId === 'CVE-2099-1234' && f.vendorSeverity === 'Moderate'));
+  });
+
+  it('RHEL 8: curl will not be fixed', () => {
+    const os = { id: 'rhel', idLike: [], versionId: '8.10', versionCodename: null, name: 'Red Hat Enterprise Linux', prettyName: null, cpe: null, source: 'etc/os-release' };
+    const curl = { ecosystem: 'rpm' as const, name: 'curl', version: '7.61.1-34.el8', sourceName: 'curl', sourceVersion: '7.61.1-34.el8', path: 'var/lib/rpm/Packages', layer: 'sha256:l', purl: 'pkg:rpm/redhat/curl@7.61.1-34.el8' };
+    const result = matchPackages({ os, packages: [curl] }, [vexAdvisory()]);
+    assert.deepEqual(summary(result.unfixed), [['curl', null, 'will-not-fix', 'Will not fix']]);
+  });
+
+  for (const [engine, open] of [
+    ['SQLite', async () => {
+      const sql = new SqliteClient(join(newDir(), 'vulndb.sqlite'));
+      return { sql: sql as SqlClient, close: () => sql.close() };
+    }],
+    ['PostgreSQL', async () => {
+      const database = await createTestDatabase();
+      const sql = new PostgresClient({ url: database.url, maxConnections: 2 });
+      return { sql: sql as SqlClient, close: async () => { await sql.close(); await database.drop(); } };
+    }],
+  ] as const) {
+    describe(`through the advisory database on ${engine}`, () => {
+      let sql: SqlClient;
+      let close: () => Promise<void>;
+      before(async () => {
+        ({ sql, close } = await open());
+        await migrate(sql);
+      });
+      after(() => close());
+
+      it('imports the VEX file as a feed document and matches the stored rows as the document itself', async () => {
+        const store = new AdvisoryStore(sql);
+        const reader = new FeedReader();
+        const documents = [...reader.read({ name: 'cve-2099-1234.json', bytes: Buffer.from(JSON.stringify(vexDocument())) }), ...reader.finish()];
+        assert.deepEqual(documents.map((document) => document.key), ['redhat:CVE-2099-1234']);
+        for (const document of documents) await store.importDocument(document);
+        const stored = await store.getAdvisory('redhat', 'CVE-2099-1234');
+        assert.equal(stored?.statement, STATEMENT);
+        assert.deepEqual(stored?.affected.map((entry) => entry.fixState).sort(), ['affected', 'affected', 'fix-deferred', 'will-not-fix']);
+        const result = await matchImage(await ubi9(), store);
+        assert.deepEqual(summary(result.unfixed), EXPECTED_UBI9);
+        assert.ok(result.unfixed.every((f) => f.statement === STATEMENT));
+        // Importing the same document again changes nothing.
+        const again = await store.importDocument(documents[0]!);
+        assert.equal(again.skipped, true);
+      });
+    });
+  }
+});
+
+describe('SARIF of VEX findings', () => {
+  it('says the vendor will not fix it, with the vendor\'s statement', () => {
+    const os = { id: 'rhel', idLike: [], versionId: '8.10', versionCodename: null, name: null, prettyName: null, cpe: null, source: 'etc/os-release' };
+    const curl = { ecosystem: 'rpm' as const, name: 'curl', version: '7.61.1-34.el8', sourceName: 'curl', sourceVersion: '7.61.1-34.el8', path: 'var/lib/rpm/Packages', layer: 'sha256:l', purl: 'pkg:rpm/redhat/curl@7.61.1-34.el8' };
+    const { unfixed } = matchPackages({ os, packages: [curl] }, [vexAdvisory()]);
+    const log = toSarif(unfixed, { image: 'oci:x:y', toolVersion: '0' }) as { runs: { results: { message: { text: string } }[] }[] };
+    assert.match(log.runs[0]!.results[0]!.message.text, /CVE-2099-1234 \[Medium\]: the vendor will not fix it\. Vendor statement: Only services/);
+  });
+});

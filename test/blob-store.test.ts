@@ -19,7 +19,7 @@ async function filesystemFixture(): Promise<BlobStoreFixture & { store: Filesyst
   // A root that does not exist yet: init() creates it.
   const store = new FilesystemBlobStore(join(base, 'store'));
   await store.init();
-  return { store, base, dispose: () => rm(base, { recursive: true, force: true }) };
+  return { store, base, storesWhileAppending: true, dispose: () => rm(base, { recursive: true, force: true }) };
 }
 
 let s3: S3TestServer;
@@ -33,7 +33,8 @@ after(async () => {
 async function s3Fixture(): Promise<BlobStoreFixture> {
   const bucket = await s3.createBucket();
   const store = new S3BlobStore({ bucket, region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY }, redirect: true });
-  return { store, dispose: async () => store.close() };
+  // Bytes wait in memory until they make a part, or the body ends or breaks.
+  return { store, storesWhileAppending: false, dispose: async () => store.close() };
 }
 
 // One line per driver.

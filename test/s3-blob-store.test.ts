@@ -1,18 +1,21 @@
 // What the S3 driver promises beyond the BlobStore contract, on a real S3-compatible server
 // (s3rver on loopback, with S3's 5 MiB minimum part size enforced in front of it): chunks of
 // any size, uploads continued by another process, rewinds after a crash between storing
-// and recording, nothing visible before the commit, no multipart upload left behind,
+// and recording, bodies that break (kept up to the last byte taken) or are refused (nothing
+// kept), nothing visible before the commit, no multipart upload left behind,
 // presigned redirects, both addressing styles, and failures that say what is wrong.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { Readable } from 'node:stream';
 import { digestOf } from '../src/core/digest.ts';
 import { RegistryError } from '../src/core/errors.ts';
+import { UploadInterruptedError } from '../src/storage/blob-store.ts';
 import { S3BlobStore, type S3BlobStoreOptions } from '../src/storage/s3-blob-store.ts';
 import { chunked, readAll } from './suites/blob-store-suite.ts';
 import { startS3Server, S3_ACCESS_KEY, S3_SECRET_KEY, type S3TestServer } from './support/s3-server.ts';
-import { http } from './support/tools.ts';
+import { http, waitFor } from './support/tools.ts';
 
 const MiB = 1024 * 1024;
 const credentials = { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY };
@@ -102,30 +105,98 @@ describe('S3 driver: uploads', () => {
     store.close();
   });
 
-  it('nothing is visible under the digest before the commit, and a failed body leaves the recorded bytes alone', async () => {
+  it('nothing is visible under the digest before the commit; a body that breaks keeps every byte taken, parts and tail, and the upload resumes after them', async () => {
     const store = await openStore();
     const id = randomUUID();
-    const data = randomBytes(12 * MiB);
-    const digest = digestOf(data);
+    const recorded = randomBytes(12 * MiB);
     await store.createUpload(id);
-    await store.appendUpload(id, 0, chunked(data));
-    assert.equal(await store.stat(digest), null);
+    await store.appendUpload(id, 0, chunked(recorded));
     assert.deepEqual(await blobDigests(store), []);
-    // A request that dies half way: the upload still holds what was recorded.
-    const broken = chunked(randomBytes(8 * MiB));
+    // A request that dies after some 6 MiB: past a part boundary (8 MiB with what was
+    // recorded), with a tail too small for a part.
+    const body = randomBytes(8 * MiB);
     const failing = (async function* () {
       let sent = 0;
-      for await (const chunk of broken) {
+      for await (const chunk of chunked(body)) {
         yield chunk as Buffer;
         sent += (chunk as Buffer).length;
-        if (sent > 6 * MiB) throw new Error('client went away');
+        if (sent > 6 * MiB) throw Object.assign(new Error('client went away'), { code: 'ECONNRESET' });
       }
     })();
-    const { Readable } = await import('node:stream');
-    await assert.rejects(store.appendUpload(id, data.length, Readable.from(failing)), /client went away/);
-    assert.equal(await store.uploadSize(id), data.length);
-    await store.commitUpload(id, digest, data.length);
-    assert.ok((await readAll(await store.read(digest))).equals(data));
+    let taken = 0;
+    const interrupted = await store.appendUpload(id, recorded.length, Readable.from(failing), (chunk) => (taken += chunk.length)).then(
+      () => assert.fail('the append succeeded'),
+      (error: unknown) => error,
+    );
+    assert.ok(interrupted instanceof UploadInterruptedError, String(interrupted));
+    assert.equal((interrupted.cause as { code?: string }).code, 'ECONNRESET');
+    assert.ok(taken > 4 * MiB, `only ${taken} bytes were taken`);
+    assert.equal(interrupted.size, recorded.length + taken, 'every byte onData saw is kept');
+    assert.equal(await store.uploadSize(id), interrupted.size);
+    assert.deepEqual(await blobDigests(store), [], 'still nothing under a digest');
+    // The client resumes at the size reported, from another process even.
+    const other = await openStore({ bucket: store.bucket });
+    assert.equal(await other.appendUpload(id, interrupted.size, chunked(body.subarray(taken))), recorded.length + body.length);
+    const whole = Buffer.concat([recorded, body]);
+    const before = s3.completedPartSizes.length;
+    await other.commitUpload(id, digestOf(whole), whole.length);
+    // Two whole parts (the second cut across the break), then the tail and the rest.
+    assert.deepEqual(s3.completedPartSizes.slice(before), [[8 * MiB, 8 * MiB, whole.length - 16 * MiB]]);
+    assert.ok((await readAll(await store.read(digestOf(whole)))).equals(whole));
+    assert.equal(s3.openMultipartUploads(), 0);
+    store.close();
+    other.close();
+  });
+
+  it('a break between 5 and 8 MiB stores one short part; a break before any new byte keeps the upload as it was', async () => {
+    const store = await openStore();
+    const id = randomUUID();
+    const first = randomBytes(MiB);
+    await store.createUpload(id);
+    await store.appendUpload(id, 0, chunked(first));
+    const sent = randomBytes(5 * MiB + 12345);
+    const broken = new Readable({ read() {} });
+    let taken = 0;
+    const appending = store.appendUpload(id, first.length, broken, (chunk) => (taken += chunk.length));
+    broken.push(sent);
+    await waitFor('the driver to take the bytes', () => taken === sent.length, 10_000, 5);
+    broken.destroy(new Error('aborted'));
+    await assert.rejects(appending, (error: unknown) => error instanceof UploadInterruptedError && error.size === first.length + sent.length);
+    // Nothing at all arrives before the next break: the upload holds what it held.
+    let reading = false;
+    const silent = new Readable({ read: () => void (reading = true) });
+    const nothing = store.appendUpload(id, first.length + sent.length, silent);
+    await waitFor('the driver to read the body', () => reading, 10_000, 5);
+    silent.destroy(new Error('aborted'));
+    await assert.rejects(nothing, (error: unknown) => error instanceof UploadInterruptedError && error.size === first.length + sent.length);
+    const last = randomBytes(3 * MiB);
+    assert.equal(await store.appendUpload(id, first.length + sent.length, chunked(last)), first.length + sent.length + last.length);
+    const whole = Buffer.concat([first, sent, last]);
+    const before = s3.completedPartSizes.length;
+    await store.commitUpload(id, digestOf(whole), whole.length);
+    assert.ok((await readAll(await store.read(digestOf(whole)))).equals(whole));
+    // The break made the bytes before it one part (over S3's 5 MiB minimum, under 8 MiB).
+    assert.deepEqual(s3.completedPartSizes.slice(before), [[first.length + sent.length, last.length]]);
+    assert.equal(s3.openMultipartUploads(), 0);
+    store.close();
+  });
+
+  it('a refusal by the store (the size limit) keeps none of the request and leaves its body intact, so the registry can still answer', async () => {
+    const store = await openStore();
+    const id = randomUUID();
+    const first = randomBytes(MiB);
+    await store.createUpload(id);
+    await store.appendUpload(id, 0, chunked(first));
+    // Over the limit after a whole part went out.
+    const body = chunked(randomBytes(20 * MiB));
+    await assert.rejects(store.appendUpload(id, first.length, body, undefined, 12 * MiB), (error: unknown) => error instanceof RegistryError && error.code === 'SIZE_INVALID' && error.status === 413);
+    assert.equal(body.destroyed, false, 'the body is not destroyed');
+    assert.equal(await store.uploadSize(id), first.length);
+    const rest = randomBytes(2 * MiB);
+    assert.equal(await store.appendUpload(id, first.length, chunked(rest)), first.length + rest.length);
+    const whole = Buffer.concat([first, rest]);
+    await store.commitUpload(id, digestOf(whole), whole.length);
+    assert.ok((await readAll(await store.read(digestOf(whole)))).equals(whole));
     assert.equal(s3.openMultipartUploads(), 0);
     store.close();
   });

@@ -2,10 +2,12 @@
 // S3-compatible server on loopback. skopeo pushes and pulls with identical digests, a
 // chunked push with PATCHes of any size lands intact, fsck is clean, gc reclaims from the
 // bucket, and with redirects on, blob downloads go to presigned URLs that skopeo follows
-// (HEAD and Range still behave). Also: the storage settings and their mistakes.
+// (HEAD and Range still behave). A PATCH cut mid-body resumes at the Range reported.
+// Also: the storage settings and their mistakes.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +18,21 @@ import { ADMIN_PASSWORD, runCustody, startCustody, type CustodyServer } from './
 import { buildLargeImageLayout, debianLayout, layoutEntry, layoutImage, ociRef, readLayoutBlob, sha256, type LargeImageLayout } from './support/images.ts';
 import { OciClient } from './support/oci-client.ts';
 import { startS3Server, S3_ACCESS_KEY, S3_SECRET_KEY, type S3TestServer } from './support/s3-server.ts';
-import { containersConfig, http, requireTool, runOk, type ContainersConfig } from './support/tools.ts';
+import { containersConfig, http, requireTool, runOk, waitFor, type ContainersConfig } from './support/tools.ts';
 
 const MiB = 1024 * 1024;
+
+/** A raw connection, for requests a well-behaved HTTP client would not make. */
+function connectTo(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      // Broken on purpose: a reset or a write after the server closed is expected.
+      socket.off('error', reject).on('error', () => {});
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
 
 describe('storage settings', () => {
   const base = { CUSTODY_STORAGE_DRIVER: 's3', CUSTODY_STORAGE_S3_BUCKET: 'registry-blobs' };
@@ -207,6 +221,65 @@ describe('custody serve on S3', () => {
       const again = await runCustody(['fsck', '--data-dir', server.dataDir], { env });
       assert.equal(again.code, 0, `fsck after gc:\n${again.stdout}${again.stderr}`);
       await skopeo(['copy', '--src-tls-verify=false', registry('s3/debian:curl'), ociRef(join(work, 'after-gc'), 'x')]);
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('a PATCH cut mid-body (a client reset, a stalled body) keeps what arrived and resumes at the Range reported; one over the size limit is answered 413 and keeps nothing', async () => {
+    const bucket = await s3.createBucket();
+    const blob = randomBytes(20 * MiB);
+    const { server } = await serve(bucket, { CUSTODY_LIMITS_BODY_IDLE_TIMEOUT: '1s', CUSTODY_LIMITS_MAX_BLOB_BYTES: String(blob.length) });
+    try {
+      const location = String((await http(`${server.url}/v2/s3/cut/blobs/uploads/`, { method: 'POST' })).headers.location);
+      const held = async (): Promise<number> => {
+        const status = await http(`${server.url}${location}`);
+        assert.equal(status.status, 204);
+        return Number(/^0-(\d+)$/.exec(String(status.headers.range))?.[1]) + 1;
+      };
+      const patchHead = (from: number): string =>
+        `PATCH ${location} HTTP/1.1\r\nHost: ${server.host}\r\nContent-Type: application/octet-stream\r\nContent-Range: ${from}-${blob.length - 1}\r\nContent-Length: ${blob.length - from}\r\n\r\n`;
+
+      // The client resets once the driver has taken a part's worth (its multipart upload
+      // starts): the part and whatever else was taken stay, the registry says how much.
+      const opened = s3.openMultipartUploads();
+      const resetting = await connectTo(server.port);
+      resetting.write(patchHead(0));
+      resetting.write(blob.subarray(0, 10 * MiB));
+      await waitFor('the driver to ship its first part', () => s3.openMultipartUploads() > opened, 30_000);
+      resetting.resetAndDestroy();
+      const afterReset = await waitFor('the upload to report what arrived', async () => {
+        const size = await held();
+        return size >= 8 * MiB ? size : undefined;
+      }, 10_000);
+      assert.ok(afterReset <= 10 * MiB, `holds ${afterReset} bytes, more than were sent`);
+
+      // From there the body stalls past the next part boundary: answered 408 after the idle
+      // timeout, and every byte sent is kept.
+      const stalledAt = 16 * MiB + 3;
+      const stalling = await connectTo(server.port);
+      let answer = '';
+      stalling.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      stalling.write(patchHead(afterReset));
+      stalling.write(blob.subarray(afterReset, stalledAt));
+      await waitFor('the server to close the stalled request', () => stalling.closed, 30_000);
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      await waitFor('the upload to report every byte sent', async () => ((await held()) === stalledAt ? true : undefined), 10_000);
+
+      // Over the size limit: the store refuses, the client is answered, nothing is kept.
+      const over = await http(`${server.url}${location}`, { method: 'PATCH', body: randomBytes(5 * MiB), headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${stalledAt}-${stalledAt + 5 * MiB - 1}` } });
+      assert.equal(over.status, 413, over.body.toString());
+      assert.equal(over.json<{ errors: { code: string }[] }>()?.errors[0]?.code, 'SIZE_INVALID');
+      assert.equal(await held(), stalledAt);
+
+      // The rest, and the blob is whole.
+      const digest = sha256(blob);
+      const done = await http(`${server.url}${location}?digest=${digest}`, { method: 'PUT', body: blob.subarray(stalledAt), headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${stalledAt}-${blob.length - 1}` } });
+      assert.equal(done.status, 201, done.body.toString());
+      assert.ok((await http(`${server.url}/v2/s3/cut/blobs/${digest}`)).body.equals(blob), 'the blob comes back intact');
+      assert.deepEqual([...(await storedDigests(bucket))], [digest]);
+      assert.equal(s3.openMultipartUploads(), opened, 'no multipart upload left open');
+      assert.ok(!server.logs.some((entry) => entry.includes('"level":"error"')), `no error logged:\n${server.logs.join('\n')}`);
     } finally {
       await server.dispose();
     }

@@ -59,6 +59,8 @@ export class LayoutWriter {
   private readonly prefix: string;
   private readonly partBytes: number;
   private multipart: Multipart | undefined;
+  /** The multipart upload this writer started, if any (the base layout had none). */
+  private started: Multipart | undefined;
   private readonly parts: UploadedPart[];
   private segments: Segment[];
   /** Bytes received but not stored yet, while they may still become a segment. */
@@ -120,9 +122,16 @@ export class LayoutWriter {
     return multipart;
   }
 
-  /** Waits for a part still on the wire after a failure, so nothing is left dangling. */
+  /**
+   * Cleans up after a failure, before anything names the new layout: waits for a part
+   * still on the wire, and aborts the multipart upload this writer started, which no
+   * state records (S3 would keep its parts, and bill them, until a lifecycle rule runs).
+   */
   async abandon(): Promise<void> {
     await this.inFlight?.catch(() => {});
+    const started = this.started;
+    this.started = undefined;
+    if (started) await this.objects.abortMultipart(started.key, started.id).catch(() => {});
   }
 
   private layout(): Layout {
@@ -188,6 +197,7 @@ export class LayoutWriter {
   private async startMultipart(): Promise<Multipart> {
     const key = `${this.prefix}data-${randomBytes(8).toString('hex')}`;
     this.multipart = { key, id: await this.objects.createMultipart(key) };
+    this.started = this.multipart;
     return this.multipart;
   }
 

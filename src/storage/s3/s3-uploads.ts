@@ -4,9 +4,16 @@
 // layout from before the last append, because the registry records an upload's size only
 // after the append returns: a crash in between leaves storage one append ahead, and the
 // next append rewinds onto that earlier layout.
+//
+// A body that breaks (the client went away, or the idle timeout cut it) ends an append
+// like a complete one: the bytes that arrived are stored and recorded (the last of them
+// as a segment), and the append rejects with UploadInterruptedError, so the client
+// resumes right after them. A refusal by the store (the size limit, S3 failing) records
+// nothing of the request.
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { finished, PassThrough, Readable } from 'node:stream';
 import { RegistryError } from '../../core/errors.ts';
+import { UploadInterruptedError } from '../blob-store.ts';
 import type { ObjectStore } from './s3-objects.ts';
 import { LayoutWriter, MIN_PART_BYTES, layoutSize, partsSize, segmentsSize, type Layout, type Segment } from './part-writer.ts';
 
@@ -51,23 +58,27 @@ export class S3Uploads {
     const base = rewind(record, offset);
     const writer = new LayoutWriter(this.objects, this.prefix(uploadId), base, this.partBytes);
     let written = 0;
+    let broken: BrokenBody | undefined;
+    let next: Layout | undefined;
     try {
-      for await (const chunk of body) {
-        const bytes = chunk as Buffer;
+      broken = await feed(body, async (bytes) => {
         written += bytes.length;
         if (maxBytes !== undefined && written > maxBytes) throw new RegistryError('SIZE_INVALID', `upload exceeds the ${maxBytes}-byte limit`, { status: 413 });
         onData?.(bytes);
         await writer.write(bytes);
-      }
+      });
+      // Every byte onData saw is in the writer: stored now, broken body or not.
+      if (written > 0 || offset !== size) next = await writer.finish();
     } catch (error) {
       // Nothing is recorded: the state still names the old layout, and whatever this
       // request stored is unreferenced (overwritten or removed with the upload).
       await writer.abandon();
       throw error;
     }
-    if (written === 0 && offset === size) return size;
-    const next = await writer.finish();
-    await this.replace(uploadId, record, { v: 1, current: next, previous: base });
+    // Not abandoned when this fails: S3 may have stored the state before failing to answer,
+    // and then it names this layout (remove() cleans up either way).
+    if (next) await this.replace(uploadId, record, { v: 1, current: next, previous: base });
+    if (broken) throw new UploadInterruptedError(offset + written, broken.error);
     return offset + written;
   }
 
@@ -187,6 +198,40 @@ export class S3Uploads {
       // Leftovers stay under the upload's prefix and go when the upload is removed.
     }
   }
+}
+
+interface BrokenBody {
+  readonly error: unknown;
+}
+
+/**
+ * Passes `body` to `take` chunk by chunk, one at a time. A body that breaks ends the feed
+ * like one that ends, after every chunk that arrived, and is returned. A failure of `take`
+ * (the store's side) is thrown and leaves the body unread but not destroyed, so the caller
+ * can still answer (413, 503) on the same connection.
+ */
+async function feed(body: Readable, take: (chunk: Buffer) => Promise<void>): Promise<BrokenBody | undefined> {
+  // Piped into a relay rather than iterated: iterating would destroy the body when `take`
+  // fails, and stop at once when it breaks, while the relay is ended instead, so what it
+  // already holds still reaches `take`.
+  const relay = new PassThrough();
+  let broken: BrokenBody | undefined;
+  const unwatch = finished(body, { writable: false }, (error) => {
+    if (!error) return;
+    broken = { error };
+    body.unpipe(relay);
+    relay.end();
+  });
+  body.pipe(relay);
+  try {
+    for await (const chunk of relay) await take(chunk as Buffer);
+  } catch (error) {
+    body.unpipe(relay);
+    throw error;
+  } finally {
+    unwatch();
+  }
+  return broken;
 }
 
 /**

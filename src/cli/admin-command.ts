@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../core/errors.ts';
 import { apiRequest, openApiSession, type ApiSession } from './api-session.ts';
 import type { Command } from './main.ts';
+import { table as layOut } from './output.ts';
 import { runSessionCommand, SESSION_USAGE } from './admin-sessions.ts';
 
 const USAGE = [
@@ -130,9 +131,7 @@ function booleanOption(name: string, value: string | undefined): boolean | undef
 }
 
 function table(rows: readonly (readonly string[])[], headings: readonly string[]): string {
-  const all = [headings, ...rows];
-  const widths = headings.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
-  return `${all.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n')}\n`;
+  return layOut([headings, ...rows]);
 }
 
 function out(text: string): void {

@@ -4,7 +4,8 @@
 import { CLIENT_FLAGS_USAGE } from '../client/image-source.ts';
 import type { ErrataGroup } from '../quality/matching/errata.ts';
 import type { Command } from './main.ts';
-import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, paintSeverity, runScanFromArgs, table, useColour } from './scan-command.ts';
+import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, paintSeverity, runScanFromArgs, useColour } from './scan-command.ts';
+import { table } from './output.ts';
 
 const TITLES: Readonly<Record<ErrataGroup['kind'], string>> = { security: 'Security', bugfix: 'Bugfix', enhancement: 'Enhancement' };
 const SHORT: Readonly<Record<ErrataGroup['kind'], string>> = { security: 'Sec.', bugfix: 'bugfix', enhancement: 'enhancement' };

@@ -2,7 +2,8 @@
 // of its unapplied Critical and Important security errata), when it drops next and why.
 import { CLIENT_FLAGS_USAGE } from '../client/image-source.ts';
 import type { Command } from './main.ts';
-import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, runScanFromArgs, table } from './scan-command.ts';
+import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, runScanFromArgs } from './scan-command.ts';
+import { table } from './output.ts';
 
 export const gradeCommand: Command = {
   name: 'grade',

@@ -246,7 +246,7 @@ async function describe(
     return 0;
   }
   const result = await output(JSON.parse(configBytes.toString('utf8')) as ImageConfig, image.layers);
-  if (options.format === undefined && process.stdout.isTTY === true) process.stdout.write(table(result));
+  if (options.format === undefined && process.stdout.isTTY === true) process.stdout.write(summary(result));
   else process.stdout.write(`${goJson(result)}\n`);
   return 0;
 }
@@ -320,7 +320,8 @@ export function inspectOutput(name: string | undefined, digest: string, tags: re
   };
 }
 
-function table(output: Record<string, unknown>): string {
+/** The human summary of an inspection: one labelled line per field. */
+function summary(output: Record<string, unknown>): string {
   const lines: string[] = [];
   const row = (key: string, value: string): void => {
     lines.push(`${`${key}:`.padEnd(15)}${value}`.trimEnd());

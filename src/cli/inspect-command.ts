@@ -6,7 +6,8 @@
 // and reports each requirement; the exit status is 1 when the policy rejects the image.
 import { UsageError } from '../core/errors.ts';
 import { INDEX_TYPES } from '../core/media-types.ts';
-import { CLIENT_FLAGS_USAGE, ImageResolver, parseClientArgs, type ImageSource } from '../client/image-source.ts';
+import { ImageResolver, type ImageSource } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { RegistryClientError, type ManifestResult, type RegistryClient } from '../client/registry-client/index.ts';
 import { parseReference } from '../client/reference.ts';
 import { DockerArchiveSource, openSource, verifyingStream, type ImageSource as TransportSource, type ManifestData } from '../client/transports/index.ts';

@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { MANAGEMENT_ROUTES } from '../src/management/routes.ts';
-import { ADMIN_COMMANDS, API_ONLY_OPERATIONS } from '../src/cli/admin-commands.ts';
+import { ADMIN_COMMANDS, API_ONLY_OPERATIONS } from '../src/cli/admin/commands.ts';
 import { adminCommand, routePath } from '../src/cli/admin-command.ts';
 import { startCustody, runCustody, ADMIN_PASSWORD, type CustodyServer } from './support/custody-server.ts';
 

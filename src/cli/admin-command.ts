@@ -8,7 +8,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../core/errors.ts';
 import { MANAGEMENT_ROUTES, PATH_PARAMETERS, type ManagementRoute } from '../management/routes.ts';
 import { apiRequest, openApiSession, type ApiSession } from './api-session.ts';
-import { ADMIN_COMMANDS, type AdminCall, type AdminCommand, type AdminFlags, type AdminInput } from './admin-commands.ts';
+import { ADMIN_COMMANDS } from './admin/commands.ts';
+import type { AdminCall, AdminCommand, AdminFlags, AdminInput } from './admin/command-spec.ts';
 import type { Command } from './main.ts';
 
 const OPTIONS = [

@@ -4,6 +4,7 @@
 import { UsageError } from '../core/errors.ts';
 import { getCredentials } from '../client/config/auth-file.ts';
 import { API_REQUEST_HEADER } from '../server/api-request-guard.ts';
+import { readStdin } from './terminal.ts';
 
 export interface ApiSessionOptions {
   readonly registry?: string | undefined;
@@ -35,12 +36,6 @@ export function registryUrl(value: string | undefined): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--registry: expected an http:// or https:// URL');
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url;
-}
-
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

@@ -1,7 +1,8 @@
 // `custody delete docker://IMAGE`: resolves a tag to its manifest digest and deletes the
 // manifest by digest, as skopeo does (every tag pointing at it goes too).
 import { UsageError } from '../core/errors.ts';
-import { CLIENT_FLAGS_USAGE, ImageResolver, parseClientArgs } from '../client/image-source.ts';
+import { ImageResolver } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import type { Command } from './main.ts';
 
 export const deleteCommand: Command = {

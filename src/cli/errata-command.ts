@@ -1,10 +1,11 @@
 // `custody errata IMAGE`: the advisories with an update the image has not applied, as
 // `yum updateinfo` lists them: a summary by type and severity, then one line per
 // advisory and package.
-import { CLIENT_FLAGS_USAGE } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE } from './arguments.ts';
 import type { ErrataGroup } from '../quality/matching/errata.ts';
 import type { Command } from './main.ts';
-import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, paintSeverity, runScanFromArgs, table, useColour } from './scan-command.ts';
+import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, paintSeverity, runScanFromArgs, useColour } from './scan-command.ts';
+import { table } from './output.ts';
 
 const TITLES: Readonly<Record<ErrataGroup['kind'], string>> = { security: 'Security', bugfix: 'Bugfix', enhancement: 'Enhancement' };
 const SHORT: Readonly<Record<ErrataGroup['kind'], string>> = { security: 'Sec.', bugfix: 'bugfix', enhancement: 'enhancement' };

@@ -5,6 +5,7 @@ import { GarbageCollector } from '../registry/garbage-collector.ts';
 import { createLogger } from '../observability/logger.ts';
 import { parseDuration } from '../config/config.ts';
 import { UsageError } from '../core/errors.ts';
+import { formatBytes } from '../core/size.ts';
 import type { Command } from './main.ts';
 
 export const gcCommand: Command = {
@@ -56,14 +57,3 @@ export const gcCommand: Command = {
     }
   },
 };
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}

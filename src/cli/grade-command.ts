@@ -1,8 +1,9 @@
 // `custody grade IMAGE`: the Container Health Index grade of an image (A–F, from the age
 // of its unapplied Critical and Important security errata), when it drops next and why.
-import { CLIENT_FLAGS_USAGE } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE } from './arguments.ts';
 import type { Command } from './main.ts';
-import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, runScanFromArgs, table } from './scan-command.ts';
+import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, runScanFromArgs } from './scan-command.ts';
+import { table } from './output.ts';
 
 export const gradeCommand: Command = {
   name: 'grade',

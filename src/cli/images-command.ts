@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../core/errors.ts';
 import { defaultStoragePath, LocalStore } from '../client/local-store/index.ts';
 import type { Command } from './main.ts';
+import { table } from './output.ts';
 import { STORAGE_USAGE } from './pull-command.ts';
 
 interface ImageRow {
@@ -33,9 +34,7 @@ export const imagesCommand: Command = {
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return 0;
     }
-    const table = [['REPOSITORY', 'TAG', 'DIGEST', 'SIZE', 'CREATED'], ...rows.map((row) => [row.repository, row.tag, row.digest.slice(0, 19), size(row.size), ago(row.created)])];
-    const widths = table[0]!.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
-    for (const line of table) process.stdout.write(`${line.map((cell, column) => (column === line.length - 1 ? cell : cell.padEnd(widths[column]! + 2))).join('')}\n`);
+    process.stdout.write(`${table([['REPOSITORY', 'TAG', 'DIGEST', 'SIZE', 'CREATED'], ...rows.map((row) => [row.repository, row.tag, row.digest.slice(0, 19), size(row.size), ago(row.created)])])}\n`);
     return 0;
   },
 };
@@ -70,6 +69,7 @@ async function describe(store: LocalStore, digest: string): Promise<{ size: numb
   return { size: total, created };
 }
 
+/** Decimal units, as `podman images` shows sizes (not formatBytes' binary ones), so the two listings read alike. */
 function size(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
   const units = ['kB', 'MB', 'GB', 'TB'];

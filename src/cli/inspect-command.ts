@@ -6,7 +6,8 @@
 // and reports each requirement; the exit status is 1 when the policy rejects the image.
 import { UsageError } from '../core/errors.ts';
 import { INDEX_TYPES } from '../core/media-types.ts';
-import { CLIENT_FLAGS_USAGE, ImageResolver, parseClientArgs, type ImageSource } from '../client/image-source.ts';
+import { ImageResolver, type ImageSource } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { RegistryClientError, type ManifestResult, type RegistryClient } from '../client/registry-client/index.ts';
 import { parseReference } from '../client/reference.ts';
 import { DockerArchiveSource, openSource, verifyingStream, type ImageSource as TransportSource, type ManifestData } from '../client/transports/index.ts';
@@ -246,7 +247,7 @@ async function describe(
     return 0;
   }
   const result = await output(JSON.parse(configBytes.toString('utf8')) as ImageConfig, image.layers);
-  if (options.format === undefined && process.stdout.isTTY === true) process.stdout.write(table(result));
+  if (options.format === undefined && process.stdout.isTTY === true) process.stdout.write(summary(result));
   else process.stdout.write(`${goJson(result)}\n`);
   return 0;
 }
@@ -320,7 +321,8 @@ export function inspectOutput(name: string | undefined, digest: string, tags: re
   };
 }
 
-function table(output: Record<string, unknown>): string {
+/** The human summary of an inspection: one labelled line per field. */
+function summary(output: Record<string, unknown>): string {
   const lines: string[] = [];
   const row = (key: string, value: string): void => {
     lines.push(`${`${key}:`.padEnd(15)}${value}`.trimEnd());

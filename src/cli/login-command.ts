@@ -2,7 +2,9 @@
 // where podman would (--authfile, REGISTRY_AUTH_FILE, ${XDG_RUNTIME_DIR}/containers/auth.json).
 import { UsageError } from '../core/errors.ts';
 import { storeCredentials, validateAuthKey } from '../client/config/auth-file.ts';
-import { CLIENT_FLAGS_USAGE, ImageResolver, ask, askHidden, parseClientArgs } from '../client/image-source.ts';
+import { ImageResolver, askHidden } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
+import { ask, readStdin } from './terminal.ts';
 import { RegistryClientError } from '../client/registry-client/index.ts';
 import type { Command } from './main.ts';
 
@@ -67,9 +69,3 @@ export const loginCommand: Command = {
     }
   },
 };
-
-async function readStdin(): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) parts.push(chunk);
-  return Buffer.concat(parts).toString('utf8');
-}

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../core/errors.ts';
 import type { Command } from './main.ts';
 import { apiRequest, openApiSession } from './api-session.ts';
+import { table } from './output.ts';
 
 const USAGE = [
   'Usage: custody logs [--registry URL] [filters] [--limit N] [--json | --jsonl] [credentials]',
@@ -163,12 +164,5 @@ function describeTarget(entry: EntryJson): string {
 export function formatTable(entries: readonly EntryJson[]): string {
   if (entries.length === 0) return 'no entries\n';
   const rows = entries.map((entry) => [entry.time.replace(/\.\d{3}Z$/, 'Z'), entry.kind, entry.result, describeActor(entry.actor), entry.ip ?? '', describeTarget(entry)]);
-  const header = ['TIME', 'KIND', 'RESULT', 'ACTOR', 'IP', 'TARGET'];
-  const widths = header.map((title, column) => Math.min(column === 5 ? Infinity : 40, Math.max(title.length, ...rows.map((row) => row[column]!.length))));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : (cell.length > widths[column]! ? `${cell.slice(0, widths[column]! - 1)}…` : cell).padEnd(widths[column]!)))
-      .join('  ')
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+  return `${table([['TIME', 'KIND', 'RESULT', 'ACTOR', 'IP', 'TARGET'], ...rows], { maxColumnWidth: 40 })}\n`;
 }

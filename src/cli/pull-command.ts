@@ -6,7 +6,8 @@
 // must be allowed by the trust policy (containers-policy.json), checked before its blobs
 // are read, as podman pull does.
 import { UsageError } from '../core/errors.ts';
-import { CLIENT_FLAGS_USAGE, parseClientArgs, stripTransport } from '../client/image-source.ts';
+import { stripTransport } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { copyImage, type CopyEvent, type ManifestStep, type Platform } from '../client/copy.ts';
 import { DockerImageSource } from '../client/transports/docker.ts';
 import { defaultStoragePath, LocalStore, LocalStoreDestination } from '../client/local-store/index.ts';

@@ -7,17 +7,19 @@ import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
 import { SEVERITIES, type Finding, type GradeReport, type Severity } from '../core/quality.ts';
-import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
+import { type ClientOptions } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { openSource } from '../client/transports/index.ts';
 import { indexImage, type ImageIndexWithStats } from '../quality/indexer/index-image.ts';
 import { DEFAULT_INDEX_LIMITS, IndexLimitError, type IndexLimit, type IndexLimits } from '../quality/indexer/index-limits.ts';
-import { formatSize, parseSize } from '../core/size.ts';
+import { formatBytes, parseSize } from '../core/size.ts';
 import { matchImage, type MatchResult } from '../quality/matching/matcher.ts';
 import { errataFrom, type ErrataReport } from '../quality/matching/errata.ts';
 import { gradeFindings } from '../quality/matching/grade.ts';
 import { toSarif } from '../quality/matching/sarif.ts';
 import type { VulnDbStatus } from '../metadata/advisory-store.ts';
 import type { Command } from './main.ts';
+import { table } from './output.ts';
 import { defaultVulnDbPath } from './vulndb-path.ts';
 import { VERSION } from './version.ts';
 
@@ -46,8 +48,8 @@ export const SCAN_FLAGS_USAGE = [
   '                           or feed files/directories read for this run); default:',
   '                           $CUSTODY_VULNDB, else ~/.local/share/custody/vulndb.sqlite',
   '  --platform OS/ARCH[/V]   for a multi-platform image, which image (default: this machine\'s)',
-  `  --max-layer-size SIZE    refuse an image with a layer inflating to more (default ${formatSize(DEFAULT_INDEX_LIMITS.maxLayerBytes).replace(' ', '')})`,
-  `  --max-image-size SIZE    refuse an image whose layers inflate to more in all (default ${formatSize(DEFAULT_INDEX_LIMITS.maxImageBytes).replace(' ', '')})`,
+  `  --max-layer-size SIZE    refuse an image with a layer inflating to more (default ${formatBytes(DEFAULT_INDEX_LIMITS.maxLayerBytes, { limit: true }).replace(' ', '')})`,
+  `  --max-image-size SIZE    refuse an image whose layers inflate to more in all (default ${formatBytes(DEFAULT_INDEX_LIMITS.maxImageBytes, { limit: true }).replace(' ', '')})`,
   `  --max-entries N          refuse an image with more tar entries in all (default ${DEFAULT_INDEX_LIMITS.maxEntries})`,
 ].join('\n');
 
@@ -218,12 +220,6 @@ export function useColour(): boolean {
 
 export function paintSeverity(severity: Severity, text: string = severity, colour = useColour()): string {
   return colour ? `${COLOURS[severity]}${text}\x1b[0m` : text;
-}
-
-export function table(rows: readonly (readonly string[])[], widthOf: (cell: string) => number = (cell) => cell.replace(/\x1b\[[0-9;]*m/g, '').length): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, widthOf(cell))));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - widthOf(cell)))).join('  ')).join('\n');
 }
 
 export function formatDay(ms: number | null): string {

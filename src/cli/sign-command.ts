@@ -10,7 +10,8 @@
 // repository, as cosign does); --identity overrides it.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
-import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
+import { type ClientOptions } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { parseReference } from '../client/reference.ts';
 import type { AttachmentMode } from '../trust/sigstore/attachments.ts';
 import { indexChildren, openSignableImage, type ManifestInfo, type SignableImage } from '../trust/sigstore/image-target.ts';

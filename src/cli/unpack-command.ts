@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/errors.ts';
 import { DEFAULT_MAX_UNPACK_BYTES, defaultStoragePath, LocalStore, unpackImage } from '../client/local-store/index.ts';
-import { formatSize, parseSize } from '../core/size.ts';
+import { formatBytes, parseSize } from '../core/size.ts';
 import type { Command } from './main.ts';
 import { STORAGE_USAGE } from './pull-command.ts';
 
@@ -19,7 +19,7 @@ export const unpackCommand: Command = {
     'Device nodes and FIFOs are skipped with a warning.',
     '',
     `  --max-size SIZE   stop (and empty DIR again) when the layers inflate to more than SIZE,`,
-    `                    in bytes or with a unit: 512MiB, 20GiB, 30GB (default ${formatSize(DEFAULT_MAX_UNPACK_BYTES).replace(' ', '')})`,
+    `                    in bytes or with a unit: 512MiB, 20GiB, 30GB (default ${formatBytes(DEFAULT_MAX_UNPACK_BYTES, { limit: true }).replace(' ', '')})`,
     '',
     STORAGE_USAGE,
   ].join('\n'),

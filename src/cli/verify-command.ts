@@ -7,7 +7,7 @@
 // name one). --format json prints the verified signatures.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
-import { CLIENT_FLAGS_USAGE, parseClientArgs } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { parseReference } from '../client/reference.ts';
 import type { IdentityRequirement } from '../trust/sigstore/identity.ts';
 import { readImageSignatures } from '../trust/sigstore/image-signatures.ts';

@@ -22,10 +22,12 @@ import type { SqlClient } from '../metadata/sql-client.ts';
 import { AdvisoryStore, type FeedDocument, type VulnDbStatus } from '../metadata/advisory-store.ts';
 import { readFeeds, FeedReader } from '../quality/advisories/feed-reader.ts';
 import { exportBundle } from '../quality/advisories/bundle.ts';
-import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
+import { type ClientOptions } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { DockerImageDestination, DockerImageSource } from '../client/transports/docker.ts';
 import type { Command } from './main.ts';
 import { formatDay } from './scan-command.ts';
+import { table } from './output.ts';
 import { defaultVulnDbPath } from './vulndb-path.ts';
 
 export const VULNDB_ARTIFACT_TYPE = 'application/vnd.custody.vulndb.v1';
@@ -104,9 +106,7 @@ export function formatStatus(status: VulnDbStatus, where: string, now: number = 
   for (const source of status.sources) {
     rows.push([source.source, String(source.documents), String(source.advisories), String(source.affected), formatDay(source.lastImport), formatDay(source.newest), age(source.newest, now)]);
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const table = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
-  return `advisory database ${where} (revision ${status.revision})\n${table}\n`;
+  return `advisory database ${where} (revision ${status.revision})\n${table(rows)}\n`;
 }
 
 function dataAge(status: VulnDbStatus, now: number): string {

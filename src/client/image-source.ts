@@ -6,16 +6,14 @@
 // is used only for registries marked `insecure` or with --tls-verify=false, and then only
 // after HTTPS did not answer, as skopeo does.
 import { homedir } from 'node:os';
-import { parseArgs } from 'node:util';
 import { basename, dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { UsageError } from '../core/errors.ts';
 import { getCredentials, type AuthFileOptions } from './config/auth-file.ts';
 import { defaultCertsRoots, registryTlsOptions } from './config/certs-d.ts';
 import { loadRegistriesConf, type PullSource, type RegistriesConf } from './config/registries-conf.ts';
 import { isShortName, parseReference, parseShortName, type ImageReference } from './reference.ts';
 import { RegistryClient, RegistryClientError, type Credentials, type TlsOptions } from './registry-client/index.ts';
-import { defaultAliasCacheFile, resolveShortName } from './short-names.ts';
+import { defaultAliasCacheFile, resolveShortName, type ResolveShortNameOptions } from './short-names.ts';
 
 /** The global options every client command takes. */
 export interface ClientOptions {
@@ -29,54 +27,11 @@ export interface ClientOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Whether a user can be asked (stdin and stdout are terminals); default from process. */
   readonly isTTY?: boolean;
+  /** Asks the user which candidate a short name means (on a terminal); the CLI gives one. */
+  readonly prompt?: ResolveShortNameOptions['prompt'];
   /** Client tuning (tests). */
   readonly userAgent?: string;
 }
-
-/** parseArgs option definitions for the global client flags. */
-export const CLIENT_FLAGS = {
-  'registries-conf': { type: 'string' },
-  authfile: { type: 'string' },
-  'cert-dir': { type: 'string' },
-  'tls-verify': { type: 'string' },
-  creds: { type: 'string' },
-} as const;
-
-/** `--tls-verify` alone means true; parseArgs wants a value for string options. */
-export function normaliseBooleanFlags(args: readonly string[], names: readonly string[]): string[] {
-  return args.map((arg) => (names.some((name) => arg === `--${name}`) ? `${arg}=true` : arg));
-}
-
-export function parseBooleanValue(flag: string, value: string | undefined): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new UsageError(`--${flag}: expected true or false, got "${value}"`);
-}
-
-/** ClientOptions from parsed CLIENT_FLAGS values. */
-export function clientOptionsFrom(values: Record<string, unknown>): ClientOptions {
-  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
-  const tlsVerify = parseBooleanValue('tls-verify', text('tls-verify'));
-  const creds = text('creds');
-  if (creds !== undefined && !creds.includes(':')) throw new UsageError('--creds: expected USERNAME:PASSWORD');
-  return {
-    ...(text('registries-conf') === undefined ? {} : { registriesConf: text('registries-conf') }),
-    ...(text('authfile') === undefined ? {} : { authFile: text('authfile') }),
-    ...(text('cert-dir') === undefined ? {} : { certDir: text('cert-dir') }),
-    ...(tlsVerify === undefined ? {} : { tlsVerify }),
-    ...(creds === undefined ? {} : { creds }),
-  };
-}
-
-export const CLIENT_FLAGS_USAGE = [
-  'Global options:',
-  '  --registries-conf FILE   registries.conf to use alone (default: containers/image lookup)',
-  '  --authfile FILE          credentials file (default: podman\'s lookup order)',
-  '  --cert-dir DIR           CA certificates (*.crt) and client keys for the registry',
-  '  --tls-verify=false       do not verify certificates; fall back to plain HTTP',
-  '  --creds USER:PASSWORD    credentials to use instead of stored ones',
-].join('\n');
 
 /** Strips `docker://`; other transports are refused. */
 export function stripTransport(input: string): string {
@@ -135,7 +90,7 @@ export class ImageResolver {
     const resolution = await resolveShortName(name, {
       conf: this.conf,
       isTTY,
-      prompt: promptForCandidate,
+      ...(this.options.prompt === undefined ? {} : { prompt: this.options.prompt }),
       ...(aliasCacheFile === undefined ? {} : { aliasCacheFile }),
     });
     return resolution.candidates.map((candidate) => (options.repositoryOnly ? parseReference(candidate.name, { defaultTag: false }) : candidate));
@@ -251,28 +206,6 @@ export function isNotFoundOrUnreachable(error: unknown): boolean {
   return typeof (error as { code?: unknown }).code === 'string';
 }
 
-/** Asks on the terminal which candidate to use. */
-async function promptForCandidate(shortName: string, candidates: readonly ImageReference[]): Promise<ImageReference> {
-  process.stderr.write(`? Please select an image for "${shortName}":\n`);
-  for (const [index, candidate] of candidates.entries()) process.stderr.write(`  ${index + 1}) ${candidate.toString()}\n`);
-  const answer = await ask(`Enter a number (1-${candidates.length}): `);
-  const choice = Number(answer.trim());
-  const picked = Number.isInteger(choice) ? candidates[choice - 1] : undefined;
-  if (picked === undefined) throw new UsageError(`no image selected for short name "${shortName}"`);
-  return picked;
-}
-
-/** Reads one line from the terminal, echoing it. */
-export function ask(question: string): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    rl.question(question, (answer) => {
-      rl.close();
-      resolve(answer);
-    });
-  });
-}
-
 /** Reads one line from the terminal without echoing it. */
 export function askHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -300,19 +233,4 @@ export function askHidden(question: string): Promise<string> {
     };
     stdin.on('data', onData);
   });
-}
-
-/** Parses a client command's arguments: the global flags plus the command's own. */
-export function parseClientArgs(
-  args: readonly string[],
-  own: Readonly<Record<string, { type: 'string' | 'boolean'; short?: string }>>,
-  booleanValueFlags: readonly string[] = [],
-): { values: Record<string, unknown>; positionals: string[]; client: ClientOptions } {
-  const { values, positionals } = parseArgs({
-    args: normaliseBooleanFlags(args, ['tls-verify', ...booleanValueFlags]),
-    options: { ...CLIENT_FLAGS, ...own },
-    allowPositionals: true,
-    strict: true,
-  });
-  return { values: values as Record<string, unknown>, positionals, client: clientOptionsFrom(values as Record<string, unknown>) };
 }

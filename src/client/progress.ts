@@ -3,6 +3,7 @@
 // (a trailing redraw shows the last state), then a summary line. Nothing at all is
 // written when the stream is not a TTY or when quiet: scripts and logs see no escape
 // codes. Fed by copyImage's onEvent and onProgress (pull can feed it the same way).
+import { formatBytes } from '../core/size.ts';
 import type { CopyEvent } from './copy.ts';
 import type { BlobInfo } from './transports/types.ts';
 
@@ -39,13 +40,6 @@ const BAR_WIDTH = 24;
 export function shortDigest(digest: string): string {
   const colon = digest.indexOf(':');
   return colon < 0 ? digest.slice(0, 12) : digest.slice(colon + 1, colon + 13);
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GiB`;
 }
 
 function bar(done: number, total: number): string {

@@ -7,6 +7,9 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseSize } from '../core/size.ts';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
+import { ConfigError } from './config-error.ts';
+
+export { ConfigError };
 
 type Kind = 'string' | 'path' | 'integer' | 'size' | 'boolean' | 'duration' | 'level' | 'listen' | 'database';
 
@@ -140,15 +143,6 @@ export interface LdapConfig {
   readonly emailAttribute: string;
   readonly caFile?: string | undefined;
   readonly startTls: boolean;
-}
-
-export class ConfigError extends Error {
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(problems.join('\n'));
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
 }
 
 export function envName(path: string): string {

@@ -21,10 +21,13 @@ export function parseSize(text: string): number | null {
 }
 
 /**
- * `67108864` → `64 MiB`, `1610612736` → `1.5 GiB`, `1000` → `1000 B`. Exact figures stay
- * exact; others are rounded down to a tenth, so "more than 1.9 GiB" is never an overstatement.
+ * A byte count for people, in binary units. A measured amount (the default) shows one
+ * decimal past bytes: `1000 B`, `4.0 MiB`, `1.5 GiB`. A limit (`{ limit: true }`) reads as
+ * it was configured when it is a whole number of its unit (`64 MiB`), and is otherwise
+ * rounded down to a tenth (`1.9 GiB`), so "more than 1.9 GiB" is never an overstatement;
+ * under 10 KiB it stays in bytes.
  */
-export function formatSize(bytes: number): string {
+export function formatBytes(bytes: number, options: { readonly limit?: boolean } = {}): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;
@@ -32,6 +35,7 @@ export function formatSize(bytes: number): string {
     value /= 1024;
     unit++;
   }
+  if (options.limit !== true) return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
   if (Number.isInteger(value)) return `${value} ${units[unit]}`;
   if (unit === 1 && bytes < 10 * 1024) return `${bytes} B`;
   return `${(Math.floor(value * 10) / 10).toFixed(1)} ${units[unit]}`;

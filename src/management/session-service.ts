@@ -5,17 +5,17 @@
 // issued to the account before (clients holding good credentials get new ones).
 import { RegistryError } from '../core/errors.ts';
 import type { Account, Credential } from '../core/identity.ts';
-import type { Caller, ManagementService } from './management-service.ts';
+import type { Caller, ManagementContext } from './management-context.ts';
 import { sessionView, type SessionView } from './views.ts';
 
 /** Whose sessions: the caller's own, a user's (themselves or superusers), a robot's (its managers). */
 export type SessionOwner = { readonly kind: 'self' } | { readonly kind: 'user'; readonly name: string } | { readonly kind: 'robot'; readonly name: string };
 
 export class SessionService {
-  private readonly management: ManagementService;
+  private readonly context: ManagementContext;
 
-  constructor(management: ManagementService) {
-    this.management = management;
+  constructor(context: ManagementContext) {
+    this.context = context;
   }
 
   async list(caller: Caller, owner: SessionOwner): Promise<SessionView[]> {
@@ -24,22 +24,22 @@ export class SessionService {
   }
 
   async revoke(caller: Caller, owner: SessionOwner, id: number): Promise<void> {
-    await this.management.change(caller, 'credential', { action: 'revoke', credentialKind: 'refresh', ...this.named(caller, owner), id }, async () => {
+    await this.context.change(caller, 'credential', { action: 'revoke', credentialKind: 'refresh', ...this.named(caller, owner), id }, async () => {
       const account = await this.owner(caller, owner);
       if (!Number.isSafeInteger(id) || id <= 0) throw new RegistryError('INVALID_REQUEST', 'a session id is a positive integer');
-      const own = await this.management.identity.listCredentials(account.id, 'refresh');
-      if (!own.some((credential) => credential.id === id) || !(await this.management.identity.deleteCredential(account.id, id))) {
+      const own = await this.context.identity.listCredentials(account.id, 'refresh');
+      if (!own.some((credential) => credential.id === id) || !(await this.context.identity.deleteCredential(account.id, id))) {
         throw new RegistryError('NOT_FOUND', `session ${id} not found`);
       }
-      this.management.authenticator.forget();
+      this.context.authenticator.forget();
     });
   }
 
   async revokeAll(caller: Caller, owner: SessionOwner): Promise<{ revoked: number }> {
-    return this.management.change(caller, 'credential', { action: 'revoke-all', credentialKind: 'refresh', ...this.named(caller, owner) }, async () => {
+    return this.context.change(caller, 'credential', { action: 'revoke-all', credentialKind: 'refresh', ...this.named(caller, owner) }, async () => {
       const account = await this.owner(caller, owner);
-      const revoked = await this.management.identity.deleteCredentials(account.id, 'refresh');
-      this.management.authenticator.forget();
+      const revoked = await this.context.identity.deleteCredentials(account.id, 'refresh');
+      this.context.authenticator.forget();
       return { revoked };
     });
   }
@@ -47,16 +47,16 @@ export class SessionService {
   /** The refresh tokens of the account that have not expired, oldest first. */
   private async live(account: Account): Promise<Credential[]> {
     const now = Date.now();
-    return (await this.management.identity.listCredentials(account.id, 'refresh')).filter((credential) => credential.expiresAt === null || credential.expiresAt > now);
+    return (await this.context.identity.listCredentials(account.id, 'refresh')).filter((credential) => credential.expiresAt === null || credential.expiresAt > now);
   }
 
   /** The account whose sessions are meant, when the caller may manage them. */
   private async owner(caller: Caller, owner: SessionOwner): Promise<Account> {
-    if (owner.kind === 'robot') return (await this.management.robot(caller, owner.name)).robot;
-    const account = this.management.user(caller);
+    if (owner.kind === 'robot') return (await this.context.robot(caller, owner.name)).robot;
+    const account = this.context.user(caller);
     if (owner.kind === 'self' || owner.name === account.name) return account;
     if (!account.superuser) throw new RegistryError('DENIED', 'only a superuser may manage the sessions of other users');
-    const user = await this.management.identity.findAccount(owner.name);
+    const user = await this.context.identity.findAccount(owner.name);
     if (!user || user.kind !== 'user') throw new RegistryError('NOT_FOUND', `user "${owner.name.slice(0, 80)}" not found`);
     return user;
   }

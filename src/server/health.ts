@@ -1,6 +1,7 @@
 // /healthz and the storage gauges of /metrics. Healthy means the dependencies answer
 // (the health check) and storage has room: below `minFreeBytes` free the registry is
 // "degraded", so monitoring hears of a filling disk before pushes fail with 507.
+import { formatBytes } from '../core/size.ts';
 import type { MetricsRegistry } from '../observability/metrics.ts';
 import type { StorageSpace } from '../storage/blob-store.ts';
 
@@ -43,15 +44,4 @@ export function storageGauges(registry: MetricsRegistry, storage: StorageHealth)
     free.set(space.freeBytes);
     total.set(space.totalBytes);
   };
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

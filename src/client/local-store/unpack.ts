@@ -19,7 +19,7 @@
 import { constants } from 'node:fs';
 import { chmod, chown, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { formatSize } from '../../core/size.ts';
+import { formatBytes } from '../../core/size.ts';
 import { Readable, pipeline as pipelineCallback } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { readTar, type TarEntry } from '../archive/tar-reader.ts';
@@ -123,7 +123,7 @@ async function peek(stream: Readable, length: number): Promise<Buffer> {
 async function* bounded(stream: Readable, budget: { used: number; readonly max: number; readonly name: string }, what: string): AsyncGenerator<Buffer> {
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     budget.used += chunk.length;
-    if (budget.used > budget.max) throw new UnpackError(`${what}: the layers inflate to more than ${formatSize(budget.max)} (${budget.name}); nothing was unpacked`);
+    if (budget.used > budget.max) throw new UnpackError(`${what}: the layers inflate to more than ${formatBytes(budget.max, { limit: true })} (${budget.name}); nothing was unpacked`);
     yield chunk;
   }
 }

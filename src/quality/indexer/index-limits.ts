@@ -3,7 +3,7 @@
 // counts what it inflates and the tar entries it reads, per layer and per image, and stops
 // (destroying the decompression streams) at the first bound crossed. The registry also
 // gives each image a time budget, so one image cannot hold the queue whatever it holds.
-import { formatSize } from '../../core/size.ts';
+import { formatBytes } from '../../core/size.ts';
 
 export interface IndexLimits {
   /** Inflated bytes of one layer (its tar stream, headers and padding included). */
@@ -79,10 +79,10 @@ export class IndexBudget {
     this.#layerBytes += bytes;
     this.#imageBytes += bytes;
     if (this.#layerBytes > this.limits.maxLayerBytes) {
-      throw new IndexLimitError('layerBytes', `too large: ${what} inflates to more than ${formatSize(this.limits.maxLayerBytes)}`);
+      throw new IndexLimitError('layerBytes', `too large: ${what} inflates to more than ${formatBytes(this.limits.maxLayerBytes, { limit: true })}`);
     }
     if (this.#imageBytes > this.limits.maxImageBytes) {
-      throw new IndexLimitError('imageBytes', `too large: the layers inflate to more than ${formatSize(this.limits.maxImageBytes)} (at ${what})`);
+      throw new IndexLimitError('imageBytes', `too large: the layers inflate to more than ${formatBytes(this.limits.maxImageBytes, { limit: true })} (at ${what})`);
     }
   }
 

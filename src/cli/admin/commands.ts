@@ -1,0 +1,11 @@
+// Every `custody admin` command, in the order the help lists them, and the operations of
+// the management route table it leaves to the API.
+import { ACCOUNT_COMMANDS } from './account-commands.ts';
+import { CREDENTIAL_COMMANDS } from './credential-commands.ts';
+import { REPOSITORY_COMMANDS } from './repository-commands.ts';
+import type { AdminCommand } from './command-spec.ts';
+
+export const ADMIN_COMMANDS: readonly AdminCommand[] = [...ACCOUNT_COMMANDS, ...REPOSITORY_COMMANDS, ...CREDENTIAL_COMMANDS];
+
+/** Operations of the route table that `custody admin` leaves to the API (or to other commands). */
+export const API_ONLY_OPERATIONS: readonly string[] = ['getOpenApi', 'updateCurrentUser', 'updateOrganization'];

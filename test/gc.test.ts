@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { digestOf, parseDigest, type Digest } from '../src/core/digest.ts';
-import { RegistryError } from '../src/core/errors.ts';
+import { ociError } from '../src/core/errors.ts';
 import { EMPTY_JSON_DIGEST, MediaType } from '../src/core/media-types.ts';
 import { FilesystemBlobStore } from '../src/storage/filesystem-blob-store.ts';
 import type { BlobStore } from '../src/storage/blob-store.ts';
@@ -224,8 +224,10 @@ class Environment {
 
 function isCode(code: string): (error: unknown) => boolean {
   return (error: unknown) => {
-    assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
-    assert.equal(error.code, code);
+    // What the client is answered: the typed error through the one table of OCI codes.
+    const answered = ociError(error);
+    assert.ok(answered, `expected a typed error, got ${String(error)}`);
+    assert.equal(answered.code, code);
     return true;
   };
 }
@@ -518,7 +520,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
               return;
             } catch (error) {
               // What a client is told when the collector took content it had just sent.
-              const code = error instanceof RegistryError ? error.code : String(error);
+              const code = ociError(error)?.code ?? String(error);
               if (!['MANIFEST_BLOB_UNKNOWN', 'BLOB_UPLOAD_UNKNOWN', 'BLOB_UNKNOWN'].includes(code) || attempt >= 50) throw error;
               retried.set(code, (retried.get(code) ?? 0) + 1);
             }
@@ -614,7 +616,7 @@ describe('collection racing the registry between storage and record (sqlite)', (
     try {
       return await work();
     } catch (error) {
-      if (error instanceof RegistryError) return undefined;
+      if (ociError(error)) return undefined;
       throw error;
     }
   }

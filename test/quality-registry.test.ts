@@ -25,7 +25,7 @@ import { matchImage } from '../src/quality/matching/matcher.ts';
 import { OciLayoutSource } from '../src/client/transports/index.ts';
 import { QualityApi } from '../src/server/quality-api.ts';
 import { silentLogger } from '../src/observability/logger.ts';
-import { isRegistryError } from '../src/core/errors.ts';
+import { ociError } from '../src/core/errors.ts';
 import { runCustody } from './support/custody-server.ts';
 import { waitFor } from './support/tools.ts';
 import { GarbageCollector } from '../src/registry/garbage-collector.ts';
@@ -117,8 +117,9 @@ describe('quality in the registry', () => {
       const route = api.match(request, response, url.pathname, url.searchParams);
       if (!route) { response.statusCode = 404; response.end(); return; }
       route.handle().catch((error: unknown) => {
-        response.statusCode = isRegistryError(error) ? error.status : 500;
-        response.end(JSON.stringify({ errors: [{ code: isRegistryError(error) ? error.code : 'INTERNAL_ERROR', message: (error as Error).message }] }));
+        const typed = ociError(error);
+        response.statusCode = typed ? typed.status : 500;
+        response.end(JSON.stringify({ errors: [{ code: typed ? typed.code : 'INTERNAL_ERROR', message: (error as Error).message }] }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { digestOf } from '../src/core/digest.ts';
-import { RegistryError } from '../src/core/errors.ts';
+import { ociError } from '../src/core/errors.ts';
 import { S3BlobStore, type S3BlobStoreOptions } from '../src/storage/s3-blob-store.ts';
 import { chunked, readAll } from './suites/blob-store-suite.ts';
 import { startS3Server, S3_ACCESS_KEY, S3_SECRET_KEY, type S3TestServer } from './support/s3-server.ts';
@@ -195,8 +195,8 @@ describe('S3 driver: serving and configuration', () => {
 
   it('a missing blob is BLOB_UNKNOWN, an unknown upload BLOB_UPLOAD_UNKNOWN, not an S3 error', async () => {
     const store = await openStore();
-    await assert.rejects(store.read(digestOf('absent')), (error: unknown) => error instanceof RegistryError && error.code === 'BLOB_UNKNOWN');
-    await assert.rejects(readAll(store.readUpload(randomUUID(), 10)), (error: unknown) => error instanceof RegistryError && error.code === 'BLOB_UPLOAD_UNKNOWN');
+    await assert.rejects(store.read(digestOf('absent')), (error: unknown) => ociError(error)?.code === 'BLOB_UNKNOWN');
+    await assert.rejects(readAll(store.readUpload(randomUUID(), 10)), (error: unknown) => ociError(error)?.code === 'BLOB_UPLOAD_UNKNOWN');
     store.close();
   });
 });

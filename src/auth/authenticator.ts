@@ -6,7 +6,7 @@
 // verified under (AccountStates), so a revocation ends it too: at once in this process,
 // within ACCOUNT_STATE_TTL_MS on other replicas.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { RegistryError } from '../core/errors.ts';
+import { DomainError, RegistryError } from '../core/errors.ts';
 import type { Account, AccountPrincipal, AuthMethod } from '../core/identity.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import { actorOf, type ActionRecorder } from '../audit/action.ts';
@@ -113,7 +113,7 @@ export class Authenticator {
         principal = await this.passwordLogin(username, secret);
       }
     } catch (error) {
-      if (error instanceof RegistryError) throw error;
+      if (error instanceof RegistryError || error instanceof DomainError) throw error;
       actions.record({ kind: 'login', result: 'failure', actor: { kind: 'user', name: username }, ip: context.ip, userAgent: context.userAgent, detail: { reason: 'directory unavailable' } });
       throw new RegistryError('UNAVAILABLE', 'the user directory cannot be reached', { cause: error });
     }

@@ -34,7 +34,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, ResultCodeError } from 'ldapts';
-import { RegistryError } from '../core/errors.ts';
+import { Conflict } from '../core/errors.ts';
 import { ACCOUNT_NAME, MAX_ACCOUNT_NAME_LENGTH, type Account, type Team } from '../core/identity.ts';
 import type { LdapConfig } from '../config/config.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
@@ -210,7 +210,7 @@ export class LdapDirectory implements DirectoryLogin {
         return account;
       } catch (error) {
         // Two first logins at once: the other one created it; check it like any existing one.
-        if (!(error instanceof RegistryError && error.code === 'CONFLICT')) throw error;
+        if (!(error instanceof Conflict)) throw error;
         account = await this.store.findAccount(name);
         if (!account) {
           // The name is a namespace whose repositories belong to no account: whoever got

@@ -2,7 +2,7 @@
 // and personal access tokens. Every operation takes the calling principal, validates its
 // input, authorises, acts through the IdentityStore and records an action entry. The HTTP
 // layer (src/server/management-api.ts) only parses requests and serialises the results.
-import { RegistryError } from '../core/errors.ts';
+import { Conflict, RegistryError } from '../core/errors.ts';
 import {
   ACCOUNT_NAME,
   MAX_ACCOUNT_NAME_LENGTH,
@@ -444,7 +444,7 @@ export class ManagementService {
         // superuser's decision; anyone else just finds the name taken.
         return organizationView(await this.identity.createOrganization({ name, email, description }, account.id, { adopt: account.superuser }));
       } catch (error) {
-        if (!account.superuser && error instanceof RegistryError && (error.detail as { reason?: string } | undefined)?.reason === UNOWNED_REPOSITORIES) {
+        if (!account.superuser && error instanceof Conflict && (error.detail as { reason?: string } | undefined)?.reason === UNOWNED_REPOSITORIES) {
           throw new RegistryError('CONFLICT', `the name "${name}" is taken`);
         }
         throw error;

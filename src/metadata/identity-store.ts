@@ -29,7 +29,7 @@ export interface NewAccount {
   readonly ldapDn?: string | null;
 }
 
-/** The `detail.reason` of the CONFLICT refusing a name whose namespace holds repositories without an account. */
+/** The `detail.reason` of the Conflict refusing a name whose namespace holds repositories without an account. */
 export const UNOWNED_REPOSITORIES = 'unowned-repositories';
 
 export interface NewOrganization {
@@ -76,7 +76,7 @@ export interface AccessFacts {
 export interface IdentityStore {
   // accounts
   /**
-   * Creates a user, organization or robot. Refused (CONFLICT) when the name is taken, and
+   * Creates a user, organization or robot. Refused (Conflict) when the name is taken, and
    * for a user or organization when repositories exist in the namespace of that name
    * (they belong to no account: whoever took the name would administer them).
    */

@@ -3,7 +3,7 @@
 // repository name + manifest digest, and it can only exist while that repository links
 // that manifest (a foreign key with ON DELETE CASCADE removes it with the link).
 import { createHash } from 'node:crypto';
-import { RegistryError } from '../core/errors.ts';
+import { Conflict, LimitReached, NotFound } from '../core/errors.ts';
 import type { SqlClient } from './sql-client.ts';
 
 export type StoredSignatureKind = 'simple-signing';
@@ -23,11 +23,12 @@ export interface NewSignature {
 }
 
 export interface SignatureStore {
-  /** Signatures of `manifestDigest` in `repository`, oldest first. MANIFEST_UNKNOWN if the
-   * repository does not link the manifest. */
+  /** Signatures of `manifestDigest` in `repository`, oldest first. NotFound('manifest') if
+   * the repository does not link the manifest. */
   list(repository: string, manifestDigest: string): Promise<StoredSignature[]>;
   /** Adds a signature; `created` is false when the same content was already stored
-   * (clients re-upload on every copy). CONFLICT when the name is taken by other content. */
+   * (clients re-upload on every copy). Conflict when the name is taken by other content,
+   * LimitReached past MAX_SIGNATURES_PER_MANIFEST. */
   add(repository: string, manifestDigest: string, signature: NewSignature): Promise<{ readonly created: boolean; readonly name: string }>;
   remove(repository: string, manifestDigest: string, name: string): Promise<boolean>;
   /** How many signatures each of these manifests has in `repository` (for listings). */
@@ -56,7 +57,7 @@ export class SqlSignatureStore implements SignatureStore {
       'SELECT rm.repository_id FROM repositories r JOIN repository_manifests rm ON rm.repository_id = r.id WHERE r.name = ? AND rm.digest = ?',
       [repository, manifestDigest],
     );
-    if (rows.length === 0) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${manifestDigest} is not in repository ${repository}`);
+    if (rows.length === 0) throw new NotFound('manifest', `manifest ${manifestDigest} is not in repository ${repository}`);
     return Number(rows[0]!.repository_id);
   }
 
@@ -84,10 +85,10 @@ export class SqlSignatureStore implements SignatureStore {
       );
       const same = existing.find((row) => row.content_digest === contentDigest);
       if (same !== undefined) return { created: false, name: same.name };
-      if (existing.length > 0) throw new RegistryError('CONFLICT', `a different signature named ${signature.name} exists`);
+      if (existing.length > 0) throw new Conflict('signature', `a different signature named ${signature.name} exists`);
       const count = await tx.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM signatures WHERE repository_id = ? AND manifest_digest = ?', [repositoryId, manifestDigest]);
       if (Number(count[0]?.n ?? 0) >= MAX_SIGNATURES_PER_MANIFEST) {
-        throw new RegistryError('DENIED', `manifest ${manifestDigest} already has ${MAX_SIGNATURES_PER_MANIFEST} signatures`);
+        throw new LimitReached('signature', `manifest ${manifestDigest} already has ${MAX_SIGNATURES_PER_MANIFEST} signatures`);
       }
       await tx.run(
         'INSERT INTO signatures (repository_id, manifest_digest, kind, name, content, content_digest, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',

@@ -1,5 +1,5 @@
 // IdentityStore over any SqlClient: one code path for SQLite and PostgreSQL.
-import { RegistryError } from '../core/errors.ts';
+import { Conflict, NotFound } from '../core/errors.ts';
 import { strongerRole } from '../core/identity.ts';
 import type {
   Account,
@@ -91,14 +91,14 @@ function toRepository(row: RepositoryRow): RepositorySettings {
   return { id: row.id, name: row.name, visibility: row.visibility, description: row.description, createdAt: row.created_at };
 }
 
-function nameTaken(name: string): RegistryError {
-  return new RegistryError('CONFLICT', `the name "${name}" is taken`);
+function nameTaken(name: string): Conflict {
+  return new Conflict('account', `the name "${name}" is taken`);
 }
 
 /** The reason is in `detail`, so callers may tell superusers why and others only that the name is taken. */
-function unownedNamespace(name: string): RegistryError {
-  return new RegistryError(
-    'CONFLICT',
+function unownedNamespace(name: string): Conflict {
+  return new Conflict(
+    'account',
     `the name "${name}" is taken: namespace "${name}" holds repositories that belong to no account; a superuser may adopt them by creating the organization "${name}" (and delete it to remove them)`,
     { detail: { reason: UNOWNED_REPOSITORIES } },
   );
@@ -219,7 +219,7 @@ export class SqlIdentityStore implements IdentityStore {
       });
     }
     const account = await this.findAccountById(id);
-    if (!account) throw new RegistryError('NOT_FOUND', 'account not found');
+    if (!account) throw new NotFound('account', 'account not found');
     return account;
   }
 
@@ -253,7 +253,7 @@ export class SqlIdentityStore implements IdentityStore {
     try {
       await this.sql.run('INSERT INTO teams (organization_id, name, role, description, created_at) VALUES (?, ?, ?, ?, ?)', [organizationId, name, role, description, Date.now()]);
     } catch (error) {
-      if (isUniqueViolation(error)) throw new RegistryError('CONFLICT', `the organization already has a team "${name}"`);
+      if (isUniqueViolation(error)) throw new Conflict('team', `the organization already has a team "${name}"`);
       throw error;
     }
     const rows = await this.sql.query<TeamRow>(`${TEAM_SELECT} WHERE t.organization_id = ? AND t.name = ?`, [organizationId, name]);
@@ -292,7 +292,7 @@ export class SqlIdentityStore implements IdentityStore {
     }
     if (sets.length > 0) await this.sql.run(`UPDATE teams SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
     const team = await this.findTeamById(id);
-    if (!team) throw new RegistryError('NOT_FOUND', 'team not found');
+    if (!team) throw new NotFound('team', 'team not found');
     return team;
   }
 

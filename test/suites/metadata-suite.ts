@@ -4,7 +4,7 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { digestOf, type Digest } from '../../src/core/digest.ts';
-import { RegistryError } from '../../src/core/errors.ts';
+import { ociError, type DomainError } from '../../src/core/errors.ts';
 import { MediaType } from '../../src/core/media-types.ts';
 import { migrate, MIGRATIONS } from '../../src/metadata/migrations.ts';
 import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
@@ -41,8 +41,10 @@ export function manifest(repository: string, options: Partial<Omit<NewManifest, 
 
 function isCode(code: string): (error: unknown) => boolean {
   return (error: unknown) => {
-    assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
-    assert.equal(error.code, code);
+    // What the client is answered: the typed error through the one table of OCI codes.
+    const answered = ociError(error);
+    assert.ok(answered, `expected a typed error, got ${String(error)}`);
+    assert.equal(answered.code, code);
     return true;
   };
 }
@@ -216,7 +218,7 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       await assert.rejects(store.putManifest(entry), (error: unknown) => {
         isCode('MANIFEST_BLOB_UNKNOWN')(error);
         assert.match((error as Error).message, new RegExp(missing));
-        assert.deepEqual((error as RegistryError).detail, { digest: missing });
+        assert.deepEqual((error as DomainError).detail, { digest: missing });
         return true;
       });
       assert.equal(await store.getManifestByDigest('fresh/repo', entry.digest), null);
@@ -361,11 +363,12 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
 
     it('text holding a NUL character is refused with a typed 400, never an engine error, and writes nothing', async () => {
       // PostgreSQL cannot store or compare NUL in text; SQLite could. The contract is the
-      // same for both: a RegistryError the HTTP layer answers 400, whatever the input.
+      // same for both: a typed error the HTTP layer answers 400, whatever the input.
       const subject = await push(manifest('app', { tag: 'v1' }));
       const refused = (error: unknown): boolean => {
-        assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
-        assert.equal(error.status, 400);
+        const answered = ociError(error);
+        assert.ok(answered, `expected a typed error, got ${String(error)}`);
+        assert.equal(answered.status, 400);
         return true;
       };
       await assert.rejects(store.listTags('app', { limit: 10, last: '\0' }), refused);

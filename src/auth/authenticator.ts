@@ -8,7 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { DomainError, RegistryError } from '../core/errors.ts';
 import type { Account, AccountPrincipal, AuthMethod } from '../core/identity.ts';
-import type { IdentityStore } from '../metadata/identity-store.ts';
+import type { AccountStore, CredentialStore } from '../metadata/identity-store.ts';
 import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { AccountStates } from './account-states.ts';
@@ -32,7 +32,7 @@ export interface RequestContext {
 }
 
 export interface AuthenticatorOptions {
-  readonly store: IdentityStore;
+  readonly store: AccountStore & CredentialStore;
   readonly throttle: LoginThrottle;
   readonly actions: ActionRecorder;
   readonly directory?: DirectoryLogin | undefined;

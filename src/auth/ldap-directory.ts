@@ -37,7 +37,7 @@ import { Client, InvalidCredentialsError, ResultCodeError } from 'ldapts';
 import { Conflict } from '../core/errors.ts';
 import { ACCOUNT_NAME, MAX_ACCOUNT_NAME_LENGTH, type Account, type Team } from '../core/identity.ts';
 import type { LdapConfig } from '../config/config.ts';
-import type { IdentityStore } from '../metadata/identity-store.ts';
+import type { AccountStore, TeamStore } from '../metadata/identity-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DirectoryLogin } from './authenticator.ts';
 import { fillFilter, normalizeDn, parentDn } from './ldap-names.ts';
@@ -60,7 +60,7 @@ const SIZE_LIMIT_EXCEEDED = 4;
 
 export class LdapDirectory implements DirectoryLogin {
   private readonly config: LdapConfig;
-  private readonly store: IdentityStore;
+  private readonly store: AccountStore & TeamStore;
   private readonly logger: Logger;
   private readonly url: URL;
   private readonly tls: ConnectionOptions;
@@ -71,7 +71,7 @@ export class LdapDirectory implements DirectoryLogin {
   private readonly open = new Set<Client>();
   private closed = false;
 
-  constructor(config: LdapConfig, store: IdentityStore, logger: Logger, options: LdapDirectoryOptions = {}) {
+  constructor(config: LdapConfig, store: AccountStore & TeamStore, logger: Logger, options: LdapDirectoryOptions = {}) {
     this.config = config;
     this.store = store;
     this.logger = logger.child({ component: 'ldap' });

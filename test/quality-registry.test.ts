@@ -16,9 +16,11 @@ import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
 import { migrate } from '../src/metadata/migrations.ts';
 import { Registry } from '../src/registry/registry.ts';
-import { AdvisoryStore } from '../src/metadata/advisory-store.ts';
+import type { AdvisoryStore } from '../src/metadata/advisory-store.ts';
+import { SqlAdvisoryStore } from '../src/metadata/sql-advisory-store.ts';
 import { readFeeds } from '../src/quality/advisories/feed-reader.ts';
-import { QualityStore } from '../src/metadata/quality-store.ts';
+import { SqlQualityStore } from '../src/metadata/sql-quality-store.ts';
+import { SqlMaintenanceStore } from '../src/metadata/sql-maintenance-store.ts';
 import { QualityService, type QualityNotice } from '../src/quality/quality-service.ts';
 import { indexImage } from '../src/quality/indexer/index-image.ts';
 import { matchImage } from '../src/quality/matching/matcher.ts';
@@ -95,9 +97,9 @@ describe('quality in the registry', () => {
     sql = new SqliteClient(join(dir, 'custody.db'));
     await migrate(sql);
     registry = new Registry(blobs, new SqlMetadataStore(sql), { maxManifestBytes: 4 << 20, maxPageSize: 100, automaticMount: true });
-    advisories = new AdvisoryStore(sql);
+    advisories = new SqlAdvisoryStore(sql);
     service = new QualityService({
-      store: new QualityStore(sql),
+      store: new SqlQualityStore(sql),
       registry,
       advisories,
       logger: silentLogger,
@@ -241,7 +243,7 @@ describe('quality in the registry', () => {
     };
     assert.ok((await rows()) > 0);
     await registry.deleteManifest('ubi9/ubi', digest);
-    const report = await new GarbageCollector(registry, sql, silentLogger).collect({ dryRun: false, deleteUntagged: false, gracePeriodMs: 0 });
+    const report = await new GarbageCollector(registry, new SqlMaintenanceStore(sql), silentLogger).collect({ dryRun: false, deleteUntagged: false, gracePeriodMs: 0 });
     assert.ok(report.manifestsDeleted >= 1, JSON.stringify(report));
     assert.equal(await rows(), 0);
     assert.equal((await get(`/api/v1/repositories/ubi9/ubi/-/manifests/${digest}/grade`)).status, 404);

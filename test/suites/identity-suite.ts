@@ -4,9 +4,9 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { migrate } from '../../src/metadata/migrations.ts';
-import { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
-import { QualityStore } from '../../src/metadata/quality-store.ts';
-import { SigningPolicyStore } from '../../src/metadata/signing-policy-store.ts';
+import { SqlMaintenanceStore } from '../../src/metadata/sql-maintenance-store.ts';
+import { SqlQualityStore } from '../../src/metadata/sql-quality-store.ts';
+import { SqlSigningPolicyStore } from '../../src/metadata/sql-signing-policy-store.ts';
 import { UNOWNED_REPOSITORIES } from '../../src/metadata/identity-store.ts';
 import type { ActionEntry } from '../../src/audit/action.ts';
 import type { Digest } from '../../src/core/digest.ts';
@@ -234,11 +234,11 @@ export function identitySuite(name: string, openClient: () => Promise<SqlClient>
       await image('erinx/app', digestOf('b'), shared, 'v1');
       const app = (await store.findRepository('erin/app'))!;
       await store.setPermission(app.id, { kind: 'account', id: root.id }, 'read');
-      const policies = new SigningPolicyStore(sql);
+      const policies = new SqlSigningPolicyStore(sql);
       await policies.put('namespace', 'erin', 'pull', [], 'erin', Date.now());
       await policies.put('repository', 'erin/app', 'pull', [], 'erin', Date.now());
       await policies.put('repository', 'erinx/app', 'pull', [], 'erin', Date.now());
-      const quality = new QualityStore(sql);
+      const quality = new SqlQualityStore(sql);
       await quality.enqueue('erin/app', erinManifest, Date.now());
       assert.equal((await blobRow(shared))?.ref_count, 4);
 
@@ -257,7 +257,7 @@ export function identitySuite(name: string, openClient: () => Promise<SqlClient>
       assert.notEqual(await policies.get('repository', 'erinx/app'), null, 'a neighbour keeps its policy');
       assert.equal(await quality.getImage(erinManifest), null, 'its quality rows went with it');
       // Garbage collection finds its manifests and blobs unreferenced.
-      const maintenance = new MaintenanceStore(sql);
+      const maintenance = new SqlMaintenanceStore(sql);
       const orphans = (await maintenance.orphanManifests(Date.now() + 1)).map((manifest) => manifest.digest);
       assert.ok(orphans.includes(erinManifest), 'the manifest is garbage');
       for (const manifest of orphans) await maintenance.deleteOrphanManifest(manifest, Date.now() + 1);

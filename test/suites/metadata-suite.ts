@@ -8,7 +8,8 @@ import { ociError, type DomainError } from '../../src/core/errors.ts';
 import { MediaType } from '../../src/core/media-types.ts';
 import { migrate, MIGRATIONS } from '../../src/metadata/migrations.ts';
 import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
-import { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
+import type { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
+import { SqlMaintenanceStore } from '../../src/metadata/sql-maintenance-store.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
 import type { NewManifest } from '../../src/metadata/metadata-store.ts';
 
@@ -68,7 +69,7 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       sql = await openClient();
       assert.equal(await migrate(sql), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).length);
       store = new SqlMetadataStore(sql);
-      maintenance = new MaintenanceStore(sql);
+      maintenance = new SqlMaintenanceStore(sql);
     });
     afterEach(async () => {
       await store.close();

@@ -1,17 +1,17 @@
-// The metadata contract: SqlMetadataStore (and MaintenanceStore's marking queries) over
-// any SqlClient, after migrate(). Each test gets a fresh, empty database from `openClient`
-// and the suite closes it afterwards.
+// The metadata contract: MetadataStore (and MaintenanceStore's marking queries) over any
+// SqlClient, after migrate(). Each test gets a fresh, empty database from `openClient`
+// and the stores from the factories (SQL ones, or a decorator of them); the suite closes
+// the store afterwards.
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { digestOf, type Digest } from '../../src/core/digest.ts';
 import { ociError, type DomainError } from '../../src/core/errors.ts';
 import { MediaType } from '../../src/core/media-types.ts';
 import { migrate, MIGRATIONS } from '../../src/metadata/migrations.ts';
-import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
 import type { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
-import { SqlMaintenanceStore } from '../../src/metadata/sql-maintenance-store.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
-import type { NewManifest } from '../../src/metadata/metadata-store.ts';
+import type { MetadataStore, NewManifest } from '../../src/metadata/metadata-store.ts';
+import type { StoreFactories } from '../support/sql-stores.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -59,17 +59,17 @@ async function count(sql: SqlClient, table: string): Promise<number> {
   return Number(rows[0]!.n);
 }
 
-export function metadataSuite(name: string, openClient: () => Promise<SqlClient>): void {
+export function metadataSuite(name: string, openClient: () => Promise<SqlClient>, stores: StoreFactories): void {
   describe(`MetadataStore contract: ${name}`, () => {
     let sql: SqlClient;
-    let store: SqlMetadataStore;
+    let store: MetadataStore;
     let maintenance: MaintenanceStore;
 
     beforeEach(async () => {
       sql = await openClient();
       assert.equal(await migrate(sql), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).length);
-      store = new SqlMetadataStore(sql);
-      maintenance = new SqlMaintenanceStore(sql);
+      store = stores.metadata(sql);
+      maintenance = stores.maintenance(sql);
     });
     afterEach(async () => {
       await store.close();

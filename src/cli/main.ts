@@ -1,6 +1,7 @@
 // The `custody` command: subcommands, one line of error and a non-zero exit on failure.
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/errors.ts';
+import { ConfigError } from '../config/config-error.ts';
 import { VERSION } from './version.ts';
 
 export interface Command {
@@ -89,9 +90,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export function reportFailure(name: string, error: unknown): number {
-  // A ConfigError (src/config), recognised without loading the configuration code.
-  if (error instanceof Error && error.name === 'ConfigError' && Array.isArray((error as { problems?: unknown }).problems)) {
-    for (const problem of (error as Error & { problems: readonly string[] }).problems) process.stderr.write(`custody ${name}: ${problem}\n`);
+  if (error instanceof ConfigError) {
+    for (const problem of error.problems) process.stderr.write(`custody ${name}: ${problem}\n`);
     return 2;
   }
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseSize } from '../core/size.ts';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
+import { ConfigError } from './config-error.ts';
 
 type Kind = 'string' | 'path' | 'integer' | 'size' | 'boolean' | 'duration' | 'level' | 'listen' | 'database';
 
@@ -142,14 +143,7 @@ export interface LdapConfig {
   readonly startTls: boolean;
 }
 
-export class ConfigError extends Error {
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(problems.join('\n'));
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
+export { ConfigError };
 
 export function envName(path: string): string {
   return `CUSTODY_${path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;

@@ -18,7 +18,8 @@ import { migrate } from '../src/metadata/migrations.ts';
 import type { SqlClient, SqlExecutor } from '../src/metadata/sql-client.ts';
 import { silentLogger, createLogger } from '../src/observability/logger.ts';
 import { ActionLog } from '../src/audit/action-log.ts';
-import { insertActions, queryActions, purgeActions, decodeCursor, encodeCursor, CursorError, type StoredAction } from '../src/audit/action-log-store.ts';
+import { decodeCursor, encodeCursor, CursorError, type StoredAction } from '../src/audit/action-log-store.ts';
+import { insertActions, queryActions, purgeActions, SqlActionLogStore } from '../src/audit/sql-action-log-store.ts';
 import { sanitizeEntry, REDACTED } from '../src/audit/sanitize.ts';
 import { HttpForwarder, SyslogForwarder, createForwarders, syslogMessage } from '../src/audit/forwarders.ts';
 import type { ActionEntry } from '../src/audit/action.ts';
@@ -91,7 +92,7 @@ function storeSuite(label: string, open: () => Promise<SqlClient>): void {
     it('batches many record() calls into few transactions, without blocking the caller', async () => {
       await sql.run('DELETE FROM action_log');
       const wrapped = counting(sql);
-      const log = new ActionLog({ sql: wrapped, logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0 });
+      const log = new ActionLog({ store: new SqlActionLogStore(wrapped), logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0 });
       const started = process.hrtime.bigint();
       for (let index = 0; index < 2000; index++) log.record(entry({ occurredAt: T0 + index, tag: `t${index}` }));
       const perRecordUs = Number(process.hrtime.bigint() - started) / 1000 / 2000;
@@ -109,7 +110,7 @@ function storeSuite(label: string, open: () => Promise<SqlClient>): void {
 
     it('writes a full batch on its own, before the interval', async () => {
       await sql.run('DELETE FROM action_log');
-      const log = new ActionLog({ sql, logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0, batchSize: 50 });
+      const log = new ActionLog({ store: new SqlActionLogStore(sql), logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0, batchSize: 50 });
       for (let index = 0; index < 50; index++) log.record(entry({ occurredAt: T0 + index }));
       for (let wait = 0; wait < 100 && (await count(sql)) < 50; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(await count(sql), 50);
@@ -118,7 +119,7 @@ function storeSuite(label: string, open: () => Promise<SqlClient>): void {
 
     it('writes on the interval when fewer than a batch wait', async () => {
       await sql.run('DELETE FROM action_log');
-      const log = new ActionLog({ sql, logger: silentLogger, flushIntervalMs: 30, retentionMs: 0 });
+      const log = new ActionLog({ store: new SqlActionLogStore(sql), logger: silentLogger, flushIntervalMs: 30, retentionMs: 0 });
       log.record(entry());
       for (let wait = 0; wait < 100 && (await count(sql)) < 1; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(await count(sql), 1);
@@ -190,7 +191,7 @@ function storeSuite(label: string, open: () => Promise<SqlClient>): void {
     });
 
     it('exports every matching entry page by page', async () => {
-      const log = new ActionLog({ sql, logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0 });
+      const log = new ActionLog({ store: new SqlActionLogStore(sql), logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0 });
       let exported = 0;
       let last = Infinity;
       for await (const item of log.export({})) {
@@ -216,7 +217,7 @@ function storeSuite(label: string, open: () => Promise<SqlClient>): void {
       assert.equal(statements, 5, 'five chunks of at most 500');
       assert.equal(await count(sql), 10);
 
-      const log = new ActionLog({ sql, logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 5 });
+      const log = new ActionLog({ store: new SqlActionLogStore(sql), logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 5 });
       // Cutoff now - 5 ms: the entries at now - 6 … now - 9 go.
       assert.equal(await log.purge(now), 4);
       assert.equal(await count(sql), 6);
@@ -226,7 +227,7 @@ function storeSuite(label: string, open: () => Promise<SqlClient>): void {
     it('purges on its own shortly after start', async () => {
       await sql.run('DELETE FROM action_log');
       await sql.transaction((tx) => insertActions(tx, [sanitizeEntry(entry({ occurredAt: Date.now() - 10 * 86_400_000 }), 0), sanitizeEntry(entry({ occurredAt: Date.now() }), 0)]));
-      const log = new ActionLog({ sql, logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 86_400_000, firstPurgeDelayMs: 10, purgeIntervalMs: 60_000 });
+      const log = new ActionLog({ store: new SqlActionLogStore(sql), logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 86_400_000, firstPurgeDelayMs: 10, purgeIntervalMs: 60_000 });
       for (let wait = 0; wait < 100 && log.stats.purged < 1; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(log.stats.purged, 1);
       assert.equal(await count(sql), 1);
@@ -235,7 +236,7 @@ function storeSuite(label: string, open: () => Promise<SqlClient>): void {
 
     it('close() writes everything still queued', async () => {
       await sql.run('DELETE FROM action_log');
-      const log = new ActionLog({ sql, logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0 });
+      const log = new ActionLog({ store: new SqlActionLogStore(sql), logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0 });
       for (let index = 0; index < 1234; index++) log.record(entry({ occurredAt: T0 + index }));
       await log.close();
       assert.equal(await count(sql), 1234);
@@ -248,7 +249,7 @@ function storeSuite(label: string, open: () => Promise<SqlClient>): void {
       await sql.run('DELETE FROM action_log');
       const wrapped = counting(sql);
       const lines: string[] = [];
-      const log = new ActionLog({ sql: wrapped, logger: createLogger('debug', { write: (line: string) => lines.push(line) }), flushIntervalMs: 20, retentionMs: 0, maxBackoffMs: 40 });
+      const log = new ActionLog({ store: new SqlActionLogStore(wrapped), logger: createLogger('debug', { write: (line: string) => lines.push(line) }), flushIntervalMs: 20, retentionMs: 0, maxBackoffMs: 40 });
       wrapped.failNext = 3;
       for (let index = 0; index < 700; index++) log.record(entry({ occurredAt: T0 + index }));
       for (let wait = 0; wait < 300 && (await count(sql)) < 700; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -267,7 +268,7 @@ function storeSuite(label: string, open: () => Promise<SqlClient>): void {
       const wrapped = counting(sql);
       wrapped.failNext = 1_000_000;
       const lines: string[] = [];
-      const log = new ActionLog({ sql: wrapped, logger: createLogger('warn', { write: (line: string) => lines.push(line) }), flushIntervalMs: 20, retentionMs: 0, maxQueue: 1000, batchSize: 100, maxBackoffMs: 20 });
+      const log = new ActionLog({ store: new SqlActionLogStore(wrapped), logger: createLogger('warn', { write: (line: string) => lines.push(line) }), flushIntervalMs: 20, retentionMs: 0, maxQueue: 1000, batchSize: 100, maxBackoffMs: 20 });
       for (let index = 0; index < 1500; index++) log.record(entry({ occurredAt: T0 + index }));
       assert.equal(log.stats.dropped, 500);
       assert.equal(log.stats.recorded, 1000);
@@ -489,7 +490,7 @@ describe('action log forwarding', () => {
     const sql = new SqliteClient(':memory:');
     await migrate(sql);
     const seen: StoredAction[] = [];
-    const log = new ActionLog({ sql, logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0, forwarders: [{ name: 'test', forward: (items) => seen.push(...items), close: async () => {} }] });
+    const log = new ActionLog({ store: new SqlActionLogStore(sql), logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0, forwarders: [{ name: 'test', forward: (items) => seen.push(...items), close: async () => {} }] });
     log.record(entry({ occurredAt: T0 + 1 }));
     log.record(entry({ occurredAt: T0 + 2 }));
     await log.close();
@@ -666,7 +667,7 @@ describe('action log export streaming', () => {
     await migrate(sql);
     const rows = Array.from({ length: 20_000 }, (_, index) => sanitizeEntry(entry({ occurredAt: T0 + Math.floor(index / 3), userAgent: `agent-${'x'.repeat(200)}` }), 0));
     await sql.transaction((tx) => insertActions(tx, rows));
-    const log = new ActionLog({ sql, logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0 });
+    const log = new ActionLog({ store: new SqlActionLogStore(sql), logger: silentLogger, flushIntervalMs: 60_000, retentionMs: 0 });
     const superuser = { kind: 'account', via: 'password', account: { id: 1, name: 'root', kind: 'user', superuser: true, disabled: false } };
     const security = { authenticator: { login: async () => superuser } } as unknown as SecurityServices;
     const api = new ActionLogApi(log, security);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { digestOf } from '../src/core/digest.ts';
+import { ociError } from '../src/core/errors.ts';
 import { FilesystemBlobStore } from '../src/storage/filesystem-blob-store.ts';
 import { S3BlobStore } from '../src/storage/s3-blob-store.ts';
 import { blobStoreSuite, chunked, type BlobStoreFixture } from './suites/blob-store-suite.ts';
@@ -122,8 +123,8 @@ describe('FilesystemBlobStore specifics', () => {
 
   it('refuses malformed upload ids (no path traversal)', async () => {
     const { store } = fixture;
-    await assert.rejects(store.createUpload('../escape'), (error: Error & { code?: string }) => error.code === 'BLOB_UPLOAD_UNKNOWN');
-    await assert.rejects(store.uploadSize('../../etc/passwd'), (error: Error & { code?: string }) => error.code === 'BLOB_UPLOAD_UNKNOWN');
+    await assert.rejects(store.createUpload('../escape'), (error: Error) => ociError(error)?.code === 'BLOB_UPLOAD_UNKNOWN');
+    await assert.rejects(store.uploadSize('../../etc/passwd'), (error: Error) => ociError(error)?.code === 'BLOB_UPLOAD_UNKNOWN');
   });
 
   it('check() fails when the store is not writable', async () => {

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { digestOf, parseDigest, type Digest } from '../src/core/digest.ts';
-import { RegistryError } from '../src/core/errors.ts';
+import { ociError } from '../src/core/errors.ts';
 import { EMPTY_JSON_DIGEST, MediaType } from '../src/core/media-types.ts';
 import { FilesystemBlobStore } from '../src/storage/filesystem-blob-store.ts';
 import type { BlobStore } from '../src/storage/blob-store.ts';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { migrate } from '../src/metadata/migrations.ts';
 import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
+import { SqlMaintenanceStore } from '../src/metadata/sql-maintenance-store.ts';
 import type { SqlClient } from '../src/metadata/sql-client.ts';
 import { Registry } from '../src/registry/registry.ts';
 import { GarbageCollector, type CollectOptions, type CollectReport } from '../src/registry/garbage-collector.ts';
@@ -48,6 +49,7 @@ class Environment {
   readonly metadata: SqlMetadataStore;
   readonly registry: Registry;
   readonly collector: GarbageCollector;
+  readonly maintenance: SqlMaintenanceStore;
   /** Added to the wall clock for everything the registry records. */
   offset = 0;
 
@@ -59,6 +61,7 @@ class Environment {
     this.blobs = new FilesystemBlobStore(join(directory, 'storage'));
     this.sql = sql;
     this.metadata = new SqlMetadataStore(sql);
+    this.maintenance = new SqlMaintenanceStore(sql);
     const hooks = this.hooks;
     const hooked = new Proxy(this.blobs, {
       get(target, property, receiver) {
@@ -82,7 +85,7 @@ class Environment {
       automaticMount: true,
       clock: () => Date.now() + this.offset,
     });
-    this.collector = new GarbageCollector(this.registry, sql, silentLogger);
+    this.collector = new GarbageCollector(this.registry, this.maintenance, silentLogger);
   }
 
   static async open(sql: SqlClient): Promise<Environment> {
@@ -218,14 +221,16 @@ class Environment {
   /** A collection by another process (its own Registry, as `custody gc` beside the server). */
   collectElsewhere(options: Partial<CollectOptions> = {}): Promise<CollectReport> {
     const other = new Registry(this.blobs, this.metadata, { maxManifestBytes: 4 << 20, maxPageSize: 1000, automaticMount: true });
-    return new GarbageCollector(other, this.sql, silentLogger).collect({ dryRun: false, deleteUntagged: false, gracePeriodMs: HOUR, ...options });
+    return new GarbageCollector(other, this.maintenance, silentLogger).collect({ dryRun: false, deleteUntagged: false, gracePeriodMs: HOUR, ...options });
   }
 }
 
 function isCode(code: string): (error: unknown) => boolean {
   return (error: unknown) => {
-    assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
-    assert.equal(error.code, code);
+    // What the client is answered: the typed error through the one table of OCI codes.
+    const answered = ociError(error);
+    assert.ok(answered, `expected a typed error, got ${String(error)}`);
+    assert.equal(answered.code, code);
     return true;
   };
 }
@@ -274,7 +279,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
       assert.equal(later.bytesReclaimed, 4444);
       await env.assertBlobGone(recent.digest);
       await env.assertPullable(image);
-      assert.deepEqual((await fsck(env.sql, env.blobs, { verifyContent: true })).problems, []);
+      assert.deepEqual((await fsck(env.maintenance, env.blobs, { verifyContent: true })).problems, []);
     });
 
     it('keeps blobs a tagged manifest references even when another repository dropped them', async () => {
@@ -290,7 +295,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
       await env.assertBlobGone(dropped.blobs[0]!.digest);
       await env.assertPullable(kept);
       assert.equal((await env.metadata.findBlob(digestOf(shared)))?.refCount, 2);
-      assert.deepEqual((await fsck(env.sql, env.blobs, { verifyContent: true })).problems, []);
+      assert.deepEqual((await fsck(env.maintenance, env.blobs, { verifyContent: true })).problems, []);
     });
 
     it('--delete-untagged removes untagged manifests but keeps index children of tagged indexes and referrers of tagged manifests', async () => {
@@ -330,7 +335,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
       for (const pushed of keep) await env.assertPullable(pushed);
       assert.deepEqual((await env.registry.listReferrers('app', tagged.digest)).map((entry) => entry.digest), [signature.digest]);
       assert.deepEqual((await env.registry.listTags('app')).entries, ['moving', 'multi', 'v1']);
-      assert.deepEqual((await fsck(env.sql, env.blobs, { verifyContent: true })).problems, []);
+      assert.deepEqual((await fsck(env.maintenance, env.blobs, { verifyContent: true })).problems, []);
 
       // Nothing left to do.
       const again = await env.collect({ gracePeriodMs: HOUR, deleteUntagged: true });
@@ -398,7 +403,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
       assert.equal(await env.blobs.stat(digestOf(oldOrphan)), null);
       assert.equal((await env.blobs.stat(digestOf(newOrphan)))?.size, 999);
       await env.assertPullable(image);
-      const check = await fsck(env.sql, env.blobs, { verifyContent: true });
+      const check = await fsck(env.maintenance, env.blobs, { verifyContent: true });
       assert.deepEqual(check.problems, []);
       assert.ok(check.notes.some((note) => note.includes(digestOf(newOrphan)) && note.includes('no record')), check.notes.join('\n'));
     });
@@ -436,7 +441,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
       const image = await env.pushImage('other/app', 'v1', [randomBytes(10_000), randomBytes(20_000)]);
       await env.pushReferrer('other/app', image);
       await env.registry.mountBlob('third', image.blobs[1]!.digest, 'other/app');
-      const report = await fsck(env.sql, env.blobs, { verifyContent: true });
+      const report = await fsck(env.maintenance, env.blobs, { verifyContent: true });
       assert.deepEqual(report.problems, []);
       assert.deepEqual(report.notes, []);
       assert.equal(report.manifestsChecked, 5);
@@ -466,7 +471,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
       // (d) a tag pointing at a manifest unlinked from the repository
       await env.sql.run('DELETE FROM repository_manifests WHERE digest = ?', [detached.digest]);
 
-      const report = await fsck(env.sql, env.blobs, { verifyContent: true });
+      const report = await fsck(env.maintenance, env.blobs, { verifyContent: true });
       const problems = report.problems.map((problem) => `${problem.kind}: ${problem.message}`).sort();
       assert.equal(problems.length, 4, problems.join('\n'));
       assert.deepEqual(report.problems.map((problem) => problem.kind).sort(), ['blob', 'blob', 'refcount', 'tag']);
@@ -478,7 +483,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
       assert.ok(!problems.some((problem) => problem.includes(healthy.digest)));
 
       // --quick (no re-hashing) does not see the corruption, and sees the rest.
-      const quick = await fsck(env.sql, env.blobs, { verifyContent: false });
+      const quick = await fsck(env.maintenance, env.blobs, { verifyContent: false });
       assert.deepEqual(quick.problems.map((problem) => problem.kind).sort(), ['blob', 'refcount', 'tag']);
       assert.equal(quick.bytesVerified, 0);
     });
@@ -489,7 +494,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
       await env.sql.run('UPDATE blobs SET ref_count = 0 WHERE digest = ?', [image.blobs[0]!.digest]);
       const other = await env.pushImage('app', 'v2');
       await env.sql.run('UPDATE manifests SET content = ? WHERE digest = ?', [new TextEncoder().encode('{"tampered":true}'), other.digest]);
-      const report = await fsck(env.sql, env.blobs, { verifyContent: true });
+      const report = await fsck(env.maintenance, env.blobs, { verifyContent: true });
       const kinds = report.problems.map((problem) => problem.kind).sort();
       assert.deepEqual(kinds, ['manifest', 'manifest', 'reference'], report.problems.map((problem) => problem.message).join('\n'));
       assert.ok(report.problems.some((problem) => problem.kind === 'reference' && problem.message.includes(image.blobs[0]!.digest)));
@@ -518,7 +523,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
               return;
             } catch (error) {
               // What a client is told when the collector took content it had just sent.
-              const code = error instanceof RegistryError ? error.code : String(error);
+              const code = ociError(error)?.code ?? String(error);
               if (!['MANIFEST_BLOB_UNKNOWN', 'BLOB_UPLOAD_UNKNOWN', 'BLOB_UNKNOWN'].includes(code) || attempt >= 50) throw error;
               retried.set(code, (retried.get(code) ?? 0) + 1);
             }
@@ -549,7 +554,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
         for (const worker of workers) if (worker.status === 'rejected') throw worker.reason;
         assert.ok(collections >= 3, `only ${collections} collections ran`);
 
-        const report = await fsck(env.sql, env.blobs, { verifyContent: true });
+        const report = await fsck(env.maintenance, env.blobs, { verifyContent: true });
         assert.deepEqual(report.problems, []);
         const tagged = pushed.filter((entry) => entry.tag !== undefined);
         assert.equal(tagged.length, 40);
@@ -558,7 +563,7 @@ function gcSuite(name: string, openClient: () => Promise<SqlClient>, options: { 
         // And a last collection with everything tagged changes nothing.
         await env.collect({ gracePeriodMs: 0, deleteUntagged: true });
         for (const entry of pushed) await env.assertPullable(entry);
-        assert.deepEqual((await fsck(env.sql, env.blobs, { verifyContent: true })).problems, []);
+        assert.deepEqual((await fsck(env.maintenance, env.blobs, { verifyContent: true })).problems, []);
       });
     }
   });
@@ -606,7 +611,7 @@ describe('collection racing the registry between storage and record (sqlite)', (
   });
 
   async function assertConsistent(pushed: Pushed | undefined): Promise<void> {
-    assert.deepEqual((await fsck(env.sql, env.blobs, { verifyContent: true })).problems, []);
+    assert.deepEqual((await fsck(env.maintenance, env.blobs, { verifyContent: true })).problems, []);
     if (pushed) await env.assertPullable(pushed);
   }
 
@@ -614,7 +619,7 @@ describe('collection racing the registry between storage and record (sqlite)', (
     try {
       return await work();
     } catch (error) {
-      if (error instanceof RegistryError) return undefined;
+      if (ociError(error)) return undefined;
       throw error;
     }
   }

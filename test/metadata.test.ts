@@ -1,6 +1,8 @@
-// Runs the metadata contract against SQLite (a temporary file) and PostgreSQL (a fresh
-// database per suite, each test in its own schema). PostgreSQL is required: when it is
-// not reachable the PostgreSQL tests fail with createTestDatabase's message.
+// Runs the metadata and identity contracts (the composite and each facet) against SQLite
+// (a temporary file) and PostgreSQL (a fresh database per suite, each test in its own
+// schema), and the metadata contract once more through a pass-through decorator.
+// PostgreSQL is required: when it is not reachable the PostgreSQL tests fail with
+// createTestDatabase's message.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -15,6 +17,9 @@ import type { SqlClient } from '../src/metadata/sql-client.ts';
 import { createTestDatabase, openSchemaClient, type TestDatabase } from './support/postgres.ts';
 import { metadataSuite, blobDigest } from './suites/metadata-suite.ts';
 import { identitySuite } from './suites/identity-suite.ts';
+import { identityFacetsSuite } from './suites/identity-facets-suite.ts';
+import { SQL_STORES } from './support/sql-stores.ts';
+import { PassThroughMetadataStore } from './support/pass-through-metadata-store.ts';
 
 describe('sqlite', () => {
   let directory: string;
@@ -25,8 +30,24 @@ describe('sqlite', () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  metadataSuite('sqlite', async () => new SqliteClient(join(directory, `${randomBytes(6).toString('hex')}`, 'custody.db')));
-  identitySuite('sqlite', async () => new SqliteClient(join(directory, `${randomBytes(6).toString('hex')}`, 'custody.db')));
+  metadataSuite('sqlite', async () => new SqliteClient(join(directory, `${randomBytes(6).toString('hex')}`, 'custody.db')), SQL_STORES);
+  identitySuite('sqlite', async () => new SqliteClient(join(directory, `${randomBytes(6).toString('hex')}`, 'custody.db')), SQL_STORES);
+  identityFacetsSuite('sqlite', async () => new SqliteClient(join(directory, `${randomBytes(6).toString('hex')}`, 'custody.db')), SQL_STORES);
+
+  // The same contract through a decorator: the suite takes factories, so a cache or a
+  // policy layer in front of the SQL store is held to it too.
+  const decorators: PassThroughMetadataStore[] = [];
+  metadataSuite('sqlite, through a pass-through decorator', async () => new SqliteClient(join(directory, `${randomBytes(6).toString('hex')}`, 'custody.db')), {
+    ...SQL_STORES,
+    metadata: (sql) => {
+      const decorator = new PassThroughMetadataStore(SQL_STORES.metadata(sql));
+      decorators.push(decorator);
+      return decorator;
+    },
+  });
+  it('the decorated suite went through the decorator', () => {
+    assert.ok(decorators.length > 10 && decorators.every((decorator) => decorator.calls > 0), `${decorators.length} decorators`);
+  });
 
   it('runs in WAL mode with foreign keys on', async () => {
     const path = join(directory, 'wal', 'custody.db');
@@ -98,8 +119,9 @@ function postgresSuite(label: string, createDatabase: () => Promise<TestDatabase
       return client;
     }
 
-    metadataSuite(label, openClient);
-    identitySuite(label, openClient);
+    metadataSuite(label, openClient, SQL_STORES);
+    identitySuite(label, openClient, SQL_STORES);
+    identityFacetsSuite(label, openClient, SQL_STORES);
 
     it('name columns sort bytewise whatever the database locale (COLLATE "C")', async () => {
       const client = await openClient();

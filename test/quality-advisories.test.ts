@@ -16,7 +16,8 @@ import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { PostgresClient } from '../src/metadata/postgres-client.ts';
 import { migrate } from '../src/metadata/migrations.ts';
 import type { SqlClient } from '../src/metadata/sql-client.ts';
-import { AdvisoryStore, type FeedDocument } from '../src/metadata/advisory-store.ts';
+import type { AdvisoryStore, FeedDocument } from '../src/metadata/advisory-store.ts';
+import { SqlAdvisoryStore } from '../src/metadata/sql-advisory-store.ts';
 import { readFeeds, FeedReader } from '../src/quality/advisories/feed-reader.ts';
 import { parseOsv } from '../src/quality/advisories/importers/osv.ts';
 import { cvss3BaseScore } from '../src/quality/advisories/severity.ts';
@@ -200,7 +201,7 @@ function storeSuite(engine: string, open: () => Promise<{ sql: SqlClient; close(
       sql = opened.sql;
       close = opened.close;
       await migrate(sql);
-      store = new AdvisoryStore(sql);
+      store = new SqlAdvisoryStore(sql);
     });
     after(async () => close?.());
 
@@ -331,7 +332,7 @@ describe('custody vulndb', () => {
     const other = ['--db', join(dir, 'b.sqlite')];
     assert.match((await runVulndb(['import', bundle, ...other])).stdout, /16 documents imported/);
     assert.match((await runVulndb(['import', bundle, ...other])).stdout, /0 documents imported, 16 unchanged/);
-    const copy = new AdvisoryStore(new SqliteClient(join(dir, 'b.sqlite')));
+    const copy = new SqlAdvisoryStore(new SqliteClient(join(dir, 'b.sqlite')));
     const hit = await copy.affectedFor('rpm', 'rhel:8', ['ruby']);
     assert.ok(hit.some((entry) => entry.advisory.id === 'RHSA-2023:3821' && entry.affected.module === 'ruby:2.7'));
   });

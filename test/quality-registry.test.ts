@@ -16,16 +16,18 @@ import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
 import { migrate } from '../src/metadata/migrations.ts';
 import { Registry } from '../src/registry/registry.ts';
-import { AdvisoryStore } from '../src/metadata/advisory-store.ts';
+import type { AdvisoryStore } from '../src/metadata/advisory-store.ts';
+import { SqlAdvisoryStore } from '../src/metadata/sql-advisory-store.ts';
 import { readFeeds } from '../src/quality/advisories/feed-reader.ts';
-import { QualityStore } from '../src/metadata/quality-store.ts';
+import { SqlQualityStore } from '../src/metadata/sql-quality-store.ts';
+import { SqlMaintenanceStore } from '../src/metadata/sql-maintenance-store.ts';
 import { QualityService, type QualityNotice } from '../src/quality/quality-service.ts';
 import { indexImage } from '../src/quality/indexer/index-image.ts';
 import { matchImage } from '../src/quality/matching/matcher.ts';
 import { OciLayoutSource } from '../src/client/transports/index.ts';
 import { QualityApi } from '../src/server/quality-api.ts';
 import { silentLogger } from '../src/observability/logger.ts';
-import { isRegistryError } from '../src/core/errors.ts';
+import { ociError } from '../src/core/errors.ts';
 import { runCustody } from './support/custody-server.ts';
 import { waitFor } from './support/tools.ts';
 import { GarbageCollector } from '../src/registry/garbage-collector.ts';
@@ -95,9 +97,9 @@ describe('quality in the registry', () => {
     sql = new SqliteClient(join(dir, 'custody.db'));
     await migrate(sql);
     registry = new Registry(blobs, new SqlMetadataStore(sql), { maxManifestBytes: 4 << 20, maxPageSize: 100, automaticMount: true });
-    advisories = new AdvisoryStore(sql);
+    advisories = new SqlAdvisoryStore(sql);
     service = new QualityService({
-      store: new QualityStore(sql),
+      store: new SqlQualityStore(sql),
       registry,
       advisories,
       logger: silentLogger,
@@ -117,8 +119,9 @@ describe('quality in the registry', () => {
       const route = api.match(request, response, url.pathname, url.searchParams);
       if (!route) { response.statusCode = 404; response.end(); return; }
       route.handle().catch((error: unknown) => {
-        response.statusCode = isRegistryError(error) ? error.status : 500;
-        response.end(JSON.stringify({ errors: [{ code: isRegistryError(error) ? error.code : 'INTERNAL_ERROR', message: (error as Error).message }] }));
+        const typed = ociError(error);
+        response.statusCode = typed ? typed.status : 500;
+        response.end(JSON.stringify({ errors: [{ code: typed ? typed.code : 'INTERNAL_ERROR', message: (error as Error).message }] }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -240,7 +243,7 @@ describe('quality in the registry', () => {
     };
     assert.ok((await rows()) > 0);
     await registry.deleteManifest('ubi9/ubi', digest);
-    const report = await new GarbageCollector(registry, sql, silentLogger).collect({ dryRun: false, deleteUntagged: false, gracePeriodMs: 0 });
+    const report = await new GarbageCollector(registry, new SqlMaintenanceStore(sql), silentLogger).collect({ dryRun: false, deleteUntagged: false, gracePeriodMs: 0 });
     assert.ok(report.manifestsDeleted >= 1, JSON.stringify(report));
     assert.equal(await rows(), 0);
     assert.equal((await get(`/api/v1/repositories/ubi9/ubi/-/manifests/${digest}/grade`)).status, 404);

@@ -16,7 +16,7 @@ import { matchImage, matchPackages } from '../src/quality/matching/matcher.ts';
 import { toSarif } from '../src/quality/matching/sarif.ts';
 import { indexImage } from '../src/quality/indexer/index-image.ts';
 import { OciLayoutSource } from '../src/client/transports/index.ts';
-import { AdvisoryStore } from '../src/metadata/advisory-store.ts';
+import { SqlAdvisoryStore } from '../src/metadata/sql-advisory-store.ts';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { PostgresClient } from '../src/metadata/postgres-client.ts';
 import { migrate } from '../src/metadata/migrations.ts';
@@ -157,7 +157,7 @@ describe('Red Hat VEX: affected without a fix, and will not fix', () => {
       after(() => close());
 
       it('imports the VEX file as a feed document and matches the stored rows as the document itself', async () => {
-        const store = new AdvisoryStore(sql);
+        const store = new SqlAdvisoryStore(sql);
         const reader = new FeedReader();
         const documents = [...reader.read({ name: 'cve-2099-1234.json', bytes: Buffer.from(JSON.stringify(vexDocument())) }), ...reader.finish()];
         assert.deepEqual(documents.map((document) => document.key), ['redhat:CVE-2099-1234']);

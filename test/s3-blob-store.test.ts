@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Readable } from 'node:stream';
 import { digestOf } from '../src/core/digest.ts';
-import { RegistryError } from '../src/core/errors.ts';
+import { ociError } from '../src/core/errors.ts';
 import { UploadInterruptedError } from '../src/storage/blob-store.ts';
 import { S3BlobStore, type S3BlobStoreOptions } from '../src/storage/s3-blob-store.ts';
 import { chunked, readAll } from './suites/blob-store-suite.ts';
@@ -189,7 +189,7 @@ describe('S3 driver: uploads', () => {
     await store.appendUpload(id, 0, chunked(first));
     // Over the limit after a whole part went out.
     const body = chunked(randomBytes(20 * MiB));
-    await assert.rejects(store.appendUpload(id, first.length, body, undefined, 12 * MiB), (error: unknown) => error instanceof RegistryError && error.code === 'SIZE_INVALID' && error.status === 413);
+    await assert.rejects(store.appendUpload(id, first.length, body, undefined, 12 * MiB), (error: unknown) => ociError(error)?.code === 'SIZE_INVALID' && ociError(error)?.status === 413);
     assert.equal(body.destroyed, false, 'the body is not destroyed');
     assert.equal(await store.uploadSize(id), first.length);
     const rest = randomBytes(2 * MiB);
@@ -266,8 +266,8 @@ describe('S3 driver: serving and configuration', () => {
 
   it('a missing blob is BLOB_UNKNOWN, an unknown upload BLOB_UPLOAD_UNKNOWN, not an S3 error', async () => {
     const store = await openStore();
-    await assert.rejects(store.read(digestOf('absent')), (error: unknown) => error instanceof RegistryError && error.code === 'BLOB_UNKNOWN');
-    await assert.rejects(readAll(store.readUpload(randomUUID(), 10)), (error: unknown) => error instanceof RegistryError && error.code === 'BLOB_UPLOAD_UNKNOWN');
+    await assert.rejects(store.read(digestOf('absent')), (error: unknown) => ociError(error)?.code === 'BLOB_UNKNOWN');
+    await assert.rejects(readAll(store.readUpload(randomUUID(), 10)), (error: unknown) => ociError(error)?.code === 'BLOB_UPLOAD_UNKNOWN');
     store.close();
   });
 });

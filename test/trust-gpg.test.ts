@@ -14,7 +14,7 @@ import { PostgresClient } from '../src/metadata/postgres-client.ts';
 import { migrate } from '../src/metadata/migrations.ts';
 import type { SqlClient } from '../src/metadata/sql-client.ts';
 import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
-import { SqlSignatureStore } from '../src/metadata/signature-store.ts';
+import { SqlSignatureStore } from '../src/metadata/sql-signature-store.ts';
 import { RegistryClient } from '../src/client/registry-client/index.ts';
 import {
   buildSimpleSigningPayload,

@@ -7,7 +7,8 @@ import type { Advisory, AffectedPackage, Ecosystem, InstalledPackage, OsRelease 
 import { matchImage } from '../../src/quality/matching/matcher.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
 import { migrate } from '../../src/metadata/migrations.ts';
-import { AdvisoryStore } from '../../src/metadata/advisory-store.ts';
+import type { AdvisoryStore } from '../../src/metadata/advisory-store.ts';
+import { SqlAdvisoryStore } from '../../src/metadata/sql-advisory-store.ts';
 
 export interface MatchDatabase {
   readonly store: AdvisoryStore;
@@ -41,7 +42,7 @@ export function packageName(index: number): string {
  */
 export async function generateAdvisoryDatabase(sql: SqlClient, records: number, namesPerStream = 20_000, onProgress?: (done: number) => void): Promise<MatchDatabase> {
   await migrate(sql);
-  const store = new AdvisoryStore(sql);
+  const store = new SqlAdvisoryStore(sql);
   const advisories = Math.ceil(records / STREAMS.length);
   const perDocument = 20_000;
   let state = 0x9e3779b9;

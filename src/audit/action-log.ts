@@ -7,16 +7,15 @@
 // MAX_QUEUE entries, new entries are dropped and counted, with one warning per interval.
 // A failed write keeps its batch at the front of the queue and retries with backoff.
 // Retention deletes old entries in short chunks, hourly, the first time shortly after start.
-import type { SqlClient } from '../metadata/sql-client.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Counter, MetricsRegistry } from '../observability/metrics.ts';
 import type { ActionEntry, ActionRecorder } from './action.ts';
-import { insertActions, purgeActions, queryActions, MAX_PAGE_SIZE, type ActionFilter, type ActionPage, type ActionRow, type StoredAction } from './action-log-store.ts';
+import { MAX_PAGE_SIZE, type ActionFilter, type ActionLogStore, type ActionPage, type ActionRow, type StoredAction } from './action-log-store.ts';
 import type { ActionForwarder } from './forwarders.ts';
 import { sanitizeEntry } from './sanitize.ts';
 
 export interface ActionLogOptions {
-  readonly sql: SqlClient;
+  readonly store: ActionLogStore;
   readonly logger: Logger;
   /** How often waiting entries are written (audit.flushInterval). */
   readonly flushIntervalMs: number;
@@ -61,7 +60,7 @@ const DEFAULT_MAX_BACKOFF_MS = 30_000;
 const CLOSE_ATTEMPTS = 5;
 
 export class ActionLog implements ActionRecorder {
-  private readonly sql: SqlClient;
+  private readonly store: ActionLogStore;
   private readonly logger: Logger;
   private readonly flushIntervalMs: number;
   private readonly retentionMs: number;
@@ -84,7 +83,7 @@ export class ActionLog implements ActionRecorder {
   private counts = { recorded: 0, written: 0, dropped: 0, batches: 0, failures: 0, purged: 0 };
 
   constructor(options: ActionLogOptions) {
-    this.sql = options.sql;
+    this.store = options.store;
     this.logger = options.logger;
     this.flushIntervalMs = Math.max(10, options.flushIntervalMs);
     this.retentionMs = options.retentionMs;
@@ -154,14 +153,14 @@ export class ActionLog implements ActionRecorder {
 
   /** One page of entries, newest first. Throws CursorError for a malformed cursor. */
   query(filter: ActionFilter): Promise<ActionPage> {
-    return queryActions(this.sql, filter);
+    return this.store.query(filter);
   }
 
   /** Every entry matching `filter` (its cursor is the starting point), page by page. */
   async *export(filter: ActionFilter): AsyncIterable<StoredAction> {
     let cursor = filter.cursor;
     for (;;) {
-      const page = await queryActions(this.sql, { ...filter, limit: MAX_PAGE_SIZE, cursor });
+      const page = await this.store.query({ ...filter, limit: MAX_PAGE_SIZE, cursor });
       yield* page.entries;
       if (page.next === null) return;
       cursor = page.next;
@@ -173,7 +172,8 @@ export class ActionLog implements ActionRecorder {
     if (!(this.retentionMs > 0)) return Promise.resolve(0);
     if (!this.purging) {
       const started = Date.now();
-      this.purging = purgeActions(this.sql, now - this.retentionMs, undefined, () => this.closed)
+      this.purging = this.store
+        .purge(now - this.retentionMs, { shouldStop: () => this.closed })
         .then((deleted) => {
           this.counts.purged += deleted;
           if (deleted > 0) this.logger.info('action log retention', { deleted, ms: Date.now() - started });
@@ -236,7 +236,7 @@ export class ActionLog implements ActionRecorder {
       const batch = this.queue.splice(0, this.batchSize);
       let stored: StoredAction[];
       try {
-        stored = await this.sql.transaction((tx) => insertActions(tx, batch));
+        stored = await this.store.insert(batch);
       } catch (error) {
         // Back to the front, in order; the queue may briefly exceed its bound by one batch.
         this.queue = batch.concat(this.queue);

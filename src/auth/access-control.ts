@@ -2,7 +2,7 @@
 // team and organization-default permissions, admin and creator teams, a user's own
 // namespace); this class turns them into the Docker token scopes' actions.
 import type { Principal, Role } from '../core/identity.ts';
-import type { IdentityStore } from '../metadata/identity-store.ts';
+import type { AccountStore, RepositoryAccessStore } from '../metadata/identity-store.ts';
 import { actorOf, DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { RequestContext } from './authenticator.ts';
 
@@ -38,10 +38,10 @@ export function namespaceOf(repository: string): string | null {
 }
 
 export class AccessControl {
-  private readonly store: IdentityStore;
+  private readonly store: AccountStore & RepositoryAccessStore;
   private readonly options: AccessControlOptions;
 
-  constructor(store: IdentityStore, options: AccessControlOptions) {
+  constructor(store: AccountStore & RepositoryAccessStore, options: AccessControlOptions) {
     this.store = store;
     this.options = options;
   }

@@ -5,13 +5,13 @@
 // this process calls forget(), so here a revocation takes effect at once; other replicas
 // sharing the database see it within ACCOUNT_STATE_TTL_MS.
 import type { Account } from '../core/identity.ts';
-import type { IdentityStore } from '../metadata/identity-store.ts';
+import type { AccountStore } from '../metadata/identity-store.ts';
 
 export const ACCOUNT_STATE_TTL_MS = 2_000;
 const LIMIT = 10_000;
 
 export class AccountStates {
-  private readonly store: IdentityStore;
+  private readonly store: AccountStore;
   private readonly ttlMs: number;
   private readonly entries = new Map<string, { readonly account: Account | null; readonly until: number }>();
   /** Lookups in flight, shared by concurrent requests for the same name. */
@@ -19,7 +19,7 @@ export class AccountStates {
   /** Bumped by forget(): a lookup started before it does not refill the cache with old state. */
   private generation = 0;
 
-  constructor(store: IdentityStore, ttlMs = ACCOUNT_STATE_TTL_MS) {
+  constructor(store: AccountStore, ttlMs = ACCOUNT_STATE_TTL_MS) {
     this.store = store;
     this.ttlMs = ttlMs;
   }

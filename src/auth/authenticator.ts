@@ -6,9 +6,9 @@
 // verified under (AccountStates), so a revocation ends it too: at once in this process,
 // within ACCOUNT_STATE_TTL_MS on other replicas.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { RegistryError } from '../core/errors.ts';
+import { DomainError, RegistryError } from '../core/errors.ts';
 import type { Account, AccountPrincipal, AuthMethod } from '../core/identity.ts';
-import type { IdentityStore } from '../metadata/identity-store.ts';
+import type { AccountStore, CredentialStore } from '../metadata/identity-store.ts';
 import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { AccountStates } from './account-states.ts';
@@ -32,7 +32,7 @@ export interface RequestContext {
 }
 
 export interface AuthenticatorOptions {
-  readonly store: IdentityStore;
+  readonly store: AccountStore & CredentialStore;
   readonly throttle: LoginThrottle;
   readonly actions: ActionRecorder;
   readonly directory?: DirectoryLogin | undefined;
@@ -113,7 +113,7 @@ export class Authenticator {
         principal = await this.passwordLogin(username, secret);
       }
     } catch (error) {
-      if (error instanceof RegistryError) throw error;
+      if (error instanceof RegistryError || error instanceof DomainError) throw error;
       actions.record({ kind: 'login', result: 'failure', actor: { kind: 'user', name: username }, ip: context.ip, userAgent: context.userAgent, detail: { reason: 'directory unavailable' } });
       throw new RegistryError('UNAVAILABLE', 'the user directory cannot be reached', { cause: error });
     }

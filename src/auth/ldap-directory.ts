@@ -34,10 +34,10 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, ResultCodeError } from 'ldapts';
-import { RegistryError } from '../core/errors.ts';
+import { Conflict } from '../core/errors.ts';
 import { ACCOUNT_NAME, MAX_ACCOUNT_NAME_LENGTH, type Account, type Team } from '../core/identity.ts';
 import type { LdapConfig } from '../config/config.ts';
-import type { IdentityStore } from '../metadata/identity-store.ts';
+import type { AccountStore, TeamStore } from '../metadata/identity-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DirectoryLogin } from './authenticator.ts';
 import { fillFilter, normalizeDn, parentDn } from './ldap-names.ts';
@@ -60,7 +60,7 @@ const SIZE_LIMIT_EXCEEDED = 4;
 
 export class LdapDirectory implements DirectoryLogin {
   private readonly config: LdapConfig;
-  private readonly store: IdentityStore;
+  private readonly store: AccountStore & TeamStore;
   private readonly logger: Logger;
   private readonly url: URL;
   private readonly tls: ConnectionOptions;
@@ -71,7 +71,7 @@ export class LdapDirectory implements DirectoryLogin {
   private readonly open = new Set<Client>();
   private closed = false;
 
-  constructor(config: LdapConfig, store: IdentityStore, logger: Logger, options: LdapDirectoryOptions = {}) {
+  constructor(config: LdapConfig, store: AccountStore & TeamStore, logger: Logger, options: LdapDirectoryOptions = {}) {
     this.config = config;
     this.store = store;
     this.logger = logger.child({ component: 'ldap' });
@@ -210,7 +210,7 @@ export class LdapDirectory implements DirectoryLogin {
         return account;
       } catch (error) {
         // Two first logins at once: the other one created it; check it like any existing one.
-        if (!(error instanceof RegistryError && error.code === 'CONFLICT')) throw error;
+        if (!(error instanceof Conflict)) throw error;
         account = await this.store.findAccount(name);
         if (!account) {
           // The name is a namespace whose repositories belong to no account: whoever got

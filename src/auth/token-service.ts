@@ -9,7 +9,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { RegistryError } from '../core/errors.ts';
 import type { AuthMethod, SigningKeyRecord } from '../core/identity.ts';
-import type { IdentityStore } from '../metadata/identity-store.ts';
+import type { SigningKeyStore } from '../metadata/identity-store.ts';
 
 export interface AccessClaim {
   readonly type: string;
@@ -99,20 +99,20 @@ export interface TokenServiceOptions {
 }
 
 export class TokenService {
-  private readonly store: IdentityStore;
+  private readonly store: SigningKeyStore;
   private readonly options: TokenServiceOptions;
   private keys: LoadedKey[];
   private readonly verified = new Map<string, TokenClaims>();
   private lastReload = 0;
 
-  private constructor(store: IdentityStore, options: TokenServiceOptions, keys: LoadedKey[]) {
+  private constructor(store: SigningKeyStore, options: TokenServiceOptions, keys: LoadedKey[]) {
     this.store = store;
     this.options = options;
     this.keys = keys;
   }
 
   /** Loads the signing key, creating it at first start. */
-  static async open(store: IdentityStore, options: TokenServiceOptions): Promise<TokenService> {
+  static async open(store: SigningKeyStore, options: TokenServiceOptions): Promise<TokenService> {
     let records = await store.activeSigningKeys();
     if (records.length === 0) records = await store.insertSigningKeyIfNone(generateSigningKey());
     return new TokenService(store, options, records.map(loadKey));

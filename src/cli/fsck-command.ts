@@ -25,7 +25,7 @@ export const fsckCommand: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const stores = await openStores(config);
     try {
-      const report = await fsck(stores.sql, stores.blobs, { verifyContent: values.quick !== true });
+      const report = await fsck(stores.maintenance, stores.blobs, { verifyContent: values.quick !== true });
       if (values.json) {
         process.stdout.write(`${JSON.stringify(report)}\n`);
       } else {

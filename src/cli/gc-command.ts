@@ -35,7 +35,7 @@ export const gcCommand: Command = {
     }
     const stores = await openStores(config);
     try {
-      const collector = new GarbageCollector(stores.registry, stores.sql, createLogger('warn', process.stderr));
+      const collector = new GarbageCollector(stores.registry, stores.maintenance, createLogger('warn', process.stderr));
       const report = await collector.collect({
         dryRun: values['dry-run'] === true,
         deleteUntagged: values['delete-untagged'] === true || config.gc.deleteUntagged,

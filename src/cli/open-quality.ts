@@ -2,9 +2,9 @@
 // database (the same SQL database), the indexing worker and the API routes.
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
-import { AdvisoryStore } from '../metadata/advisory-store.ts';
+import { SqlAdvisoryStore } from '../metadata/sql-advisory-store.ts';
 import { QualityService } from '../quality/quality-service.ts';
-import { QualityStore } from '../metadata/quality-store.ts';
+import { SqlQualityStore } from '../metadata/sql-quality-store.ts';
 import { QualityApi } from '../server/quality-api.ts';
 import type { RouteMatcher } from '../server/http-server.ts';
 import type { SecurityServices } from '../server/security.ts';
@@ -20,9 +20,9 @@ export interface OpenedQuality {
 
 export async function openQuality(config: Config, stores: OpenedStores, security: SecurityServices | undefined, logger: Logger): Promise<OpenedQuality> {
   const service = new QualityService({
-    store: new QualityStore(stores.sql),
+    store: new SqlQualityStore(stores.sql),
     registry: stores.registry,
-    advisories: new AdvisoryStore(stores.sql),
+    advisories: new SqlAdvisoryStore(stores.sql),
     logger,
     workers: config.quality.workers,
     notifyUrl: config.quality.notifyUrl,

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ActionLog } from '../audit/action-log.ts';
+import { SqlActionLogStore } from '../audit/sql-action-log-store.ts';
 import { createForwarders } from '../audit/forwarders.ts';
 import { AccessControl } from '../auth/access-control.ts';
 import { Authenticator } from '../auth/authenticator.ts';
@@ -34,7 +35,7 @@ export interface OpenedSecurity {
 
 export async function openSecurity(config: Config, stores: OpenedStores, logger: Logger): Promise<OpenedSecurity> {
   const actionLog = new ActionLog({
-    sql: stores.sql,
+    store: new SqlActionLogStore(stores.sql),
     logger,
     flushIntervalMs: config.audit.flushIntervalMs,
     retentionMs: config.audit.retentionMs,

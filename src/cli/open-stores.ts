@@ -6,6 +6,8 @@ import { SqliteClient } from '../metadata/sqlite-client.ts';
 import { PostgresClient } from '../metadata/postgres-client.ts';
 import { migrate } from '../metadata/migrations.ts';
 import { SqlMetadataStore } from '../metadata/sql-metadata-store.ts';
+import { SqlMaintenanceStore } from '../metadata/sql-maintenance-store.ts';
+import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
 import { Registry } from '../registry/registry.ts';
 import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
@@ -16,6 +18,8 @@ export interface OpenedStores {
   readonly metadata: SqlMetadataStore;
   readonly registry: Registry;
   readonly identity: SqlIdentityStore;
+  /** What garbage collection and fsck ask of the metadata. */
+  readonly maintenance: MaintenanceStore;
   close(): Promise<void>;
 }
 
@@ -44,6 +48,7 @@ export async function openStores(config: Config): Promise<OpenedStores> {
     metadata,
     registry,
     identity,
+    maintenance: new SqlMaintenanceStore(sql),
     close: async () => {
       await metadata.close();
       blobs.close?.();

@@ -126,15 +126,15 @@ async function openAdvisories(path: string | undefined, warn: (message: string) 
   }
   const { SqliteClient } = await import('../metadata/sqlite-client.ts');
   const { migrate } = await import('../metadata/migrations.ts');
-  const { AdvisoryStore } = await import('../metadata/advisory-store.ts');
+  const { SqlAdvisoryStore } = await import('../metadata/sql-advisory-store.ts');
   if (await isSqliteFile(target)) {
     const sql = new SqliteClient(target);
-    return { store: new AdvisoryStore(sql), close: () => sql.close() };
+    return { store: new SqlAdvisoryStore(sql), close: () => sql.close() };
   }
   const { readFeeds } = await import('../quality/advisories/feed-reader.ts');
   const sql = new SqliteClient(':memory:');
   await migrate(sql);
-  const store = new AdvisoryStore(sql);
+  const store = new SqlAdvisoryStore(sql);
   const feeds = readFeeds(target);
   for (;;) {
     const next = await feeds.next();

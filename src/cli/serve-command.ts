@@ -8,9 +8,9 @@ import { parseServerArgs } from './config-flags.ts';
 import { openStores } from './open-stores.ts';
 import { openSecurity } from './open-security.ts';
 import { openQuality } from './open-quality.ts';
-import { SqlSignatureStore } from '../metadata/signature-store.ts';
+import { SqlSignatureStore } from '../metadata/sql-signature-store.ts';
 import { VERSION } from './version.ts';
-import { SigningPolicyStore } from '../metadata/signing-policy-store.ts';
+import { SqlSigningPolicyStore } from '../metadata/sql-signing-policy-store.ts';
 import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { SigningPolicyApi } from '../server/signing-policy-api.ts';
 import type { Command } from './main.ts';
@@ -32,7 +32,7 @@ export const serveCommand: Command = {
     const stores = await openStores(config);
     const secured = await openSecurity(config, stores, logger);
     const quality = await openQuality(config, stores, secured.security, logger);
-    const signingPolicy = new RegistrySigningPolicy(stores.registry, new SigningPolicyStore(stores.sql));
+    const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
       {
@@ -68,7 +68,7 @@ export const serveCommand: Command = {
       auth: secured.security ? 'token' : 'disabled',
     });
 
-    const collector = new GarbageCollector(stores.registry, stores.sql, logger);
+    const collector = new GarbageCollector(stores.registry, stores.maintenance, logger);
     const maintenance = setInterval(() => {
       void collector.expireUploads(config.uploads.expireAfterMs).catch((error: unknown) => logger.error('upload expiry failed', { error }));
     }, Math.min(config.uploads.expireAfterMs, 15 * 60_000));

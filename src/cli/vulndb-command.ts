@@ -19,7 +19,8 @@ import { SqliteClient } from '../metadata/sqlite-client.ts';
 import { PostgresClient } from '../metadata/postgres-client.ts';
 import { migrate } from '../metadata/migrations.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
-import { AdvisoryStore, type FeedDocument, type VulnDbStatus } from '../metadata/advisory-store.ts';
+import type { AdvisoryStore, FeedDocument, VulnDbStatus } from '../metadata/advisory-store.ts';
+import { SqlAdvisoryStore } from '../metadata/sql-advisory-store.ts';
 import { readFeeds, FeedReader } from '../quality/advisories/feed-reader.ts';
 import { exportBundle } from '../quality/advisories/bundle.ts';
 import { type ClientOptions } from '../client/image-source.ts';
@@ -88,7 +89,7 @@ async function openDb(values: Record<string, unknown>): Promise<OpenedDb> {
     await sql.close().catch(() => {});
     throw new Error(`cannot open the advisory database ${where}: ${(error as Error).message}`, { cause: error });
   }
-  return { store: new AdvisoryStore(sql), sql, where };
+  return { store: new SqlAdvisoryStore(sql), sql, where };
 }
 
 const DAY = 86_400_000;

@@ -1,6 +1,9 @@
-// One error model for the whole registry: domain code throws RegistryError with an OCI
-// error code; the HTTP layer turns it into the spec's envelope in exactly one place
-// (server/error-response.ts). The table below is the single source of statuses.
+// One error model for the whole registry. Stores and the domain throw typed domain errors
+// (DomainError below: what went wrong and about what, nothing of HTTP); entry points that
+// speak HTTP throw RegistryError, which carries an OCI error code. DOMAIN_ERROR_CODES is
+// the one table from the first to the second, and the HTTP layer writes either as the
+// spec's envelope in exactly one place (server/error-response.ts). ERROR_CODES is the
+// single source of statuses.
 
 export type OciErrorCode =
   | 'BLOB_UNKNOWN'
@@ -108,6 +111,162 @@ export function isOutOfSpace(error: unknown): boolean {
     if (code === 'ERR_SQLITE_ERROR' && typeof errcode === 'number' && (errcode & 0xff) === 13) return true;
   }
   return false;
+}
+
+// ---- domain errors ----------------------------------------------------------------------
+
+/** What went wrong, independent of any protocol. */
+export type DomainErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'INVALID_INPUT' | 'TOO_LARGE' | 'LIMIT_REACHED';
+
+/** What a domain error is about; with its code it chooses the OCI code (DOMAIN_ERROR_CODES). */
+export type ErrorSubject =
+  | 'account'
+  | 'blob'
+  | 'digest'
+  | 'manifest'
+  /** A blob or child manifest a manifest references. */
+  | 'manifest-reference'
+  | 'page-size'
+  | 'repository'
+  | 'signature'
+  | 'team'
+  /** Text the database cannot store or compare (a NUL character). */
+  | 'text'
+  | 'upload'
+  /** Where a chunk starts in an upload (UploadRangeInvalid). */
+  | 'upload-range';
+
+export interface DomainErrorOptions {
+  /** Structured detail a client may act on (the envelope's `detail`). */
+  readonly detail?: unknown;
+  readonly cause?: unknown;
+}
+
+/** An error a store or the domain reports to its caller, typed by code and subject. */
+export class DomainError extends Error {
+  readonly code: DomainErrorCode;
+  readonly subject: ErrorSubject;
+  readonly detail: unknown;
+
+  protected constructor(code: DomainErrorCode, subject: ErrorSubject, message: string, options: DomainErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.subject = subject;
+    this.detail = options.detail;
+  }
+}
+
+/** The thing asked for does not exist (or the caller's repository does not hold it). */
+export class NotFound extends DomainError {
+  constructor(subject: ErrorSubject, message: string, options?: DomainErrorOptions) {
+    super('NOT_FOUND', subject, message, options);
+    this.name = 'NotFound';
+  }
+}
+
+/** The change collides with what is stored: a name taken, different content under a name. */
+export class Conflict extends DomainError {
+  constructor(subject: ErrorSubject, message: string, options?: DomainErrorOptions) {
+    super('CONFLICT', subject, message, options);
+    this.name = 'Conflict';
+  }
+}
+
+/** The caller's input is wrong: malformed, inconsistent with itself or with what is stored. */
+export class InvalidInput extends DomainError {
+  constructor(subject: ErrorSubject, message: string, options?: DomainErrorOptions) {
+    super('INVALID_INPUT', subject, message, options);
+    this.name = 'InvalidInput';
+  }
+}
+
+/** Content over a size limit. */
+export class TooLarge extends DomainError {
+  constructor(subject: ErrorSubject, message: string, options?: DomainErrorOptions) {
+    super('TOO_LARGE', subject, message, options);
+    this.name = 'TooLarge';
+  }
+}
+
+/** A count limit reached (signatures per manifest): refused however the caller asks. */
+export class LimitReached extends DomainError {
+  constructor(subject: ErrorSubject, message: string, options?: DomainErrorOptions) {
+    super('LIMIT_REACHED', subject, message, options);
+    this.name = 'LimitReached';
+  }
+}
+
+/**
+ * A chunk that does not continue an upload where it stands. The upload is named so that
+ * the answer can tell the client where to resume (the spec's 416 with Range and Location).
+ */
+export class UploadRangeInvalid extends InvalidInput {
+  readonly repository: string;
+  readonly uploadId: string;
+  /** Bytes the upload durably holds: the client resumes there. */
+  readonly size: number;
+
+  constructor(message: string, upload: { readonly repository: string; readonly id: string; readonly size: number }) {
+    super('upload-range', message);
+    this.name = 'UploadRangeInvalid';
+    this.repository = upload.repository;
+    this.uploadId = upload.id;
+    this.size = upload.size;
+  }
+}
+
+interface OciMapping {
+  readonly code: OciErrorCode;
+  /** When the spec asks for another status than the code's (ERROR_CODES). */
+  readonly status?: number;
+}
+
+type SubjectMappings = Readonly<Partial<Record<ErrorSubject, OciMapping>>> & { readonly default: OciMapping };
+
+/**
+ * The one table from domain errors to OCI codes: per domain code, the OCI code for a
+ * subject, else `default`. Statuses are the OCI code's unless given here.
+ */
+export const DOMAIN_ERROR_CODES: Readonly<Record<DomainErrorCode, SubjectMappings>> = {
+  NOT_FOUND: {
+    default: { code: 'NOT_FOUND' },
+    blob: { code: 'BLOB_UNKNOWN' },
+    upload: { code: 'BLOB_UPLOAD_UNKNOWN' },
+    manifest: { code: 'MANIFEST_UNKNOWN' },
+    'manifest-reference': { code: 'MANIFEST_BLOB_UNKNOWN' },
+    repository: { code: 'NAME_UNKNOWN' },
+  },
+  CONFLICT: { default: { code: 'CONFLICT' } },
+  INVALID_INPUT: {
+    default: { code: 'INVALID_REQUEST' },
+    digest: { code: 'DIGEST_INVALID' },
+    manifest: { code: 'MANIFEST_INVALID' },
+    'page-size': { code: 'PAGINATION_NUMBER_INVALID' },
+    upload: { code: 'BLOB_UPLOAD_INVALID' },
+    'upload-range': { code: 'BLOB_UPLOAD_INVALID', status: 416 },
+  },
+  TOO_LARGE: {
+    default: { code: 'SIZE_INVALID', status: 413 },
+    manifest: { code: 'MANIFEST_INVALID', status: 413 },
+  },
+  LIMIT_REACHED: { default: { code: 'DENIED' } },
+};
+
+/** The OCI error a domain error is answered with (headers, if any, are the edge's to add). */
+export function registryErrorFor(error: DomainError, headers?: Readonly<Record<string, string>>): RegistryError {
+  const table = DOMAIN_ERROR_CODES[error.code];
+  const mapping = table[error.subject] ?? table.default;
+  return new RegistryError(mapping.code, error.message, { status: mapping.status, detail: error.detail, headers, cause: error });
+}
+
+/**
+ * The OCI error a thrown error is answered with, when it is typed: a RegistryError as it
+ * is, a DomainError through DOMAIN_ERROR_CODES. Null for anything else (an internal failure).
+ */
+export function ociError(error: unknown): RegistryError | null {
+  if (error instanceof RegistryError) return error;
+  if (error instanceof DomainError) return registryErrorFor(error);
+  return null;
 }
 
 /** A mistake in configuration or command-line input: reported as one line, exit status 2. */

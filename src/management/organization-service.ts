@@ -1,6 +1,6 @@
 // Organizations: created by any user (who joins its owners team), seen by members,
 // changed and deleted by their administrators.
-import { RegistryError } from '../core/errors.ts';
+import { Conflict, RegistryError } from '../core/errors.ts';
 import { UNOWNED_REPOSITORIES } from '../metadata/identity-store.ts';
 import { repositoriesDeleted, type Caller, type ManagementContext } from './management-context.ts';
 import { checkAccountName, checkDescription, checkEmail } from './input-checks.ts';
@@ -25,7 +25,7 @@ export class OrganizationService {
         // superuser's decision; anyone else just finds the name taken.
         return organizationView(await this.context.identity.createOrganization({ name, email, description }, account.id, { adopt: account.superuser }));
       } catch (error) {
-        if (!account.superuser && error instanceof RegistryError && (error.detail as { reason?: string } | undefined)?.reason === UNOWNED_REPOSITORIES) {
+        if (!account.superuser && error instanceof Conflict && (error.detail as { reason?: string } | undefined)?.reason === UNOWNED_REPOSITORIES) {
           throw new RegistryError('CONFLICT', `the name "${name}" is taken`);
         }
         throw error;

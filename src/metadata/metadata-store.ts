@@ -93,8 +93,8 @@ export interface MetadataStore {
   headManifestByDigest(repository: string, digest: Digest): Promise<ManifestHead | null>;
   /**
    * Stores a manifest, links it into the repository, records its references, its subject
-   * and the tag, in one transaction. Throws MANIFEST_BLOB_UNKNOWN if a referenced blob or
-   * child manifest is not in the repository at that moment.
+   * and the tag, in one transaction. Throws NotFound('manifest-reference') if a referenced
+   * blob or child manifest is not in the repository at that moment.
    */
   putManifest(manifest: NewManifest): Promise<void>;
   /** Removes the manifest from the repository with the tags pointing at it. */

@@ -10,7 +10,7 @@
 //     organization owned by the first superuser (migration 8).
 import { OWNERS_TEAM } from '../core/identity.ts';
 import type { SqlExecutor } from './sql-client.ts';
-import { newStamp } from './sql-credentials.ts';
+import { newStamp } from './identity/sql-identity-rows.ts';
 
 /**
  * The bytewise range of repository names inside a namespace: `ns/` <= name < `ns0`

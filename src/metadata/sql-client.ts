@@ -1,7 +1,7 @@
 // The SQL seam: the few operations the metadata store needs, async for every engine so
 // SQLite and PostgreSQL share one code path. Statements are written with `?`
 // placeholders; each client translates to its engine's form.
-import { RegistryError } from '../core/errors.ts';
+import { InvalidInput } from '../core/errors.ts';
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
@@ -14,7 +14,7 @@ export type SqlValue = string | number | bigint | null | Uint8Array;
 export function checkTextParams(params: readonly SqlValue[]): void {
   for (const value of params) {
     if (typeof value === 'string' && value.includes('\0')) {
-      throw new RegistryError('INVALID_REQUEST', 'text containing a NUL character cannot be stored or looked up');
+      throw new InvalidInput('text', 'text containing a NUL character cannot be stored or looked up');
     }
   }
 }

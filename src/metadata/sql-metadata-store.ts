@@ -1,5 +1,5 @@
 // MetadataStore over any SqlClient: the one data-access code path for SQLite and PostgreSQL.
-import { RegistryError } from '../core/errors.ts';
+import { InvalidInput, NotFound } from '../core/errors.ts';
 import type { Digest } from '../core/digest.ts';
 import type { SqlClient, SqlExecutor, SqlValue } from './sql-client.ts';
 import type {
@@ -97,12 +97,12 @@ async function requireInRepository(
     if (present.length !== batch.length) {
       const found = new Set(present.map((row) => row.digest));
       const missing = batch.find((entry) => !found.has(entry));
-      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `${table.what} ${missing} which is not in repository ${repository}`, { detail: { digest: missing } });
+      throw new NotFound('manifest-reference', `${table.what} ${missing} which is not in repository ${repository}`, { detail: { digest: missing } });
     }
     for (const row of present) {
       const declared = declaredSizes?.get(row.digest);
       if (declared !== undefined && declared !== row.size) {
-        throw new RegistryError('MANIFEST_INVALID', `descriptor for ${row.digest} says ${declared} bytes, the ${kind} has ${row.size}`);
+        throw new InvalidInput('manifest', `descriptor for ${row.digest} says ${declared} bytes, the ${kind} has ${row.size}`);
       }
     }
   }

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { digestOf } from '../core/digest.ts';
-import { RegistryError } from '../core/errors.ts';
+import { NotFound, RegistryError } from '../core/errors.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST, MediaType } from '../core/media-types.ts';
 import type { Finding, GradeLetter, GradeReport, ImageIndex } from '../core/quality.ts';
 import type { ImageSource } from '../client/transports/types.ts';
@@ -222,7 +222,7 @@ export class QualityService {
       const message = bounded ? notIndexedReason(error) : (error as Error).message;
       const maxAttempts = this.options.maxAttempts ?? 5;
       // A manifest deleted meanwhile will not come back: no point retrying.
-      const gone = error instanceof RegistryError && (error.code === 'MANIFEST_UNKNOWN' || error.code === 'BLOB_UNKNOWN' || error.code === 'NAME_UNKNOWN');
+      const gone = error instanceof NotFound && (error.subject === 'manifest' || error.subject === 'blob' || error.subject === 'repository');
       const retryAt = gone || bounded || job.attempts >= maxAttempts ? null : this.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (job.attempts - 1));
       this.logger.warn(bounded ? 'quality: image not indexed' : 'quality: indexing failed', { repository: job.repository, digest: job.manifestDigest, attempt: job.attempts, retry: retryAt !== null, ms: this.now() - started, error: message });
       await this.store.failJob(job, message, this.now(), retryAt);

@@ -2,8 +2,7 @@
 // manifest's content matches its digest and its references are linked, every recorded
 // blob is in storage with the right size and digest, and reference counts are right.
 import { hashToDigest, newHash, parseDigest, type Digest } from '../core/digest.ts';
-import { MaintenanceStore } from '../metadata/maintenance-store.ts';
-import type { SqlClient } from '../metadata/sql-client.ts';
+import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 
 export interface FsckProblem {
@@ -25,8 +24,7 @@ export interface FsckOptions {
   readonly verifyContent: boolean;
 }
 
-export async function fsck(sql: SqlClient, blobs: BlobStore, options: FsckOptions): Promise<FsckReport> {
-  const maintenance = new MaintenanceStore(sql);
+export async function fsck(maintenance: MaintenanceStore, blobs: BlobStore, options: FsckOptions): Promise<FsckReport> {
   const problems: FsckProblem[] = [];
   const notes: string[] = [];
   const problem = (kind: string, message: string): void => {

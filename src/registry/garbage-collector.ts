@@ -4,8 +4,7 @@
 // and content pushed moments ago that no manifest references yet.
 import type { Digest } from '../core/digest.ts';
 import type { Logger } from '../observability/logger.ts';
-import { MaintenanceStore } from '../metadata/maintenance-store.ts';
-import type { SqlClient } from '../metadata/sql-client.ts';
+import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { Registry } from './registry.ts';
 
 /** Blobs deleted per transaction and storage call (S3's DeleteObjects takes up to 1000). */
@@ -35,9 +34,9 @@ export class GarbageCollector {
   private readonly logger: Logger;
   private running: Promise<CollectReport> | undefined;
 
-  constructor(registry: Registry, sql: SqlClient, logger: Logger) {
+  constructor(registry: Registry, maintenance: MaintenanceStore, logger: Logger) {
     this.registry = registry;
-    this.maintenance = new MaintenanceStore(sql);
+    this.maintenance = maintenance;
     this.logger = logger;
   }
 

@@ -2,7 +2,7 @@
 // layer parses requests into these calls; storage and metadata come in through seams.
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { RegistryError } from '../core/errors.ts';
+import { InvalidInput, NotFound, TooLarge, UploadRangeInvalid } from '../core/errors.ts';
 import { hashToDigest, newHash, parseDigest, type Digest } from '../core/digest.ts';
 import { isTag, validateRepositoryName, validateTag } from '../core/names.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST } from '../core/media-types.ts';
@@ -87,7 +87,7 @@ export class Registry {
     validateRepositoryName(repository);
     const parsed = parseDigestParam(digest);
     const found = await this.metadata.findRepositoryBlob(repository, parsed);
-    if (!found) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in repository ${repository}`, { detail: { digest } });
+    if (!found) throw new NotFound('blob', `blob ${digest} is not in repository ${repository}`, { detail: { digest } });
     return { digest: parsed, size: found.size };
   }
 
@@ -110,7 +110,7 @@ export class Registry {
     validateRepositoryName(repository);
     const parsed = parseDigestParam(digest);
     if (!(await this.metadata.unlinkBlob(repository, parsed))) {
-      throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in repository ${repository}`, { detail: { digest } });
+      throw new NotFound('blob', `blob ${digest} is not in repository ${repository}`, { detail: { digest } });
     }
   }
 
@@ -165,14 +165,14 @@ export class Registry {
     validateRepositoryName(repository);
     const upload = await this.metadata.getUpload(uploadId);
     if (!upload || upload.repository !== repository) {
-      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in progress for ${repository}`);
+      throw new NotFound('upload', `upload ${uploadId} is not in progress for ${repository}`);
     }
     return { id: upload.id, repository, size: upload.size };
   }
 
   /**
    * Appends a chunk. `contentRange` (when the client sends one) must start at the current
-   * size; otherwise 416 with the current Range, as the spec asks.
+   * size; otherwise UploadRangeInvalid (the spec's 416 with the current Range).
    */
   async appendChunk(repository: string, uploadId: string, body: Readable, contentRange?: string, contentLength?: number): Promise<UploadState> {
     return this.uploadLocks.run(uploadId, async () => {
@@ -181,23 +181,14 @@ export class Registry {
       if (contentRange !== undefined) {
         const range = parseContentRange(contentRange);
         if (!range) {
-          throw new RegistryError('BLOB_UPLOAD_INVALID', `malformed Content-Range "${contentRange.slice(0, 64)}"`, {
-            status: 416,
-            headers: { Range: uploadRange(upload.size), Location: uploadLocation(repository, uploadId) },
-          });
+          throw new UploadRangeInvalid(`malformed Content-Range "${contentRange.slice(0, 64)}"`, upload);
         }
         if (range.start !== upload.size) {
-          throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk starts at ${range.start} but the upload holds ${upload.size} bytes`, {
-            status: 416,
-            headers: { Range: uploadRange(upload.size), Location: uploadLocation(repository, uploadId) },
-          });
+          throw new UploadRangeInvalid(`chunk starts at ${range.start} but the upload holds ${upload.size} bytes`, upload);
         }
         expected = range.end - range.start + 1;
         if (contentLength !== undefined && contentLength !== expected) {
-          throw new RegistryError('BLOB_UPLOAD_INVALID', `Content-Range covers ${expected} bytes but Content-Length is ${contentLength}`, {
-            status: 416,
-            headers: { Range: uploadRange(upload.size), Location: uploadLocation(repository, uploadId) },
-          });
+          throw new UploadRangeInvalid(`Content-Range covers ${expected} bytes but Content-Length is ${contentLength}`, upload);
         }
       }
       const size = await this.receive(upload, body, expected);
@@ -221,7 +212,7 @@ export class Registry {
       throw error.cause;
     }
     if (expected !== undefined && size - upload.size !== expected) {
-      throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk carried ${size - upload.size} bytes, Content-Range announced ${expected}`);
+      throw new InvalidInput('upload', `chunk carried ${size - upload.size} bytes, Content-Range announced ${expected}`);
     }
     await this.metadata.setUploadSize(upload.id, size, this.now());
     if (hash) this.hashes.put(upload.id, size, hash);
@@ -231,7 +222,7 @@ export class Registry {
   /** Finishes an upload (with an optional last chunk) and verifies its digest. */
   async completeUpload(repository: string, uploadId: string, digest: string | undefined, body?: Readable, contentRange?: string, contentLength?: number): Promise<BlobHandle> {
     if (digest === undefined || digest === '') {
-      throw new RegistryError('DIGEST_INVALID', 'completing an upload needs the digest query parameter');
+      throw new InvalidInput('digest', 'completing an upload needs the digest query parameter');
     }
     const expected = parseDigestParam(digest);
     return this.uploadLocks.run(uploadId, async () => {
@@ -241,10 +232,7 @@ export class Registry {
         if (contentRange !== undefined) {
           const range = parseContentRange(contentRange);
           if (!range || range.start !== upload.size) {
-            throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk does not start at ${upload.size}`, {
-              status: 416,
-              headers: { Range: uploadRange(upload.size), Location: uploadLocation(repository, uploadId) },
-            });
+            throw new UploadRangeInvalid(`chunk does not start at ${upload.size}`, upload);
           }
           announced = range.end - range.start + 1;
         }
@@ -260,7 +248,7 @@ export class Registry {
       }
       const actual = hashToDigest(algorithm, hash);
       if (actual !== expected) {
-        throw new RegistryError('DIGEST_INVALID', `upload content has digest ${actual}, not ${expected}`, { detail: { expected, actual } });
+        throw new InvalidInput('digest', `upload content has digest ${actual}, not ${expected}`, { detail: { expected, actual } });
       }
       const existing = await this.blobs.stat(expected);
       if (existing && existing.size === upload.size) {
@@ -280,7 +268,7 @@ export class Registry {
           await this.metadata.unlinkBlob(repository, expected);
           await this.metadata.deleteUpload(upload.id);
           this.hashes.forget(upload.id);
-          throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${upload.id} was removed by garbage collection while it completed; upload the blob again`);
+          throw new NotFound('upload', `upload ${upload.id} was removed by garbage collection while it completed; upload the blob again`);
         }
       }
       await this.metadata.deleteUpload(upload.id);
@@ -346,11 +334,11 @@ export class Registry {
       tag = validateTag(reference);
     }
     if (content.byteLength > this.options.maxManifestBytes) {
-      throw new RegistryError('MANIFEST_INVALID', `manifest is ${content.byteLength} bytes, over the ${this.options.maxManifestBytes}-byte limit`, { status: 413 });
+      throw new TooLarge('manifest', `manifest is ${content.byteLength} bytes, over the ${this.options.maxManifestBytes}-byte limit`);
     }
     const digest = hashToDigest(algorithm, newHash(algorithm).update(content));
     if (expected && expected !== digest) {
-      throw new RegistryError('DIGEST_INVALID', `manifest content has digest ${digest}, not ${expected}`, { detail: { expected, actual: digest } });
+      throw new InvalidInput('digest', `manifest content has digest ${digest}, not ${expected}`, { detail: { expected, actual: digest } });
     }
     const parsed = parseManifest(content, contentType);
     // The OCI 1.1 empty descriptor needs no upload: its content is known.
@@ -433,7 +421,7 @@ export class Registry {
 
   private pageLimit(n: number | undefined): number {
     if (n === undefined) return this.options.maxPageSize;
-    if (!Number.isSafeInteger(n) || n < 0) throw new RegistryError('PAGINATION_NUMBER_INVALID', `invalid page size ${n}`);
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidInput('page-size', `invalid page size ${n}`);
     return Math.min(n, this.options.maxPageSize);
   }
 }
@@ -457,15 +445,15 @@ type Reference = { readonly kind: 'digest'; readonly digest: Digest } | { readon
 
 function parseReference(reference: string): Reference {
   if (reference.includes(':')) return { kind: 'digest', digest: parseDigestParam(reference) };
-  if (!isTag(reference)) throw new RegistryError('MANIFEST_UNKNOWN', `"${reference.slice(0, 80)}" is neither a valid tag nor a digest`);
+  if (!isTag(reference)) throw new NotFound('manifest', `"${reference.slice(0, 80)}" is neither a valid tag nor a digest`);
   return { kind: 'tag', tag: reference };
 }
 
-function manifestUnknown(repository: string, reference: string): RegistryError {
-  return new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not in repository ${repository}`, { detail: { name: repository, reference } });
+function manifestUnknown(repository: string, reference: string): NotFound {
+  return new NotFound('manifest', `manifest ${reference} is not in repository ${repository}`, { detail: { name: repository, reference } });
 }
 
-function nameUnknown(repository: string): RegistryError {
-  return new RegistryError('NAME_UNKNOWN', `repository ${repository} is not known to the registry`, { detail: { name: repository } });
+function nameUnknown(repository: string): NotFound {
+  return new NotFound('repository', `repository ${repository} is not known to the registry`, { detail: { name: repository } });
 }
 

@@ -1,16 +1,24 @@
 // The one place that writes the OCI error envelope: {"errors":[{code,message,detail}]}.
-import { RegistryError, ERROR_CODES, isOutOfSpace, isRegistryError } from '../core/errors.ts';
+// Typed errors from below (DomainError) are answered through the one table of
+// core/errors.ts (DOMAIN_ERROR_CODES); this adds only the headers the spec asks for.
+import { RegistryError, ERROR_CODES, isOutOfSpace, ociError, registryErrorFor, UploadRangeInvalid } from '../core/errors.ts';
+import { uploadLocation, uploadRange } from '../registry/registry.ts';
 import type { HttpResponse } from './http-types.ts';
 
 export interface ErrorWriteResult {
   readonly status: number;
   readonly code: string;
-  /** The underlying error when it was not a RegistryError (an internal failure). */
+  /** The underlying error when it was not a typed one (an internal failure). */
   readonly internal?: unknown;
 }
 
 export function toRegistryError(error: unknown): { error: RegistryError; internal?: unknown } {
-  if (isRegistryError(error)) return { error };
+  // Where the client resumes: the spec's 416 carries the upload's Range and Location.
+  if (error instanceof UploadRangeInvalid) {
+    return { error: registryErrorFor(error, { Range: uploadRange(error.size), Location: uploadLocation(error.repository, error.uploadId) }) };
+  }
+  const typed = ociError(error);
+  if (typed) return { error: typed };
   // Still internal (the operator must hear of it), but the client learns why: a full disk
   // is not a bug, and a retry later may succeed.
   if (isOutOfSpace(error)) {

@@ -50,12 +50,12 @@ export class UploadInterruptedError extends Error {
 export interface BlobStore {
   /** Size of a committed blob, or null when absent. */
   stat(digest: Digest): Promise<BlobStat | null>;
-  /** Streams a committed blob, or a byte range of it. Rejects with BLOB_UNKNOWN when absent. */
+  /** Streams a committed blob, or a byte range of it. Rejects with NotFound('blob') when absent. */
   read(digest: Digest, range?: ByteRange): Promise<Readable>;
   /**
    * Writes a committed blob (or a byte range of it) to `destination` and ends it, with
    * bounded memory; drivers pick their most efficient way (pooled buffers, zero copy).
-   * Rejects with BLOB_UNKNOWN before writing anything when the blob is absent.
+   * Rejects with NotFound('blob') before writing anything when the blob is absent.
    */
   send(digest: Digest, destination: NodeJS.WritableStream, range?: ByteRange): Promise<void>;
   /** A URL the client may fetch the blob from directly (presigned), or null to stream it. */
@@ -75,7 +75,8 @@ export interface BlobStore {
    * once the bytes would survive a crash of this process; durability against an OS crash
    * comes at commitUpload, and the digest check before it catches anything lost in
    * between. `onData` sees every byte as it passes (for hashing). When `body` fails,
-   * rejects with UploadInterruptedError carrying the size the upload now holds.
+   * rejects with UploadInterruptedError carrying the size the upload now holds; past
+   * `maxBytes`, with TooLarge('upload'). An unknown upload is NotFound('upload').
    */
   appendUpload(uploadId: string, offset: number, body: Readable, onData?: (chunk: Buffer) => void, maxBytes?: number): Promise<number>;
   /** Streams the first `length` bytes of an upload (to re-hash it after a restart). */

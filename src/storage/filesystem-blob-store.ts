@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { finished, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseDigest, type Digest } from '../core/digest.ts';
-import { RegistryError } from '../core/errors.ts';
+import { InvalidInput, NotFound, TooLarge } from '../core/errors.ts';
 import { UploadInterruptedError, type BlobStat, type BlobStore, type ByteRange, type StorageSpace, type StoredBlob } from './blob-store.ts';
 import { BufferPool } from './buffer-pool.ts';
 
@@ -41,7 +41,7 @@ export class FilesystemBlobStore implements BlobStore {
   }
 
   private uploadPath(uploadId: string): string {
-    if (!UPLOAD_ID.test(uploadId)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'malformed upload id');
+    if (!UPLOAD_ID.test(uploadId)) throw new NotFound('upload', 'malformed upload id');
     return join(this.root, 'uploads', uploadId);
   }
 
@@ -62,7 +62,7 @@ export class FilesystemBlobStore implements BlobStore {
     try {
       handle = await open(path, fsConstants.O_RDONLY);
     } catch (error) {
-      if (isNotFound(error)) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in storage`);
+      if (isNotFound(error)) throw new NotFound('blob', `blob ${digest} is not in storage`);
       throw error;
     }
     return createReadStream('', {
@@ -77,7 +77,7 @@ export class FilesystemBlobStore implements BlobStore {
     try {
       handle = await open(this.blobPath(digest), fsConstants.O_RDONLY);
     } catch (error) {
-      if (isNotFound(error)) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in storage`);
+      if (isNotFound(error)) throw new NotFound('blob', `blob ${digest} is not in storage`);
       throw error;
     }
     try {
@@ -169,8 +169,8 @@ export class FilesystemBlobStore implements BlobStore {
   async appendUpload(uploadId: string, offset: number, body: Readable, onData?: (chunk: Buffer) => void, maxBytes?: number): Promise<number> {
     const path = this.uploadPath(uploadId);
     const current = await this.uploadSize(uploadId);
-    if (current === null) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
-    if (current < offset) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${uploadId} holds ${current} bytes, expected ${offset}`);
+    if (current === null) throw new NotFound('upload', `upload ${uploadId} is not in storage`);
+    if (current < offset) throw new InvalidInput('upload', `upload ${uploadId} holds ${current} bytes, expected ${offset}`);
     // Bytes past the durable offset come from a request that never completed.
     if (current > offset) await truncate(path, offset);
     let written = 0;
@@ -178,7 +178,7 @@ export class FilesystemBlobStore implements BlobStore {
     // the dirty pages until the commit's fsync, which would then pay for all of them at
     // once. Flushing every few MiB overlaps the disk with the network and the hashing.
     const flusher = await open(path, 'r').catch((error: unknown) => {
-      if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      if (isNotFound(error)) throw new NotFound('upload', `upload ${uploadId} is not in storage`);
       throw error;
     });
     let flushed = 0;
@@ -190,7 +190,7 @@ export class FilesystemBlobStore implements BlobStore {
       transform(chunk: Buffer, _encoding, callback) {
         written += chunk.length;
         if (maxBytes !== undefined && written > maxBytes) {
-          callback(new RegistryError('SIZE_INVALID', `upload exceeds the ${maxBytes}-byte limit`, { status: 413 }));
+          callback(new TooLarge('upload', `upload exceeds the ${maxBytes}-byte limit`));
           return;
         }
         onData?.(chunk);
@@ -223,14 +223,14 @@ export class FilesystemBlobStore implements BlobStore {
       body.unpipe(meter);
       if (!file.closed) await once(file, 'close').catch(() => {});
       // Removed meanwhile (cancelled, or expired by the collector): a client error, not a 500.
-      if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      if (isNotFound(error)) throw new NotFound('upload', `upload ${uploadId} is not in storage`);
       if (!bodyFailed) {
         // Give the space back now (a full disk most of all); the next append would.
         await truncate(path, offset).catch(() => {});
         throw error;
       }
       const size = await this.uploadSize(uploadId);
-      if (size === null) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      if (size === null) throw new NotFound('upload', `upload ${uploadId} is not in storage`);
       throw new UploadInterruptedError(Math.max(size, offset), error);
     } finally {
       unwatch();
@@ -249,11 +249,11 @@ export class FilesystemBlobStore implements BlobStore {
     const source = this.uploadPath(uploadId);
     const target = this.blobPath(digest);
     const info = await stat(source).catch(() => null);
-    if (!info) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+    if (!info) throw new NotFound('upload', `upload ${uploadId} is not in storage`);
     if (info.size > size) await truncate(source, size);
     await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
     const handle = await open(source, 'r+').catch((error: unknown) => {
-      if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      if (isNotFound(error)) throw new NotFound('upload', `upload ${uploadId} is not in storage`);
       throw error;
     });
     try {
@@ -269,7 +269,7 @@ export class FilesystemBlobStore implements BlobStore {
       await rename(source, target);
     } catch (error) {
       // Expired meanwhile (a collector in another process): a client error, not a 500.
-      if (isNotFound(error)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+      if (isNotFound(error)) throw new NotFound('upload', `upload ${uploadId} is not in storage`);
       throw error;
     }
     await syncDirectory(join(target, '..'));

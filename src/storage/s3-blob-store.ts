@@ -8,7 +8,7 @@ import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseDigest, type Digest } from '../core/digest.ts';
-import { RegistryError } from '../core/errors.ts';
+import { NotFound } from '../core/errors.ts';
 import type { BlobStat, BlobStore, ByteRange, StorageSpace, StoredBlob } from './blob-store.ts';
 import { S3Client, type S3ConnectionSettings } from './s3/s3-client.ts';
 import { ObjectStore } from './s3/s3-objects.ts';
@@ -59,7 +59,7 @@ export class S3BlobStore implements BlobStore {
 
   async read(digest: Digest, range?: ByteRange): Promise<Readable> {
     const stream = await this.objects.get(this.blobKey(digest), range);
-    if (!stream) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not in storage`);
+    if (!stream) throw new NotFound('blob', `blob ${digest} is not in storage`);
     return stream;
   }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { digestOf, type Digest } from '../../src/core/digest.ts';
-import { RegistryError } from '../../src/core/errors.ts';
+import { ociError } from '../../src/core/errors.ts';
 import { UploadInterruptedError, type BlobStore } from '../../src/storage/blob-store.ts';
 
 export interface BlobStoreFixture {
@@ -79,9 +79,11 @@ async function finished(sink: SlowSink): Promise<void> {
 
 function isCode(code: string, status?: number): (error: unknown) => boolean {
   return (error: unknown) => {
-    assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    if (status !== undefined) assert.equal(error.status, status);
+    // What the client is answered: the typed error through the one table of OCI codes.
+    const answered = ociError(error);
+    assert.ok(answered, `expected a typed error, got ${String(error)}`);
+    assert.equal(answered.code, code);
+    if (status !== undefined) assert.equal(answered.status, status);
     return true;
   };
 }

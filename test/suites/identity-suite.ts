@@ -1,18 +1,18 @@
 // The IdentityStore contract and the access rules built on it, run against every SQL
-// engine: who gets which role on which repository, what the catalog shows, credentials.
+// engine: who gets which role on which repository, what the catalog shows, credentials;
+// then each facet (accounts, teams, repositories and permissions, credentials, keys) on
+// its own. The stores come from the factories, so a decorator can run the suite.
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { migrate } from '../../src/metadata/migrations.ts';
-import { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
-import { QualityStore } from '../../src/metadata/quality-store.ts';
-import { SigningPolicyStore } from '../../src/metadata/signing-policy-store.ts';
 import { UNOWNED_REPOSITORIES } from '../../src/metadata/identity-store.ts';
 import type { ActionEntry } from '../../src/audit/action.ts';
 import type { Digest } from '../../src/core/digest.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
-import { SqlIdentityStore } from '../../src/metadata/sql-identity-store.ts';
-import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
+import type { IdentityStore } from '../../src/metadata/identity-store.ts';
+import type { MetadataStore } from '../../src/metadata/metadata-store.ts';
+import type { StoreFactories } from '../support/sql-stores.ts';
 import { AccessControl } from '../../src/auth/access-control.ts';
 import { ANONYMOUS, type Account, type Principal } from '../../src/core/identity.ts';
 import { generateSecret, hashSecret } from '../../src/auth/secrets.ts';
@@ -21,17 +21,17 @@ import { generateSigningKey } from '../../src/auth/token-service.ts';
 
 const as = (account: Account): Principal => ({ kind: 'account', account, via: 'password' });
 
-export function identitySuite(name: string, openClient: () => Promise<SqlClient>): void {
+export function identitySuite(name: string, openClient: () => Promise<SqlClient>, stores: StoreFactories): void {
   describe(`IdentityStore contract: ${name}`, () => {
     let sql: SqlClient;
-    let store: SqlIdentityStore;
-    let metadata: SqlMetadataStore;
+    let store: IdentityStore;
+    let metadata: MetadataStore;
 
     beforeEach(async () => {
       sql = await openClient();
       await migrate(sql);
-      store = new SqlIdentityStore(sql);
-      metadata = new SqlMetadataStore(sql);
+      store = stores.identity(sql);
+      metadata = stores.metadata(sql);
     });
     afterEach(async () => {
       await sql.close();
@@ -234,11 +234,11 @@ export function identitySuite(name: string, openClient: () => Promise<SqlClient>
       await image('erinx/app', digestOf('b'), shared, 'v1');
       const app = (await store.findRepository('erin/app'))!;
       await store.setPermission(app.id, { kind: 'account', id: root.id }, 'read');
-      const policies = new SigningPolicyStore(sql);
+      const policies = stores.signingPolicies(sql);
       await policies.put('namespace', 'erin', 'pull', [], 'erin', Date.now());
       await policies.put('repository', 'erin/app', 'pull', [], 'erin', Date.now());
       await policies.put('repository', 'erinx/app', 'pull', [], 'erin', Date.now());
-      const quality = new QualityStore(sql);
+      const quality = stores.quality(sql);
       await quality.enqueue('erin/app', erinManifest, Date.now());
       assert.equal((await blobRow(shared))?.ref_count, 4);
 
@@ -257,7 +257,7 @@ export function identitySuite(name: string, openClient: () => Promise<SqlClient>
       assert.notEqual(await policies.get('repository', 'erinx/app'), null, 'a neighbour keeps its policy');
       assert.equal(await quality.getImage(erinManifest), null, 'its quality rows went with it');
       // Garbage collection finds its manifests and blobs unreferenced.
-      const maintenance = new MaintenanceStore(sql);
+      const maintenance = stores.maintenance(sql);
       const orphans = (await maintenance.orphanManifests(Date.now() + 1)).map((manifest) => manifest.digest);
       assert.ok(orphans.includes(erinManifest), 'the manifest is garbage');
       for (const manifest of orphans) await maintenance.deleteOrphanManifest(manifest, Date.now() + 1);
@@ -285,8 +285,8 @@ export function identitySuite(name: string, openClient: () => Promise<SqlClient>
       const old = await openClient();
       try {
         await migrate(old, { through: 7 });
-        const before = new SqlIdentityStore(old);
-        const oldMetadata = new SqlMetadataStore(old);
+        const before = stores.identity(old);
+        const oldMetadata = stores.metadata(old);
         await before.createAccount({ name: 'alice', kind: 'user' });
         const retired = await before.createAccount({ name: 'retired', kind: 'user', superuser: true });
         await before.updateAccount(retired.id, { disabled: true });

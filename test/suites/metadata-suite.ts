@@ -1,16 +1,17 @@
-// The metadata contract: SqlMetadataStore (and MaintenanceStore's marking queries) over
-// any SqlClient, after migrate(). Each test gets a fresh, empty database from `openClient`
-// and the suite closes it afterwards.
+// The metadata contract: MetadataStore (and MaintenanceStore's marking queries) over any
+// SqlClient, after migrate(). Each test gets a fresh, empty database from `openClient`
+// and the stores from the factories (SQL ones, or a decorator of them); the suite closes
+// the store afterwards.
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { digestOf, type Digest } from '../../src/core/digest.ts';
-import { RegistryError } from '../../src/core/errors.ts';
+import { ociError, type DomainError } from '../../src/core/errors.ts';
 import { MediaType } from '../../src/core/media-types.ts';
 import { migrate, MIGRATIONS } from '../../src/metadata/migrations.ts';
-import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
-import { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
+import type { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
-import type { NewManifest } from '../../src/metadata/metadata-store.ts';
+import type { MetadataStore, NewManifest } from '../../src/metadata/metadata-store.ts';
+import type { StoreFactories } from '../support/sql-stores.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -41,8 +42,10 @@ export function manifest(repository: string, options: Partial<Omit<NewManifest, 
 
 function isCode(code: string): (error: unknown) => boolean {
   return (error: unknown) => {
-    assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
-    assert.equal(error.code, code);
+    // What the client is answered: the typed error through the one table of OCI codes.
+    const answered = ociError(error);
+    assert.ok(answered, `expected a typed error, got ${String(error)}`);
+    assert.equal(answered.code, code);
     return true;
   };
 }
@@ -56,17 +59,17 @@ async function count(sql: SqlClient, table: string): Promise<number> {
   return Number(rows[0]!.n);
 }
 
-export function metadataSuite(name: string, openClient: () => Promise<SqlClient>): void {
+export function metadataSuite(name: string, openClient: () => Promise<SqlClient>, stores: StoreFactories): void {
   describe(`MetadataStore contract: ${name}`, () => {
     let sql: SqlClient;
-    let store: SqlMetadataStore;
+    let store: MetadataStore;
     let maintenance: MaintenanceStore;
 
     beforeEach(async () => {
       sql = await openClient();
       assert.equal(await migrate(sql), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).length);
-      store = new SqlMetadataStore(sql);
-      maintenance = new MaintenanceStore(sql);
+      store = stores.metadata(sql);
+      maintenance = stores.maintenance(sql);
     });
     afterEach(async () => {
       await store.close();
@@ -216,7 +219,7 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       await assert.rejects(store.putManifest(entry), (error: unknown) => {
         isCode('MANIFEST_BLOB_UNKNOWN')(error);
         assert.match((error as Error).message, new RegExp(missing));
-        assert.deepEqual((error as RegistryError).detail, { digest: missing });
+        assert.deepEqual((error as DomainError).detail, { digest: missing });
         return true;
       });
       assert.equal(await store.getManifestByDigest('fresh/repo', entry.digest), null);
@@ -361,11 +364,12 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
 
     it('text holding a NUL character is refused with a typed 400, never an engine error, and writes nothing', async () => {
       // PostgreSQL cannot store or compare NUL in text; SQLite could. The contract is the
-      // same for both: a RegistryError the HTTP layer answers 400, whatever the input.
+      // same for both: a typed error the HTTP layer answers 400, whatever the input.
       const subject = await push(manifest('app', { tag: 'v1' }));
       const refused = (error: unknown): boolean => {
-        assert.ok(error instanceof RegistryError, `expected a RegistryError, got ${String(error)}`);
-        assert.equal(error.status, 400);
+        const answered = ociError(error);
+        assert.ok(answered, `expected a typed error, got ${String(error)}`);
+        assert.equal(answered.status, 400);
         return true;
       };
       await assert.rejects(store.listTags('app', { limit: 10, last: '\0' }), refused);

@@ -4,7 +4,7 @@
 // are at hand are they cut into parts. Memory is bounded: one part being filled and one on
 // the wire per upload.
 import { randomBytes } from 'node:crypto';
-import { RegistryError } from '../../core/errors.ts';
+import { NotFound, TooLarge } from '../../core/errors.ts';
 import type { ObjectStore, UploadedPart } from './s3-objects.ts';
 
 /** S3's minimum size of every part but the last. */
@@ -150,7 +150,7 @@ export class LayoutWriter {
     for (const segment of segments) {
       if (segment.size === 0) continue;
       const stream = await this.objects.get(segment.key, { start: 0, end: segment.size - 1 });
-      if (!stream) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'upload data is missing from storage');
+      if (!stream) throw new NotFound('upload', 'upload data is missing from storage');
       for await (const chunk of stream) await this.cut(chunk as Buffer);
     }
     const fresh = this.fresh;
@@ -179,7 +179,7 @@ export class LayoutWriter {
     this.filling = undefined;
     this.filled = 0;
     const number = this.parts.length + 1;
-    if (number > MAX_PARTS) throw new RegistryError('SIZE_INVALID', 'blob is larger than the S3 driver can store in one multipart upload', { status: 413 });
+    if (number > MAX_PARTS) throw new TooLarge('upload', 'blob is larger than the S3 driver can store in one multipart upload');
     this.inFlight = (async () => {
       const multipart = this.multipart ?? (await this.startMultipart());
       this.parts.push(await this.objects.uploadPart(multipart.key, multipart.id, number, data));

@@ -12,7 +12,7 @@
 // nothing of the request.
 import { randomBytes } from 'node:crypto';
 import { finished, PassThrough, Readable } from 'node:stream';
-import { RegistryError } from '../../core/errors.ts';
+import { InvalidInput, NotFound, TooLarge } from '../../core/errors.ts';
 import { UploadInterruptedError } from '../blob-store.ts';
 import type { ObjectStore } from './s3-objects.ts';
 import { LayoutWriter, MIN_PART_BYTES, layoutSize, partsSize, segmentsSize, type Layout, type Segment } from './part-writer.ts';
@@ -38,7 +38,7 @@ export class S3Uploads {
   }
 
   prefix(uploadId: string): string {
-    if (!UPLOAD_ID.test(uploadId)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'malformed upload id');
+    if (!UPLOAD_ID.test(uploadId)) throw new NotFound('upload', 'malformed upload id');
     return `uploads/${uploadId}/`;
   }
 
@@ -54,7 +54,7 @@ export class S3Uploads {
   async append(uploadId: string, offset: number, body: Readable, onData?: (chunk: Buffer) => void, maxBytes?: number): Promise<number> {
     const record = await this.require(uploadId);
     const size = layoutSize(record.current);
-    if (offset > size) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${uploadId} holds ${size} bytes, expected ${offset}`);
+    if (offset > size) throw new InvalidInput('upload', `upload ${uploadId} holds ${size} bytes, expected ${offset}`);
     const base = rewind(record, offset);
     const writer = new LayoutWriter(this.objects, this.prefix(uploadId), base, this.partBytes);
     let written = 0;
@@ -63,7 +63,7 @@ export class S3Uploads {
     try {
       broken = await feed(body, async (bytes) => {
         written += bytes.length;
-        if (maxBytes !== undefined && written > maxBytes) throw new RegistryError('SIZE_INVALID', `upload exceeds the ${maxBytes}-byte limit`, { status: 413 });
+        if (maxBytes !== undefined && written > maxBytes) throw new TooLarge('upload', `upload exceeds the ${maxBytes}-byte limit`);
         onData?.(bytes);
         await writer.write(bytes);
       });
@@ -91,7 +91,7 @@ export class S3Uploads {
         if (length === 0) return;
         const staged = await seal();
         const stream = await objects.get(staged.key, { start: 0, end: length - 1 });
-        if (!stream) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+        if (!stream) throw new NotFound('upload', `upload ${uploadId} is not in storage`);
         yield* stream;
       })(),
       { objectMode: false },
@@ -105,7 +105,7 @@ export class S3Uploads {
   async seal(uploadId: string, length: number): Promise<Segment> {
     const record = await this.require(uploadId);
     const size = layoutSize(record.current);
-    if (length > size) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${uploadId} holds ${size} bytes, not ${length}`);
+    if (length > size) throw new InvalidInput('upload', `upload ${uploadId} holds ${size} bytes, not ${length}`);
     const base = rewind(record, length);
     const only = base.segments[0];
     if (base.parts.length === 0 && base.segments.length === 1 && only) {
@@ -155,14 +155,14 @@ export class S3Uploads {
     for (const segment of segments) {
       if (segment.size === 0) continue;
       const stream = await this.objects.get(segment.key, { start: 0, end: segment.size - 1 });
-      if (!stream) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'upload data is missing from storage');
+      if (!stream) throw new NotFound('upload', 'upload data is missing from storage');
       for await (const chunk of stream) yield chunk as Buffer;
     }
   }
 
   private async require(uploadId: string): Promise<UploadRecord> {
     const record = await this.load(uploadId);
-    if (!record) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${uploadId} is not in storage`);
+    if (!record) throw new NotFound('upload', `upload ${uploadId} is not in storage`);
     return record;
   }
 
@@ -257,7 +257,7 @@ function rewind(record: UploadRecord, offset: number): Layout {
   }
   // Restarting from scratch reuses the multipart upload; its parts are overwritten.
   if (offset === 0) return { multipart: record.current.multipart, parts: [], segments: [] };
-  throw new RegistryError('BLOB_UPLOAD_INVALID', `upload cannot resume at byte ${offset}: storage no longer holds the bytes before it`);
+  throw new InvalidInput('upload', `upload cannot resume at byte ${offset}: storage no longer holds the bytes before it`);
 }
 
 function segmentKeys(record: UploadRecord): string[] {

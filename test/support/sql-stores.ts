@@ -1,0 +1,65 @@
+// Store factories for the contract suites (test/suites/*-suite.ts). A suite takes the
+// factories, never a concrete class, so a decorator (a cache, a pass-through) runs the same
+// suite: override the factory of the store it decorates, keep the SQL ones for the rest.
+import type { SqlClient } from '../../src/metadata/sql-client.ts';
+import type { MetadataStore } from '../../src/metadata/metadata-store.ts';
+import type { IdentityStore } from '../../src/metadata/identity-store.ts';
+import type { AccountStore } from '../../src/metadata/identity/account-store.ts';
+import type { TeamStore } from '../../src/metadata/identity/team-store.ts';
+import type { RepositoryAccessStore } from '../../src/metadata/identity/repository-access-store.ts';
+import type { CredentialStore } from '../../src/metadata/identity/credential-store.ts';
+import type { SigningKeyStore } from '../../src/metadata/identity/signing-key-store.ts';
+import type { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
+import type { AdvisoryStore } from '../../src/metadata/advisory-store.ts';
+import type { QualityStore } from '../../src/metadata/quality-store.ts';
+import type { SigningPolicyStore } from '../../src/metadata/signing-policy-store.ts';
+import type { SignatureStore } from '../../src/metadata/signature-store.ts';
+import type { ActionLogStore } from '../../src/audit/action-log-store.ts';
+import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
+import { SqlIdentityStore } from '../../src/metadata/sql-identity-store.ts';
+import { SqlAccountStore } from '../../src/metadata/identity/sql-account-store.ts';
+import { SqlTeamStore } from '../../src/metadata/identity/sql-team-store.ts';
+import { SqlRepositoryAccessStore } from '../../src/metadata/identity/sql-repository-access-store.ts';
+import { SqlCredentialStore } from '../../src/metadata/identity/sql-credential-store.ts';
+import { SqlSigningKeyStore } from '../../src/metadata/identity/sql-signing-key-store.ts';
+import { SqlMaintenanceStore } from '../../src/metadata/sql-maintenance-store.ts';
+import { SqlAdvisoryStore } from '../../src/metadata/sql-advisory-store.ts';
+import { SqlQualityStore } from '../../src/metadata/sql-quality-store.ts';
+import { SqlSigningPolicyStore } from '../../src/metadata/sql-signing-policy-store.ts';
+import { SqlSignatureStore } from '../../src/metadata/sql-signature-store.ts';
+import { SqlActionLogStore } from '../../src/audit/sql-action-log-store.ts';
+
+/** Each store over a migrated database. */
+export interface StoreFactories {
+  metadata(sql: SqlClient): MetadataStore;
+  /** Every identity facet in one (what management and the server's security services use). */
+  identity(sql: SqlClient): IdentityStore;
+  accounts(sql: SqlClient): AccountStore;
+  teams(sql: SqlClient): TeamStore;
+  repositoryAccess(sql: SqlClient): RepositoryAccessStore;
+  credentials(sql: SqlClient): CredentialStore;
+  signingKeys(sql: SqlClient): SigningKeyStore;
+  maintenance(sql: SqlClient): MaintenanceStore;
+  advisories(sql: SqlClient): AdvisoryStore;
+  quality(sql: SqlClient): QualityStore;
+  signingPolicies(sql: SqlClient): SigningPolicyStore;
+  signatures(sql: SqlClient): SignatureStore;
+  actionLog(sql: SqlClient): ActionLogStore;
+}
+
+/** The SQL implementations: one code path for SQLite and PostgreSQL. */
+export const SQL_STORES: StoreFactories = {
+  metadata: (sql) => new SqlMetadataStore(sql),
+  identity: (sql) => new SqlIdentityStore(sql),
+  accounts: (sql) => new SqlAccountStore(sql),
+  teams: (sql) => new SqlTeamStore(sql),
+  repositoryAccess: (sql) => new SqlRepositoryAccessStore(sql),
+  credentials: (sql) => new SqlCredentialStore(sql),
+  signingKeys: (sql) => new SqlSigningKeyStore(sql),
+  maintenance: (sql) => new SqlMaintenanceStore(sql),
+  advisories: (sql) => new SqlAdvisoryStore(sql),
+  quality: (sql) => new SqlQualityStore(sql),
+  signingPolicies: (sql) => new SqlSigningPolicyStore(sql),
+  signatures: (sql) => new SqlSignatureStore(sql),
+  actionLog: (sql) => new SqlActionLogStore(sql),
+};

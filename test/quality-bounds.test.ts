@@ -10,9 +10,9 @@ import { encodeHeader } from '../src/client/archive/tar-writer.ts';
 import type { ImageSource, ManifestData } from '../src/client/transports/types.ts';
 import type { Digest } from '../src/core/digest.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { indexImage } from '../src/quality/indexer/index-image.ts';
-import { DEFAULT_INDEX_LIMITS, DEFAULT_TIME_BUDGET_MS, IndexLimitError } from '../src/quality/indexer/index-limits.ts';
-import { walkLayers } from '../src/quality/indexer/layer-walker.ts';
+import { indexImage } from '../src/scan/indexer/index-image.ts';
+import { DEFAULT_INDEX_LIMITS, DEFAULT_TIME_BUDGET_MS, IndexLimitError } from '../src/scan/indexer/index-limits.ts';
+import { walkLayers } from '../src/scan/indexer/layer-walker.ts';
 import { GiB, LAYER_A, LAYER_B, MiB, gzipBomb, imageOf, type TestImage } from './support/hostile-images.ts';
 import { OCI_LAYER_GZIP, OCI_MANIFEST, debianLayout, sha256 } from './support/images.ts';
 

@@ -9,13 +9,13 @@ import { UsageError } from '../core/errors.ts';
 import { SEVERITIES, type Finding, type GradeReport, type Severity } from '../core/quality.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs, type ClientOptions } from '../client/image-source.ts';
 import { openSource } from '../client/transports/index.ts';
-import { indexImage, type ImageIndexWithStats } from '../quality/indexer/index-image.ts';
-import { DEFAULT_INDEX_LIMITS, IndexLimitError, type IndexLimit, type IndexLimits } from '../quality/indexer/index-limits.ts';
+import { indexImage, type ImageIndexWithStats } from '../scan/indexer/index-image.ts';
+import { DEFAULT_INDEX_LIMITS, IndexLimitError, type IndexLimit, type IndexLimits } from '../scan/indexer/index-limits.ts';
 import { formatSize, parseSize } from '../core/size.ts';
-import { matchImage, type MatchResult } from '../quality/matching/matcher.ts';
-import { errataFrom, type ErrataReport } from '../quality/matching/errata.ts';
-import { gradeFindings } from '../quality/matching/grade.ts';
-import { toSarif } from '../quality/matching/sarif.ts';
+import { matchImage, type MatchResult } from '../scan/matching/matcher.ts';
+import { errataFrom, type ErrataReport } from '../scan/matching/errata.ts';
+import { gradeFindings } from '../scan/matching/grade.ts';
+import { toSarif } from '../scan/matching/sarif.ts';
 import type { VulnDbStatus } from '../metadata/advisory-store.ts';
 import type { Command } from './main.ts';
 import { defaultVulnDbPath } from './vulndb-path.ts';
@@ -129,7 +129,7 @@ async function openAdvisories(path: string | undefined, warn: (message: string) 
     const sql = new SqliteClient(target);
     return { store: new AdvisoryStore(sql), close: () => sql.close() };
   }
-  const { readFeeds } = await import('../quality/advisories/feed-reader.ts');
+  const { readFeeds } = await import('../scan/advisories/feed-reader.ts');
   const sql = new SqliteClient(':memory:');
   await migrate(sql);
   const store = new AdvisoryStore(sql);
@@ -331,7 +331,7 @@ export const scanCommand: Command = {
     else if (format === 'json') output = JSON.stringify(scanJson(result), null, 2);
     else if (format === 'sarif') output = JSON.stringify(toSarif([...result.match.findings, ...result.match.unfixed], { image: result.image, toolVersion: VERSION }), null, 2);
     else {
-      const sbom = await import('../quality/sbom.ts');
+      const sbom = await import('../scan/sbom.ts');
       const options = { name: result.image.replace(/^docker:\/\//, ''), created: result.index.indexedAt, toolVersion: VERSION };
       output = JSON.stringify(format === 'spdx' ? sbom.toSpdx(result.index, options) : sbom.toCycloneDx(result.index, options), null, 2);
     }

@@ -9,7 +9,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ImageIndex, InstalledPackage } from '../src/core/quality.ts';
-import { encodeHeader, type TarWriterEntry } from '../src/client/archive/tar-writer.ts';
+import { encodeHeader, type TarWriterEntry } from '../src/image/archive/tar-writer.ts';
 import { walkLayers, type LayerToWalk } from '../src/scan/indexer/layer-walker.ts';
 import type { Analyzer, AnalyzerContext } from '../src/scan/indexer/analyzer.ts';
 import { goBinaryAnalyzer, javaAnalyzer, npmAnalyzer, pythonAnalyzer, secretsAnalyzer } from '../src/scan/analyzers/index.ts';

@@ -10,7 +10,7 @@ import { matchPackages } from '../src/scan/matching/matcher.ts';
 import { errataFrom } from '../src/scan/matching/errata.ts';
 import { DAY_MS, gradeFindings } from '../src/scan/matching/grade.ts';
 import { indexImage } from '../src/scan/indexer/index-image.ts';
-import { OciLayoutSource } from '../src/client/transports/index.ts';
+import { OciLayoutSource } from '../src/image/transports/index.ts';
 import { sharedDir } from './support/paths.ts';
 
 async function debianAdvisories(): Promise<Advisory[]> {

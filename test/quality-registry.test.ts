@@ -22,7 +22,7 @@ import { QualityStore } from '../src/metadata/quality-store.ts';
 import { QualityService, type QualityNotice } from '../src/scan/quality-service.ts';
 import { indexImage } from '../src/scan/indexer/index-image.ts';
 import { matchImage } from '../src/scan/matching/matcher.ts';
-import { OciLayoutSource } from '../src/client/transports/index.ts';
+import { OciLayoutSource } from '../src/image/transports/index.ts';
 import { QualityApi } from '../src/server/quality-api.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { isRegistryError } from '../src/core/errors.ts';

@@ -13,7 +13,7 @@ import { distroKeys } from '../src/scan/matching/distro.ts';
 import { parseCsaf, isCsaf } from '../src/scan/advisories/importers/csaf-redhat.ts';
 import { parseOsv } from '../src/scan/advisories/importers/osv.ts';
 import { indexImage } from '../src/scan/indexer/index-image.ts';
-import { OciLayoutSource } from '../src/client/transports/index.ts';
+import { OciLayoutSource } from '../src/image/transports/index.ts';
 import { sharedDir } from './support/paths.ts';
 
 const CSAF = sharedDir('feeds', 'redhat-csaf');

@@ -9,7 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { createGunzip } from 'node:zlib';
 import type { OsRelease } from '../src/core/quality.ts';
-import { readTar } from '../src/client/archive/tar-reader.ts';
+import { readTar } from '../src/image/archive/tar-reader.ts';
 import type { FinalFile, FinalFiles, WalkedLayer } from '../src/scan/indexer/analyzer.ts';
 import { rpmAnalyzer } from '../src/scan/packages/rpm-analyzer.ts';
 import { readBdbPackages, type RpmHeaderBlob } from '../src/scan/packages/rpm-bdb.ts';

@@ -15,7 +15,7 @@ import { FeedReader } from '../src/scan/advisories/feed-reader.ts';
 import { matchImage, matchPackages } from '../src/scan/matching/matcher.ts';
 import { toSarif } from '../src/scan/matching/sarif.ts';
 import { indexImage } from '../src/scan/indexer/index-image.ts';
-import { OciLayoutSource } from '../src/client/transports/index.ts';
+import { OciLayoutSource } from '../src/image/transports/index.ts';
 import { AdvisoryStore } from '../src/metadata/advisory-store.ts';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { PostgresClient } from '../src/metadata/postgres-client.ts';

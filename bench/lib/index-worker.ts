@@ -4,7 +4,7 @@
 // operating-system package analyzers alone (no language packages, no secret scanning).
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { OciLayoutSource } from '../../src/client/transports/index.ts';
+import { OciLayoutSource } from '../../src/image/transports/index.ts';
 import { indexImage } from '../../src/scan/indexer/index-image.ts';
 import { apkAnalyzer } from '../../src/scan/packages/apk.ts';
 import { dpkgAnalyzer } from '../../src/scan/packages/dpkg.ts';

@@ -9,14 +9,15 @@ import { INDEX_TYPES } from '../core/media-types.ts';
 import { CLIENT_FLAGS_USAGE, ImageResolver, parseClientArgs, type ImageSource } from '../client/image-source.ts';
 import { RegistryClientError, type ManifestResult, type RegistryClient } from '../client/registry-client/index.ts';
 import { parseReference } from '../client/reference.ts';
-import { DockerArchiveSource, openSource, verifyingStream, type ImageSource as TransportSource, type ManifestData } from '../client/transports/index.ts';
-import { chooseInstance, targetPlatform, type Platform } from '../client/copy.ts';
+import { openSource } from '../client/transports/index.ts';
+import { DockerArchiveSource, verifyingStream, type ImageSource as TransportSource, type ManifestData } from '../image/transports/index.ts';
+import { chooseInstance, targetPlatform, type Platform } from '../image/platform.ts';
 import { POLICY_FLAGS, POLICY_FLAGS_USAGE, evaluateSource, policyFromFlags } from '../trust/policy/enforcement.ts';
 import { SourceSignatures } from '../trust/policy/source-signatures.ts';
 import { readGpgFromSource } from '../trust/policy/gpg-storage.ts';
 import type { PolicyDecision } from '../trust/policy/evaluate.ts';
 import type { LoadedPolicy } from '../trust/policy/policy-file.ts';
-import { isIndex } from '../client/transports/types.ts';
+import { isIndex } from '../image/transport.ts';
 import type { Command } from './main.ts';
 
 export const inspectCommand: Command = {

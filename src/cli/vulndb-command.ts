@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../core/errors.ts';
 import { MediaType } from '../core/media-types.ts';
 import { digestOf } from '../core/digest.ts';
-import { digestStream } from '../client/archive/archive-contents.ts';
+import { digestStream } from '../image/archive/archive-contents.ts';
 import { loadConfig } from '../config/config.ts';
 import { SqliteClient } from '../metadata/sqlite-client.ts';
 import { PostgresClient } from '../metadata/postgres-client.ts';

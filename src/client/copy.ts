@@ -9,15 +9,10 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { digestOf } from '../core/digest.ts';
 import { MediaType } from '../core/media-types.ts';
-import { isIndex, sizeCheckingStream, verifyingStream, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './transports/types.ts';
+import { chooseInstance, targetPlatform, type Platform } from '../image/platform.ts';
+import { isIndex, sizeCheckingStream, verifyingStream, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from '../image/transport.ts';
 
 export type ManifestFormat = 'oci' | 'v2s2';
-
-export interface Platform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string | undefined;
-}
 
 export type CopyEvent =
   | { readonly kind: 'blob-skipped'; readonly blob: BlobInfo; readonly reason: 'exists' | 'mounted' }
@@ -88,35 +83,6 @@ interface ManifestJson {
   annotations?: Record<string, string>;
   artifactType?: string;
   [key: string]: unknown;
-}
-
-const GO_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-
-/** The platform to pick from an index: the overrides, else the machine's (Go names). */
-export function targetPlatform(overrides: Partial<Platform> = {}): Platform {
-  const architecture = overrides.architecture ?? GO_ARCH[process.arch] ?? process.arch;
-  const defaultVariant = architecture === 'arm64' ? 'v8' : architecture === 'arm' ? 'v7' : undefined;
-  return {
-    os: overrides.os ?? (process.platform === 'win32' ? 'windows' : process.platform),
-    architecture,
-    variant: overrides.variant ?? (overrides.architecture === undefined ? defaultVariant : undefined),
-  };
-}
-
-/** The index entry for the platform (an exact variant first, then one without a variant). */
-export function chooseInstance<Entry extends { readonly platform?: { readonly os?: string; readonly architecture?: string; readonly variant?: string } | undefined }>(
-  manifests: readonly Entry[],
-  platform: Platform,
-): Entry {
-  const entries = manifests.filter((entry) => entry.platform?.os === platform.os && entry.platform?.architecture === platform.architecture);
-  const chosen =
-    entries.find((entry) => platform.variant !== undefined && entry.platform?.variant === platform.variant) ??
-    entries.find((entry) => entry.platform?.variant === undefined || entry.platform.variant === '') ??
-    (platform.variant === undefined ? entries[0] : undefined);
-  if (chosen === undefined) {
-    throw new Error(`choosing an image from the index: no image found for architecture "${platform.architecture}", variant "${platform.variant ?? ''}", OS "${platform.os}"`);
-  }
-  return chosen;
 }
 
 function parse(manifest: ManifestData, where: string): ManifestJson {

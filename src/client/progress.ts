@@ -4,7 +4,7 @@
 // written when the stream is not a TTY or when quiet: scripts and logs see no escape
 // codes. Fed by copyImage's onEvent and onProgress (pull can feed it the same way).
 import type { CopyEvent } from './copy.ts';
-import type { BlobInfo } from './transports/types.ts';
+import type { BlobInfo } from '../image/transport.ts';
 
 /** What the renderer writes to: process.stderr, or a fake in tests. */
 export interface ProgressStream {

@@ -13,7 +13,7 @@ import { digestOf } from '../core/digest.ts';
 import { RegistryError } from '../core/errors.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST, MediaType } from '../core/media-types.ts';
 import type { Finding, GradeLetter, GradeReport, ImageIndex } from '../core/quality.ts';
-import type { ImageSource } from '../client/transports/types.ts';
+import type { ImageSource } from '../image/transport.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/registry.ts';
 import { indexImage } from './indexer/index-image.ts';

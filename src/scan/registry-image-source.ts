@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../core/digest.ts';
 import type { Registry } from '../registry/registry.ts';
-import type { BlobInfo, ImageSource, ManifestData } from '../client/transports/types.ts';
+import type { BlobInfo, ImageSource, ManifestData } from '../image/transport.ts';
 
 export class RegistryImageSource implements ImageSource {
   readonly name: string;

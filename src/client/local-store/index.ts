@@ -1,7 +1,7 @@
 // The rootless local image store (`custody pull`, `images`, `rmi`, `unpack`).
 import { createReadStream } from 'node:fs';
-import { chooseInstance, targetPlatform, type Platform } from '../copy.ts';
-import { isIndex } from '../transports/types.ts';
+import { chooseInstance, targetPlatform, type Platform } from '../../image/platform.ts';
+import { isIndex } from '../../image/transport.ts';
 import { LocalStore } from './store.ts';
 import { LocalStoreSource } from './transport.ts';
 import { unpackLayers, type UnpackOptions, type UnpackResult } from './unpack.ts';

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDigest } from '../../core/digest.ts';
 import { INDEX_TYPES } from '../../core/media-types.ts';
-import { PendingWrites, writeFileAtomic, writeStreamAtomic } from '../transports/files.ts';
+import { PendingWrites, writeFileAtomic, writeStreamAtomic } from '../../image/transports/files.ts';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 const DIR_MODE = 0o700;

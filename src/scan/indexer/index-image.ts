@@ -7,8 +7,8 @@
 // several times in a row is walked once.
 import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { chooseInstance, targetPlatform, type Platform } from '../../client/copy.ts';
-import { isIndex, manifestMediaType, sizeCheckingStream, verifyingStream, type ImageSource, type ManifestData } from '../../client/transports/types.ts';
+import { chooseInstance, targetPlatform, type Platform } from '../../image/platform.ts';
+import { isIndex, manifestMediaType, sizeCheckingStream, verifyingStream, type ImageSource, type ManifestData } from '../../image/transport.ts';
 import { NON_DISTRIBUTABLE_LAYER_TYPES } from '../../core/media-types.ts';
 import type { ImageIndex, IndexedLayer, InstalledPackage, SecretFinding } from '../../core/quality.ts';
 import type { Analyzer, AnalyzerContext } from './analyzer.ts';

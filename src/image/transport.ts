@@ -4,8 +4,8 @@
 // (or can reuse without upload), takes blob streams of known digest and size, then
 // manifests, and makes the result visible on commit.
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { newHash, parseDigest, type Digest } from '../../core/digest.ts';
-import { INDEX_TYPES, MediaType } from '../../core/media-types.ts';
+import { newHash, parseDigest, type Digest } from '../core/digest.ts';
+import { INDEX_TYPES, MediaType } from '../core/media-types.ts';
 
 export interface ManifestData {
   readonly bytes: Buffer;

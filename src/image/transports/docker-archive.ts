@@ -22,7 +22,7 @@ import type { Descriptor } from '../../core/manifest.ts';
 import { DockerArchiveReader, DockerArchiveWriter, normaliseRepoTag, type DockerArchiveImage, type ManifestFormat } from '../archive/docker-archive.ts';
 import { PendingWrites, writeStreamAtomic } from './files.ts';
 import { parseArchiveReference } from './oci-archive.ts';
-import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from './types.ts';
+import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from '../transport.ts';
 
 export class DockerArchiveSource implements ImageSource {
   readonly name: string;

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestOf, parseDigest } from '../../core/digest.ts';
 import { UsageError } from '../../core/errors.ts';
-import { manifestMediaType, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './types.ts';
+import { manifestMediaType, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from '../transport.ts';
 import { fileHasSize, PendingWrites, writeFileAtomic, writeStreamAtomic } from './files.ts';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';

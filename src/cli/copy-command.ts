@@ -17,6 +17,7 @@ import { SourceSignatures } from '../trust/policy/source-signatures.ts';
 import { gpgWriterFor, readGpgFromSource } from '../trust/policy/gpg-storage.ts';
 import { SignatureTransfer } from '../trust/policy/signature-transfer.ts';
 import { SIGNING_FLAGS, SIGNING_FLAGS_USAGE, signingFromFlags } from '../trust/policy/copy-signing.ts';
+import { askHidden } from './password-input.ts';
 import type { Command } from './main.ts';
 
 export const copyCommand: Command = {
@@ -73,7 +74,8 @@ export const copyCommand: Command = {
       return { ...client, ...(tlsVerify === undefined ? {} : { tlsVerify }), ...(creds === undefined ? {} : { creds }), ...(certDir === undefined ? {} : { certDir }) };
     };
     const policy = policyFromFlags(values);
-    const signing = await signingFromFlags(values);
+    const terminal = process.stdin.isTTY === true && process.stderr.isTTY === true;
+    const signing = await signingFromFlags(values, { askPassphrase: terminal ? askHidden : undefined });
     const destinationOptions = side('dest');
     const source = openSource(positionals[0]!, side('src'));
     const destination = openDestination(positionals[1]!, destinationOptions);

@@ -6,11 +6,11 @@
 // and reports each requirement; the exit status is 1 when the policy rejects the image.
 import { UsageError } from '../core/errors.ts';
 import { INDEX_TYPES } from '../core/media-types.ts';
-import { CLIENT_FLAGS_USAGE, ImageResolver, parseClientArgs, type ImageSource } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, ImageResolver, parseClientArgs, type RegistryEndpoint } from '../client/image-source.ts';
 import { RegistryClientError, type ManifestResult, type RegistryClient } from '../client/registry-client/index.ts';
 import { parseReference } from '../client/reference.ts';
 import { openSource } from '../client/transports/index.ts';
-import { DockerArchiveSource, verifyingStream, type ImageSource as TransportSource, type ManifestData } from '../image/transports/index.ts';
+import { DockerArchiveSource, verifyingStream, type ImageSource, type ManifestData } from '../image/transports/index.ts';
 import { chooseInstance, targetPlatform, type Platform } from '../image/platform.ts';
 import { POLICY_FLAGS, POLICY_FLAGS_USAGE, evaluateSource, policyFromFlags } from '../trust/policy/enforcement.ts';
 import { SourceSignatures } from '../trust/policy/source-signatures.ts';
@@ -187,7 +187,7 @@ interface ImageConfig {
 
 
 /** The manifest from the first source that has it (mirrors, then the primary; candidates in order). */
-async function fetchFirst(sources: readonly ImageSource[]): Promise<{ source: ImageSource; manifest: ManifestResult }> {
+async function fetchFirst(sources: readonly RegistryEndpoint[]): Promise<{ source: RegistryEndpoint; manifest: ManifestResult }> {
   let lastError: unknown;
   for (const source of sources) {
     try {
@@ -257,7 +257,7 @@ async function describe(
  * has one (a docker-archive named `name:tag`: `docker.io/library/name`), else left out;
  * RepoTags is empty (only registries list tags).
  */
-async function inspectLocal(source: TransportSource, options: InspectOptions): Promise<number> {
+async function inspectLocal(source: ImageSource, options: InspectOptions): Promise<number> {
   try {
     const manifest = await source.getManifest();
     const reader: Reader = {
@@ -279,7 +279,7 @@ async function inspectLocal(source: TransportSource, options: InspectOptions): P
   }
 }
 
-function dockerReferenceName(source: TransportSource): string | undefined {
+function dockerReferenceName(source: ImageSource): string | undefined {
   if (!(source instanceof DockerArchiveSource) || source.ref === undefined || source.ref.startsWith('@')) return undefined;
   return parseReference(source.ref).name;
 }

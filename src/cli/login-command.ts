@@ -2,7 +2,8 @@
 // where podman would (--authfile, REGISTRY_AUTH_FILE, ${XDG_RUNTIME_DIR}/containers/auth.json).
 import { UsageError } from '../core/errors.ts';
 import { storeCredentials, validateAuthKey } from '../client/config/auth-file.ts';
-import { CLIENT_FLAGS_USAGE, ImageResolver, ask, askHidden, parseClientArgs } from '../client/image-source.ts';
+import { CLIENT_FLAGS_USAGE, ImageResolver, ask, parseClientArgs } from '../client/image-source.ts';
+import { askHidden } from './password-input.ts';
 import { RegistryClientError } from '../client/registry-client/index.ts';
 import type { Command } from './main.ts';
 

@@ -131,7 +131,7 @@ function descriptor(source: Descriptor, mediaType: string, keepAnnotations: bool
 }
 
 /** An image manifest in `format`; throws ConversionError for what the format cannot express. */
-export function convertImageManifest(manifest: ManifestData, format: ManifestFormat, where: string): ManifestData {
+function convertImageManifest(manifest: ManifestData, format: ManifestFormat, where: string): ManifestData {
   const target = targetManifestType(format, false);
   if (manifest.mediaType === target) return manifest;
   if (manifest.mediaType !== MediaType.OciManifest && manifest.mediaType !== MediaType.DockerManifest) {

@@ -9,7 +9,7 @@ import { DockerImageDestination, DockerImageSource } from './docker.ts';
 export { DockerImageDestination, DockerImageSource } from './docker.ts';
 
 /** Every transport by name, `docker://` configured with `options`. */
-export function clientTransports(options: ClientOptions): TransportTable {
+function clientTransports(options: ClientOptions): TransportTable {
   return {
     docker: { source: (rest) => new DockerImageSource(rest, options), destination: (rest) => new DockerImageDestination(rest, options) },
     ...FILE_TRANSPORTS,

@@ -19,7 +19,7 @@ import { ArchiveContents, ArchiveError, verifier } from './archive-contents.ts';
 import { ArchiveOutput } from './archive-output.ts';
 import { TarWriter, type TarBody } from './tar-writer.ts';
 
-export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 const OCI_LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 
 export interface OciIndexFile {
@@ -29,7 +29,7 @@ export interface OciIndexFile {
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-export function blobName(digest: string): string {
+function blobName(digest: string): string {
   const { algorithm, hex } = parseDigest(digest);
   return `blobs/${algorithm}/${hex}`;
 }

@@ -10,7 +10,7 @@ import { UsageError } from '../../core/errors.ts';
 import { digestHex, manifestMediaType, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from '../transport.ts';
 import { fileHasSize, PendingWrites, writeFileAtomic, writeStreamAtomic } from './files.ts';
 
-export const DIR_VERSION = 'Directory Transport Version: 1.1\n';
+const DIR_VERSION = 'Directory Transport Version: 1.1\n';
 
 export class DirImageSource implements ImageSource {
   readonly name: string;

@@ -16,7 +16,7 @@ export { OciLayoutDestination, OciLayoutSource } from './oci-layout.ts';
 export { OciArchiveDestination, OciArchiveSource } from './oci-archive.ts';
 export { DockerArchiveDestination, DockerArchiveSource } from './docker-archive.ts';
 
-export const TRANSPORTS = ['docker://', 'dir:', 'oci:', 'oci-archive:', 'docker-archive:'] as const;
+const TRANSPORTS = ['docker://', 'dir:', 'oci:', 'oci-archive:', 'docker-archive:'] as const;
 
 /** How one transport opens what follows its prefix (`dir:PATH` → `PATH`). */
 export interface TransportOpener {

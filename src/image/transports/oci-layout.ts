@@ -30,7 +30,7 @@ interface IndexJson {
 }
 
 /** `PATH[:REF]` → path and reference (split at the first colon, as containers/image does). */
-export function parseOciReference(spec: string): { path: string; ref: string | undefined } {
+function parseOciReference(spec: string): { path: string; ref: string | undefined } {
   const colon = spec.indexOf(':');
   const path = colon < 0 ? spec : spec.slice(0, colon);
   const ref = colon < 0 ? undefined : spec.slice(colon + 1);

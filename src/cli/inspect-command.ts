@@ -5,6 +5,7 @@
 // --verify evaluates the trust policy instead (what `custody copy` and `pull` would decide)
 // and reports each requirement; the exit status is 1 when the policy rejects the image.
 import { UsageError } from '../core/errors.ts';
+import { indexEntries, readImageConfig, readJsonObject, readManifestJson, type DescriptorJson as Descriptor, type ImageConfigJson as ImageConfig } from '../core/manifest-reader.ts';
 import { INDEX_TYPES } from '../core/media-types.ts';
 import { CLIENT_FLAGS_USAGE, ImageResolver, parseClientArgs, type RegistryEndpoint } from '../client/image-source.ts';
 import { RegistryClientError, type ManifestResult, type RegistryClient } from '../client/registry-client/index.ts';
@@ -104,7 +105,7 @@ async function verifyImage(input: string, loaded: LoadedPolicy, client: Paramete
     const top = await source.getManifest();
     let manifest = top;
     if (isIndex(top.mediaType)) {
-      const entries = (JSON.parse(top.bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? [];
+      const entries = indexEntries(readManifestJson(top.bytes));
       manifest = await source.getManifest(chooseInstance(entries, platform).digest);
     }
     const decision = await evaluateSource(loaded, source, new SourceSignatures(source, readGpgFromSource), { source: manifest, sourceInstance: manifest !== top }, { enforce: false });
@@ -162,29 +163,10 @@ function verificationText(report: VerificationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly annotations?: Record<string, string>;
-  readonly platform?: { os?: string; architecture?: string; variant?: string };
-}
-
 interface ImageManifest {
   readonly config: Descriptor;
   readonly layers: readonly Descriptor[];
 }
-
-interface ImageConfig {
-  created?: string;
-  author?: string;
-  architecture?: string;
-  variant?: string;
-  os?: string;
-  docker_version?: string;
-  config?: { Labels?: Record<string, string> | null; Env?: string[] | null };
-}
-
 
 /** The manifest from the first source that has it (mirrors, then the primary; candidates in order). */
 async function fetchFirst(sources: readonly RegistryEndpoint[]): Promise<{ source: RegistryEndpoint; manifest: ManifestResult }> {
@@ -201,9 +183,9 @@ async function fetchFirst(sources: readonly RegistryEndpoint[]): Promise<{ sourc
 
 /** The image manifest itself, or the index's instance for the platform. */
 async function resolveInstance(reader: Reader, manifest: ManifestData, platform: Platform): Promise<ImageManifest> {
-  const parsed = JSON.parse(manifest.bytes.toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
-  if (INDEX_TYPES.has(manifest.mediaType) || Array.isArray(parsed.manifests)) {
-    const chosen = chooseInstance(parsed.manifests ?? [], platform);
+  const parsed = readManifestJson(manifest.bytes);
+  if (INDEX_TYPES.has(manifest.mediaType) || parsed.manifests !== undefined) {
+    const chosen = chooseInstance(indexEntries(parsed), platform);
     const child = await reader.manifest(chosen.digest);
     return resolveInstance(reader, child, platform);
   }
@@ -243,10 +225,10 @@ async function describe(
   const configBytes = await reader.blob(image.config);
   if (options.config) {
     if (options.raw) process.stdout.write(configBytes);
-    else process.stdout.write(`${goJson(JSON.parse(configBytes.toString('utf8')))}\n`);
+    else process.stdout.write(`${goJson(readJsonObject(configBytes))}\n`);
     return 0;
   }
-  const result = await output(JSON.parse(configBytes.toString('utf8')) as ImageConfig, image.layers);
+  const result = await output(readImageConfig(configBytes), image.layers);
   if (options.format === undefined && process.stdout.isTTY === true) process.stdout.write(table(result));
   else process.stdout.write(`${goJson(result)}\n`);
   return 0;

@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../core/errors.ts';
+import { readManifestJson } from '../core/manifest-reader.ts';
 import { MediaType } from '../core/media-types.ts';
 import { digestOf } from '../core/digest.ts';
 import { digestStream } from '../image/archive/archive-contents.ts';
@@ -179,7 +180,7 @@ async function pull(store: AdvisoryStore, reference: string, client: ClientOptio
   const source = new DockerImageSource(reference, client);
   try {
     const manifestData = await source.getManifest();
-    const manifest = JSON.parse(manifestData.bytes.toString('utf8')) as { artifactType?: string; config?: { mediaType?: string }; layers?: { digest: string; size: number; mediaType?: string }[] };
+    const manifest = readManifestJson(manifestData.bytes);
     const artifactType = manifest.artifactType ?? manifest.config?.mediaType;
     if (artifactType !== VULNDB_ARTIFACT_TYPE) throw new Error(`${reference}: not an advisory database (artifact type ${artifactType ?? 'none'}, expected ${VULNDB_ARTIFACT_TYPE})`);
     const layer = manifest.layers?.find((entry) => entry.mediaType === VULNDB_LAYER_TYPE) ?? manifest.layers?.[0];

@@ -8,8 +8,9 @@ import type { ImageSource } from '../image/transport.ts';
 import { timeBudgetExceeded, type IndexLimit, type IndexLimitError, type IndexLimits } from './indexer/index-limits.ts';
 
 export interface BoundedIndexOptions {
-  readonly signal: AbortSignal;
-  readonly limits: IndexLimits;
+  /** Aborted when the time budget runs out (absent outside a budget). */
+  readonly signal?: AbortSignal;
+  readonly limits?: IndexLimits;
 }
 
 export type Indexer = (source: ImageSource, options: BoundedIndexOptions) => Promise<ImageIndex>;

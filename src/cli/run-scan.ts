@@ -40,7 +40,7 @@ const SQLITE_ADVISORIES: AdvisoryDatabaseDriver = {
  * The advisory database at --vulndb (which must exist) or the default path; null, with a
  * warning, when the default path holds none.
  */
-export async function openVulnDb(path: string | undefined, warn: (message: string) => void): Promise<AdvisoryDatabase | null> {
+async function openVulnDb(path: string | undefined, warn: (message: string) => void): Promise<AdvisoryDatabase | null> {
   const target = path ?? defaultVulnDbPath();
   if (!existsSync(target)) {
     if (path !== undefined) throw new UsageError(`--vulndb: ${path} does not exist`);

@@ -45,7 +45,7 @@ export async function indexStep(source: ImageSource, options: IndexStepOptions =
 }
 
 /** Step 2: the index's packages → findings (none without an advisory database). */
-export async function matchStep(index: ImageIndex, advisories: AdvisoryLookup | null): Promise<MatchResult> {
+async function matchStep(index: ImageIndex, advisories: AdvisoryLookup | null): Promise<MatchResult> {
   return advisories === null ? { findings: [], unfixed: [] } : matchImage(index, advisories);
 }
 

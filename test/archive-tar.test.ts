@@ -8,8 +8,8 @@ import { mkdir, readFile, readlink, stat, symlink, writeFile, link } from 'node:
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseHeader, parsePax, readTar, TarFormatError, type TarEntry } from '../src/client/archive/tar-reader.ts';
-import { encodeHeader, paxRecord, TarWriter, type TarBody, type TarWriterEntry } from '../src/client/archive/tar-writer.ts';
+import { parseHeader, parsePax, readTar, TarFormatError, type TarEntry } from '../src/image/archive/tar-reader.ts';
+import { encodeHeader, paxRecord, TarWriter, type TarBody, type TarWriterEntry } from '../src/image/archive/tar-writer.ts';
 import { runOk, requireTool } from './support/tools.ts';
 import { tempDirs } from './support/temp-files.ts';
 

@@ -11,9 +11,9 @@ import { requireTool, run } from './support/tools.ts';
 import { buildMultiArchLayout, debianLayout, ociRef, sha256, OCI_MANIFEST, OCI_CONFIG, OCI_LAYER_GZIP, type MultiArchLayout } from './support/images.ts';
 import { GiB, gzipBomb } from './support/hostile-images.ts';
 import { tempDirs } from './support/temp-files.ts';
-import { TarWriter, type TarWriterEntry } from '../src/client/archive/tar-writer.ts';
+import { TarWriter, type TarWriterEntry } from '../src/image/archive/tar-writer.ts';
 import { copyImage } from '../src/client/copy.ts';
-import { OciLayoutSource } from '../src/client/transports/oci-layout.ts';
+import { OciLayoutSource } from '../src/image/transports/oci-layout.ts';
 import { LocalStore, LocalStoreDestination } from '../src/client/local-store/index.ts';
 
 const skopeoBin = requireTool('skopeo');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProgressRenderer, type ProgressStream } from '../src/client/progress.ts';
 import { copyImage, type CopyEvent } from '../src/client/copy.ts';
-import { OciLayoutDestination, OciLayoutSource, type BlobInfo } from '../src/client/transports/index.ts';
+import { OciLayoutDestination, OciLayoutSource, type BlobInfo } from '../src/image/transports/index.ts';
 import { debianLayout, layoutEntry, layoutImage, ociRef } from './support/images.ts';
 import { tempDirs } from './support/temp-files.ts';
 

@@ -18,9 +18,9 @@ import { migrate } from '../src/metadata/migrations.ts';
 import type { SqlClient } from '../src/metadata/sql-client.ts';
 import type { AdvisoryStore, FeedDocument } from '../src/metadata/advisory-store.ts';
 import { SqlAdvisoryStore } from '../src/metadata/sql-advisory-store.ts';
-import { readFeeds, FeedReader } from '../src/quality/advisories/feed-reader.ts';
-import { parseOsv } from '../src/quality/advisories/importers/osv.ts';
-import { cvss3BaseScore } from '../src/quality/advisories/severity.ts';
+import { readFeeds, FeedReader } from '../src/scan/advisories/feed-reader.ts';
+import { parseOsv } from '../src/scan/advisories/importers/osv.ts';
+import { cvss3BaseScore } from '../src/scan/advisories/severity.ts';
 import { vulndbCommand } from '../src/cli/vulndb-command.ts';
 
 const newDir = tempDirs('custody-vulndb-');

@@ -6,13 +6,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { encodeHeader } from '../src/client/archive/tar-writer.ts';
-import type { ImageSource, ManifestData } from '../src/client/transports/types.ts';
+import { encodeHeader } from '../src/image/archive/tar-writer.ts';
+import type { ImageSource, ManifestData } from '../src/image/transport.ts';
 import type { Digest } from '../src/core/digest.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { indexImage } from '../src/quality/indexer/index-image.ts';
-import { DEFAULT_INDEX_LIMITS, DEFAULT_TIME_BUDGET_MS, IndexLimitError } from '../src/quality/indexer/index-limits.ts';
-import { walkLayers } from '../src/quality/indexer/layer-walker.ts';
+import { indexImage } from '../src/scan/indexer/index-image.ts';
+import { DEFAULT_INDEX_LIMITS, DEFAULT_TIME_BUDGET_MS, IndexLimitError } from '../src/scan/indexer/index-limits.ts';
+import { walkLayers } from '../src/scan/indexer/layer-walker.ts';
 import { GiB, LAYER_A, LAYER_B, MiB, gzipBomb, imageOf, type TestImage } from './support/hostile-images.ts';
 import { OCI_LAYER_GZIP, OCI_MANIFEST, debianLayout, sha256 } from './support/images.ts';
 
@@ -133,7 +133,7 @@ describe('indexing bounds in the indexer', () => {
     assert.ok(DEFAULT_INDEX_LIMITS.maxLayerBytes >= 8 * GiB && DEFAULT_INDEX_LIMITS.maxImageBytes >= DEFAULT_INDEX_LIMITS.maxLayerBytes);
     assert.ok(DEFAULT_TIME_BUDGET_MS >= 60_000 && DEFAULT_TIME_BUDGET_MS <= 15 * 60_000);
     // The real Debian image uses a sliver of them.
-    const { OciLayoutSource } = await import('../src/client/transports/index.ts');
+    const { OciLayoutSource } = await import('../src/image/transports/index.ts');
     const debian = await indexImage(new OciLayoutSource(`${debianLayout()}:bookworm-curl`));
     const bytes = debian.walk.reduce((sum, layer) => sum + layer.contentBytes, 0);
     const entries = debian.walk.reduce((sum, layer) => sum + layer.entries, 0);

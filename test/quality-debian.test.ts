@@ -5,12 +5,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Advisory, Finding } from '../src/core/quality.ts';
-import { readFeeds } from '../src/quality/advisories/feed-reader.ts';
-import { matchPackages } from '../src/quality/matching/matcher.ts';
-import { errataFrom } from '../src/quality/matching/errata.ts';
-import { DAY_MS, gradeFindings } from '../src/quality/matching/grade.ts';
-import { indexImage } from '../src/quality/indexer/index-image.ts';
-import { OciLayoutSource } from '../src/client/transports/index.ts';
+import { readFeeds } from '../src/scan/advisories/feed-reader.ts';
+import { matchPackages } from '../src/scan/matching/matcher.ts';
+import { errataFrom } from '../src/scan/matching/errata.ts';
+import { DAY_MS, gradeFindings } from '../src/scan/matching/grade.ts';
+import { indexImage } from '../src/scan/indexer/index-image.ts';
+import { OciLayoutSource } from '../src/image/transports/index.ts';
 import { sharedDir } from './support/paths.ts';
 
 async function debianAdvisories(): Promise<Advisory[]> {

@@ -5,10 +5,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Advisory, Finding, InstalledPackage, OsRelease } from '../src/core/quality.ts';
-import { matchImage, matchPackages, type AffectedHit } from '../src/quality/matching/matcher.ts';
-import { distroKeys } from '../src/quality/matching/distro.ts';
-import { errataFrom } from '../src/quality/matching/errata.ts';
-import { DAY_MS, chiSeverity, gradeFindings, gradeForAge, gradeOn } from '../src/quality/matching/grade.ts';
+import { matchImage, matchPackages, type AffectedHit } from '../src/scan/matching/matcher.ts';
+import { distroKeys } from '../src/scan/matching/distro.ts';
+import { errataFrom } from '../src/scan/matching/errata.ts';
+import { DAY_MS, chiSeverity, gradeFindings, gradeForAge, gradeOn } from '../src/scan/matching/grade.ts';
 
 function os(id: string, versionId: string | null, extra: Partial<OsRelease> = {}): OsRelease {
   return { id, idLike: [], versionId, versionCodename: null, name: null, prettyName: null, cpe: null, source: 'etc/os-release', ...extra };

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Advisory, InstalledPackage, OsRelease } from '../src/core/quality.ts';
-import { matchPackages } from '../src/quality/matching/matcher.ts';
-import { distroKeys } from '../src/quality/matching/distro.ts';
-import { parseCsaf, isCsaf } from '../src/quality/advisories/importers/csaf-redhat.ts';
-import { parseOsv } from '../src/quality/advisories/importers/osv.ts';
-import { indexImage } from '../src/quality/indexer/index-image.ts';
-import { OciLayoutSource } from '../src/client/transports/index.ts';
+import { matchPackages } from '../src/scan/matching/matcher.ts';
+import { distroKeys } from '../src/scan/matching/distro.ts';
+import { parseCsaf, isCsaf } from '../src/scan/advisories/importers/csaf-redhat.ts';
+import { parseOsv } from '../src/scan/advisories/importers/osv.ts';
+import { indexImage } from '../src/scan/indexer/index-image.ts';
+import { OciLayoutSource } from '../src/image/transports/index.ts';
 import { sharedDir } from './support/paths.ts';
 
 const CSAF = sharedDir('feeds', 'redhat-csaf');

@@ -9,11 +9,11 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { createGunzip } from 'node:zlib';
 import type { OsRelease } from '../src/core/quality.ts';
-import { readTar } from '../src/client/archive/tar-reader.ts';
-import type { FinalFile, FinalFiles, WalkedLayer } from '../src/quality/indexer/analyzer.ts';
-import { rpmAnalyzer } from '../src/quality/packages/rpm-analyzer.ts';
-import { readBdbPackages, type RpmHeaderBlob } from '../src/quality/packages/rpm-bdb.ts';
-import { parseRpmHeader, RpmHeader } from '../src/quality/packages/rpm-header.ts';
+import { readTar } from '../src/image/archive/tar-reader.ts';
+import type { FinalFile, FinalFiles, WalkedLayer } from '../src/scan/indexer/analyzer.ts';
+import { rpmAnalyzer } from '../src/scan/packages/rpm-analyzer.ts';
+import { readBdbPackages, type RpmHeaderBlob } from '../src/scan/packages/rpm-bdb.ts';
+import { parseRpmHeader, RpmHeader } from '../src/scan/packages/rpm-header.ts';
 import {
   adler32,
   NDB_BLOB_HEAD_MAGIC,
@@ -26,7 +26,7 @@ import {
   NDB_PAGE_SIZE,
   NDB_SLOT_MAGIC,
   NDB_SLOT_SIZE,
-} from '../src/quality/packages/rpm-ndb.ts';
+} from '../src/scan/packages/rpm-ndb.ts';
 import {
   isRpmDatabasePath,
   parseRpmDatabase,
@@ -35,7 +35,7 @@ import {
   rpmPurl,
   toInstalledPackage,
   type RpmPackage,
-} from '../src/quality/packages/rpm.ts';
+} from '../src/scan/packages/rpm.ts';
 import { sharedDir } from './support/paths.ts';
 
 /** One line as the expected listings write it: NAME EPOCH VERSION RELEASE ARCH SOURCERPM

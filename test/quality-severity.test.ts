@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cvss4Score, cvssScore, severityFromScore } from '../src/quality/advisories/severity.ts';
-import { parseOsv } from '../src/quality/advisories/importers/osv.ts';
+import { cvss4Score, cvssScore, severityFromScore } from '../src/scan/advisories/severity.ts';
+import { parseOsv } from '../src/scan/advisories/importers/osv.ts';
 
 function referenceScores(): [string, number][] {
   return readFileSync(join(import.meta.dirname, 'vectors', 'cvss-4.0-reference-scores.tsv'), 'utf8')

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedDir } from './support/paths.ts';
-import { compareVersions, isValidVersion, versionSatisfies } from '../src/quality/versions/compare-versions.ts';
-import { rpmvercmp, compareRpmEvr, rpmSatisfies, type RpmOperator } from '../src/quality/versions/rpm.ts';
-import { normalizePep440 } from '../src/quality/versions/pep440.ts';
-import { isPseudoVersion } from '../src/quality/versions/go.ts';
-import { canonicalMaven } from '../src/quality/versions/maven.ts';
+import { compareVersions, isValidVersion, versionSatisfies } from '../src/scan/versions/compare-versions.ts';
+import { rpmvercmp, compareRpmEvr, rpmSatisfies, type RpmOperator } from '../src/scan/versions/rpm.ts';
+import { normalizePep440 } from '../src/scan/versions/pep440.ts';
+import { isPseudoVersion } from '../src/scan/versions/go.ts';
+import { canonicalMaven } from '../src/scan/versions/maven.ts';
 import type { Ecosystem } from '../src/core/quality.ts';
 
 function vectors(file: string): [string, string, number][] {

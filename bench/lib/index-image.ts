@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
-import { encodeHeader } from '../../src/client/archive/tar-writer.ts';
+import { encodeHeader } from '../../src/image/archive/tar-writer.ts';
 
 export interface IndexBenchImage {
   /** `oci:`-less layout reference: `DIR:TAG`. */

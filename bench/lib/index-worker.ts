@@ -4,11 +4,11 @@
 // operating-system package analyzers alone (no language packages, no secret scanning).
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { OciLayoutSource } from '../../src/client/transports/index.ts';
-import { indexImage } from '../../src/quality/indexer/index-image.ts';
-import { apkAnalyzer } from '../../src/quality/packages/apk.ts';
-import { dpkgAnalyzer } from '../../src/quality/packages/dpkg.ts';
-import { rpmAnalyzer } from '../../src/quality/packages/rpm-analyzer.ts';
+import { OciLayoutSource } from '../../src/image/transports/index.ts';
+import { indexImage } from '../../src/scan/indexer/index-image.ts';
+import { apkAnalyzer } from '../../src/scan/packages/apk.ts';
+import { dpkgAnalyzer } from '../../src/scan/packages/dpkg.ts';
+import { rpmAnalyzer } from '../../src/scan/packages/rpm-analyzer.ts';
 
 const [ref, ...flags] = process.argv.slice(2) as [string, ...string[]];
 const source = new OciLayoutSource(ref);

@@ -4,7 +4,7 @@
 // names. Exported for the matcher's own end-to-end timing on the same database.
 import { performance } from 'node:perf_hooks';
 import type { Advisory, AffectedPackage, Ecosystem, InstalledPackage, OsRelease } from '../../src/core/quality.ts';
-import { matchImage } from '../../src/quality/matching/matcher.ts';
+import { matchImage } from '../../src/scan/matching/matcher.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
 import { migrate } from '../../src/metadata/migrations.ts';
 import type { AdvisoryStore } from '../../src/metadata/advisory-store.ts';

@@ -7,7 +7,7 @@ import type { Settings } from '../settings.ts';
 import { rows, raw, log, problem } from '../lib/measure.ts';
 
 /**
- * The image indexer (src/quality/indexer) on the shared bookworm-curl image and a
+ * The image indexer (src/scan/indexer) on the shared bookworm-curl image and a
  * generated multi-layer gzip image: compressed input per second against plain `gzip -dc`
  * of the same layer blobs in the same run (rounds alternate the order), and the
  * indexer's peak RSS, measured in a child process of its own.

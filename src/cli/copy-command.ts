@@ -11,12 +11,14 @@ import { type ClientOptions } from '../client/image-source.ts';
 import { CLIENT_FLAGS_USAGE, parseBooleanValue, parseClientArgs } from './arguments.ts';
 import { copyImage, type ManifestFormat } from '../client/copy.ts';
 import { ProgressRenderer } from '../client/progress.ts';
-import { DirImageDestination, DirImageSource, DockerArchiveDestination, DockerImageDestination, DockerArchiveSource, OciArchiveDestination, OciLayoutDestination, openDestination, openSource } from '../client/transports/index.ts';
+import { DockerImageDestination, openDestination, openSource } from '../client/transports/index.ts';
+import { DirImageDestination, DirImageSource, DockerArchiveDestination, DockerArchiveSource, OciArchiveDestination, OciLayoutDestination } from '../image/transports/index.ts';
 import { POLICY_FLAGS, POLICY_FLAGS_USAGE, evaluateSource, policyFromFlags } from '../trust/policy/enforcement.ts';
 import { SourceSignatures } from '../trust/policy/source-signatures.ts';
 import { gpgWriterFor, readGpgFromSource } from '../trust/policy/gpg-storage.ts';
 import { SignatureTransfer } from '../trust/policy/signature-transfer.ts';
 import { SIGNING_FLAGS, SIGNING_FLAGS_USAGE, signingFromFlags } from '../trust/policy/copy-signing.ts';
+import { askHidden } from './password-input.ts';
 import type { Command } from './main.ts';
 
 export const copyCommand: Command = {
@@ -73,7 +75,8 @@ export const copyCommand: Command = {
       return { ...client, ...(tlsVerify === undefined ? {} : { tlsVerify }), ...(creds === undefined ? {} : { creds }), ...(certDir === undefined ? {} : { certDir }) };
     };
     const policy = policyFromFlags(values);
-    const signing = await signingFromFlags(values);
+    const terminal = process.stdin.isTTY === true && process.stderr.isTTY === true;
+    const signing = await signingFromFlags(values, { askPassphrase: terminal ? askHidden : undefined });
     const destinationOptions = side('dest');
     const source = openSource(positionals[0]!, side('src'));
     const destination = openDestination(positionals[1]!, destinationOptions);

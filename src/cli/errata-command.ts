@@ -2,7 +2,7 @@
 // `yum updateinfo` lists them: a summary by type and severity, then one line per
 // advisory and package.
 import { CLIENT_FLAGS_USAGE } from './arguments.ts';
-import type { ErrataGroup } from '../quality/matching/errata.ts';
+import type { ErrataGroup } from '../scan/matching/errata.ts';
 import type { Command } from './main.ts';
 import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, paintSeverity, runScanFromArgs, useColour } from './scan-command.ts';
 import { table } from './output.ts';

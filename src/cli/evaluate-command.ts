@@ -66,10 +66,10 @@ export const evaluateCommand: Command = {
       const vulndb = values.vulndb ?? defaultVulnDbPath();
       if (image && image.error === null && image.digest !== null && existsSync(vulndb)) {
         // Loaded only when there is a database to grade with: scanning streams every layer.
-        const { scanImage } = await import('./scan-command.ts');
+        const { runScan } = await import('./run-scan.ts');
         const warnings: string[] = [];
         try {
-          const scanned = await scanImage(`docker://${image.reference.replace(/[:@][^/]*$/, '')}@${image.platformDigest ?? image.digest}`, { client, vulndb, warn: (message) => warnings.push(message) });
+          const scanned = await runScan(`docker://${image.reference.replace(/[:@][^/]*$/, '')}@${image.platformDigest ?? image.digest}`, { client, vulndb, warn: (message) => warnings.push(message) });
           image.quality = { grade: scanned.grade.grade, securityErrata: scanned.errata.security.errata.length, database: scanned.database ? vulndb : null };
         } catch (error) {
           process.stderr.write(`custody evaluate: warning: no grade: ${(error as Error).message.split('\n')[0]}\n`);

@@ -3,6 +3,7 @@
 import { lstat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/errors.ts';
+import { readImageConfig } from '../core/manifest-reader.ts';
 import { defaultStoragePath, LocalStore } from '../client/local-store/index.ts';
 import type { Command } from './main.ts';
 import { table } from './output.ts';
@@ -60,7 +61,7 @@ async function describe(store: LocalStore, digest: string): Promise<{ size: numb
     const { parsed } = await store.readManifest(digest);
     const configDigest = parsed.config?.digest ?? (parsed.manifests?.[0] === undefined ? undefined : (await store.readManifest(parsed.manifests[0].digest)).parsed.config?.digest);
     if (configDigest !== undefined) {
-      const config = JSON.parse((await store.readBlob(configDigest)).toString('utf8')) as { created?: unknown };
+      const config = readImageConfig(await store.readBlob(configDigest));
       if (typeof config.created === 'string') created = config.created;
     }
   } catch {

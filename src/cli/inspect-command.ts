@@ -5,19 +5,21 @@
 // --verify evaluates the trust policy instead (what `custody copy` and `pull` would decide)
 // and reports each requirement; the exit status is 1 when the policy rejects the image.
 import { UsageError } from '../core/errors.ts';
+import { indexEntries, readImageConfig, readJsonObject, readManifestJson, type DescriptorJson as Descriptor, type ImageConfigJson as ImageConfig } from '../core/manifest-reader.ts';
 import { INDEX_TYPES } from '../core/media-types.ts';
-import { ImageResolver, type ImageSource } from '../client/image-source.ts';
+import { ImageResolver, type RegistryEndpoint } from '../client/image-source.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { RegistryClientError, type ManifestResult, type RegistryClient } from '../client/registry-client/index.ts';
 import { parseReference } from '../client/reference.ts';
-import { DockerArchiveSource, openSource, verifyingStream, type ImageSource as TransportSource, type ManifestData } from '../client/transports/index.ts';
-import { chooseInstance, targetPlatform, type Platform } from '../client/copy.ts';
+import { openSource } from '../client/transports/index.ts';
+import { DockerArchiveSource, verifyingStream, type ImageSource, type ManifestData } from '../image/transports/index.ts';
+import { chooseInstance, targetPlatform, type Platform } from '../image/platform.ts';
 import { POLICY_FLAGS, POLICY_FLAGS_USAGE, evaluateSource, policyFromFlags } from '../trust/policy/enforcement.ts';
 import { SourceSignatures } from '../trust/policy/source-signatures.ts';
 import { readGpgFromSource } from '../trust/policy/gpg-storage.ts';
 import type { PolicyDecision } from '../trust/policy/evaluate.ts';
 import type { LoadedPolicy } from '../trust/policy/policy-file.ts';
-import { isIndex } from '../client/transports/types.ts';
+import { isIndex } from '../image/transport.ts';
 import type { Command } from './main.ts';
 
 export const inspectCommand: Command = {
@@ -104,7 +106,7 @@ async function verifyImage(input: string, loaded: LoadedPolicy, client: Paramete
     const top = await source.getManifest();
     let manifest = top;
     if (isIndex(top.mediaType)) {
-      const entries = (JSON.parse(top.bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? [];
+      const entries = indexEntries(readManifestJson(top.bytes));
       manifest = await source.getManifest(chooseInstance(entries, platform).digest);
     }
     const decision = await evaluateSource(loaded, source, new SourceSignatures(source, readGpgFromSource), { source: manifest, sourceInstance: manifest !== top }, { enforce: false });
@@ -162,32 +164,13 @@ function verificationText(report: VerificationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly annotations?: Record<string, string>;
-  readonly platform?: { os?: string; architecture?: string; variant?: string };
-}
-
 interface ImageManifest {
   readonly config: Descriptor;
   readonly layers: readonly Descriptor[];
 }
 
-interface ImageConfig {
-  created?: string;
-  author?: string;
-  architecture?: string;
-  variant?: string;
-  os?: string;
-  docker_version?: string;
-  config?: { Labels?: Record<string, string> | null; Env?: string[] | null };
-}
-
-
 /** The manifest from the first source that has it (mirrors, then the primary; candidates in order). */
-async function fetchFirst(sources: readonly ImageSource[]): Promise<{ source: ImageSource; manifest: ManifestResult }> {
+async function fetchFirst(sources: readonly RegistryEndpoint[]): Promise<{ source: RegistryEndpoint; manifest: ManifestResult }> {
   let lastError: unknown;
   for (const source of sources) {
     try {
@@ -201,9 +184,9 @@ async function fetchFirst(sources: readonly ImageSource[]): Promise<{ source: Im
 
 /** The image manifest itself, or the index's instance for the platform. */
 async function resolveInstance(reader: Reader, manifest: ManifestData, platform: Platform): Promise<ImageManifest> {
-  const parsed = JSON.parse(manifest.bytes.toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
-  if (INDEX_TYPES.has(manifest.mediaType) || Array.isArray(parsed.manifests)) {
-    const chosen = chooseInstance(parsed.manifests ?? [], platform);
+  const parsed = readManifestJson(manifest.bytes);
+  if (INDEX_TYPES.has(manifest.mediaType) || parsed.manifests !== undefined) {
+    const chosen = chooseInstance(indexEntries(parsed), platform);
     const child = await reader.manifest(chosen.digest);
     return resolveInstance(reader, child, platform);
   }
@@ -243,10 +226,10 @@ async function describe(
   const configBytes = await reader.blob(image.config);
   if (options.config) {
     if (options.raw) process.stdout.write(configBytes);
-    else process.stdout.write(`${goJson(JSON.parse(configBytes.toString('utf8')))}\n`);
+    else process.stdout.write(`${goJson(readJsonObject(configBytes))}\n`);
     return 0;
   }
-  const result = await output(JSON.parse(configBytes.toString('utf8')) as ImageConfig, image.layers);
+  const result = await output(readImageConfig(configBytes), image.layers);
   if (options.format === undefined && process.stdout.isTTY === true) process.stdout.write(summary(result));
   else process.stdout.write(`${goJson(result)}\n`);
   return 0;
@@ -257,7 +240,7 @@ async function describe(
  * has one (a docker-archive named `name:tag`: `docker.io/library/name`), else left out;
  * RepoTags is empty (only registries list tags).
  */
-async function inspectLocal(source: TransportSource, options: InspectOptions): Promise<number> {
+async function inspectLocal(source: ImageSource, options: InspectOptions): Promise<number> {
   try {
     const manifest = await source.getManifest();
     const reader: Reader = {
@@ -279,7 +262,7 @@ async function inspectLocal(source: TransportSource, options: InspectOptions): P
   }
 }
 
-function dockerReferenceName(source: TransportSource): string | undefined {
+function dockerReferenceName(source: ImageSource): string | undefined {
   if (!(source instanceof DockerArchiveSource) || source.ref === undefined || source.ref.startsWith('@')) return undefined;
   return parseReference(source.ref).name;
 }

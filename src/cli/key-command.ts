@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/errors.ts';
 import { COSIGN_PRIVATE_KEY_PEM, generateKeyPair, SIGSTORE_PRIVATE_KEY_PEM, type KeyAlgorithm } from '../trust/sigstore/keys.ts';
-import { readPassword } from '../trust/sigstore/password.ts';
+import { readPassword } from './password-input.ts';
 import type { Command } from './main.ts';
 
 export const keyCommand: Command = {

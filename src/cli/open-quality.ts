@@ -3,7 +3,7 @@
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { SqlAdvisoryStore } from '../metadata/sql-advisory-store.ts';
-import { QualityService } from '../quality/quality-service.ts';
+import { QualityService } from '../scan/quality-service.ts';
 import { SqlQualityStore } from '../metadata/sql-quality-store.ts';
 import { QualityApi } from '../server/quality-api.ts';
 import type { RouteMatcher } from '../server/http-server.ts';

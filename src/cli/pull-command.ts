@@ -8,7 +8,8 @@
 import { UsageError } from '../core/errors.ts';
 import { stripTransport } from '../client/image-source.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
-import { copyImage, type CopyEvent, type ManifestStep, type Platform } from '../client/copy.ts';
+import { copyImage, type CopyEvent, type ManifestStep } from '../client/copy.ts';
+import type { Platform } from '../image/platform.ts';
 import { DockerImageSource } from '../client/transports/docker.ts';
 import { defaultStoragePath, LocalStore, LocalStoreDestination } from '../client/local-store/index.ts';
 import { POLICY_FLAGS, POLICY_FLAGS_USAGE, evaluateSource, policyFromFlags } from '../trust/policy/enforcement.ts';

@@ -2,25 +2,19 @@
 // layer by layer, never written to disk), matches its packages against the local
 // advisory database and grades it. A table on a terminal (severities coloured), or
 // --format json|sarif|spdx|cyclonedx; --fail-on SEVERITY makes it a CI gate.
-// The pipeline (scanImage) is shared with `custody grade` and `custody errata`.
-import { existsSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+// The pipeline is the scan domain's (src/scan/scan-pipeline.ts, run by ./run-scan.ts); the
+// flags and output here are shared with `custody grade` and `custody errata`.
 import { UsageError } from '../core/errors.ts';
-import { SEVERITIES, type Finding, type GradeReport, type Severity } from '../core/quality.ts';
-import { type ClientOptions } from '../client/image-source.ts';
+import { SEVERITIES, type Finding, type Severity } from '../core/quality.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
-import { openSource } from '../client/transports/index.ts';
-import { indexImage, type ImageIndexWithStats } from '../quality/indexer/index-image.ts';
-import { DEFAULT_INDEX_LIMITS, IndexLimitError, type IndexLimit, type IndexLimits } from '../quality/indexer/index-limits.ts';
+import { table } from './output.ts';
+import { DEFAULT_INDEX_LIMITS, type IndexLimits } from '../scan/indexer/index-limits.ts';
 import { formatBytes, parseSize } from '../core/size.ts';
-import { matchImage, type MatchResult } from '../quality/matching/matcher.ts';
-import { errataFrom, type ErrataReport } from '../quality/matching/errata.ts';
-import { gradeFindings } from '../quality/matching/grade.ts';
-import { toSarif } from '../quality/matching/sarif.ts';
+import { toSarif } from '../scan/matching/sarif.ts';
+import type { ScanResult } from '../scan/scan-pipeline.ts';
 import type { VulnDbStatus } from '../metadata/advisory-store.ts';
 import type { Command } from './main.ts';
-import { table } from './output.ts';
-import { defaultVulnDbPath } from './vulndb-path.ts';
+import { runScan } from './run-scan.ts';
 import { VERSION } from './version.ts';
 
 const SCAN_FLAGS = {
@@ -34,13 +28,6 @@ const SCAN_FLAGS = {
   'max-entries': { type: 'string' },
 } as const;
 
-/** The flag that raises each bound, for the message when an image crosses it. */
-const LIMIT_FLAGS: Readonly<Record<Exclude<IndexLimit, 'time'>, string>> = {
-  layerBytes: '--max-layer-size',
-  imageBytes: '--max-image-size',
-  entries: '--max-entries',
-};
-
 export const SCAN_FLAGS_USAGE = [
   'IMAGE: docker://NAME (or a bare NAME), dir:PATH, oci:PATH[:REF], oci-archive:PATH[:REF],',
   'docker-archive:PATH[:REF]. A registry image is streamed, never written to disk.',
@@ -52,20 +39,6 @@ export const SCAN_FLAGS_USAGE = [
   `  --max-image-size SIZE    refuse an image whose layers inflate to more in all (default ${formatBytes(DEFAULT_INDEX_LIMITS.maxImageBytes, { limit: true }).replace(' ', '')})`,
   `  --max-entries N          refuse an image with more tar entries in all (default ${DEFAULT_INDEX_LIMITS.maxEntries})`,
 ].join('\n');
-
-export interface ScanResult {
-  readonly image: string;
-  readonly index: ImageIndexWithStats;
-  readonly match: MatchResult;
-  readonly errata: ErrataReport;
-  readonly grade: GradeReport;
-  /** Null when no advisory database was found. */
-  readonly database: VulnDbStatus | null;
-}
-
-function normaliseImage(input: string): string {
-  return /^(?:docker:\/\/|dir:|oci:|oci-archive:|docker-archive:)/.test(input) ? input : `docker://${input}`;
-}
 
 function platformFrom(values: Record<string, unknown>): { os?: string; architecture?: string; variant?: string } {
   const platform: { os?: string; architecture?: string; variant?: string } = {};
@@ -100,84 +73,6 @@ function limitsFrom(values: Record<string, unknown>): IndexLimits {
   };
 }
 
-async function isSqliteFile(path: string): Promise<boolean> {
-  if ((await stat(path)).isDirectory()) return false;
-  const handle = await open(path, 'r').catch(() => null);
-  if (!handle) return false;
-  try {
-    const head = Buffer.alloc(16);
-    await handle.read(head, 0, 16, 0);
-    return head.toString('latin1') === 'SQLite format 3\0';
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Opens the advisory database: a database file as it is, or feeds (files, directories)
- * imported into a database in memory for this run. Null when there is none.
- */
-async function openAdvisories(path: string | undefined, warn: (message: string) => void) {
-  const target = path ?? defaultVulnDbPath();
-  if (!existsSync(target)) {
-    if (path !== undefined) throw new UsageError(`--vulndb: ${path} does not exist`);
-    warn(`no advisory database at ${target}: packages are listed, nothing is matched (import feeds with \`custody vulndb import\`, or give --vulndb)`);
-    return null;
-  }
-  const { SqliteClient } = await import('../metadata/sqlite-client.ts');
-  const { migrate } = await import('../metadata/migrations.ts');
-  const { SqlAdvisoryStore } = await import('../metadata/sql-advisory-store.ts');
-  if (await isSqliteFile(target)) {
-    const sql = new SqliteClient(target);
-    return { store: new SqlAdvisoryStore(sql), close: () => sql.close() };
-  }
-  const { readFeeds } = await import('../quality/advisories/feed-reader.ts');
-  const sql = new SqliteClient(':memory:');
-  await migrate(sql);
-  const store = new SqlAdvisoryStore(sql);
-  const feeds = readFeeds(target);
-  for (;;) {
-    const next = await feeds.next();
-    if (next.done) {
-      for (const skipped of next.value) warn(`${skipped}: not an advisory feed format; skipped`);
-      break;
-    }
-    await store.importDocument(next.value);
-  }
-  return { store, close: () => sql.close() };
-}
-
-/** Indexes, matches and grades one image. */
-export async function scanImage(input: string, options: { client: ClientOptions; vulndb?: string | undefined; platform?: Record<string, string>; limits?: IndexLimits; warn: (message: string) => void }): Promise<ScanResult> {
-  const image = normaliseImage(input);
-  const advisories = await openAdvisories(options.vulndb, options.warn);
-  try {
-    const source = openSource(image, options.client);
-    let index: ImageIndexWithStats;
-    try {
-      index = await indexImage(source, { ...(options.platform ? { platform: options.platform } : {}), ...(options.limits ? { limits: options.limits } : {}), onWarning: options.warn });
-    } catch (error) {
-      if (error instanceof IndexLimitError && error.limit !== 'time') throw new Error(`${image}: not indexed: ${error.message} (${LIMIT_FLAGS[error.limit]})`, { cause: error });
-      throw error;
-    } finally {
-      await source.close();
-    }
-    const match = advisories ? await matchImage(index, advisories.store) : { findings: [], unfixed: [] };
-    const now = Date.now();
-    return {
-      image,
-      index,
-      match,
-      errata: errataFrom(match.findings),
-      // The client has no history: advisories without a release date count from today.
-      grade: gradeFindings(match.findings, now),
-      database: advisories ? await advisories.store.status() : null,
-    };
-  } finally {
-    await advisories?.close();
-  }
-}
-
 /** `--format`, which every quality command takes. */
 export const FORMAT_FLAG = { format: { type: 'string', short: 'f' } } as const;
 
@@ -198,7 +93,7 @@ export async function runScanFromArgs<T>(args: string[], own: Readonly<Record<st
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing IMAGE' : `unexpected argument "${positionals[1]}"`);
   const platform = platformFrom(values);
   const limits = limitsFrom(values);
-  const result = await scanImage(positionals[0]!, {
+  const result = await runScan(positionals[0]!, {
     client,
     vulndb: values.vulndb as string | undefined,
     limits,
@@ -327,7 +222,7 @@ export const scanCommand: Command = {
     else if (format === 'json') output = JSON.stringify(scanJson(result), null, 2);
     else if (format === 'sarif') output = JSON.stringify(toSarif([...result.match.findings, ...result.match.unfixed], { image: result.image, toolVersion: VERSION }), null, 2);
     else {
-      const sbom = await import('../quality/sbom.ts');
+      const sbom = await import('../scan/sbom.ts');
       const options = { name: result.image.replace(/^docker:\/\//, ''), created: result.index.indexedAt, toolVersion: VERSION };
       output = JSON.stringify(format === 'spdx' ? sbom.toSpdx(result.index, options) : sbom.toCycloneDx(result.index, options), null, 2);
     }

@@ -17,7 +17,7 @@ import type { AttachmentMode } from '../trust/sigstore/attachments.ts';
 import { indexChildren, openSignableImage, type ManifestInfo, type SignableImage } from '../trust/sigstore/image-target.ts';
 import { writeImageSignature } from '../trust/sigstore/image-signatures.ts';
 import { KeyError, loadPrivateKey } from '../trust/sigstore/keys.ts';
-import { readPassword } from '../trust/sigstore/password.ts';
+import { readPassword } from './password-input.ts';
 import { createSigstoreSignature } from '../trust/sigstore/sign.ts';
 import type { Command } from './main.ts';
 import { signSimpleSigning } from '../trust/gpg/sign.ts';

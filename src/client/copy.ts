@@ -8,16 +8,12 @@
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { digestOf } from '../core/digest.ts';
+import { indexEntries, readManifestJson, type DescriptorJson, type ManifestJson, type PlatformJson } from '../core/manifest-reader.ts';
 import { MediaType } from '../core/media-types.ts';
-import { isIndex, sizeCheckingStream, verifyingStream, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './transports/types.ts';
+import { chooseInstance, targetPlatform, type Platform } from '../image/platform.ts';
+import { isIndex, sizeCheckingStream, verifyingStream, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from '../image/transport.ts';
 
 export type ManifestFormat = 'oci' | 'v2s2';
-
-export interface Platform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string | undefined;
-}
 
 export type CopyEvent =
   | { readonly kind: 'blob-skipped'; readonly blob: BlobInfo; readonly reason: 'exists' | 'mounted' }
@@ -68,62 +64,30 @@ export class ConversionError extends Error {
   override readonly name = 'ConversionError';
 }
 
+/** A descriptor as it is written into a converted manifest. */
 interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
-  platform?: { os?: string; architecture?: string; variant?: string; [key: string]: unknown };
-  annotations?: Record<string, string>;
-  urls?: string[];
+  platform?: PlatformJson;
+  annotations?: Readonly<Record<string, string>>;
+  urls?: readonly string[];
   [key: string]: unknown;
 }
 
-interface ManifestJson {
-  schemaVersion?: number;
-  mediaType?: string;
+/** A converted manifest or index, keys in the order they are written. */
+interface ManifestOut {
+  schemaVersion: number;
+  mediaType: string;
   config?: Descriptor;
   layers?: Descriptor[];
   manifests?: Descriptor[];
-  subject?: Descriptor;
-  annotations?: Record<string, string>;
-  artifactType?: string;
-  [key: string]: unknown;
-}
-
-const GO_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-
-/** The platform to pick from an index: the overrides, else the machine's (Go names). */
-export function targetPlatform(overrides: Partial<Platform> = {}): Platform {
-  const architecture = overrides.architecture ?? GO_ARCH[process.arch] ?? process.arch;
-  const defaultVariant = architecture === 'arm64' ? 'v8' : architecture === 'arm' ? 'v7' : undefined;
-  return {
-    os: overrides.os ?? (process.platform === 'win32' ? 'windows' : process.platform),
-    architecture,
-    variant: overrides.variant ?? (overrides.architecture === undefined ? defaultVariant : undefined),
-  };
-}
-
-/** The index entry for the platform (an exact variant first, then one without a variant). */
-export function chooseInstance<Entry extends { readonly platform?: { readonly os?: string; readonly architecture?: string; readonly variant?: string } | undefined }>(
-  manifests: readonly Entry[],
-  platform: Platform,
-): Entry {
-  const entries = manifests.filter((entry) => entry.platform?.os === platform.os && entry.platform?.architecture === platform.architecture);
-  const chosen =
-    entries.find((entry) => platform.variant !== undefined && entry.platform?.variant === platform.variant) ??
-    entries.find((entry) => entry.platform?.variant === undefined || entry.platform.variant === '') ??
-    (platform.variant === undefined ? entries[0] : undefined);
-  if (chosen === undefined) {
-    throw new Error(`choosing an image from the index: no image found for architecture "${platform.architecture}", variant "${platform.variant ?? ''}", OS "${platform.os}"`);
-  }
-  return chosen;
+  annotations?: Readonly<Record<string, string>>;
 }
 
 function parse(manifest: ManifestData, where: string): ManifestJson {
   try {
-    const parsed = JSON.parse(manifest.bytes.toString('utf8')) as ManifestJson;
-    if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
-    return parsed;
+    return readManifestJson(manifest.bytes);
   } catch (error) {
     throw new Error(`${where}: the manifest is not valid JSON (${(error as Error).message})`);
   }
@@ -156,7 +120,7 @@ function targetManifestType(format: ManifestFormat, index: boolean): string {
  * so a converted manifest is byte for byte skopeo's: `mediaType, digest, size` for OCI,
  * `mediaType, size, digest` for Docker schema2 (keepAnnotations is false only for Docker).
  */
-function descriptor(source: Descriptor, mediaType: string, keepAnnotations: boolean, docker = !keepAnnotations): Descriptor {
+function descriptor(source: DescriptorJson, mediaType: string, keepAnnotations: boolean, docker = !keepAnnotations): Descriptor {
   const out: Descriptor = docker ? { mediaType, size: source.size, digest: source.digest } : { mediaType, digest: source.digest, size: source.size };
   if (source.urls !== undefined) out.urls = source.urls;
   if (keepAnnotations && source.annotations !== undefined) out.annotations = source.annotations;
@@ -165,7 +129,7 @@ function descriptor(source: Descriptor, mediaType: string, keepAnnotations: bool
 }
 
 /** An image manifest in `format`; throws ConversionError for what the format cannot express. */
-export function convertImageManifest(manifest: ManifestData, format: ManifestFormat, where: string): ManifestData {
+function convertImageManifest(manifest: ManifestData, format: ManifestFormat, where: string): ManifestData {
   const target = targetManifestType(format, false);
   if (manifest.mediaType === target) return manifest;
   if (manifest.mediaType !== MediaType.OciManifest && manifest.mediaType !== MediaType.DockerManifest) {
@@ -173,7 +137,7 @@ export function convertImageManifest(manifest: ManifestData, format: ManifestFor
   }
   const parsed = parse(manifest, where);
   if (parsed.config === undefined || !Array.isArray(parsed.layers)) throw new ConversionError(`${where}: the manifest has no config or layers`);
-  let out: ManifestJson;
+  let out: ManifestOut;
   if (format === 'oci') {
     const configType = parsed.config.mediaType === MediaType.DockerConfig ? MediaType.OciConfig : undefined;
     if (configType === undefined) throw new ConversionError(`${where}: cannot convert to OCI: unknown config media type ${parsed.config.mediaType}`);
@@ -218,7 +182,7 @@ function convertIndex(manifest: ManifestData, format: ManifestFormat, instances:
   const target = targetManifestType(format, true);
   const changed = [...instances.entries()].some(([digest, written]) => written.digest !== digest);
   if (manifest.mediaType === target && !changed) return manifest;
-  const entries = (parsed.manifests ?? []).map((entry) => {
+  const entries = indexEntries(parsed).map((entry) => {
     const written = instances.get(entry.digest);
     const mediaType = written?.mediaType ?? entry.mediaType;
     if (format === 'v2s2' && entry.platform === undefined) throw new ConversionError(`${where}: cannot convert to a Docker manifest list: entry ${entry.digest} has no platform`);
@@ -227,7 +191,7 @@ function convertIndex(manifest: ManifestData, format: ManifestFormat, instances:
     }
     return { ...descriptor(entry, mediaType, format === 'oci'), digest: written?.digest ?? entry.digest, size: written?.bytes.length ?? entry.size };
   });
-  const out: ManifestJson = { schemaVersion: 2, mediaType: target, manifests: entries };
+  const out: ManifestOut = { schemaVersion: 2, mediaType: target, manifests: entries };
   if (format === 'oci' && parsed.annotations !== undefined) out.annotations = parsed.annotations;
   if (format === 'v2s2' && parsed.subject !== undefined) throw new ConversionError(`${where}: cannot convert to a Docker manifest list: the index has a subject`);
   const bytes = Buffer.from(JSON.stringify(out));
@@ -290,7 +254,7 @@ class Copier {
     this.#options.onEvent?.(event);
   }
 
-  async blob(blob: Descriptor): Promise<void> {
+  async blob(blob: DescriptorJson): Promise<void> {
     if (this.#done.has(blob.digest)) return;
     const running = this.#inFlight.get(blob.digest);
     if (running) return running;
@@ -299,7 +263,7 @@ class Copier {
     return work;
   }
 
-  async #copyBlob(blob: Descriptor): Promise<void> {
+  async #copyBlob(blob: DescriptorJson): Promise<void> {
     const info: BlobInfo = { digest: blob.digest, size: blob.size, mediaType: blob.mediaType };
     if (await this.#dst.hasBlob(info)) {
       this.skipped += 1;
@@ -340,7 +304,7 @@ class Copier {
     if (parsed.config === undefined || !Array.isArray(parsed.layers)) {
       throw new Error(`${where}: the manifest (${manifest.mediaType}) is not an image manifest`);
     }
-    const blobs: Descriptor[] = [];
+    const blobs: DescriptorJson[] = [];
     for (const blob of [parsed.config, ...parsed.layers]) {
       if (blob.urls !== undefined && blob.urls.length > 0 && !(await this.#hasSourceBlob(blob))) continue; // foreign layer: stays where its URLs say
       blobs.push(blob);
@@ -353,7 +317,7 @@ class Copier {
     return written;
   }
 
-  async #hasSourceBlob(blob: Descriptor): Promise<boolean> {
+  async #hasSourceBlob(blob: DescriptorJson): Promise<boolean> {
     try {
       const stream = await this.#src.getBlob({ digest: blob.digest, size: blob.size });
       stream.destroy();
@@ -368,7 +332,7 @@ class Copier {
     let written: ManifestData;
     if (isIndex(top.mediaType)) {
       const index = parse(top, this.#src.name);
-      const entries = index.manifests ?? [];
+      const entries = indexEntries(index);
       if (this.#options.all === true) {
         const step: ManifestStep = { source: top, sourceInstance: false, destinationInstance: false };
         await this.#options.checkImage?.(step);

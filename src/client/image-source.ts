@@ -52,8 +52,11 @@ function isBareName(input: string): boolean {
   }
 }
 
-/** One endpoint to read the image from. */
-export interface ImageSource {
+/**
+ * One endpoint to read an image from: a configured RegistryClient and the repository there
+ * (not to be confused with the transports' ImageSource in src/image/transport.ts).
+ */
+export interface RegistryEndpoint {
   readonly client: RegistryClient;
   /** The reference as requested at this endpoint (after location rewriting). */
   readonly reference: ImageReference;
@@ -97,8 +100,8 @@ export class ImageResolver {
   }
 
   /** Every endpoint to try for the input, in order (mirrors before primaries, candidates in order). */
-  async sources(input: string, options: { repositoryOnly?: boolean; primaryOnly?: boolean } = {}): Promise<ImageSource[]> {
-    const sources: ImageSource[] = [];
+  async sources(input: string, options: { repositoryOnly?: boolean; primaryOnly?: boolean } = {}): Promise<RegistryEndpoint[]> {
+    const sources: RegistryEndpoint[] = [];
     for (const candidate of await this.candidates(input, options)) {
       const endpoints = this.conf.pullSources(candidate);
       for (const endpoint of options.primaryOnly ? endpoints.slice(-1) : endpoints) sources.push(await this.#source(candidate, endpoint));
@@ -106,7 +109,7 @@ export class ImageResolver {
     return sources;
   }
 
-  async #source(requested: ImageReference, endpoint: PullSource): Promise<ImageSource> {
+  async #source(requested: ImageReference, endpoint: PullSource): Promise<RegistryEndpoint> {
     const reference = endpoint.reference;
     const client = await this.clientFor(reference.registry, { insecure: endpoint.insecure, credentialsFor: reference });
     return {
@@ -198,39 +201,3 @@ async function answers(client: RegistryClient): Promise<boolean> {
   }
 }
 
-/** Whether trying the next source makes sense after this error. */
-export function isNotFoundOrUnreachable(error: unknown): boolean {
-  if (error instanceof RegistryClientError) {
-    return error.status === 404 || error.code === 'MANIFEST_UNKNOWN' || error.code === 'NAME_UNKNOWN' || error.code === 'NETWORK' || error.status === 0;
-  }
-  return typeof (error as { code?: unknown }).code === 'string';
-}
-
-/** Reads one line from the terminal without echoing it. */
-export function askHidden(question: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stdin = process.stdin;
-    process.stderr.write(question);
-    let value = '';
-    const wasRaw = stdin.isRaw;
-    stdin.setRawMode(true);
-    stdin.resume();
-    const finish = (error?: Error): void => {
-      stdin.off('data', onData);
-      stdin.setRawMode(wasRaw);
-      stdin.pause();
-      process.stderr.write('\n');
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onData = (chunk: Buffer): void => {
-      for (const char of chunk.toString('utf8')) {
-        if (char === '\r' || char === '\n') return finish();
-        if (char === '\u0003') return finish(new UsageError('interrupted'));
-        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
-        else value += char;
-      }
-    };
-    stdin.on('data', onData);
-  });
-}

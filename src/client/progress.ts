@@ -5,7 +5,7 @@
 // codes. Fed by copyImage's onEvent and onProgress (pull can feed it the same way).
 import { formatBytes } from '../core/size.ts';
 import type { CopyEvent } from './copy.ts';
-import type { BlobInfo } from './transports/types.ts';
+import type { BlobInfo } from '../image/transport.ts';
 
 /** What the renderer writes to: process.stderr, or a fake in tests. */
 export interface ProgressStream {

@@ -194,11 +194,6 @@ export function makeReference(registry: string, repository: string, tag?: string
   return parseReference(`${registry}/${repository}${suffix(tag, digest)}`, { defaultTag: false });
 }
 
-/** The same name with another tag and/or digest (undefined drops it). */
-export function withTagAndDigest(ref: ImageReference, tag: string | undefined, digest: string | undefined): ImageReference {
-  return makeReference(ref.registry, ref.repository, tag, digest);
-}
-
 /**
  * A short name has no registry component: `alpine`, `user/app`, `alpine:3.20`. Such names
  * are resolved through aliases and unqualified-search registries, not assumed to be Docker

@@ -1,7 +1,9 @@
 // Parsing and schema validation of manifests (OCI image manifest and index, Docker
-// schema2 manifest and manifest list). Pure: existence of referenced content is checked
-// by the registry domain, which knows the repository.
+// schema2 manifest and manifest list) as the registry stores them. Pure: existence of
+// referenced content is checked by the registry domain, which knows the repository.
+// Decoding is manifest-reader.ts's, which everyone who only reads a manifest uses.
 import { RegistryError } from './errors.ts';
+import { ManifestJsonError, readJsonObject } from './manifest-reader.ts';
 import { parseDigest, type Digest } from './digest.ts';
 import {
   IMAGE_MANIFEST_TYPES,
@@ -108,13 +110,13 @@ function resolveMediaType(contentType: string | undefined, body: Record<string, 
 }
 
 export function parseManifest(content: Uint8Array, contentType?: string): ParsedManifest {
-  let body: unknown;
+  let body: Record<string, unknown>;
   try {
-    body = JSON.parse(Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8'));
+    body = readJsonObject(content);
   } catch (error) {
+    if (error instanceof ManifestJsonError && error.reason === 'not-an-object') invalid('manifest must be a JSON object');
     invalid(`manifest is not valid JSON: ${(error as Error).message}`);
   }
-  if (!isPlainObject(body)) invalid('manifest must be a JSON object');
   const mediaType = resolveMediaType(contentType, body);
   if (body.schemaVersion !== 2) invalid('schemaVersion must be 2');
   const isDocker = mediaType === MediaType.DockerManifest || mediaType === MediaType.DockerManifestList;

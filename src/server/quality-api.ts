@@ -9,7 +9,7 @@ import { RegistryError } from '../core/errors.ts';
 import { isDigest } from '../core/digest.ts';
 import { validateRepositoryName } from '../core/names.ts';
 import type { Principal } from '../core/identity.ts';
-import type { QualityService, SbomFormat } from '../quality/quality-service.ts';
+import type { QualityService, SbomFormat } from '../scan/quality-service.ts';
 import type { SecurityServices } from './security.ts';
 import type { RouteMatch } from './distribution-api.ts';
 import { apiPrincipal } from './request-auth.ts';

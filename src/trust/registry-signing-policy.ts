@@ -12,6 +12,7 @@
 // revisions): a new signature or a changed policy makes a new key, nothing goes stale.
 import { RegistryError } from '../core/errors.ts';
 import { digestOf, type Digest } from '../core/digest.ts';
+import { readManifestJson } from '../core/manifest-reader.ts';
 import { SIGSTORE_ARTIFACT_TYPE, SIGSTORE_PAYLOAD_MEDIA_TYPE, SIGSTORE_SIGNATURE_ANNOTATION, sigstoreTag, type SigstoreSignature } from '../core/signatures.ts';
 import { namespaceOf } from '../auth/access-control.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -217,8 +218,7 @@ export class RegistrySigningPolicy implements ManifestGuard {
     for (const manifest of manifests) {
       let layers: { mediaType?: unknown; digest?: unknown; size?: unknown; annotations?: Record<string, unknown> }[];
       try {
-        const parsed = JSON.parse(Buffer.from(manifest.content).toString('utf8')) as { layers?: unknown };
-        layers = Array.isArray(parsed.layers) ? (parsed.layers as typeof layers) : [];
+        layers = (readManifestJson(manifest.content).layers ?? []) as typeof layers;
       } catch {
         continue;
       }

@@ -5,7 +5,7 @@
 // of 64 MiB of zeros compressed once and repeated, then the end-of-archive blocks. So
 // 4 GiB of zeros take about 4 MiB and are made in a fraction of a second.
 import { gzipSync } from 'node:zlib';
-import { encodeHeader } from '../../src/client/archive/tar-writer.ts';
+import { encodeHeader } from '../../src/image/archive/tar-writer.ts';
 import { OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, sha256 } from './images.ts';
 
 export const MiB = 1024 ** 2;

@@ -6,7 +6,7 @@ import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sharedDir } from './paths.ts';
-import { encodeHeader } from '../../src/client/archive/tar-writer.ts';
+import { encodeHeader } from '../../src/image/archive/tar-writer.ts';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';

@@ -1,7 +1,8 @@
 // The rootless local image store (`custody pull`, `images`, `rmi`, `unpack`).
 import { createReadStream } from 'node:fs';
-import { chooseInstance, targetPlatform, type Platform } from '../copy.ts';
-import { isIndex } from '../transports/types.ts';
+import { indexEntries, readManifestJson } from '../../core/manifest-reader.ts';
+import { chooseInstance, targetPlatform, type Platform } from '../../image/platform.ts';
+import { isIndex } from '../../image/transport.ts';
 import { LocalStore } from './store.ts';
 import { LocalStoreSource } from './transport.ts';
 import { unpackLayers, type UnpackOptions, type UnpackResult } from './unpack.ts';
@@ -10,20 +11,14 @@ export { defaultStoragePath, LocalStore, REF_NAME, type StoreIndexEntry } from '
 export { findImage, LocalStoreDestination, LocalStoreSource } from './transport.ts';
 export { DEFAULT_MAX_UNPACK_BYTES, prepareTarget, unpackLayers, UnpackError, type LayerInput, type UnpackOptions, type UnpackResult } from './unpack.ts';
 
-interface ImageManifestShape {
-  layers?: { digest: string; size: number; mediaType: string }[];
-  manifests?: { digest: string; mediaType: string; platform?: { os?: string; architecture?: string; variant?: string } }[];
-}
-
 /** Unpacks the stored image `input` (for `platform` when it is an index) into `dir`. */
 export async function unpackImage(store: LocalStore, input: string, dir: string, options: UnpackOptions & { platform?: Partial<Platform> } = {}): Promise<UnpackResult> {
   const source = new LocalStoreSource(store, input);
   let manifest = await source.getManifest();
   if (isIndex(manifest.mediaType)) {
-    const index = JSON.parse(manifest.bytes.toString('utf8')) as ImageManifestShape;
-    manifest = await source.getManifest(chooseInstance(index.manifests ?? [], targetPlatform(options.platform)).digest);
+    manifest = await source.getManifest(chooseInstance(indexEntries(readManifestJson(manifest.bytes)), targetPlatform(options.platform)).digest);
   }
-  const parsed = JSON.parse(manifest.bytes.toString('utf8')) as ImageManifestShape;
+  const parsed = readManifestJson(manifest.bytes);
   if (!Array.isArray(parsed.layers)) throw new Error(`${input}: the stored manifest (${manifest.mediaType}) is not an image manifest`);
   const layers = parsed.layers.map((layer) => ({
     digest: layer.digest,

@@ -13,8 +13,9 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDigest } from '../../core/digest.ts';
+import { indexEntries, readManifestJson, type ManifestJson } from '../../core/manifest-reader.ts';
 import { INDEX_TYPES } from '../../core/media-types.ts';
-import { PendingWrites, writeFileAtomic, writeStreamAtomic } from '../transports/files.ts';
+import { PendingWrites, writeFileAtomic, writeStreamAtomic } from '../../image/transports/files.ts';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 const DIR_MODE = 0o700;
@@ -33,13 +34,6 @@ interface StoreIndex {
   schemaVersion: number;
   manifests: StoreIndexEntry[];
   [key: string]: unknown;
-}
-
-interface ManifestShape {
-  mediaType?: string;
-  config?: { digest: string; size: number };
-  layers?: { digest: string; size: number; mediaType?: string; urls?: string[] }[];
-  manifests?: { digest: string; size: number; mediaType?: string; platform?: Record<string, string> }[];
 }
 
 /** Where the store lives: the flag, CUSTODY_STORAGE, then the XDG data directory. */
@@ -160,7 +154,7 @@ export class LocalStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { schemaVersion: 2, manifests: [] };
       throw error;
     }
-    const index = JSON.parse(text) as StoreIndex;
+    const index = readManifestJson(text) as StoreIndex;
     if (!Array.isArray(index.manifests)) throw new Error(`local store ${this.root}: index.json has no manifests list`);
     return index;
   }
@@ -185,23 +179,23 @@ export class LocalStore {
     });
   }
 
-  async readManifest(digest: string): Promise<{ bytes: Buffer; parsed: ManifestShape }> {
+  async readManifest(digest: string): Promise<{ bytes: Buffer; parsed: ManifestJson }> {
     const bytes = await this.readBlob(digest);
-    return { bytes, parsed: JSON.parse(bytes.toString('utf8')) as ManifestShape };
+    return { bytes, parsed: readManifestJson(bytes) };
   }
 
   /** Every blob an entry's manifest reaches (the manifest itself, configs, layers, instances). */
   async reachable(digest: string, into: Set<string>): Promise<void> {
     if (into.has(digest)) return;
     into.add(digest);
-    let parsed: ManifestShape;
+    let parsed: ManifestJson;
     try {
       parsed = (await this.readManifest(digest)).parsed;
     } catch {
       return; // a missing manifest reaches nothing more
     }
     if ((parsed.mediaType !== undefined && INDEX_TYPES.has(parsed.mediaType)) || Array.isArray(parsed.manifests)) {
-      for (const child of parsed.manifests ?? []) await this.reachable(child.digest, into);
+      for (const child of indexEntries(parsed)) await this.reachable(child.digest, into);
     }
     if (parsed.config !== undefined) into.add(parsed.config.digest);
     for (const layer of parsed.layers ?? []) into.add(layer.digest);

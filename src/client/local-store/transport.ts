@@ -5,8 +5,9 @@ import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import { UsageError } from '../../core/errors.ts';
 import { parseReference } from '../reference.ts';
-import { PendingWrites } from '../transports/files.ts';
-import { manifestMediaType, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from '../transports/types.ts';
+import { PendingWrites } from '../../image/transports/files.ts';
+import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from '../../image/transport.ts';
+import { manifestMediaType } from '../../core/manifest-reader.ts';
 import { digestOf, parseDigest } from '../../core/digest.ts';
 import { LocalStore, REF_NAME, type StoreIndexEntry } from './store.ts';
 

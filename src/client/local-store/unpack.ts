@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { formatBytes } from '../../core/size.ts';
 import { Readable, pipeline as pipelineCallback } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { readTar, type TarEntry } from '../archive/tar-reader.ts';
+import { readTar, type TarEntry } from '../../image/archive/tar-reader.ts';
 
 export class UnpackError extends Error {
   override readonly name = 'UnpackError';

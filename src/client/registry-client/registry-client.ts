@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { digestOf, isDigest, parseDigest, type Digest } from '../../core/digest.ts';
 import type { Descriptor } from '../../core/manifest.ts';
+import { indexEntries, readManifestJson } from '../../core/manifest-reader.ts';
 import { MediaType } from '../../core/media-types.ts';
 import { silentLogger, type Logger } from '../../observability/logger.ts';
 import { Authenticator } from './authenticator.ts';
@@ -421,8 +422,7 @@ function contentType(response: IncomingMessage): string | undefined {
 
 function mediaTypeOf(bytes: Buffer): string | undefined {
   try {
-    const parsed = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown };
-    return typeof parsed.mediaType === 'string' ? parsed.mediaType : undefined;
+    return readManifestJson(bytes).mediaType;
   } catch {
     return undefined;
   }
@@ -443,8 +443,8 @@ function verifyManifestDigest(what: string, reference: string, returned: string 
 
 function indexManifests(what: string, body: Buffer): Descriptor[] {
   try {
-    const parsed = JSON.parse(body.toString('utf8')) as { manifests?: unknown };
-    return Array.isArray(parsed.manifests) ? (parsed.manifests as Descriptor[]) : [];
+    // Entries are the registry's to get right; the referrers API passes them on as they are.
+    return [...indexEntries(readManifestJson(body))] as unknown as Descriptor[];
   } catch {
     throw new RegistryClientError('PROTOCOL', `${what}: invalid JSON index`);
   }

@@ -7,10 +7,10 @@ import type { Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestOf } from '../../core/digest.ts';
-import { ImageResolver, stripTransport, type ClientOptions, type ImageSource as Endpoint } from '../image-source.ts';
+import { ImageResolver, stripTransport, type ClientOptions, type RegistryEndpoint as Endpoint } from '../image-source.ts';
 import { parseReference, type ImageReference } from '../reference.ts';
 import type { RegistryClient } from '../registry-client/index.ts';
-import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from './types.ts';
+import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from '../../image/transport.ts';
 
 export class DockerImageSource implements ImageSource {
   readonly name: string;

@@ -6,6 +6,7 @@
 import type { ImageReference } from '../../client/reference.ts';
 import type { RegistryClient } from '../../client/registry-client/index.ts';
 import type { GpgSignature, SigstoreSignature } from '../../core/signatures.ts';
+import { readImageConfig, readManifestJson } from '../../core/manifest-reader.ts';
 import { readGpgSignatures } from '../gpg/signature-io.ts';
 import { readUnverifiedMessage } from '../gpg/openpgp.ts';
 import { loadRegistriesD, registriesDirPath } from '../lookaside/registries-d.ts';
@@ -51,11 +52,11 @@ export async function probeImage(options: ImageProbeOptions): Promise<ImageRepor
   } catch (error) {
     return empty((error as Error).message.split('\n')[0]!);
   }
-  const parsed = JSON.parse(top.bytes.toString('utf8')) as { manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[]; config?: { digest: string } };
+  const parsed = readManifestJson(top.bytes);
   let imageDigest: string = top.digest;
   let imageManifest = parsed;
   let platformDigest: string | null = null;
-  if (Array.isArray(parsed.manifests)) {
+  if (parsed.manifests !== undefined) {
     const os = options.platform?.os ?? 'linux';
     const architecture = options.platform?.architecture ?? ARCH[process.arch] ?? process.arch;
     const chosen = parsed.manifests.find((entry) => entry.platform?.os === os && entry.platform?.architecture === architecture) ?? parsed.manifests.find((entry) => entry.platform?.os !== 'unknown');
@@ -63,7 +64,7 @@ export async function probeImage(options: ImageProbeOptions): Promise<ImageRepor
       const child = await client.getManifest(repository, chosen.digest);
       imageDigest = child.digest;
       platformDigest = child.digest;
-      imageManifest = JSON.parse(child.bytes.toString('utf8')) as typeof parsed;
+      imageManifest = readManifestJson(child.bytes);
     }
   }
 
@@ -71,7 +72,7 @@ export async function probeImage(options: ImageProbeOptions): Promise<ImageRepor
   let labels: Record<string, string> = {};
   if (imageManifest.config?.digest) {
     try {
-      const config = JSON.parse((await readAll(await client.getBlob(repository, imageManifest.config.digest))).toString('utf8')) as { created?: string; config?: { Labels?: Record<string, string> | null } };
+      const config = readImageConfig(await readAll(await client.getBlob(repository, imageManifest.config.digest)));
       created = typeof config.created === 'string' ? config.created : null;
       labels = config.config?.Labels ?? {};
     } catch {

@@ -4,7 +4,6 @@
 // starts, so a wrong passphrase fails before any blob moves.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../core/errors.ts';
-import { askHidden } from '../../client/image-source.ts';
 import { parseReference } from '../../client/reference.ts';
 import { VERSION } from '../../cli/version.ts';
 import type { SigningRequest } from './signature-transfer.ts';
@@ -33,8 +32,16 @@ async function passphraseFrom(file: string): Promise<string> {
   return text.split(/\r?\n/)[0] ?? '';
 }
 
+export interface SigningPrompts {
+  /**
+   * Asks for a sigstore key's passphrase (without echo); absent when nobody can be asked
+   * (no terminal). The CLI owns the terminal, so it passes this in.
+   */
+  readonly askPassphrase?: ((question: string) => Promise<string>) | undefined;
+}
+
 /** The signing the flags ask for, keys loaded; undefined when none. */
-export async function signingFromFlags(values: Readonly<Record<string, unknown>>): Promise<SigningRequest | undefined> {
+export async function signingFromFlags(values: Readonly<Record<string, unknown>>, prompts: SigningPrompts = {}): Promise<SigningRequest | undefined> {
   const gpgKey = values['sign-by'] as string | undefined;
   const sigstoreKeyFile = values['sign-by-sigstore-private-key'] as string | undefined;
   const passphraseFile = values['sign-passphrase-file'] as string | undefined;
@@ -63,7 +70,7 @@ export async function signingFromFlags(values: Readonly<Record<string, unknown>>
   });
   let passphrase: string;
   if (passphraseFile !== undefined) passphrase = await passphraseFrom(passphraseFile);
-  else if (process.stdin.isTTY === true && process.stderr.isTTY === true) passphrase = await askHidden(`Passphrase for key ${sigstoreKeyFile}: `);
+  else if (prompts.askPassphrase !== undefined) passphrase = await prompts.askPassphrase(`Passphrase for key ${sigstoreKeyFile}: `);
   else passphrase = ''; // cosign keys may have an empty passphrase; a wrong one fails just below
   try {
     const { loadPrivateKey } = await import('../sigstore/keys.ts');

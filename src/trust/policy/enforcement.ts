@@ -3,7 +3,7 @@
 // reading its blobs, with skopeo's wording ("Source image rejected: ...").
 import { UsageError } from '../../core/errors.ts';
 import type { ManifestStep } from '../../client/copy.ts';
-import type { ImageSource } from '../../client/transports/index.ts';
+import type { ImageSource } from '../../image/transport.ts';
 import { enforcePolicy, evaluatePolicy, type PolicyDecision, type SignatureVerifiers } from './evaluate.ts';
 import { loadPolicy, PolicyFormatError, type LoadedPolicy } from './policy-file.ts';
 import { policyImage, sourceIdentity } from './policy-image.ts';

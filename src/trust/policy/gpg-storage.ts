@@ -2,7 +2,8 @@
 // signature-io: dir: (`signature-N` files, shared numbering with sigstore files) and, for
 // reading, docker:// (the registry extension API where the registry offers it, else the
 // registries.d lookaside). registries.d is loaded once per process, when first needed.
-import { DirImageDestination, DirImageSource, DockerImageDestination, DockerImageSource, type ImageDestination } from '../../client/transports/index.ts';
+import { DockerImageDestination, DockerImageSource } from '../../client/transports/docker.ts';
+import { DirImageDestination, DirImageSource, type ImageDestination } from '../../image/transports/index.ts';
 import { readGpgSignatures, writeGpgSignature } from '../gpg/signature-io.ts';
 import { loadRegistriesD, registriesDirPath, type RegistriesD } from '../lookaside/registries-d.ts';
 import type { GpgSignatureReader } from './source-signatures.ts';

@@ -2,8 +2,9 @@
 // policy.json name and scopes, and the Docker reference it is used as (signedIdentity
 // compares signatures against it). For docker:// that is the name the user's reference
 // resolved to, not a mirror's or a rewritten location's: a signature names the original.
-import type { ManifestData } from '../../client/transports/types.ts';
-import { DirImageSource, DockerArchiveSource, DockerImageSource, OciArchiveSource, OciLayoutSource, type ImageSource } from '../../client/transports/index.ts';
+import type { ManifestData } from '../../image/transport.ts';
+import { DockerImageSource } from '../../client/transports/docker.ts';
+import { DirImageSource, DockerArchiveSource, OciArchiveSource, OciLayoutSource, type ImageSource } from '../../image/transports/index.ts';
 import { parseReference, type ImageReference } from '../../client/reference.ts';
 import type { PolicyImage, SignatureProvider } from './evaluate.ts';
 import { dockerScopes, pathScopes } from './scopes.ts';

@@ -4,7 +4,8 @@
 // simple-signing signatures through the injected GpgSignatureReader (lookaside storage,
 // the registry extension API, dir: files), which the GPG side provides.
 import type { GpgSignature, SigstoreSignature } from '../../core/signatures.ts';
-import { DirImageSource, DockerImageSource, type ImageSource } from '../../client/transports/index.ts';
+import { DockerImageSource } from '../../client/transports/docker.ts';
+import { DirImageSource, type ImageSource } from '../../image/transports/index.ts';
 import { readSigstoreSignatures } from '../sigstore/attachments.ts';
 import { readDirSignatures } from '../sigstore/dir-attachments.ts';
 import type { SignatureProvider } from './evaluate.ts';

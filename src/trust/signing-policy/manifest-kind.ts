@@ -2,9 +2,10 @@
 // attestations, SBOMs and other artifacts stay readable, or nobody could fetch the very
 // signatures that make an image pullable. Decided from the content, never from the tag
 // name: an image pushed under a `sha256-….sig` tag is still an image.
-const IMAGE_CONFIG_TYPES: ReadonlySet<string> = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
+import { readJsonObject } from '../../core/manifest-reader.ts';
+import { IMAGE_CONFIG_TYPES, INDEX_TYPES } from '../../core/media-types.ts';
+
 const IMAGE_LAYER_PREFIXES = ['application/vnd.oci.image.layer.', 'application/vnd.docker.image.rootfs.'];
-const INDEX_TYPES: ReadonlySet<string> = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
 export type GuardedKind = 'image' | 'index';
 
@@ -13,9 +14,9 @@ export type GuardedKind = 'image' | 'index';
 export function guardedKind(content: Uint8Array, mediaType: string | undefined): GuardedKind | null {
   let parsed: Record<string, unknown>;
   try {
-    const value: unknown = JSON.parse(Buffer.from(content).toString('utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-    parsed = value as Record<string, unknown>;
+    // The raw object, not readManifestJson's view: a `subject` or `artifactType` of any
+    // JSON type makes an artifact, exactly as before.
+    parsed = readJsonObject(content);
   } catch {
     return null;
   }

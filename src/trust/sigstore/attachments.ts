@@ -13,6 +13,7 @@
 import { Readable } from 'node:stream';
 import { digestOf } from '../../core/digest.ts';
 import type { Descriptor } from '../../core/manifest.ts';
+import { indexEntries, readImageConfig, readManifestJson, type DescriptorJson } from '../../core/manifest-reader.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST, MediaType } from '../../core/media-types.ts';
 import { SIGSTORE_ARTIFACT_TYPE, SIGSTORE_PAYLOAD_MEDIA_TYPE, SIGSTORE_SIGNATURE_ANNOTATION, sigstoreTag, type SigstoreSignature } from '../../core/signatures.ts';
 import { RegistryClientError, type RegistryClient } from '../../client/registry-client/index.ts';
@@ -27,14 +28,15 @@ export type AttachmentMode = 'tag' | 'referrer' | 'both';
 
 const MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
 
+/** A signature manifest: as read (DescriptorJson) or as written (Descriptor). */
 interface OciManifest {
   schemaVersion: number;
   mediaType?: string;
   artifactType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
+  config: Descriptor | DescriptorJson;
+  layers: readonly (Descriptor | DescriptorJson)[];
   subject?: Descriptor;
-  annotations?: Record<string, string>;
+  annotations?: Readonly<Record<string, string>>;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -77,10 +79,10 @@ async function signaturesOf(target: AttachmentTarget, manifest: OciManifest): Pr
 }
 
 function parseOciManifest(bytes: Buffer, what: string): OciManifest {
-  const parsed = JSON.parse(bytes.toString('utf8')) as OciManifest;
+  const parsed = readManifestJson(bytes);
   if (parsed.mediaType !== undefined && parsed.mediaType !== MediaType.OciManifest) throw new Error(`${what}: unexpected media type ${parsed.mediaType}`);
-  if (!Array.isArray(parsed.layers)) throw new Error(`${what}: not an image manifest`);
-  return parsed;
+  if (parsed.layers === undefined) throw new Error(`${what}: not an image manifest`);
+  return parsed as OciManifest;
 }
 
 function key(signature: SigstoreSignature): string {
@@ -162,7 +164,7 @@ export async function writeTagSignature(target: AttachmentTarget, manifestDigest
   try {
     const existing = await target.client.getManifest(target.repository, tag, [MediaType.OciManifest]);
     manifest = parseOciManifest(existing.bytes, `${target.repository}:${tag}`);
-    config = JSON.parse((await readBlob(target, manifest.config.digest)).toString('utf8')) as typeof config;
+    config = readImageConfig(await readBlob(target, manifest.config.digest)) as typeof config;
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
@@ -208,10 +210,10 @@ export async function writeReferrerSignature(target: AttachmentTarget, subject: 
 /** The referrers tag schema fallback: the `<alg>-<hex>` index lists the subject's referrers. */
 async function addToReferrersTag(target: AttachmentTarget, subjectDigest: string, descriptor: Descriptor): Promise<void> {
   const tag = subjectDigest.replace(':', '-');
-  let manifests: Descriptor[] = [];
+  let manifests: readonly DescriptorJson[] = [];
   try {
     const existing = await target.client.getManifest(target.repository, tag, [MediaType.OciIndex]);
-    manifests = (JSON.parse(existing.bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? [];
+    manifests = indexEntries(readManifestJson(existing.bytes));
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { digestOf, parseDigest } from '../../core/digest.ts';
 import type { Descriptor } from '../../core/manifest.ts';
+import { indexEntries, readManifestJson, type DescriptorJson } from '../../core/manifest-reader.ts';
 import { UsageError } from '../../core/errors.ts';
 import { ImageResolver, type ClientOptions } from '../../client/image-source.ts';
 import type { ImageReference } from '../../client/reference.ts';
@@ -46,9 +47,9 @@ export function descriptorOf(manifest: ManifestInfo): Descriptor {
 
 function mediaTypeOf(bytes: Buffer): string {
   try {
-    const parsed = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown; manifests?: unknown };
-    if (typeof parsed.mediaType === 'string') return parsed.mediaType;
-    return Array.isArray(parsed.manifests) ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json';
+    const parsed = readManifestJson(bytes);
+    if (parsed.mediaType !== undefined) return parsed.mediaType;
+    return parsed.manifests !== undefined ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json';
   } catch {
     return 'application/octet-stream';
   }
@@ -100,7 +101,6 @@ export async function openSignableImage(input: string, options: ClientOptions, p
 }
 
 /** An index's child manifest descriptors (empty for an image manifest). */
-export function indexChildren(manifest: ManifestInfo): Descriptor[] {
-  const parsed = JSON.parse(manifest.bytes.toString('utf8')) as { manifests?: Descriptor[] };
-  return Array.isArray(parsed.manifests) ? parsed.manifests : [];
+export function indexChildren(manifest: ManifestInfo): readonly DescriptorJson[] {
+  return indexEntries(readManifestJson(manifest.bytes));
 }

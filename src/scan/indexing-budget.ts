@@ -4,12 +4,13 @@
 // not merely ignored), and the job ends with the budget's error at once, even if some
 // step of the indexer is slow to notice, so the next image does not wait.
 import type { ImageIndex } from '../core/quality.ts';
-import type { ImageSource } from '../client/transports/types.ts';
+import type { ImageSource } from '../image/transport.ts';
 import { timeBudgetExceeded, type IndexLimit, type IndexLimitError, type IndexLimits } from './indexer/index-limits.ts';
 
 export interface BoundedIndexOptions {
-  readonly signal: AbortSignal;
-  readonly limits: IndexLimits;
+  /** Aborted when the time budget runs out (absent outside a budget). */
+  readonly signal?: AbortSignal;
+  readonly limits?: IndexLimits;
 }
 
 export type Indexer = (source: ImageSource, options: BoundedIndexOptions) => Promise<ImageIndex>;

@@ -1,9 +1,9 @@
 // The private key's password, from where cosign and skopeo users keep it: standard input
 // (--password-stdin, one trailing newline dropped), the COSIGN_PASSWORD environment
 // variable (cosign's, honoured even when empty, as cosign does), or a prompt without echo
-// on a terminal (asked twice when creating a key).
-import { UsageError } from '../../core/errors.ts';
-import { askHidden } from '../../client/image-source.ts';
+// on a terminal (asked twice when creating a key). The terminal prompt without echo is
+// here too: password input is the CLI's business (login, key, sign, copy --sign-by-*).
+import { UsageError } from '../core/errors.ts';
 
 export interface PasswordOptions {
   readonly passwordStdin?: boolean;
@@ -36,4 +36,33 @@ export async function readPassword(options: PasswordOptions = {}): Promise<Buffe
     if (first !== second) throw new UsageError('the passwords do not match');
   }
   return Buffer.from(first, 'utf8');
+}
+
+/** Reads one line from the terminal without echoing it. */
+export function askHidden(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    let value = '';
+    const wasRaw = stdin.isRaw;
+    stdin.setRawMode(true);
+    stdin.resume();
+    const finish = (error?: Error): void => {
+      stdin.off('data', onData);
+      stdin.setRawMode(wasRaw);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') return finish();
+        if (char === '\u0003') return finish(new UsageError('interrupted'));
+        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
+        else value += char;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }

@@ -29,7 +29,7 @@ interface StoredFile {
 }
 
 /** Normalises an archive member name: no `./` prefix, no leading or trailing slashes. */
-export function normaliseName(name: string): string {
+function normaliseName(name: string): string {
   let out = name.replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
   out = out.replace(/\/\.\//g, '/').replace(/\/{2,}/g, '/');
   return out;

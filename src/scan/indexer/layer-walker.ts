@@ -7,7 +7,7 @@
 // too: the inflated bytes per layer and per image and the entries per image are counted
 // against IndexLimits, and an abort destroys the streams of the layer being read.
 import type { Readable } from 'node:stream';
-import { readTar, type TarEntry } from '../../client/archive/tar-reader.ts';
+import { readTar, type TarEntry } from '../../image/archive/tar-reader.ts';
 import type { Analyzer, EntryType, LayerEntry, WalkedLayer } from './analyzer.ts';
 import { FileTree, pathParts } from './file-tree.ts';
 import { IndexBudget, type IndexLimits } from './index-limits.ts';

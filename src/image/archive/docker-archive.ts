@@ -21,6 +21,7 @@ import * as zlib from 'node:zlib';
 import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { MediaType } from '../../core/media-types.ts';
 import type { Descriptor } from '../../core/manifest.ts';
+import { readImageConfig, type ImageConfigJson as ImageConfig } from '../../core/manifest-reader.ts';
 import { ArchiveContents, ArchiveError, digestStream, verifier } from './archive-contents.ts';
 import { piped } from './oci-archive.ts';
 import { ArchiveOutput } from './archive-output.ts';
@@ -32,10 +33,6 @@ export interface DockerArchiveManifestEntry {
   readonly Config: string;
   readonly RepoTags: readonly string[] | null;
   readonly Layers: readonly string[];
-}
-
-interface ImageConfig {
-  readonly rootfs?: { readonly type?: string; readonly diff_ids?: readonly string[] };
 }
 
 /** A layer as a transport hands it over: its descriptor and a way to (re)open it. */
@@ -108,9 +105,7 @@ async function uncompressed(layer: LayerSource): Promise<AsyncIterable<Uint8Arra
 
 function parseConfig(bytes: Uint8Array): ImageConfig {
   try {
-    const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
-    return parsed as ImageConfig;
+    return readImageConfig(bytes);
   } catch (error) {
     throw new ArchiveError(`image config is not valid: ${(error as Error).message}`, { cause: error });
   }

@@ -6,23 +6,23 @@
 // to `notifyUrl`. Reads for the API go through here too, so what is served is always
 // matched against the current database and graded for today. Indexing one image is
 // bounded (inflated bytes, entries, a time budget): an image past a bound is reported
-// "not indexed" with the bound, and the queue moves on.
+// "not indexed" with the bound, and the queue moves on. Indexing, matching and grading
+// are the scan pipeline's steps (scan-pipeline.ts), the same the CLI's scans run.
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { digestOf } from '../core/digest.ts';
 import { NotFound, RegistryError } from '../core/errors.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST, MediaType } from '../core/media-types.ts';
 import type { Finding, GradeLetter, GradeReport, ImageIndex } from '../core/quality.ts';
-import type { ImageSource } from '../client/transports/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/registry.ts';
-import { indexImage } from './indexer/index-image.ts';
 import { DEFAULT_INDEX_LIMITS, DEFAULT_TIME_BUDGET_MS, IndexLimitError, type IndexLimits } from './indexer/index-limits.ts';
-import { indexWithinBudget, notIndexedReason, type Indexer } from './indexing-budget.ts';
+import { notIndexedReason, type Indexer } from './indexing-budget.ts';
 import { isImageManifest, requireImageManifest } from './manifest-kind.ts';
-import { matchImage, type AdvisoryLookup } from './matching/matcher.ts';
+import type { AdvisoryLookup } from './matching/matcher.ts';
 import { errataFrom, type ErrataReport } from './matching/errata.ts';
-import { gradeFindings, gradeOn } from './matching/grade.ts';
+import { gradeOn } from './matching/grade.ts';
+import { assess, indexStep, judgeStep } from './scan-pipeline.ts';
 import { RegistryImageSource } from './registry-image-source.ts';
 import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from '../metadata/quality-store.ts';
 
@@ -100,6 +100,11 @@ export const SBOM_MEDIA_TYPES: Readonly<Record<SbomFormat, string>> = {
 const BACKOFF_BASE_MS = 5_000;
 const BACKOFF_MAX_MS = 15 * 60_000;
 const PAGE = 100;
+
+/** How a stored match keys an advisory's first sighting. */
+function findingKey(finding: Finding): string {
+  return `${finding.source}\u0000${finding.advisoryId}`;
+}
 
 function isCritical(finding: Finding): boolean {
   return finding.severity === 'Critical' || (finding.vendorSeverity ?? '').toLowerCase() === 'critical';
@@ -213,8 +218,11 @@ export class QualityService {
     const source = new RegistryImageSource(this.registry, job.repository, job.manifestDigest);
     let index: ImageIndex;
     try {
-      const indexer: Indexer = this.options.indexer ?? ((s: ImageSource, bounds) => indexImage(s, bounds));
-      index = await indexWithinBudget(indexer, source, this.options.limits ?? DEFAULT_INDEX_LIMITS, this.options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS);
+      index = await indexStep(source, {
+        limits: this.options.limits ?? DEFAULT_INDEX_LIMITS,
+        timeBudgetMs: this.options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS,
+        ...(this.options.indexer === undefined ? {} : { indexer: this.options.indexer }),
+      });
     } catch (error) {
       // Past a bound, the same image fails the same way again: no retry. It is indexed
       // again when pushed again (after the operator raised the bound, say).
@@ -257,22 +265,22 @@ export class QualityService {
     if (!image?.index) return;
     const revision = await this.advisories.revision();
     const previous = await this.store.getMatch(digest);
-    const result = await matchImage(image.index, this.advisories);
-    const now = this.now();
-    // Advisories without a release date age from when they were first seen here.
+    // The pipeline reads the clock once matching is done; advisories without a release
+    // date age from when they were first seen here (now, for the ones new this time).
+    let now = 0;
+    const { match: result, grade: report } = await assess(image.index, this.advisories, {
+      now: () => (now = this.now()),
+      undatedSince: (finding) => previous?.firstSeen[findingKey(finding)] ?? now,
+    });
     const firstSeen: Record<string, number> = {};
-    for (const finding of [...result.findings, ...result.unfixed]) {
-      const key = `${finding.source}\u0000${finding.advisoryId}`;
-      firstSeen[key] = previous?.firstSeen[key] ?? now;
-    }
+    for (const finding of [...result.findings, ...result.unfixed]) firstSeen[findingKey(finding)] = previous?.firstSeen[findingKey(finding)] ?? now;
     const match: StoredMatch = { revision, findings: result.findings, unfixed: result.unfixed, firstSeen, computedAt: now };
-    const report = this.gradeMatch(match, now);
     await this.store.saveMatch(digest, match, report);
     await this.announce(image.repository, digest, report, match.findings);
   }
 
   private gradeMatch(match: StoredMatch, at: number): GradeReport {
-    return gradeFindings(match.findings, at, (finding) => match.firstSeen[`${finding.source}\u0000${finding.advisoryId}`] ?? match.computedAt);
+    return judgeStep(match.findings, at, (finding) => match.firstSeen[findingKey(finding)] ?? match.computedAt).grade;
   }
 
   /** Re-matches every stored image when the advisory database has changed. */

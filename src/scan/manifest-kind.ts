@@ -2,26 +2,17 @@
 // and layers), not artifacts (signatures, SBOMs) and not indexes (their images are
 // indexed one by one). Decided from the stored bytes, since media types are optional.
 import { RegistryError } from '../core/errors.ts';
-import { IMAGE_MANIFEST_TYPES, INDEX_TYPES } from '../core/media-types.ts';
+import { indexEntries, readManifestJson, type ManifestJson } from '../core/manifest-reader.ts';
+import { IMAGE_CONFIG_TYPES, IMAGE_MANIFEST_TYPES, INDEX_TYPES } from '../core/media-types.ts';
 import type { Registry } from '../registry/registry.ts';
 
-interface ManifestShape {
-  mediaType?: string;
-  artifactType?: string;
-  config?: { mediaType?: string };
-  layers?: unknown[];
-  manifests?: { digest?: string }[];
-}
-
-function parse(content: Uint8Array): ManifestShape {
+function parse(content: Uint8Array): ManifestJson {
   try {
-    return JSON.parse(Buffer.from(content).toString('utf8')) as ManifestShape;
+    return readManifestJson(content);
   } catch {
     return {};
   }
 }
-
-const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 
 /** An image manifest (config is an image configuration), not an artifact or an index. */
 export function isImageManifest(mediaType: string, content: Uint8Array): boolean {
@@ -37,7 +28,7 @@ function isIndexContent(content: Uint8Array): boolean {
 }
 
 function childDigests(content: Uint8Array): string[] {
-  return (parse(content).manifests ?? []).map((entry) => entry.digest ?? '').filter((digest) => digest !== '');
+  return indexEntries(parse(content)).map((entry) => entry.digest ?? '').filter((digest) => digest !== '');
 }
 
 /** Throws INVALID_REQUEST unless the manifest in `repository` is an image (MANIFEST_UNKNOWN if absent). */

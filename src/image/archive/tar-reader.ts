@@ -71,7 +71,7 @@ function cString(block: Uint8Array, start: number, length: number): string {
 }
 
 /** Parses a numeric header field: octal (space/NUL terminated) or GNU base-256. */
-export function parseNumeric(block: Uint8Array, start: number, length: number, field: string): number {
+function parseNumeric(block: Uint8Array, start: number, length: number, field: string): number {
   const first = block[start]!;
   if (first & 0x80) {
     // Base-256, big-endian two's complement; the first byte's top bit marks it.
@@ -95,7 +95,7 @@ export function parseNumeric(block: Uint8Array, start: number, length: number, f
   return value;
 }
 
-export function isZeroBlock(block: Uint8Array): boolean {
+function isZeroBlock(block: Uint8Array): boolean {
   for (let i = 0; i < BLOCK_SIZE; i++) if (block[i] !== 0) return false;
   return true;
 }

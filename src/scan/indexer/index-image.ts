@@ -7,8 +7,9 @@
 // several times in a row is walked once.
 import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { chooseInstance, targetPlatform, type Platform } from '../../client/copy.ts';
-import { isIndex, manifestMediaType, sizeCheckingStream, verifyingStream, type ImageSource, type ManifestData } from '../../client/transports/types.ts';
+import { chooseInstance, targetPlatform, type Platform } from '../../image/platform.ts';
+import { isIndex, sizeCheckingStream, verifyingStream, type ImageSource, type ManifestData } from '../../image/transport.ts';
+import { indexEntries, manifestMediaType, readManifestJson, type ManifestJson } from '../../core/manifest-reader.ts';
 import { NON_DISTRIBUTABLE_LAYER_TYPES } from '../../core/media-types.ts';
 import type { ImageIndex, IndexedLayer, InstalledPackage, SecretFinding } from '../../core/quality.ts';
 import type { Analyzer, AnalyzerContext } from './analyzer.ts';
@@ -47,16 +48,9 @@ export interface ImageIndexWithStats extends ImageIndex {
   readonly walk: readonly LayerWalkStats[];
 }
 
-interface ManifestJson {
-  mediaType?: string;
-  config?: { mediaType?: string; digest?: string };
-  layers?: Array<{ mediaType?: string; digest?: string; size?: number }>;
-  manifests?: Array<{ mediaType?: string; digest: string; size: number; platform?: { os?: string; architecture?: string; variant?: string } }>;
-}
-
 function parseJson(manifest: ManifestData, what: string): ManifestJson {
   try {
-    return JSON.parse(manifest.bytes.toString('utf8')) as ManifestJson;
+    return readManifestJson(manifest.bytes);
   } catch {
     throw new IndexError(`${what}: the manifest ${manifest.digest} is not valid JSON`);
   }
@@ -165,7 +159,7 @@ export async function indexManifest(source: ImageSource, manifest: ManifestData,
 export async function resolveImageManifest(source: ImageSource, platform?: Partial<Platform>): Promise<ManifestData> {
   const top = await source.getManifest();
   if (!isIndex(manifestMediaType(top.bytes, top.mediaType))) return top;
-  const entries = parseJson(top, source.name).manifests ?? [];
+  const entries = indexEntries(parseJson(top, source.name));
   return source.getManifest(chooseInstance(entries, targetPlatform(platform)).digest);
 }
 
@@ -184,7 +178,7 @@ export async function indexAllPlatforms(source: ImageSource, options: Omit<Index
   const top = await source.getManifest();
   if (!isIndex(manifestMediaType(top.bytes, top.mediaType))) return [{ platform: undefined, index: await indexManifest(source, top, options) }];
   const results: PlatformIndex[] = [];
-  for (const entry of parseJson(top, source.name).manifests ?? []) {
+  for (const entry of indexEntries(parseJson(top, source.name))) {
     if (entry.platform?.os === 'unknown' && entry.platform.architecture === 'unknown') continue;
     const manifest = await source.getManifest(entry.digest);
     if (isIndex(manifestMediaType(manifest.bytes, manifest.mediaType))) continue;

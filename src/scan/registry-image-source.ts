@@ -1,11 +1,11 @@
-// An ImageSource (the client transports' seam, which the indexer reads) over the local
+// An ImageSource (the image module's transport seam, which the indexer reads) over the local
 // Registry: manifests and blobs come straight from the metadata and blob stores, with no
 // HTTP and no copy to disk. Reads go through one repository that holds the image, so a
 // blob is only read where the registry says it is linked.
 import type { Readable } from 'node:stream';
 import type { Digest } from '../core/digest.ts';
 import type { Registry } from '../registry/registry.ts';
-import type { BlobInfo, ImageSource, ManifestData } from '../client/transports/types.ts';
+import type { BlobInfo, ImageSource, ManifestData } from '../image/transport.ts';
 
 export class RegistryImageSource implements ImageSource {
   readonly name: string;

@@ -4,8 +4,8 @@
 // (or can reuse without upload), takes blob streams of known digest and size, then
 // manifests, and makes the result visible on commit.
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { newHash, parseDigest, type Digest } from '../../core/digest.ts';
-import { INDEX_TYPES, MediaType } from '../../core/media-types.ts';
+import { newHash, parseDigest, type Digest } from '../core/digest.ts';
+import { INDEX_TYPES } from '../core/media-types.ts';
 
 export interface ManifestData {
   readonly bytes: Buffer;
@@ -110,21 +110,6 @@ export function sizeCheckingStream(blob: BlobInfo, what: string): Transform {
       else callback();
     },
   });
-}
-
-/** The media type a manifest declares, else a guess from its shape (dir: and oci: files carry no Content-Type). */
-export function manifestMediaType(bytes: Buffer, fallback?: string): string {
-  let parsed: { mediaType?: unknown; manifests?: unknown; config?: { mediaType?: unknown } };
-  try {
-    parsed = JSON.parse(bytes.toString('utf8')) as typeof parsed;
-  } catch {
-    throw new Error('the manifest is not valid JSON');
-  }
-  if (typeof parsed.mediaType === 'string' && parsed.mediaType !== '') return parsed.mediaType;
-  if (fallback !== undefined) return fallback;
-  if (Array.isArray(parsed.manifests)) return MediaType.OciIndex;
-  if (parsed.config?.mediaType === MediaType.DockerConfig) return MediaType.DockerManifest;
-  return MediaType.OciManifest;
 }
 
 export function isIndex(mediaType: string): boolean {

@@ -1,5 +1,5 @@
 // Package URLs for operating-system packages (deb, rpm, apk), spelled the way the
-// language analyzers spell theirs (src/quality/analyzers/purl.ts: ':' kept, everything
+// language analyzers spell theirs (src/scan/analyzers/purl.ts: ':' kept, everything
 // else not unreserved percent-encoded, so `1:2.38.1-5+deb12u3` → `1:2.38.1-5%2Bdeb12u3`),
 // with the qualifiers in the spec's canonical (sorted) order. The namespace is the
 // os-release ID (debian, ubuntu, alpine, rhel...) and `distro` is `ID-VERSION_ID`

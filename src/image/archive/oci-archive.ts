@@ -15,11 +15,12 @@ import { pipeline } from 'node:stream/promises';
 import { digestOf, parseDigest, type Digest } from '../../core/digest.ts';
 import { MediaType } from '../../core/media-types.ts';
 import { parseDescriptor, type Descriptor } from '../../core/manifest.ts';
+import { ManifestJsonError, readJsonObject, readManifestJson } from '../../core/manifest-reader.ts';
 import { ArchiveContents, ArchiveError, verifier } from './archive-contents.ts';
 import { ArchiveOutput } from './archive-output.ts';
 import { TarWriter, type TarBody } from './tar-writer.ts';
 
-export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 const OCI_LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 
 export interface OciIndexFile {
@@ -29,7 +30,7 @@ export interface OciIndexFile {
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
-export function blobName(digest: string): string {
+function blobName(digest: string): string {
   const { algorithm, hex } = parseDigest(digest);
   return `blobs/${algorithm}/${hex}`;
 }
@@ -56,16 +57,16 @@ export class OciArchiveReader {
   private static async fromContents(contents: ArchiveContents, where: string): Promise<OciArchiveReader> {
     try {
       if (!contents.has('oci-layout')) throw new ArchiveError(`${where} is not an oci-archive: no oci-layout file`);
-      const layout = JSON.parse((await contents.read('oci-layout', 65536)).toString('utf8')) as { imageLayoutVersion?: unknown };
+      const layout = readJsonObject(await contents.read('oci-layout', 65536));
       if (typeof layout.imageLayoutVersion !== 'string') throw new ArchiveError(`${where}: oci-layout has no imageLayoutVersion`);
       if (!contents.has('index.json')) throw new ArchiveError(`${where} is not an oci-archive: no index.json`);
-      const raw = JSON.parse((await contents.read('index.json')).toString('utf8')) as { schemaVersion?: unknown; manifests?: unknown };
-      if (raw.schemaVersion !== 2 || !Array.isArray(raw.manifests)) throw new ArchiveError(`${where}: index.json is not an OCI image index`);
+      const raw = readManifestJson(await contents.read('index.json'));
+      if (raw.schemaVersion !== 2 || raw.manifests === undefined) throw new ArchiveError(`${where}: index.json is not an OCI image index`);
       const manifests = raw.manifests.map((entry, i) => parseDescriptor(entry, `index.json manifests[${i}]`));
       return new OciArchiveReader(contents, { ...(raw as object), schemaVersion: 2, manifests } as OciIndexFile);
     } catch (error) {
       await contents.close();
-      if (error instanceof SyntaxError) throw new ArchiveError(`${where}: invalid JSON: ${error.message}`, { cause: error });
+      if (error instanceof ManifestJsonError) throw new ArchiveError(`${where}: invalid JSON: ${error.message}`, { cause: error });
       throw error;
     }
   }

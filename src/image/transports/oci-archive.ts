@@ -9,7 +9,8 @@ import type { Readable } from 'node:stream';
 import { digestOf, parseDigest } from '../../core/digest.ts';
 import { UsageError } from '../../core/errors.ts';
 import { OciArchiveReader, OciArchiveWriter } from '../archive/oci-archive.ts';
-import { manifestMediaType, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './types.ts';
+import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from '../transport.ts';
+import { manifestMediaType } from '../../core/manifest-reader.ts';
 
 /** `PATH[:REF]` → path and reference (split at the first colon, as containers/image does). */
 export function parseArchiveReference(transport: string, spec: string): { path: string; ref: string | undefined } {

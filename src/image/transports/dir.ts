@@ -7,10 +7,11 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestOf, type Digest } from '../../core/digest.ts';
 import { UsageError } from '../../core/errors.ts';
-import { digestHex, manifestMediaType, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './types.ts';
+import { digestHex, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from '../transport.ts';
+import { manifestMediaType } from '../../core/manifest-reader.ts';
 import { fileHasSize, PendingWrites, writeFileAtomic, writeStreamAtomic } from './files.ts';
 
-export const DIR_VERSION = 'Directory Transport Version: 1.1\n';
+const DIR_VERSION = 'Directory Transport Version: 1.1\n';
 
 export class DirImageSource implements ImageSource {
   readonly name: string;

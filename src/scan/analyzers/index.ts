@@ -1,5 +1,5 @@
 // The language-package and secret analyzers as the layer walker runs them: thin adapters
-// from the Analyzer seam (src/quality/indexer/analyzer.ts) to the pure parsers beside this
+// from the Analyzer seam (src/scan/indexer/analyzer.ts) to the pure parsers beside this
 // file. Packages come from the final filesystem (what the image runs); secrets from every
 // layer (what the image hands out).
 import type { InstalledPackage, SecretFinding } from '../../core/quality.ts';

@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestOf, parseDigest } from '../../core/digest.ts';
 import { UsageError } from '../../core/errors.ts';
-import { manifestMediaType, type BlobInfo, type ImageDestination, type ImageSource, type ManifestData } from './types.ts';
+import { readManifestJson } from '../../core/manifest-reader.ts';
+import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from '../transport.ts';
+import { manifestMediaType } from '../../core/manifest-reader.ts';
 import { fileHasSize, PendingWrites, writeFileAtomic, writeStreamAtomic } from './files.ts';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -30,7 +32,7 @@ interface IndexJson {
 }
 
 /** `PATH[:REF]` → path and reference (split at the first colon, as containers/image does). */
-export function parseOciReference(spec: string): { path: string; ref: string | undefined } {
+function parseOciReference(spec: string): { path: string; ref: string | undefined } {
   const colon = spec.indexOf(':');
   const path = colon < 0 ? spec : spec.slice(0, colon);
   const ref = colon < 0 ? undefined : spec.slice(colon + 1);
@@ -52,7 +54,7 @@ async function readIndex(layout: string, name: string): Promise<IndexJson> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${name}: no index.json (is this an OCI image layout?)`);
     throw error;
   }
-  const index = JSON.parse(text) as IndexJson;
+  const index = readManifestJson(text) as IndexJson;
   if (!Array.isArray(index.manifests)) throw new Error(`${name}: index.json has no manifests list`);
   return index;
 }

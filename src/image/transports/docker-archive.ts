@@ -19,10 +19,11 @@ import { parseDigest } from '../../core/digest.ts';
 import { UsageError } from '../../core/errors.ts';
 import { MediaType } from '../../core/media-types.ts';
 import type { Descriptor } from '../../core/manifest.ts';
+import { readManifestJson } from '../../core/manifest-reader.ts';
 import { DockerArchiveReader, DockerArchiveWriter, normaliseRepoTag, type DockerArchiveImage, type ManifestFormat } from '../archive/docker-archive.ts';
 import { PendingWrites, writeStreamAtomic } from './files.ts';
 import { parseArchiveReference } from './oci-archive.ts';
-import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from './types.ts';
+import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from '../transport.ts';
 
 export class DockerArchiveSource implements ImageSource {
   readonly name: string;
@@ -142,7 +143,7 @@ export class DockerArchiveDestination implements ImageDestination {
     if (instanceDigest !== undefined || (manifest.mediaType !== MediaType.DockerManifest && manifest.mediaType !== MediaType.OciManifest)) {
       throw new Error(`${this.name}: a docker-archive holds a single image (a Docker or OCI image manifest), not a ${manifest.mediaType}${instanceDigest === undefined ? '' : ' instance of an index'}`);
     }
-    const parsed = JSON.parse(manifest.bytes.toString('utf8')) as ImageManifestJson;
+    const parsed = readManifestJson(manifest.bytes) as ImageManifestJson;
     if (parsed.config === undefined || !Array.isArray(parsed.layers)) throw new Error(`${this.name}: the manifest has no config or layers`);
     if (parsed.config.mediaType !== MediaType.DockerConfig && parsed.config.mediaType !== MediaType.OciConfig) {
       throw new Error(`${this.name}: the image config has media type ${parsed.config.mediaType}; a docker-archive needs an image configuration`);

@@ -1,0 +1,80 @@
+// The scan pipeline (src/scan/scan-pipeline.ts) as the client commands run it: the image
+// named the way users type it (a bare name is docker://), the advisory database from
+// --vulndb or the default path, on SQLite, and a bound crossed reported with the flag that
+// raises it. Shared by `custody scan`, `grade`, `errata` and `evaluate`.
+import { existsSync } from 'node:fs';
+import { UsageError } from '../core/errors.ts';
+import type { ClientOptions } from '../client/image-source.ts';
+import { openSource } from '../client/transports/index.ts';
+import { openAdvisories, type AdvisoryDatabase, type AdvisoryDatabaseDriver } from '../scan/advisory-database.ts';
+import { IndexLimitError, type IndexLimit, type IndexLimits } from '../scan/indexer/index-limits.ts';
+import { scanImage, type ScanResult } from '../scan/scan-pipeline.ts';
+import { defaultVulnDbPath } from './vulndb-path.ts';
+
+/** The flag that raises each bound, for the message when an image crosses it. */
+const LIMIT_FLAGS: Readonly<Record<Exclude<IndexLimit, 'time'>, string>> = {
+  layerBytes: '--max-layer-size',
+  imageBytes: '--max-image-size',
+  entries: '--max-entries',
+};
+
+/** The client's advisory databases live in SQLite files (loaded on demand: only scans pay for it). */
+const SQLITE_ADVISORIES: AdvisoryDatabaseDriver = {
+  async openFile(path) {
+    const { SqliteClient } = await import('../metadata/sqlite-client.ts');
+    const { SqlAdvisoryStore } = await import('../metadata/sql-advisory-store.ts');
+    const sql = new SqliteClient(path);
+    return { store: new SqlAdvisoryStore(sql), close: () => sql.close() };
+  },
+  async openEmpty() {
+    const { SqliteClient } = await import('../metadata/sqlite-client.ts');
+    const { migrate } = await import('../metadata/migrations.ts');
+    const { SqlAdvisoryStore } = await import('../metadata/sql-advisory-store.ts');
+    const sql = new SqliteClient(':memory:');
+    await migrate(sql);
+    return { store: new SqlAdvisoryStore(sql), close: () => sql.close() };
+  },
+};
+
+/**
+ * The advisory database at --vulndb (which must exist) or the default path; null, with a
+ * warning, when the default path holds none.
+ */
+async function openVulnDb(path: string | undefined, warn: (message: string) => void): Promise<AdvisoryDatabase | null> {
+  const target = path ?? defaultVulnDbPath();
+  if (!existsSync(target)) {
+    if (path !== undefined) throw new UsageError(`--vulndb: ${path} does not exist`);
+    warn(`no advisory database at ${target}: packages are listed, nothing is matched (import feeds with \`custody vulndb import\`, or give --vulndb)`);
+    return null;
+  }
+  return openAdvisories(target, SQLITE_ADVISORIES, warn);
+}
+
+function normaliseImage(input: string): string {
+  return /^(?:docker:\/\/|dir:|oci:|oci-archive:|docker-archive:)/.test(input) ? input : `docker://${input}`;
+}
+
+/** Indexes, matches and grades one image. */
+export async function runScan(input: string, options: { client: ClientOptions; vulndb?: string | undefined; platform?: Record<string, string>; limits?: IndexLimits; warn: (message: string) => void }): Promise<ScanResult> {
+  const image = normaliseImage(input);
+  const advisories = await openVulnDb(options.vulndb, options.warn);
+  try {
+    const source = openSource(image, options.client);
+    try {
+      return await scanImage(source, {
+        image,
+        advisories: advisories?.store ?? null,
+        ...(options.platform ? { platform: options.platform } : {}),
+        ...(options.limits ? { limits: options.limits } : {}),
+        onWarning: options.warn,
+      });
+    } catch (error) {
+      if (error instanceof IndexLimitError && error.limit !== 'time') throw new Error(`${image}: not indexed: ${error.message} (${LIMIT_FLAGS[error.limit]})`, { cause: error });
+      throw error;
+    } finally {
+      await source.close();
+    }
+  } finally {
+    await advisories?.close();
+  }
+}

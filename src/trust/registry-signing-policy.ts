@@ -16,7 +16,7 @@ import { SIGSTORE_ARTIFACT_TYPE, SIGSTORE_PAYLOAD_MEDIA_TYPE, SIGSTORE_SIGNATURE
 import { namespaceOf } from '../auth/access-control.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { SigningMode, SigningPolicyRecord, SigningPolicyScope, SigningPolicyStore, TrustedKeyRecord } from '../metadata/signing-policy-store.ts';
-import { guardedKind } from './signing-policy/manifest-kind.ts';
+import { guardedKind, type GuardedKind } from './signing-policy/manifest-kind.ts';
 import { checkCosignSignature } from './signing-policy/cosign-check.ts';
 import { parsePublicKey, type ParsedPublicKey } from './signing-policy/trusted-key.ts';
 
@@ -50,6 +50,9 @@ export interface ManifestGuard {
   checkPull(repository: string, manifestDigest: string, mediaType: string, content?: Uint8Array): Promise<void>;
   /** Before a manifest PUT by tag: throws DENIED when a `pull,tag` policy is not met. */
   checkTag(repository: string, tag: string, content: Uint8Array, contentType: string | undefined): Promise<void>;
+  /** Before serving (or mounting from) a blob the repository links: throws DENIED unless a
+   * manifest the policies accept, or an artifact (signature, attestation), references it. */
+  checkBlob(repository: string, blobDigest: string): Promise<void>;
 }
 
 interface Evaluated {
@@ -65,6 +68,9 @@ interface FoundSignature {
 
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 const CACHE_ENTRIES = 10_000;
+/** A base layer may be shared by many images of a repository; past this many, the first
+ * (in digest order) decide. */
+const MAX_REFERENCING_MANIFESTS = 1000;
 
 export class RegistrySigningPolicy implements ManifestGuard {
   private readonly registry: Registry;
@@ -72,6 +78,7 @@ export class RegistrySigningPolicy implements ManifestGuard {
   private readonly now: () => number;
   private readonly cache = new Map<string, Evaluated>();
   private readonly parsedKeys = new Map<string, ParsedPublicKey>();
+  private readonly kinds = new Map<string, GuardedKind | null>();
 
   constructor(registry: Registry, store: SigningPolicyStore, options: { clock?: () => number } = {}) {
     this.registry = registry;
@@ -122,6 +129,39 @@ export class RegistrySigningPolicy implements ManifestGuard {
     if (unmet) {
       throw denied(`cannot tag ${repository}:${tag}: ${digest} is not signed by a trusted key (policy of ${unmet.name}); push it by digest, sign it, then tag it`, unmet);
     }
+  }
+
+  async checkBlob(repository: string, blobDigest: string): Promise<void> {
+    const policies = await this.store.applicable(repository, namespaceOf(repository));
+    if (policies.length === 0) return;
+    // A layer is as protected as the images it belongs to: otherwise anyone could fetch
+    // an unsigned image's content by digest. What nothing references (an upload waiting
+    // for its manifest) is nobody's to read but its publisher's.
+    const manifests = await this.store.manifestsReferencingBlob(repository, blobDigest, MAX_REFERENCING_MANIFESTS);
+    const images: string[] = [];
+    for (const digest of manifests) {
+      const kind = await this.kindOf(repository, digest);
+      // A signature's payload, an attestation's bundle, an SBOM: readable, as their manifests are.
+      if (kind === null) return;
+      images.push(digest);
+    }
+    // Verdicts are cached per manifest (signature set, policy revisions): this costs lookups,
+    // not a verification per GET.
+    for (const digest of images) if ((await this.unmet(repository, digest, policies)) === null) return;
+    const policy = images.length === 0 ? policies[0]! : ((await this.unmet(repository, images[0]!, policies)) ?? policies[0]!);
+    throw denied(`${repository}@${blobDigest} belongs to no image signed by a trusted key (policy of ${policy.name})`, policy);
+  }
+
+  /** guardedKind of a stored manifest, remembered by digest (content never changes). */
+  private async kindOf(repository: string, digest: string): Promise<GuardedKind | null> {
+    if (this.kinds.has(digest)) return this.kinds.get(digest)!;
+    const record = await this.registry.metadata.getManifestByDigest(repository, digest as Digest);
+    const kind = record === null ? null : guardedKind(record.content, record.mediaType);
+    if (record !== null) {
+      if (this.kinds.size >= CACHE_ENTRIES) this.kinds.delete(this.kinds.keys().next().value!);
+      this.kinds.set(digest, kind);
+    }
+    return kind;
   }
 
   // ---- status -----------------------------------------------------------------------

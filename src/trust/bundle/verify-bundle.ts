@@ -24,6 +24,8 @@ export interface BundleTrust {
   readonly root?: KeylessTrust;
   /** Required of a certificate-based bundle's signer. */
   readonly identity?: CertificateIdentity;
+  /** A key-based bundle must also carry a log entry the root's logs signed (policy.json rekorPublicKey*). */
+  readonly requireLog?: boolean;
 }
 
 export type BundleSigner =
@@ -76,7 +78,7 @@ export async function verifyBundle(json: unknown, trust: BundleTrust, artifact?:
     if (keys.length === 0) throw new BundleVerificationError('signed with a key, and no public key was given to verify it');
     // Offline and without a root, the log cannot be checked: it is ignored, never half-trusted.
     const checked = trust.root === undefined ? { ...entity, tlogEntries: [], timestamps: [] } : entity;
-    const options = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
+    const options = { tlogThreshold: trust.requireLog === true ? 1 : 0, ctlogThreshold: 0, timestampThreshold: 0 };
     let failure: unknown;
     const key = keys.find((candidate) => {
       const material = { ...(trust.root?.material ?? emptyMaterial()), publicKey: () => ({ publicKey: candidate, validFor: () => true }) };

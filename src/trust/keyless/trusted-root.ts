@@ -8,7 +8,7 @@
 // public keys): trustFromPolicy builds the same material from those, with no validity
 // limits (the policy file gives none) and no CT log (it names none).
 import { readFile } from 'node:fs/promises';
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate as NodeX509 } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { TrustMaterial } from '@sigstore/verify';
@@ -67,14 +67,17 @@ export async function parseTrustedRoot(text: string, source = 'trusted_root.json
 const BEGINNING = new Date(0);
 const END = new Date(8_640_000_000_000_000);
 
-/** Trust from a policy.json `fulcio` CA (PEM, root and intermediates) and Rekor public keys (PEM). */
-export async function trustFromPolicy(caPem: string, rekorKeys: readonly string[], source: string): Promise<KeylessTrust> {
+/**
+ * Trust from a policy.json `fulcio` CA (PEM: its root, and intermediates if it has them)
+ * and Rekor public keys (PEM). `presented` are the intermediates a signature carries (cosign's
+ * chain annotation): one is added only once it is proved issued by a trusted certificate, as
+ * containers/image treats them (untrusted intermediates, trusted roots).
+ */
+export async function trustFromPolicy(caPem: string | undefined, rekorKeys: readonly string[], source: string, presented = ''): Promise<KeylessTrust> {
   const { X509Certificate } = await import('@sigstore/core');
-  const certificates = [...caPem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((match) => {
-    const der = Buffer.from(match[0].replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, ''), 'base64');
-    return X509Certificate.parse(der);
-  });
-  if (certificates.length === 0) throw new TrustedRootError(`${source}: the Fulcio CA holds no certificate`);
+  const trusted = pemCertificates(caPem ?? '');
+  if (caPem !== undefined && trusted.length === 0) throw new TrustedRootError(`${source}: the Fulcio CA holds no certificate`);
+  const certificates = [...trusted, ...issuedBy(trusted, pemCertificates(presented))].map((certificate) => X509Certificate.parse(certificate.raw));
   const tlogs = rekorKeys.map((pem) => {
     let key;
     try {
@@ -87,7 +90,7 @@ export async function trustFromPolicy(caPem: string, rekorKeys: readonly string[
     return { logID, baseURL: '', publicKey: key, validFor: { start: BEGINNING, end: END } };
   });
   const material: TrustMaterial = {
-    certificateAuthorities: [{ certChain: certificates, validFor: { start: BEGINNING, end: END } }],
+    certificateAuthorities: certificates.length === 0 ? [] : [{ certChain: certificates, validFor: { start: BEGINNING, end: END } }],
     timestampAuthorities: [],
     tlogs,
     ctlogs: [],
@@ -96,4 +99,27 @@ export async function trustFromPolicy(caPem: string, rekorKeys: readonly string[
     },
   };
   return { material, source, requireSct: false };
+}
+
+function pemCertificates(text: string): NodeX509[] {
+  return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((match) => new NodeX509(match[0]));
+}
+
+/** The candidates that chain, link by link, to a trusted certificate (each issuer a CA). */
+function issuedBy(trusted: readonly NodeX509[], candidates: readonly NodeX509[]): NodeX509[] {
+  const accepted: NodeX509[] = [];
+  const issuers = [...trusted];
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const candidate of candidates) {
+      if (accepted.includes(candidate) || !candidate.ca) continue;
+      if (issuers.some((issuer) => issuer.ca && candidate.checkIssued(issuer) && candidate.verify(issuer.publicKey))) {
+        accepted.push(candidate);
+        issuers.push(candidate);
+        grew = true;
+      }
+    }
+  }
+  return accepted;
 }

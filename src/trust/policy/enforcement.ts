@@ -39,7 +39,8 @@ export function policyFromFlags(values: Readonly<Record<string, unknown>>, env: 
 // The OpenPGP and sigstore code loads only when a requirement verifies a signature: a
 // copy under insecureAcceptAnything (the usual default) starts without it.
 const LAZY_VERIFIERS: SignatureVerifiers = {
-  verifySigstore: async (signature, keys) => (await import('./verifiers.ts')).realVerifiers.verifySigstore(signature, keys),
+  verifySigstore: async (signature, keys, rekor) => (await import('./verifiers.ts')).realVerifiers.verifySigstore(signature, keys, rekor),
+  verifySigstoreFulcio: async (signature, fulcio) => (await import('./verifiers.ts')).realVerifiers.verifySigstoreFulcio(signature, fulcio),
   verifySimpleSigning: async (message, keyring) => (await import('./verifiers.ts')).realVerifiers.verifySimpleSigning(message, keyring),
 };
 

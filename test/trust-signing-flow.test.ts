@@ -10,9 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { ADMIN_PASSWORD, runCustody, startCustody, type CustodyServer } from './support/custody-server.ts';
 import { debianLayout, layoutImage, ociRef } from './support/images.ts';
 import { tempDirs } from './support/temp-files.ts';
+import { createNotationCa, notationEnvelope } from './support/sigstore-fixtures.ts';
 import { containersConfig, requireTool, run, runOk, type ContainersConfig } from './support/tools.ts';
 
 const OWNER_PASSWORD = 'owner-password-for-tests';
@@ -159,6 +161,75 @@ describe('signing under a registry signing policy', () => {
     assert.equal(served.status, 200);
     assert.deepEqual(Buffer.from(await served.arrayBuffer()), unique);
   });
+
+  it('a sigstore bundle (custody sign --bundle) or a notation signature under a trusted certificate satisfies the policy', async () => {
+    const ca = await createNotationCa('acme release root');
+    const policy = await fetch(`${server.url}/api/v1/repositories/acme/app/-/signing-policy`, {
+      method: 'PUT',
+      headers: { authorization: admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'pull', keys: [await readFile(join(work, 'cosign.pub'), 'utf8'), ca.rootPem] }),
+    });
+    const policyText = await policy.text();
+    assert.equal(policy.status, 200, policyText);
+    const formats = (JSON.parse(policyText) as { keys: { format: string }[] }).keys.map((key) => key.format).sort();
+    assert.deepEqual(formats, ['notation', 'sigstore']);
+    const reader = (tag: string) => run('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `reader:${READER_PASSWORD}`, `docker://${server.host}/acme/app:${tag}`], { env: config.env });
+
+    // cosign v3's format, written by custody sign --bundle.
+    await push('bookworm-minbase', 'acme/app:bundled');
+    const bundled = await custody(['sign', `docker://${server.host}/acme/app:bundled`, '--key', 'cosign.key', '--bundle', '--creds', `owner:${OWNER_PASSWORD}`, '--tls-verify=false'], { COSIGN_PASSWORD: 'flow password' });
+    assert.equal(bundled.code, 0, bundled.stderr);
+    assert.match(bundled.stderr, /\(sigstore bundle\)/);
+    assert.equal((await reader('bundled')).code, 0);
+
+    // notation: a signature manifest whose JWS chain leads to the trusted root.
+    const image = await pushUnique('notation');
+    assert.notEqual((await reader('notation')).code, 0);
+    const stranger = await createNotationCa('stranger root');
+    await pushNotation(image, await notationEnvelope(image, await stranger.issueSigner('CN=mallory, O=elsewhere, ST=XX, C=US')));
+    assert.notEqual((await reader('notation')).code, 0);
+    await pushNotation(image, await notationEnvelope(image, await ca.issueSigner('CN=release, O=acme, ST=WA, C=US')));
+    const allowed = await reader('notation');
+    assert.equal(allowed.code, 0, allowed.stderr);
+    const view = (await (await fetch(`${server.url}/api/v1/repositories/acme/app/-/manifests/${image.digest}/signatures`, { headers: { authorization: admin } })).json()) as { satisfied: boolean; signatures: { format: string; verified: boolean; identity: string | null; reason: string | null }[] };
+    assert.equal(view.satisfied, true);
+    const notation = view.signatures.filter((signature) => signature.format === 'notation');
+    assert.equal(notation.length, 2);
+    assert.ok(notation.some((signature) => signature.verified && signature.identity === 'CN=release, O=acme, ST=WA, C=US'));
+    assert.ok(notation.some((signature) => !signature.verified && /not signed under a trusted notation certificate/.test(signature.reason ?? '')));
+  });
+
+  /** An image of its own (a unique layer), pushed by the owner under `tag`. */
+  async function pushUnique(tag: string): Promise<{ mediaType: string; digest: string; size: number }> {
+    const layer = Buffer.from(`layer of ${tag} ${Date.now()}`);
+    const layerDigest = await pushBlob('acme/app', layer);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await pushBlob('acme/app', config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+    }));
+    const put = await fetch(`${server.url}/v2/acme/app/manifests/${tag}`, { method: 'PUT', headers: { authorization: basicOf('owner', OWNER_PASSWORD), 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest });
+    assert.equal(put.status, 201, await put.text());
+    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`, size: manifest.length };
+  }
+
+  /** A notation signature manifest, as notation pushes it. */
+  async function pushNotation(subject: { mediaType: string; digest: string; size: number }, envelope: Buffer): Promise<void> {
+    const empty = Buffer.from('{}');
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.cncf.notary.signature',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: await pushBlob('acme/app', empty), size: 2 },
+      layers: [{ mediaType: 'application/jose+json', digest: await pushBlob('acme/app', envelope), size: envelope.length }],
+      subject,
+    }));
+    const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+    const put = await fetch(`${server.url}/v2/acme/app/manifests/${digest}`, { method: 'PUT', headers: { authorization: basicOf('owner', OWNER_PASSWORD), 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: manifest });
+    assert.equal(put.status, 201, await put.text());
+  }
 
   async function pushBlob(repository: string, content: Buffer): Promise<string> {
     const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`;

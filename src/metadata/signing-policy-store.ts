@@ -13,8 +13,9 @@ export type SigningMode = 'pull' | 'pull,tag';
 export interface TrustedKeyRecord {
   /** `sha256:<hex>` of the key's DER SubjectPublicKeyInfo: the key id signatures name. */
   readonly id: string;
-  readonly format: 'sigstore';
-  /** PEM public key (SPKI). */
+  /** `sigstore`: a public key; `notation`: a certificate that notation signature chains must lead to. */
+  readonly format: 'sigstore' | 'notation';
+  /** PEM public key (SPKI), or PEM certificate for notation. */
   readonly publicKey: string;
 }
 

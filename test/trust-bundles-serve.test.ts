@@ -186,6 +186,16 @@ describe('bundles, keyless, attestations and notation with custody serve', () =>
     await mkdir(join(otherStore, 'x509', 'ca', 'acme'), { recursive: true });
     await writeFile(join(otherStore, 'x509', 'ca', 'acme', 'root.crt'), other.rootPem);
     await fails(['verify', `${server.host}/test/notation:1`, '--notation-trust-policy', 'trustpolicy.json', '--trust-store', otherStore, tls], /does not lead to a certificate of the trust store/);
+    // custody evaluate shows it, judged by the same policy; and the bundles beside it.
+    type Report = { image: { signatures: { format: string; identity: string | null; verified: boolean | null; reason: string | null }[] } };
+    const evaluated = await ok(['evaluate', `docker://${server.host}/test/notation:1`, '--notation-trust-policy', 'trustpolicy.json', '--trust-store', trustStore, '--format', 'json', tls]);
+    const notation = (JSON.parse(evaluated.stdout) as Report).image.signatures.filter((entry) => entry.format === 'notation');
+    assert.deepEqual(notation.map((entry) => [entry.identity, entry.verified]), [['CN=release signer, O=acme, ST=WA, C=US', true]]);
+    const unjudged = await ok(['evaluate', `docker://${server.host}/test/notation:1`, '--format', 'json', tls]);
+    assert.match((JSON.parse(unjudged.stdout) as Report).image.signatures.find((entry) => entry.format === 'notation')!.reason!, /no notation trust policy/);
+    const text = await ok(['evaluate', `docker://${server.host}/test/app:1`, '--key', 'cosign.pub', tls]);
+    assert.match(text.stdout, /sigstore-bundle\s+key sha256:[0-9a-f]{64} — verified: key sha256:[0-9a-f]{64} \(cosign\.pub\)/);
+    assert.match(text.stdout, /attestation\s+https:\/\/slsa\.dev\/provenance\/v1 — verified/);
     // The right CA, but an identity the policy does not trust.
     await writeFile(join(work, 'strict-identity.json'), policy(['x509.subject: C=US, ST=WA, O=someone else']));
     await fails(['verify', `${server.host}/test/notation:1`, '--notation-trust-policy', 'strict-identity.json', '--trust-store', trustStore, tls], /is not a trusted identity of the policy/);

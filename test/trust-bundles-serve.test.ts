@@ -186,6 +186,14 @@ describe('bundles, keyless, attestations and notation with custody serve', () =>
     await mkdir(join(otherStore, 'x509', 'ca', 'acme'), { recursive: true });
     await writeFile(join(otherStore, 'x509', 'ca', 'acme', 'root.crt'), other.rootPem);
     await fails(['verify', `${server.host}/test/notation:1`, '--notation-trust-policy', 'trustpolicy.json', '--trust-store', otherStore, tls], /does not lead to a certificate of the trust store/);
+    // On pull: notation's trust policy as a client requirement, beside policy.json.
+    const storage = join(work, 'storage');
+    const pulled = await ok(['pull', `${server.host}/test/notation:1`, '--storage', storage, '--notation-trust-policy', 'trustpolicy.json', '--trust-store', trustStore, tls]);
+    assert.match(pulled.stdout, new RegExp(`^${digest}\n$`));
+    await fails(['pull', `${server.host}/test/notation:1`, '--storage', storage, '--notation-trust-policy', 'trustpolicy.json', '--trust-store', otherStore, tls], /^custody pull: Source image rejected: notation: .*does not lead to a certificate of the trust store/);
+    // A repository the policy scopes with "*" at level strict: an unsigned image is refused by copy too.
+    await writeFile(join(work, 'everywhere.json'), JSON.stringify({ version: '1.0', trustPolicies: [{ name: 'everything', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:acme'], trustedIdentities: ['*'] }] }));
+    await fails(['copy', `docker://${server.host}/test/keyless:1`, `dir:${join(work, 'copied')}`, '--notation-trust-policy', 'everywhere.json', '--trust-store', trustStore, '--src-tls-verify=false'], /Source image rejected: notation: no notation signature found/);
     // custody evaluate shows it, judged by the same policy; and the bundles beside it.
     type Report = { image: { signatures: { format: string; identity: string | null; verified: boolean | null; reason: string | null }[] } };
     const evaluated = await ok(['evaluate', `docker://${server.host}/test/notation:1`, '--notation-trust-policy', 'trustpolicy.json', '--trust-store', trustStore, '--format', 'json', tls]);

@@ -8,6 +8,7 @@ import { defaultTrustStore, identityTrusted, loadTrustPolicy, loadTrustStores, p
 import { readNotationSignatures } from './notation-attachments.ts';
 import { verifyNotationSignature } from './verify-notation.ts';
 import type { SignableImage } from '../sigstore/image-target.ts';
+import type { AttachmentTarget } from '../sigstore/attachments.ts';
 
 export interface NotationResult {
   readonly signer: string;
@@ -19,8 +20,15 @@ export interface NotationResult {
 
 export async function verifyNotationImage(image: SignableImage, policyPath: string, trustStore: string | undefined): Promise<NotationResult[]> {
   if (image.kind !== 'docker') throw new Error('notation signatures are registry referrers: give a docker:// image');
+  return verifyNotation(image.target, `${image.reference.registry}/${image.reference.repository}`, image.manifest.digest, policyPath, trustStore);
+}
+
+/**
+ * The notation signatures of `digest` at `target`, judged by the trust policy that applies
+ * to `repository` (host/path as the user named it, which is what trust policies scope).
+ */
+export async function verifyNotation(target: AttachmentTarget, repository: string, digest: string, policyPath: string, trustStore: string | undefined): Promise<NotationResult[]> {
   const policies = await loadTrustPolicy(policyPath).catch(rethrow);
-  const repository = `${image.reference.registry}/${image.target.repository}`;
   const policy = (() => {
     try {
       return policyFor(policies, repository);
@@ -28,10 +36,9 @@ export async function verifyNotationImage(image: SignableImage, policyPath: stri
       return rethrow(error);
     }
   })();
-  const digest = image.manifest.digest;
   if (policy.level === 'skip') return [{ signer: 'not verified', policy: policy.name, level: 'skip', verified: false, reason: 'the trust policy skips verification' }];
   const anchors = await loadTrustStores(trustStore ?? defaultTrustStore(), policy.trustStores).catch(rethrow);
-  const signatures = await readNotationSignatures(image.target, digest);
+  const signatures = await readNotationSignatures(target, digest);
   if (signatures.length === 0) throw new Error(`no notation signature found for ${digest}`);
   const reasons: string[] = [];
   const results: NotationResult[] = [];

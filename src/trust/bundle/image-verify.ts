@@ -88,7 +88,7 @@ export async function verifyImage(
   if (verified.length > 0) return verified;
   // Only key-signed legacy signatures: the sigstore verifier's own account of the deepest failure.
   if (keyedResult !== undefined && keyed.length === signatures.length && bundles.length === 0) requireVerified(keyedResult, manifest.digest);
-  if (signatures.length === 0 && bundles.length === 0) throw new ImageVerificationError(`no signatures: no sigstore signature or bundle found for ${manifest.digest}`);
+  if (signatures.length === 0 && bundles.length === 0) throw new ImageVerificationError(`no signatures: no sigstore signature found for ${manifest.digest} (no .sig tag, cosign referrer or bundle)`);
   if (reasons.length === 0) throw new ImageVerificationError(`${manifest.digest}: no signature could be checked with what was given (keyless signatures need a trusted root, key signatures a key)`);
   const count = signatures.length + bundles.length;
   throw new ImageVerificationError(count === 1 ? reasons[0]! : `${reasons.at(-1)!} (none of ${count} signatures verified: ${reasons.join('; ')})`);

@@ -23,6 +23,8 @@ import { requireTool, run } from './support/tools.ts';
 import { debianLayout, ociRef } from './support/images.ts';
 import { tempDirs } from './support/temp-files.ts';
 import { gpgHome } from './support/gpg.ts';
+import { serializePayload } from '../src/trust/sigstore/payload.ts';
+import { createSigstore, legacyKeylessAnnotations } from './support/sigstore-fixtures.ts';
 
 const newDir = tempDirs('custody-policy-');
 
@@ -533,21 +535,55 @@ describe('policy evaluation with fixture signatures', () => {
     assert.equal((await evaluatePolicy(exact, image([sign()], [], dirImage), realVerifiers)).allowed, true);
   });
 
-  it('refuses keyless (Fulcio/Rekor) and pki requirements with a clear message, without fetching signatures', async () => {
-    const keyless = parsePolicy(
-      JSON.stringify({ default: [{ type: 'sigstoreSigned', fulcio: { caPath: '/ca', oidcIssuer: 'https://issuer', subjectEmail: 'a@b' }, rekorPublicKeyPath: '/rekor.pub' }] }),
-    );
-    const subject = image([sign()]);
-    const decision = await evaluatePolicy(keyless, subject, realVerifiers);
-    assert.match(decision.message!, /^keyless \(Fulcio\/Rekor\) verification needs network access to sigstore, which is not supported; use keyPath/);
-    assert.deepEqual(subject.fetched, []);
-    const rekor = sigstorePolicy({ rekorPublicKeyPath: '/rekor.pub' });
-    assert.match((await evaluatePolicy(rekor, image([sign()]), realVerifiers)).message!, /keyless \(Fulcio\/Rekor\)/);
+  it('sigstoreSigned with fulcio and rekorPublicKeyPath: a keyless signature of the identity, logged by the Rekor key, is accepted offline', async () => {
+    const store = await createSigstore();
+    const caPath = join(keysDir, 'fulcio-root.pem');
+    await writeFile(caPath, store.fulcio.root.toString('pem'));
+    const rekorPath = join(keysDir, 'rekor.pub');
+    await writeFile(rekorPath, store.rekor.publicKeyPem);
+    const keylessSign = async (options: Parameters<typeof legacyKeylessAnnotations>[2] = {}, identity = 'registry.example/ns/app:1'): Promise<SigstoreSignature> => {
+      const payload = serializePayload(identity, digest);
+      const annotations = await legacyKeylessAnnotations(store, payload, options);
+      return { format: 'sigstore', payload, signature: Buffer.from(annotations['dev.cosignproject.cosign/signature']!, 'base64'), annotations };
+    };
+    const policy = (fulcio: Record<string, unknown> = {}, rekor: Record<string, unknown> = { rekorPublicKeyPath: rekorPath }) =>
+      parsePolicy(JSON.stringify({ default: [{ type: 'sigstoreSigned', fulcio: { caPath, oidcIssuer: 'https://accounts.example.com', subjectEmail: 'alice@example.com', ...fulcio }, ...rekor }] }));
+    // The CA file holds the root; the intermediate comes from the signature's chain annotation.
+    const accepted = await evaluatePolicy(policy(), image([await keylessSign()]), realVerifiers);
+    assert.equal(accepted.allowed, true, accepted.message);
+    assert.equal(accepted.results[0]!.signatures![0]!.keyId, 'alice@example.com (issuer https://accounts.example.com)');
+    const message = async (policyValue: ReturnType<typeof parsePolicy>, signatures: SigstoreSignature[]): Promise<string> => {
+      const decision = await evaluatePolicy(policyValue, image(signatures), realVerifiers);
+      assert.equal(decision.allowed, false);
+      return decision.message!;
+    };
+    assert.match(await message(policy({ subjectEmail: 'bob@example.com' }), [await keylessSign()]), /certificate identity mismatch: the certificate is for "alice@example\.com", not "bob@example\.com"/);
+    assert.match(await message(policy({ oidcIssuer: 'https://other.example' }), [await keylessSign()]), /certificate issuer mismatch/);
+    // Another log's key does not vouch for the entry.
+    const otherRekor = join(keysDir, 'other-rekor.pub');
+    await writeFile(otherRekor, (await createSigstore()).rekor.publicKeyPem);
+    assert.match(await message(policy({}, { rekorPublicKeyPath: otherRekor }), [await keylessSign()]), /inclusion promise could not be verified/);
+    // Another CA's certificate is refused; so is a certificate expired when the entry was logged.
+    const stranger = await createSigstore();
+    const strangerPayload = serializePayload('registry.example/ns/app:1', digest);
+    const strangerAnnotations = await legacyKeylessAnnotations(stranger, strangerPayload);
+    assert.match(await message(policy(), [{ format: 'sigstore', payload: strangerPayload, signature: Buffer.from(strangerAnnotations['dev.cosignproject.cosign/signature']!, 'base64'), annotations: strangerAnnotations }]), /certificate chain|inclusion promise/);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const expired = await store.fulcio.issue({ subject: 'alice@example.com', issuer: 'https://accounts.example.com', notBefore: hourAgo, notAfter: new Date(hourAgo.getTime() + 600_000) });
+    assert.match(await message(policy(), [await keylessSign({ certificate: expired })]), /not valid or expired at the specified date/);
+    // signedIdentity still applies to the payload.
+    assert.match(await message(policy(), [await keylessSign({}, 'registry.example/ns/app:2')]), /Signature for identity "registry\.example\/ns\/app:2" is not accepted/);
+    // A key-signed signature with rekorPublicKeyPath must carry a log entry.
+    assert.match(await message(sigstorePolicy({ rekorPublicKeyPath: rekorPath }), [sign()]), /expected 1 tlog entries, got 0/);
+    // pki stays unimplemented, said clearly.
+    const pki = parsePolicy(JSON.stringify({ default: [{ type: 'sigstoreSigned', pki: { caRootsPath: '/ca', subjectEmail: 'a@b' } }] }));
+    assert.match(await message(pki, [sign()]), /X\.509 \(pki\) sigstore verification is not supported/);
   });
 
   it('signedBy: GPG signatures through the injected verifier; every requirement of the scope must pass', async () => {
     const fake: SignatureVerifiers = {
       verifySigstore: realVerifiers.verifySigstore,
+      verifySigstoreFulcio: realVerifiers.verifySigstoreFulcio,
       async verifySimpleSigning(message): Promise<VerifiedSignature> {
         const [key, identity, signed] = message.toString().split(' ') as [string, string, string];
         if (key !== 'trusted') throw new UntrustedKeyError(`signature by ${key}, which is not in the keyring`);

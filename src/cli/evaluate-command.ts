@@ -24,6 +24,8 @@ const USAGE = [
   'the local policy.json decides and its health grade (with an advisory database).',
   '',
   '  --key FILE               a sigstore public key to verify signatures with (repeatable)',
+  '  --notation-trust-policy FILE  notation\'s trustpolicy.json to judge notation signatures with',
+  '  --trust-store DIR        notation\'s trust store (default ~/.config/notation/truststore)',
   '  --policy FILE            containers-policy.json to evaluate the image with (default: the',
   '                           user\'s or /etc/containers/policy.json when one exists)',
   '  --vulndb PATH            the advisory database for the grade (default: $CUSTODY_VULNDB or',
@@ -37,6 +39,8 @@ const OPTIONS = {
   ...CLIENT_FLAGS,
   key: { type: 'string', multiple: true },
   policy: { type: 'string' },
+  'notation-trust-policy': { type: 'string' },
+  'trust-store': { type: 'string' },
   vulndb: { type: 'string' },
   format: { type: 'string' },
 } as const;
@@ -59,9 +63,19 @@ export const evaluateCommand: Command = {
       }
     });
     const loaded = loadPolicy({ path: values.policy });
+    let notation;
+    if (values['notation-trust-policy'] !== undefined) {
+      const { defaultTrustStore, loadTrustPolicy } = await import('../trust/notation/trust-policy.ts');
+      const policies = await loadTrustPolicy(values['notation-trust-policy']).catch((error: unknown) => {
+        throw new UsageError((error as Error).message);
+      });
+      notation = { policies, trustStore: values['trust-store'] ?? defaultTrustStore() };
+    } else if (values['trust-store'] !== undefined) {
+      throw new UsageError('--trust-store goes with --notation-trust-policy');
+    }
     const resolver = new ImageResolver(client);
     try {
-      const report = await evaluate(positionals[0]!, { resolver, keys, policy: loaded.path === undefined ? undefined : { file: loaded.path, policy: loaded.policy } });
+      const report = await evaluate(positionals[0]!, { resolver, keys, notation, policy: loaded.path === undefined ? undefined : { file: loaded.path, policy: loaded.policy } });
       const image = report.image;
       const vulndb = values.vulndb ?? defaultVulnDbPath();
       if (image && image.error === null && image.digest !== null && existsSync(vulndb)) {

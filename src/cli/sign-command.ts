@@ -14,7 +14,10 @@ import { type ClientOptions } from '../client/image-source.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { parseReference } from '../client/reference.ts';
 import type { AttachmentMode } from '../trust/sigstore/attachments.ts';
-import { indexChildren, openSignableImage, type ManifestInfo, type SignableImage } from '../trust/sigstore/image-target.ts';
+import { descriptorOf, indexChildren, openSignableImage, type ManifestInfo, type SignableImage } from '../trust/sigstore/image-target.ts';
+import { hasReferrersApi, writeBundle } from '../trust/bundle/bundle-attachments.ts';
+import { COSIGN_SIGN_PREDICATE_TYPE } from '../trust/bundle/bundle-types.ts';
+import { createDsseBundle, statementFor } from '../trust/bundle/sign-bundle.ts';
 import { writeImageSignature } from '../trust/sigstore/image-signatures.ts';
 import { KeyError, loadPrivateKey } from '../trust/sigstore/keys.ts';
 import { readPassword } from './password-input.ts';
@@ -32,7 +35,7 @@ export const signCommand: Command = {
   summary: 'sign an image (sigstore/cosign key, or GPG with --sign-by)',
   usage: [
     'Usage: custody sign IMAGE --key FILE [--password-stdin] [--identity REF] [--annotation KEY=VALUE]...',
-    '                   [--recursive] [--registry-referrers-mode both|legacy|oci-1-1] [global options]',
+    '                   [--recursive] [--registry-referrers-mode both|legacy|oci-1-1] [--bundle] [global options]',
     '       custody sign IMAGE --sign-by FINGERPRINT [--identity REF]',
     '',
     'IMAGE: docker://NAME (or a bare NAME) or dir:PATH. The private key is cosign\'s',
@@ -41,6 +44,9 @@ export const signCommand: Command = {
     'required for dir:). --annotation adds to the payload\'s optional section (cosign -a).',
     '--recursive also signs every manifest of an index. Signatures go to the',
     'sha256-<hex>.sig tag (legacy) and as OCI 1.1 referrers (oci-1-1); both by default.',
+    '--bundle writes a sigstore bundle instead (v0.3, a DSSE in-toto statement as cosign v3',
+    'signs) as an OCI referrer where the registry has the referrers API; elsewhere (and for',
+    'dir:) the legacy .sig signature, which every tool reads.',
     '',
     CLIENT_FLAGS_USAGE,
   ].join('\n'),
@@ -53,6 +59,7 @@ export const signCommand: Command = {
       recursive: { type: 'boolean', short: 'r' },
       'registry-referrers-mode': { type: 'string' },
       'sign-by': { type: 'string' },
+      bundle: { type: 'boolean' },
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing IMAGE' : `unexpected argument "${positionals[1]}"`);
     const keyFile = values.key as string | undefined;
@@ -85,8 +92,15 @@ export const signCommand: Command = {
         for (const child of indexChildren(image.manifest)) manifests.push(await image.child(child.digest));
       }
       for (const manifest of manifests) {
+        if (values.bundle === true && image.kind === 'docker' && (await hasReferrersApi(image.target, manifest.digest))) {
+          const bundle = await createDsseBundle(privateKey, statementFor(manifest.digest, COSIGN_SIGN_PREDICATE_TYPE, {}, optional));
+          await writeBundle(image.target, descriptorOf(manifest), bundle, COSIGN_SIGN_PREDICATE_TYPE);
+          process.stderr.write(`Signed ${manifest.digest} (sigstore bundle)\n`);
+          continue;
+        }
+        if (values.bundle === true) process.stderr.write(`${image.kind === 'dir' ? 'dir:' : 'the registry'} has no referrers API: writing the legacy .sig signature\n`);
         const signature = createSigstoreSignature(privateKey, { identity, manifestDigest: manifest.digest, optional });
-        await writeImageSignature(image, manifest, signature, mode);
+        await writeImageSignature(image, manifest, signature, values.bundle === true ? 'tag' : mode);
         process.stderr.write(`Signed ${manifest.digest} as ${identity}\n`);
       }
       return 0;

@@ -16,7 +16,9 @@ const USAGE = [
   '',
   'Subcommands:',
   '  set TARGET --key FILE [--key FILE...] [--mode pull|pull,tag]',
-  '        require images to be signed by one of these sigstore public keys (cosign.pub)',
+  '        require images to be signed by one of these sigstore public keys (cosign.pub:',
+  '        legacy .sig signatures and key-based bundles) or, for a PEM certificate, by a',
+  '        notation signature whose certificate chain leads to it',
   '        before they are pulled (pull, the default) and before a tag may point at them',
   '        (pull,tag: push by digest, sign, then tag)',
   '  get TARGET          show the policy',
@@ -104,7 +106,7 @@ export const signingPolicyCommand: Command = {
         if (!values.json) out(`removed the signing policy of ${target}`);
         return 0;
       case 'set': {
-        if (values.key === undefined || values.key.length === 0) throw new UsageError('set: give at least one --key FILE (a PEM public key, like cosign.pub)');
+        if (values.key === undefined || values.key.length === 0) throw new UsageError('set: give at least one --key FILE (a PEM public key, like cosign.pub, or a notation CA certificate)');
         const mode = values.mode ?? 'pull';
         if (mode !== 'pull' && mode !== 'pull,tag') throw new UsageError(`--mode: expected pull or pull,tag, not "${mode}"`);
         const keys = await Promise.all(

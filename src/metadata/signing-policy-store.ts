@@ -12,8 +12,9 @@ export type SigningMode = 'pull' | 'pull,tag';
 export interface TrustedKeyRecord {
   /** `sha256:<hex>` of the key's DER SubjectPublicKeyInfo: the key id signatures name. */
   readonly id: string;
-  readonly format: 'sigstore';
-  /** PEM public key (SPKI). */
+  /** `sigstore`: a public key; `notation`: a certificate that notation signature chains must lead to. */
+  readonly format: 'sigstore' | 'notation';
+  /** PEM public key (SPKI), or PEM certificate for notation. */
   readonly publicKey: string;
 }
 
@@ -39,4 +40,7 @@ export interface SigningPolicyStore {
   delete(scope: SigningPolicyScope, name: string): Promise<boolean>;
   /** Digests of the indexes held by `repository` that list `digest` as a child manifest. */
   parentIndexes(repository: string, digest: string): Promise<string[]>;
+  /** Digests of the manifests held by `repository` that list the blob `digest` (config or
+   * layer), at most `limit` of them. */
+  manifestsReferencingBlob(repository: string, digest: string, limit: number): Promise<string[]>;
 }

@@ -69,6 +69,18 @@ export class SqlSigningPolicyStore implements SigningPolicyStore {
     );
     return rows.map((row) => row.manifest_digest);
   }
+
+  async manifestsReferencingBlob(repository: string, digest: string, limit: number): Promise<string[]> {
+    const rows = await this.sql.query<{ manifest_digest: string }>(
+      `SELECT mr.manifest_digest FROM manifest_references mr
+         JOIN repository_manifests rm ON rm.digest = mr.manifest_digest
+         JOIN repositories r ON r.id = rm.repository_id
+       WHERE mr.child_digest = ? AND mr.kind = 'blob' AND r.name = ?
+       ORDER BY mr.manifest_digest LIMIT ?`,
+      [digest, repository, limit],
+    );
+    return rows.map((row) => row.manifest_digest);
+  }
 }
 
 function fromRow(row: PolicyRow): SigningPolicyRecord {

@@ -126,7 +126,7 @@ export class DistributionApi {
           this.record(caller, 'delete', name, digest, { object: 'blob' });
           return this.empty(response, 202);
         }
-        return this.getBlob(request, response, method, name, digest);
+        return this.getBlob(request, response, method, name, digest, caller);
       });
     }
     if ((match = TAGS_PATH.exec(path))) {
@@ -156,6 +156,33 @@ export class DistributionApi {
     }
   }
 
+  /** The signing policy's check before a blob is served or mounted elsewhere (issue 17):
+   * its layers are as protected as the image; publishers read them, as they read manifests. */
+  private async guardBlob(caller: Caller, name: string, digest: string): Promise<void> {
+    if (!this.guard) return;
+    try {
+      await this.guard.checkBlob(name, digest);
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === 'DENIED' && (await this.gate.mayPush(caller, name))) return;
+      if (error instanceof RegistryError && error.code === 'DENIED') {
+        this.actions.record({ kind: 'pull', result: 'denied', actor: actorOf(caller.principal), ip: caller.ip, userAgent: caller.userAgent, repository: name, digest, detail: { reason: 'signing policy', object: 'blob' } });
+      }
+      throw error;
+    }
+  }
+
+  /** Whether a mount may take the blob from `from`: a signing policy there must let the caller read it. */
+  private async mayMountFrom(caller: Caller, from: string, digest: string): Promise<boolean> {
+    if (!this.guard) return true;
+    try {
+      await this.guardBlob(caller, from, digest);
+      return true;
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === 'DENIED') return false;
+      throw error;
+    }
+  }
+
   private record(caller: Caller, kind: 'pull' | 'push' | 'delete' | 'mount', repository: string, reference: string, detail?: Record<string, unknown>): void {
     const isDigest = reference.includes(':');
     this.actions.record({
@@ -172,8 +199,9 @@ export class DistributionApi {
 
   // ---- blobs -------------------------------------------------------------------------
 
-  private async getBlob(request: HttpRequest, response: HttpResponse, method: string, name: string, digest: string): Promise<void> {
+  private async getBlob(request: HttpRequest, response: HttpResponse, method: string, name: string, digest: string, caller: Caller): Promise<void> {
     const blob = await this.registry.statBlob(name, digest);
+    await this.guardBlob(caller, name, blob.digest);
     const etag = `"${blob.digest}"`;
     response.setHeader('Docker-Content-Digest', blob.digest);
     response.setHeader('ETag', etag);
@@ -222,7 +250,7 @@ export class DistributionApi {
       // A mount from a repository the caller may not read (or, with no `from`, from
       // anywhere, unless everything is open) silently becomes a normal upload: the
       // response must not reveal whether the blob exists there.
-      const readable = from === undefined ? this.gate.open : await this.gate.mayPull(caller, from);
+      const readable = from === undefined ? this.gate.open : (await this.gate.mayPull(caller, from)) && (await this.mayMountFrom(caller, from, mount));
       const mounted = readable ? await this.registry.mountBlob(name, mount, from) : null;
       if (mounted) {
         this.record(caller, 'mount', name, mounted.digest, from === undefined ? undefined : { from });

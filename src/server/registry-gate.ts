@@ -189,20 +189,29 @@ export class TokenGate implements RegistryGate {
   private async may(caller: Caller, repository: string, action: 'pull' | 'push'): Promise<boolean> {
     if (caller.claims) {
       const entry = caller.claims.access.find((item) => item.type === 'repository' && item.name === repository);
-      return entry !== undefined && (entry.actions.includes(action) || entry.actions.includes('*'));
+      if (entry !== undefined && (entry.actions.includes(action) || entry.actions.includes('*'))) return true;
+      // A mount source is judged by the token, which said what the client asked for.
+      if (action === 'pull') return false;
     }
-    const granted = await this.security.access.grantedActions(caller.principal, repository, [action]);
+    // What the caller is, not what this request's token happens to carry: an account with
+    // push rights publishes (and signs) what is in the repository even when it fetched a
+    // pull-only token to read it. The token's account was checked current by authorize().
+    const principal = await this.storedPrincipal(caller);
+    const granted = await this.basicGrant(principal, repository, [action]);
     return granted.includes(action);
   }
 
+  /** A token's principal carries no id or roles: the stored account, for role decisions. */
+  private async storedPrincipal(caller: Caller): Promise<Principal> {
+    const principal = caller.principal;
+    if (!caller.claims || principal.kind !== 'account') return principal;
+    const account = await this.security.identity.findAccount(principal.account.name);
+    return account && !account.disabled ? { kind: 'account', account, via: principal.via } : ANONYMOUS;
+  }
+
   async visibleRepositories(caller: Caller, last: string | undefined, limit: number): Promise<string[] | null> {
-    let principal = caller.principal;
-    if (caller.claims && principal.kind === 'account') {
-      // Token principals carry no id or roles; the catalog needs the stored account.
-      const account = await this.security.identity.findAccount(principal.account.name);
-      principal = account ? { kind: 'account', account, via: principal.via } : ANONYMOUS;
-    }
-    return this.security.access.readableRepositories(principal, last, limit);
+    // Token principals carry no id or roles; the catalog needs the stored account.
+    return this.security.access.readableRepositories(await this.storedPrincipal(caller), last, limit);
   }
 
   private denied(caller: Caller, need: Extract<Need, { kind: 'repository' }>): RegistryError {

@@ -5,7 +5,8 @@
 // A policy is changed by an administrator of the repository or namespace (it decides what
 // everyone may pull); a repository's policy and signature status are readable by whoever
 // may pull from it (what is required is no secret to those it binds). PUT takes
-// {"mode": "pull" | "pull,tag", "keys": ["-----BEGIN PUBLIC KEY-----…"]}.
+// {"mode": "pull" | "pull,tag", "keys": ["-----BEGIN PUBLIC KEY-----…" | "-----BEGIN CERTIFICATE-----…"]}
+// (a certificate is a notation trust anchor).
 import { sendJson, decodePathPart } from './json-response.ts';
 import { RegistryError } from '../core/errors.ts';
 import { isDigest } from '../core/digest.ts';

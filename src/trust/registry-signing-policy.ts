@@ -12,27 +12,26 @@
 // revisions): a new signature or a changed policy makes a new key, nothing goes stale.
 import { RegistryError } from '../core/errors.ts';
 import { digestOf, type Digest } from '../core/digest.ts';
-import { readManifestJson } from '../core/manifest-reader.ts';
-import { SIGSTORE_ARTIFACT_TYPE, SIGSTORE_PAYLOAD_MEDIA_TYPE, SIGSTORE_SIGNATURE_ANNOTATION, sigstoreTag, type SigstoreSignature } from '../core/signatures.ts';
+import { sigstoreTag } from '../core/signatures.ts';
 import { namespaceOf } from '../auth/access-control.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { SigningMode, SigningPolicyRecord, SigningPolicyScope, SigningPolicyStore, TrustedKeyRecord } from '../metadata/signing-policy-store.ts';
-import { guardedKind } from './signing-policy/manifest-kind.ts';
-import { checkCosignSignature } from './signing-policy/cosign-check.ts';
+import { guardedKind, type GuardedKind } from './signing-policy/manifest-kind.ts';
+import { checkSignatures, isSignatureArtifact, parseNotationCertificate, type NotationAnchor, type PolicyTrust, type SignatureFormat, type SignatureManifest } from './signing-policy/signature-checks.ts';
 import { parsePublicKey, type ParsedPublicKey } from './signing-policy/trusted-key.ts';
 
 /** One signature found for a manifest, as the status API shows it. */
 export interface SignatureStatus {
-  readonly format: 'sigstore';
+  readonly format: SignatureFormat;
   /** Where it was found: the `.sig` tag or a referrer. */
   readonly source: 'tag' | 'referrer';
   readonly signatureManifest: string;
   readonly layer: string;
-  /** The docker-reference the signed payload claims. */
+  /** Who the signature names: the docker-reference a cosign payload claims, the signer of a bundle or notation signature. */
   readonly identity: string | null;
   /** null when no policy applies: there is no trusted key to verify against. */
   readonly verified: boolean | null;
-  /** The trusted key that verified it, or null. */
+  /** The trusted key (or notation certificate) that verified it, or null. */
   readonly keyId: string | null;
   /** Policies (`namespace acme`, `repository acme/app`) that trust that key. */
   readonly trustedBy: readonly string[];
@@ -41,7 +40,7 @@ export interface SignatureStatus {
 
 export interface SigningPolicyInput {
   readonly mode: SigningMode;
-  /** PEM public keys. */
+  /** PEM public keys (sigstore) or PEM certificates (notation trust anchors). */
   readonly keys: readonly string[];
 }
 
@@ -51,21 +50,19 @@ export interface ManifestGuard {
   checkPull(repository: string, manifestDigest: string, mediaType: string, content?: Uint8Array): Promise<void>;
   /** Before a manifest PUT by tag: throws DENIED when a `pull,tag` policy is not met. */
   checkTag(repository: string, tag: string, content: Uint8Array, contentType: string | undefined): Promise<void>;
+  /** Before serving (or mounting from) a blob the repository links: throws DENIED unless a
+   * manifest the policies accept, or an artifact (signature, attestation), references it. */
+  checkBlob(repository: string, blobDigest: string): Promise<void>;
 }
 
 interface Evaluated {
   readonly signatures: readonly SignatureStatus[];
 }
 
-interface FoundSignature {
-  readonly source: 'tag' | 'referrer';
-  readonly manifest: string;
-  readonly layer: string;
-  readonly signature: SigstoreSignature;
-}
-
-const MAX_PAYLOAD_BYTES = 256 * 1024;
 const CACHE_ENTRIES = 10_000;
+/** A base layer may be shared by many images of a repository; past this many, the first
+ * (in digest order) decide. */
+const MAX_REFERENCING_MANIFESTS = 1000;
 
 export class RegistrySigningPolicy implements ManifestGuard {
   private readonly registry: Registry;
@@ -73,6 +70,8 @@ export class RegistrySigningPolicy implements ManifestGuard {
   private readonly now: () => number;
   private readonly cache = new Map<string, Evaluated>();
   private readonly parsedKeys = new Map<string, ParsedPublicKey>();
+  private readonly anchors = new Map<string, NotationAnchor>();
+  private readonly kinds = new Map<string, GuardedKind | null>();
 
   constructor(registry: Registry, store: SigningPolicyStore, options: { clock?: () => number } = {}) {
     this.registry = registry;
@@ -93,6 +92,12 @@ export class RegistrySigningPolicy implements ManifestGuard {
     const keys = new Map<string, TrustedKeyRecord>();
     for (const [index, pem] of input.keys.entries()) {
       if (typeof pem !== 'string') throw new RegistryError('INVALID_REQUEST', `keys[${index}] must be a PEM string`);
+      if (pem.includes('-----BEGIN CERTIFICATE-----')) {
+        // A certificate is a notation trust anchor: signatures whose chain leads to it count.
+        const anchor = parseNotationCertificate(pem, `keys[${index}]`);
+        keys.set(anchor.id, { id: anchor.id, format: 'notation', publicKey: anchor.certificate.toString() });
+        continue;
+      }
       const parsed = parsePublicKey(pem, `keys[${index}]`);
       keys.set(parsed.id, { id: parsed.id, format: 'sigstore', publicKey: parsed.pem });
     }
@@ -123,6 +128,39 @@ export class RegistrySigningPolicy implements ManifestGuard {
     if (unmet) {
       throw denied(`cannot tag ${repository}:${tag}: ${digest} is not signed by a trusted key (policy of ${unmet.name}); push it by digest, sign it, then tag it`, unmet);
     }
+  }
+
+  async checkBlob(repository: string, blobDigest: string): Promise<void> {
+    const policies = await this.store.applicable(repository, namespaceOf(repository));
+    if (policies.length === 0) return;
+    // A layer is as protected as the images it belongs to: otherwise anyone could fetch
+    // an unsigned image's content by digest. What nothing references (an upload waiting
+    // for its manifest) is nobody's to read but its publisher's.
+    const manifests = await this.store.manifestsReferencingBlob(repository, blobDigest, MAX_REFERENCING_MANIFESTS);
+    const images: string[] = [];
+    for (const digest of manifests) {
+      const kind = await this.kindOf(repository, digest);
+      // A signature's payload, an attestation's bundle, an SBOM: readable, as their manifests are.
+      if (kind === null) return;
+      images.push(digest);
+    }
+    // Verdicts are cached per manifest (signature set, policy revisions): this costs lookups,
+    // not a verification per GET.
+    for (const digest of images) if ((await this.unmet(repository, digest, policies)) === null) return;
+    const policy = images.length === 0 ? policies[0]! : ((await this.unmet(repository, images[0]!, policies)) ?? policies[0]!);
+    throw denied(`${repository}@${blobDigest} belongs to no image signed by a trusted key (policy of ${policy.name})`, policy);
+  }
+
+  /** guardedKind of a stored manifest, remembered by digest (content never changes). */
+  private async kindOf(repository: string, digest: string): Promise<GuardedKind | null> {
+    if (this.kinds.has(digest)) return this.kinds.get(digest)!;
+    const record = await this.registry.metadata.getManifestByDigest(repository, digest as Digest);
+    const kind = record === null ? null : guardedKind(record.content, record.mediaType);
+    if (record !== null) {
+      if (this.kinds.size >= CACHE_ENTRIES) this.kinds.delete(this.kinds.keys().next().value!);
+      this.kinds.set(digest, kind);
+    }
+    return kind;
   }
 
   // ---- status -----------------------------------------------------------------------
@@ -161,33 +199,46 @@ export class RegistrySigningPolicy implements ManifestGuard {
     const key = [repository, digest, manifests.map((entry) => entry.digest).sort().join(','), policies.map((policy) => `${policy.scope}:${policy.name}:${policy.revision}`).join(',')].join('\u0000');
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const keys = this.keysOf(policies);
-    const signatures: SignatureStatus[] = [];
-    for (const found of await this.readSignatures(repository, manifests)) {
-      const verdict = checkCosignSignature(found.signature, digest, repository, keys);
+    const subject = {
+      digest,
+      repository,
+      content: async () => (await this.registry.metadata.getManifestByDigest(repository, digest as Digest))?.content ?? null,
+    };
+    const verdicts = await checkSignatures(manifests, subject, this.trustOf(policies), (blob, limit) => this.readBlob(repository, blob, limit));
+    const signatures: SignatureStatus[] = verdicts.map((verdict) => {
       const trustedBy = verdict.keyId === null ? [] : policies.filter((policy) => policy.keys.some((entry) => entry.id === verdict.keyId)).map(policyLabel);
-      signatures.push({
-        format: 'sigstore',
-        source: found.source,
-        signatureManifest: found.manifest,
-        layer: found.layer,
+      return {
+        format: verdict.format,
+        source: verdict.manifest.source,
+        signatureManifest: verdict.manifest.digest,
+        layer: verdict.layer,
         identity: verdict.identity,
         verified: policies.length === 0 ? null : verdict.reason === null,
         keyId: verdict.keyId,
         trustedBy,
         reason: policies.length === 0 ? 'no signing policy applies to this repository' : verdict.reason,
-      });
-    }
+      };
+    });
     const result: Evaluated = { signatures };
     if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, result);
     return result;
   }
 
-  private keysOf(policies: readonly SigningPolicyRecord[]): ParsedPublicKey[] {
+  private trustOf(policies: readonly SigningPolicyRecord[]): PolicyTrust {
     const keys = new Map<string, ParsedPublicKey>();
+    const notation = new Map<string, NotationAnchor>();
     for (const policy of policies) {
       for (const entry of policy.keys) {
+        if (entry.format === 'notation') {
+          let anchor = this.anchors.get(entry.id);
+          if (!anchor) {
+            anchor = parseNotationCertificate(entry.publicKey);
+            this.anchors.set(entry.id, anchor);
+          }
+          notation.set(entry.id, anchor);
+          continue;
+        }
         let parsed = this.parsedKeys.get(entry.id);
         if (!parsed) {
           parsed = parsePublicKey(entry.publicKey);
@@ -196,59 +247,32 @@ export class RegistrySigningPolicy implements ManifestGuard {
         keys.set(entry.id, parsed);
       }
     }
-    return [...keys.values()];
+    return { keys: [...keys.values()], notation: [...notation.values()] };
   }
 
-  /** The `.sig` tag's manifest and the cosign-typed referrers: digests and bytes. */
-  private async signatureManifests(repository: string, digest: string): Promise<{ source: 'tag' | 'referrer'; digest: string; content: Uint8Array }[]> {
-    const found: { source: 'tag' | 'referrer'; digest: string; content: Uint8Array }[] = [];
+  /** The `.sig` tag's manifest and the signature referrers (cosign, bundles, notation): digests and bytes. */
+  private async signatureManifests(repository: string, digest: string): Promise<SignatureManifest[]> {
+    const found: SignatureManifest[] = [];
     const tagged = await this.registry.metadata.getManifestByTag(repository, sigstoreTag(digest));
     if (tagged) found.push({ source: 'tag', digest: tagged.digest, content: tagged.content });
-    const referrers = await this.registry.listReferrers(repository, digest, SIGSTORE_ARTIFACT_TYPE);
+    const referrers = await this.registry.listReferrers(repository, digest);
     for (const referrer of referrers) {
-      if (found.some((entry) => entry.digest === referrer.digest)) continue;
+      if (!isSignatureArtifact(referrer.artifactType ?? undefined) || found.some((entry) => entry.digest === referrer.digest)) continue;
       const record = await this.registry.metadata.getManifestByDigest(repository, referrer.digest);
       if (record) found.push({ source: 'referrer', digest: record.digest, content: record.content });
     }
     return found;
   }
 
-  private async readSignatures(repository: string, manifests: readonly { source: 'tag' | 'referrer'; digest: string; content: Uint8Array }[]): Promise<FoundSignature[]> {
-    const signatures: FoundSignature[] = [];
-    for (const manifest of manifests) {
-      let layers: { mediaType?: unknown; digest?: unknown; size?: unknown; annotations?: Record<string, unknown> }[];
-      try {
-        layers = (readManifestJson(manifest.content).layers ?? []) as typeof layers;
-      } catch {
-        continue;
-      }
-      for (const layer of layers) {
-        if (layer.mediaType !== SIGSTORE_PAYLOAD_MEDIA_TYPE || typeof layer.digest !== 'string') continue;
-        if (typeof layer.size === 'number' && layer.size > MAX_PAYLOAD_BYTES) continue;
-        const annotations: Record<string, string> = {};
-        for (const [name, value] of Object.entries(layer.annotations ?? {})) if (typeof value === 'string') annotations[name] = value;
-        const payload = await this.readPayload(repository, layer.digest);
-        if (payload === null) continue;
-        signatures.push({
-          source: manifest.source,
-          manifest: manifest.digest,
-          layer: layer.digest,
-          signature: { format: 'sigstore', payload, signature: Buffer.from(annotations[SIGSTORE_SIGNATURE_ANNOTATION] ?? '', 'base64'), annotations },
-        });
-      }
-    }
-    return signatures;
-  }
-
-  /** A payload blob, through the repository (which must link it); null when missing. */
-  private async readPayload(repository: string, digest: string): Promise<Buffer | null> {
+  /** A blob, through the repository (which must link it); null when missing or over `limit` bytes. */
+  private async readBlob(repository: string, digest: string, limit: number): Promise<Buffer | null> {
     let read;
     try {
       read = await this.registry.readBlob(repository, digest);
     } catch {
       return null;
     }
-    if (read.size > MAX_PAYLOAD_BYTES) {
+    if (read.size > limit) {
       read.body.destroy();
       return null;
     }

@@ -85,6 +85,8 @@ export class RegistryClient {
   readonly #policy: RetryPolicy;
   readonly #logger: Logger;
   readonly #options: RegistryClientOptions;
+  /** Repositories this client will write to (see intendToWrite). */
+  readonly #writes = new Set<string>();
 
   constructor(options: RegistryClientOptions) {
     this.#options = options;
@@ -109,6 +111,16 @@ export class RegistryClient {
       logger: this.#logger,
       clientId: userAgent.split('/')[0] ?? 'custody',
     });
+  }
+
+  /**
+   * Every later request on `repo` asks for `pull,push` from the start, as a signer or a
+   * copy that reads before it writes must: one token covers the whole job, and a registry
+   * that serves publishers more than consumers (a signing policy) sees the publisher's
+   * intent on its first read, not a pull-only token.
+   */
+  intendToWrite(repo: string): void {
+    this.#writes.add(repo);
   }
 
   /** Token-server requests made so far. */
@@ -353,7 +365,12 @@ export class RegistryClient {
 
   /** An authenticated request with retries. */
   #request(request: ClientRequest): Promise<IncomingMessage> {
-    return this.#exchange(request, true);
+    if (this.#writes.size === 0) return this.#exchange(request, true);
+    const scopes = request.scopes.map((scope) => {
+      const repo = /^repository:(.+):pull$/.exec(scope)?.[1];
+      return repo !== undefined && this.#writes.has(repo) ? push(repo) : scope;
+    });
+    return this.#exchange({ ...request, scopes }, true);
   }
 
   async #exchange(request: ClientRequest, authenticate: boolean): Promise<IncomingMessage> {

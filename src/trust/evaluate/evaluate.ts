@@ -11,6 +11,7 @@ import type { ImageResolver } from '../../client/image-source.ts';
 import type { Policy } from '../policy/policy-file.ts';
 import { probeApi } from './api-probe.ts';
 import { probeImage, type TrustedKeyFile } from './image-probe.ts';
+import type { NotationPolicy } from '../notation/trust-policy.ts';
 import { probeTls } from './tls-probe.ts';
 import { notesFor } from './notes.ts';
 import type { EvaluationReport, ImageReport, RegistryReport } from './report.ts';
@@ -18,6 +19,8 @@ import type { EvaluationReport, ImageReport, RegistryReport } from './report.ts'
 export interface EvaluateOptions {
   readonly resolver: ImageResolver;
   readonly keys: readonly TrustedKeyFile[];
+  /** notation's trust policy and trust store (custody evaluate --notation-trust-policy). */
+  readonly notation?: { readonly policies: readonly NotationPolicy[]; readonly trustStore: string } | undefined;
   readonly policy?: { readonly file: string | null; readonly policy: Policy } | undefined;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -59,7 +62,7 @@ export async function evaluate(input: string, options: EvaluateOptions): Promise
       image = notChecked(target.reference, 'not checked over plain HTTP; give --tls-verify=false to look anyway');
     } else {
       const client = await options.resolver.clientFor(target.host, { credentialsFor: target.reference, ...(registry.transport === 'http' ? { insecure: true } : {}) });
-      const probed = await probeImage({ client, reference: target.reference, keys: options.keys, policy: options.policy });
+      const probed = await probeImage({ client, reference: target.reference, keys: options.keys, policy: options.policy, notation: options.notation });
       const { referrersApi, ...rest } = probed;
       registry.api.referrers = referrersApi;
       image = rest;

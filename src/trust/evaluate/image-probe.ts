@@ -19,6 +19,8 @@ import { dockerScopes } from '../policy/scopes.ts';
 import { realVerifiers } from '../policy/verifiers.ts';
 import type { Policy } from '../policy/policy-file.ts';
 import type { ImageReport, SignatureReport } from './report.ts';
+import { probeBundles, probeNotation } from './attachment-probe.ts';
+import type { NotationPolicy } from '../notation/trust-policy.ts';
 
 export interface TrustedKeyFile {
   /** Where the key came from (a file name), shown next to what it verified. */
@@ -31,6 +33,8 @@ export interface ImageProbeOptions {
   readonly reference: ImageReference;
   readonly keys: readonly TrustedKeyFile[];
   readonly policy?: { readonly file: string | null; readonly policy: Policy } | undefined;
+  /** notation's trust policy and trust store, to judge notation signatures with. */
+  readonly notation?: { readonly policies: readonly NotationPolicy[]; readonly trustStore: string } | undefined;
   /** The platform whose instance of an index is described; default this machine's linux one. */
   readonly platform?: { readonly os: string; readonly architecture: string };
 }
@@ -99,6 +103,8 @@ export async function probeImage(options: ImageProbeOptions): Promise<ImageRepor
     gpg = [];
   }
   for (const signature of gpg) signatures.push(await describeGpg(signature));
+  signatures.push(...(await probeBundles(attachment, { digest: top.digest, bytes: top.bytes }, keys)));
+  signatures.push(...(await probeNotation(attachment, top.digest, options.notation === undefined ? undefined : { ...options.notation, repository: `${reference.registry}/${repository}` })));
 
   let policy: ImageReport['policy'] = null;
   if (options.policy) {

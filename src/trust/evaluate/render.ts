@@ -46,7 +46,7 @@ export function renderReport(report: EvaluationReport): string {
       row('built with', image.claims.builder);
       row('signatures', image.signatures.length === 0 ? 'none' : String(image.signatures.length));
       for (const signature of image.signatures) {
-        const verdict = signature.verified === true ? `verified: key ${signature.keyId} (${signature.keySource})` : signature.verified === false ? `does not verify: ${signature.reason}` : signature.reason ?? 'not verified';
+        const verdict = signature.verified === true ? `verified: ${signature.format === 'notation' ? '' : 'key '}${signature.keyId} (${signature.keySource})` : signature.verified === false ? `does not verify: ${signature.reason}` : signature.reason ?? 'not verified';
         row(`  ${signature.format}`, `${signature.identity ?? '?'} — ${verdict}`);
       }
       row('signed by', image.signedBy.length > 0 ? image.signedBy.join(', ') : 'nobody verifiable');

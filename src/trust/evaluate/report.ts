@@ -67,8 +67,8 @@ export interface RegistryReport {
 }
 
 export interface SignatureReport {
-  readonly format: 'sigstore' | 'simple-signing';
-  /** The docker-reference the signature claims. */
+  readonly format: 'sigstore' | 'simple-signing' | 'sigstore-bundle' | 'attestation' | 'notation';
+  /** The docker-reference the signature claims (a bundle's or notation signer; an attestation's predicate type). */
   readonly identity: string | null;
   readonly verified: boolean | null;
   /** The key that verified it (`sha256:…` or a PGP fingerprint), and where that key came from. */

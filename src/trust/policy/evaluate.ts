@@ -25,10 +25,21 @@ export interface SignatureProvider {
  * in …" (an invalid payload or packet is a different story and keeps its own message).
  */
 export interface SignatureVerifiers {
-  /** A sigstore signature made by one of `publicKeys` (PEM); returns its parsed payload and key. */
-  verifySigstore(signature: SigstoreSignature, publicKeys: readonly Buffer[]): Promise<VerifiedSignature>;
+  /** A sigstore signature made by one of `publicKeys` (PEM); returns its parsed payload and key.
+   * With `rekorPublicKeys`, it must also carry a Rekor entry signed by one of them. */
+  verifySigstore(signature: SigstoreSignature, publicKeys: readonly Buffer[], rekorPublicKeys?: readonly Buffer[]): Promise<VerifiedSignature>;
+  /** A keyless sigstore signature: a certificate from the Fulcio CA (PEM) for `subjectEmail`
+   * issued through `oidcIssuer`, valid when the Rekor log (one of `rekorPublicKeys`) recorded it. */
+  verifySigstoreFulcio(signature: SigstoreSignature, fulcio: FulcioTrust): Promise<VerifiedSignature>;
   /** A simple-signing OpenPGP message made by a key in `keyring` (binary or armored key files). */
   verifySimpleSigning(message: Buffer, keyring: readonly Buffer[]): Promise<VerifiedSignature>;
+}
+
+export interface FulcioTrust {
+  readonly caCertificates: Buffer;
+  readonly oidcIssuer: string;
+  readonly subjectEmail: string;
+  readonly rekorPublicKeys: readonly Buffer[];
 }
 
 /** The image being evaluated: one manifest (a single image, an index, or an index's instance). */
@@ -138,7 +149,6 @@ export async function enforcePolicy(policy: Policy, image: PolicyImage, verifier
 
 type Outcome = { readonly accepted: true; readonly signatures?: readonly VerifiedSignature[] } | { readonly accepted: false; readonly reason: string };
 
-const KEYLESS = 'keyless (Fulcio/Rekor) verification needs network access to sigstore, which is not supported; use keyPath';
 
 async function evaluateRequirement(requirement: PolicyRequirement, image: PolicyImage, verifiers: SignatureVerifiers, readFile: (path: string) => Buffer): Promise<Outcome> {
   switch (requirement.type) {
@@ -156,13 +166,29 @@ async function evaluateRequirement(requirement: PolicyRequirement, image: Policy
       );
     }
     case 'sigstoreSigned': {
-      if (requirement.fulcio !== undefined || requirement.rekorPublicKeys !== undefined) return { accepted: false, reason: KEYLESS };
-      if (requirement.pki !== undefined || requirement.keys === undefined) return { accepted: false, reason: 'X.509 (pki) sigstore verification is not supported; use keyPath' };
+      if (requirement.pki !== undefined) return { accepted: false, reason: 'X.509 (pki) sigstore verification is not supported; use keyPath or fulcio' };
+      // Offline: the Rekor keys check the signed entry timestamp the signature carries.
+      const rekor = requirement.rekorPublicKeys === undefined ? undefined : readKeys(requirement.rekorPublicKeys, readFile);
+      if (typeof rekor === 'string') return { accepted: false, reason: rekor };
+      if (requirement.fulcio !== undefined) {
+        const fulcio = requirement.fulcio;
+        let ca: Buffer;
+        try {
+          ca = fulcio.caData ?? readFile(fulcio.caPath!);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          return { accepted: false, reason: `reading the Fulcio CA ${fulcio.caPath}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}` };
+        }
+        const trust: FulcioTrust = { caCertificates: ca, oidcIssuer: fulcio.oidcIssuer, subjectEmail: fulcio.subjectEmail, rekorPublicKeys: rekor ?? [] };
+        const described: KeySet = { paths: [], data: [], described: `fulcio ${fulcio.caPath ?? 'caData'} (${fulcio.subjectEmail} via ${fulcio.oidcIssuer})` };
+        return checkSignatures('sigstore', await image.signatures.sigstore(), described, image, 'cosign container image signature', requirement.signedIdentity, (signature) => verifiers.verifySigstoreFulcio(signature, trust));
+      }
+      if (requirement.keys === undefined) return { accepted: false, reason: 'no key source' };
       const keys = readKeys(requirement.keys, readFile);
       if (typeof keys === 'string') return { accepted: false, reason: keys };
       const signatures = await image.signatures.sigstore();
       return checkSignatures('sigstore', signatures, requirement.keys, image, 'cosign container image signature', requirement.signedIdentity, (signature) =>
-        verifiers.verifySigstore(signature, keys),
+        verifiers.verifySigstore(signature, keys, rekor),
       );
     }
   }

@@ -3,8 +3,8 @@
 // a payload naming the image's digest. The identity rule is the registry's own: the
 // signed docker-reference must name this repository, on whatever host the signer reached
 // the registry by (a registry cannot know all its names: proxies, ports, DNS aliases).
-// Fulcio certificates and Rekor bundles are not consulted, so a keyless signature never
-// satisfies a policy (it has no trusted key to match).
+// Fulcio certificates and Rekor bundles are not consulted: a registry policy trusts keys and
+// notation certificates, so a keyless signature never satisfies it (no trusted key matches).
 import type { SigstoreSignature } from '../../core/signatures.ts';
 import { claimedIdentity } from '../sigstore/payload.ts';
 import { checkSignedPayload, SignatureVerificationError, verifyBytes } from '../sigstore/verify.ts';

@@ -39,11 +39,11 @@ interface OciManifest {
   annotations?: Readonly<Record<string, string>>;
 }
 
-function isNotFound(error: unknown): boolean {
+export function isNotFound(error: unknown): boolean {
   return error instanceof RegistryClientError && (error.status === 404 || error.code === 'MANIFEST_UNKNOWN' || error.code === 'NAME_UNKNOWN');
 }
 
-async function readBlob(target: AttachmentTarget, digest: string): Promise<Buffer> {
+export async function readBlob(target: AttachmentTarget, digest: string): Promise<Buffer> {
   const reader = await target.client.getBlob(target.repository, digest);
   const chunks: Buffer[] = [];
   let size = 0;
@@ -58,7 +58,7 @@ async function readBlob(target: AttachmentTarget, digest: string): Promise<Buffe
   return Buffer.concat(chunks);
 }
 
-async function pushBlobIfMissing(target: AttachmentTarget, bytes: Buffer): Promise<string> {
+export async function pushBlobIfMissing(target: AttachmentTarget, bytes: Buffer): Promise<string> {
   const digest = digestOf(bytes);
   if (!(await target.client.blobExists(target.repository, digest))) {
     await target.client.pushBlob(target.repository, digest, bytes.length, () => Readable.from([bytes]));
@@ -208,7 +208,7 @@ export async function writeReferrerSignature(target: AttachmentTarget, subject: 
 }
 
 /** The referrers tag schema fallback: the `<alg>-<hex>` index lists the subject's referrers. */
-async function addToReferrersTag(target: AttachmentTarget, subjectDigest: string, descriptor: Descriptor): Promise<void> {
+export async function addToReferrersTag(target: AttachmentTarget, subjectDigest: string, descriptor: Descriptor): Promise<void> {
   const tag = subjectDigest.replace(':', '-');
   let manifests: readonly DescriptorJson[] = [];
   try {

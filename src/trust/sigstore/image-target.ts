@@ -76,6 +76,8 @@ export async function openSignableImage(input: string, options: ClientOptions, p
     let lastError: unknown;
     for (const endpoint of endpoints) {
       try {
+        // A signer writes where it reads: it asks for push from its first request.
+        if (purpose === 'sign') endpoint.client.intendToWrite(endpoint.repository);
         const result = await endpoint.client.getManifest(endpoint.repository, endpoint.tagOrDigest!);
         const target = { client: endpoint.client, repository: endpoint.repository };
         return {

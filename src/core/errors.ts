@@ -116,7 +116,7 @@ export function isOutOfSpace(error: unknown): boolean {
 // ---- domain errors ----------------------------------------------------------------------
 
 /** What went wrong, independent of any protocol. */
-export type DomainErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'INVALID_INPUT' | 'TOO_LARGE' | 'LIMIT_REACHED';
+export type DomainErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'INVALID_INPUT' | 'TOO_LARGE' | 'LIMIT_REACHED' | 'DENIED';
 
 /** What a domain error is about; with its code it chooses the OCI code (DOMAIN_ERROR_CODES). */
 export type ErrorSubject =
@@ -129,6 +129,9 @@ export type ErrorSubject =
   | 'page-size'
   | 'repository'
   | 'signature'
+  /** A namespace's storage quota. */
+  | 'quota'
+  | 'tag'
   | 'team'
   /** Text the database cannot store or compare (a NUL character). */
   | 'text'
@@ -196,6 +199,14 @@ export class LimitReached extends DomainError {
   }
 }
 
+/** A rule forbids the change whoever asks (an immutable tag, a quota, a read-only mirror). */
+export class Denied extends DomainError {
+  constructor(subject: ErrorSubject, message: string, options?: DomainErrorOptions) {
+    super('DENIED', subject, message, options);
+    this.name = 'Denied';
+  }
+}
+
 /**
  * A chunk that does not continue an upload where it stands. The upload is named so that
  * the answer can tell the client where to resume (the spec's 416 with Range and Location).
@@ -250,6 +261,7 @@ export const DOMAIN_ERROR_CODES: Readonly<Record<DomainErrorCode, SubjectMapping
     manifest: { code: 'MANIFEST_INVALID', status: 413 },
   },
   LIMIT_REACHED: { default: { code: 'DENIED' } },
+  DENIED: { default: { code: 'DENIED' } },
 };
 
 /** The OCI error a domain error is answered with (headers, if any, are the edge's to add). */

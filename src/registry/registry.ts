@@ -11,6 +11,8 @@ import { UploadInterruptedError, type BlobStore, type ByteRange } from '../stora
 import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord } from '../metadata/metadata-store.ts';
 import { UploadHashes } from './upload-hashes.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { NO_EVENTS, type EventActor, type EventPublisher } from '../core/events.ts';
+import type { WriteGuard } from './write-guard.ts';
 
 export interface RegistryOptions {
   /** Largest manifest accepted, in bytes. */
@@ -22,6 +24,10 @@ export interface RegistryOptions {
   /** Mount a blob the registry already stores when a client asks `?mount=` without `from`. */
   readonly automaticMount: boolean;
   readonly clock?: () => number;
+  /** Where committed changes are announced (domain events); nowhere by default. */
+  readonly events?: EventPublisher | undefined;
+  /** Checks run before every write, whatever the entry point. */
+  readonly guards?: readonly WriteGuard[] | undefined;
 }
 
 export interface UploadState {
@@ -73,12 +79,16 @@ export class Registry {
   private readonly hashes = new UploadHashes();
   private readonly uploadLocks = new KeyedLock();
   private readonly now: () => number;
+  private readonly events: EventPublisher;
+  private readonly guards: readonly WriteGuard[];
 
   constructor(blobs: BlobStore, metadata: MetadataStore, options: RegistryOptions) {
     this.blobs = blobs;
     this.metadata = metadata;
     this.options = options;
     this.now = options.clock ?? Date.now;
+    this.events = options.events ?? NO_EVENTS;
+    this.guards = options.guards ?? [];
   }
 
   // ---- blobs -------------------------------------------------------------------------
@@ -119,7 +129,7 @@ export class Registry {
    * undefined is the automatic mount: any stored blob, when enabled. Returns false when
    * the blob cannot be mounted (the client then uploads it).
    */
-  async mountBlob(repository: string, digest: string, from: string | undefined, mayRead: (repository: string) => Promise<boolean> = async () => true): Promise<BlobHandle | null> {
+  async mountBlob(repository: string, digest: string, from: string | undefined, mayRead: (repository: string) => Promise<boolean> = async () => true, actor?: EventActor): Promise<BlobHandle | null> {
     validateRepositoryName(repository);
     let parsed: Digest;
     try {
@@ -141,6 +151,7 @@ export class Registry {
     }
     if (size === undefined) return null;
     if ((await this.blobs.stat(parsed)) === null) return null;
+    for (const guard of this.guards) await guard.beforeBlobLink?.({ repository, digest: parsed, size, actor });
     await this.metadata.linkBlob(repository, parsed, size, this.now());
     // A collector may have removed the content between the check and the link (which
     // now protects it): then undo the link and let the client upload.
@@ -148,6 +159,7 @@ export class Registry {
       await this.metadata.unlinkBlob(repository, parsed);
       return null;
     }
+    this.events.publish('blob.mounted', { repository, digest: parsed, from, size }, actor);
     return { digest: parsed, size };
   }
 
@@ -220,7 +232,7 @@ export class Registry {
   }
 
   /** Finishes an upload (with an optional last chunk) and verifies its digest. */
-  async completeUpload(repository: string, uploadId: string, digest: string | undefined, body?: Readable, contentRange?: string, contentLength?: number): Promise<BlobHandle> {
+  async completeUpload(repository: string, uploadId: string, digest: string | undefined, body?: Readable, contentRange?: string, contentLength?: number, actor?: EventActor): Promise<BlobHandle> {
     if (digest === undefined || digest === '') {
       throw new InvalidInput('digest', 'completing an upload needs the digest query parameter');
     }
@@ -250,6 +262,7 @@ export class Registry {
       if (actual !== expected) {
         throw new InvalidInput('digest', `upload content has digest ${actual}, not ${expected}`, { detail: { expected, actual } });
       }
+      for (const guard of this.guards) await guard.beforeBlobLink?.({ repository, digest: expected, size: upload.size, actor });
       const existing = await this.blobs.stat(expected);
       if (existing && existing.size === upload.size) {
         // Already stored (deduplicated). Link first, which touches the blob's row and so
@@ -273,16 +286,17 @@ export class Registry {
       }
       await this.metadata.deleteUpload(upload.id);
       this.hashes.forget(upload.id);
+      this.events.publish('upload.completed', { repository, digest: expected, size: upload.size }, actor);
       return { digest: expected, size: upload.size };
     });
   }
 
   /** POST ?digest= : the whole blob in one request. */
-  async uploadMonolithic(repository: string, digest: string, body: Readable, contentLength?: number): Promise<BlobHandle> {
+  async uploadMonolithic(repository: string, digest: string, body: Readable, contentLength?: number, actor?: EventActor): Promise<BlobHandle> {
     parseDigestParam(digest);
     const upload = await this.startUpload(repository);
     try {
-      return await this.completeUpload(repository, upload.id, digest, body, undefined, contentLength);
+      return await this.completeUpload(repository, upload.id, digest, body, undefined, contentLength, actor);
     } catch (error) {
       await this.cancelUpload(repository, upload.id).catch(() => {});
       throw error;
@@ -300,7 +314,7 @@ export class Registry {
 
   // ---- manifests ---------------------------------------------------------------------
 
-  async getManifest(repository: string, reference: string): Promise<ManifestRecord> {
+  async getManifest(repository: string, reference: string, actor?: EventActor): Promise<ManifestRecord> {
     validateRepositoryName(repository);
     const target = parseReference(reference);
     const found =
@@ -308,6 +322,7 @@ export class Registry {
         ? await this.metadata.getManifestByDigest(repository, target.digest)
       : await this.metadata.getManifestByTag(repository, target.tag);
     if (!found) throw manifestUnknown(repository, reference);
+    this.events.publish('manifest.pulled', { repository, digest: found.digest, reference }, actor);
     return found;
   }
 
@@ -322,7 +337,7 @@ export class Registry {
     return found;
   }
 
-  async putManifest(repository: string, reference: string, contentType: string | undefined, content: Uint8Array): Promise<PutManifestResult> {
+  async putManifest(repository: string, reference: string, contentType: string | undefined, content: Uint8Array, actor?: EventActor): Promise<PutManifestResult> {
     validateRepositoryName(repository);
     let tag: string | undefined;
     let algorithm: 'sha256' | 'sha512' = 'sha256';
@@ -341,6 +356,10 @@ export class Registry {
       throw new InvalidInput('digest', `manifest content has digest ${digest}, not ${expected}`, { detail: { expected, actual: digest } });
     }
     const parsed = parseManifest(content, contentType);
+    const blobSizes = new Map(parsed.blobs.map((blob) => [blob.digest, blob.size]));
+    for (const guard of this.guards) {
+      await guard.beforeManifestWrite?.({ repository, digest, tag, mediaType: parsed.mediaType, size: content.byteLength, blobs: blobSizes, actor });
+    }
     // The OCI 1.1 empty descriptor needs no upload: its content is known.
     if (parsed.blobs.some((blob) => blob.digest === EMPTY_JSON_DIGEST)) await this.ensureEmptyJsonBlob(repository);
     await this.metadata.putManifest({
@@ -352,11 +371,13 @@ export class Registry {
       subject: parsed.subject?.digest,
       annotations: parsed.annotations,
       blobs: parsed.blobs.map((blob) => blob.digest),
-      blobSizes: new Map(parsed.blobs.map((blob) => [blob.digest, blob.size])),
+      blobSizes,
       manifests: parsed.manifests.map((entry) => entry.digest),
       tag,
       now: this.now(),
     });
+    this.events.publish('manifest.pushed', { repository, digest, mediaType: parsed.mediaType, size: content.byteLength, tag, subject: parsed.subject?.digest, artifactType: parsed.artifactType }, actor);
+    if (tag !== undefined) this.events.publish('tag.moved', { repository, tag, digest }, actor);
     return { digest, ...(parsed.subject ? { subject: parsed.subject.digest } : {}) };
   }
 
@@ -369,14 +390,19 @@ export class Registry {
   }
 
   /** DELETE by digest removes the manifest (and its tags); DELETE by tag removes the tag. */
-  async deleteManifest(repository: string, reference: string): Promise<void> {
+  async deleteManifest(repository: string, reference: string, actor?: EventActor): Promise<void> {
     validateRepositoryName(repository);
     const target = parseReference(reference);
+    for (const guard of this.guards) {
+      await guard.beforeManifestRemoval?.(target.kind === 'digest' ? { repository, digest: target.digest, actor } : { repository, tag: target.tag, actor });
+    }
     const removed =
       target.kind === 'digest'
         ? await this.metadata.deleteManifest(repository, target.digest, this.now())
       : await this.metadata.deleteTag(repository, target.tag, this.now());
     if (!removed) throw manifestUnknown(repository, reference);
+    if (target.kind === 'digest') this.events.publish('manifest.deleted', { repository, digest: target.digest }, actor);
+    else this.events.publish('tag.deleted', { repository, tag: target.tag }, actor);
   }
 
   // ---- discovery ---------------------------------------------------------------------

@@ -30,6 +30,8 @@ export interface OpenedSecurity {
    * for any other /api/v1 path) must come after routes that share its prefix. */
   readonly routes: readonly RouteMatcher[];
   readonly managementRoutes: readonly RouteMatcher[];
+  /** The management services (the web catalog's settings pages use them); absent without auth. */
+  readonly management: ManagementService | undefined;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
     actionLog,
     routes,
     managementRoutes,
+    management: config.auth.enabled ? management : undefined,
     async close() {
       await actionLog.close();
       await directory?.close();

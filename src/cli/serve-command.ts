@@ -14,6 +14,7 @@ import { SqlSigningPolicyStore } from '../metadata/sql-signing-policy-store.ts';
 import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { SigningPolicyApi } from '../server/signing-policy-api.ts';
 import type { Command } from './main.ts';
+import { createWebCatalog } from '../ui/index.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -33,13 +34,14 @@ export const serveCommand: Command = {
     const secured = await openSecurity(config, stores, logger);
     const quality = await openQuality(config, stores, secured.security, logger);
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
+    const web = createWebCatalog({ registry: stores.registry, repositories: stores.identity, security: secured.security, management: secured.management, quality: quality.service, signing: signingPolicy, tls: Boolean(config.tls) });
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
       {
         registry: stores.registry,
         security: secured.security,
         actions: secured.actionLog,
-        routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), ...secured.managementRoutes],
+        routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), ...secured.managementRoutes, web.router],
         manifestGuard: signingPolicy,
         onManifestPushed: quality.manifestPushed,
         signatures: new SqlSignatureStore(stores.sql),

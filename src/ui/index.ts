@@ -1,0 +1,34 @@
+// The web catalog as one route set for `custody serve`: built from the services the
+// composition root already has, and matched after every other route set (it answers
+// every path outside /v2, /api, /auth, /extensions, /healthz and /metrics).
+import type { Registry } from '../registry/registry.ts';
+import type { RepositoryAccessStore } from '../metadata/identity-store.ts';
+import type { QualityService } from '../scan/quality-service.ts';
+import type { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
+import type { ManagementService } from '../management/management-service.ts';
+import type { SecurityServices } from '../server/security.ts';
+import { CatalogService } from '../catalog/catalog-service.ts';
+import { CatalogSearch } from '../catalog/catalog-search.ts';
+import { UiRouter } from './ui-router.ts';
+import { WebAuth } from './web-auth.ts';
+
+export interface WebCatalogOptions {
+  readonly registry: Registry;
+  readonly repositories: Pick<RepositoryAccessStore, 'findRepository'>;
+  /** Absent when authentication is off: everyone reads everything, nobody logs in. */
+  readonly security?: SecurityServices | undefined;
+  readonly management?: ManagementService | undefined;
+  readonly quality?: QualityService | undefined;
+  readonly signing?: RegistrySigningPolicy | undefined;
+  /** Served over TLS: the session cookie is Secure. */
+  readonly tls: boolean;
+}
+
+export function createWebCatalog(options: WebCatalogOptions): { router: UiRouter; catalog: CatalogService; search: CatalogSearch } {
+  const catalog = new CatalogService({ registry: options.registry, access: options.security?.access, repositories: options.repositories, quality: options.quality, signing: options.signing });
+  const search = new CatalogSearch(catalog);
+  const auth = new WebAuth(options.security, { secure: options.tls });
+  const publicHost = options.security?.publicUrl ? new URL(options.security.publicUrl).host : undefined;
+  const router = new UiRouter({ catalog, search, auth, management: options.management, publicHost });
+  return { router, catalog, search };
+}

@@ -73,6 +73,14 @@ const CONFIG_LIMIT = 4 * 1024 * 1024;
 const TAG_LIMIT = 1000;
 const REPOSITORY_LIMIT = 20_000;
 
+/** One word for a manifest's signatures: any verified, all failing, some unchecked, none. */
+export function signatureStateOf(signatures: readonly { readonly verified: boolean | null }[]): SignatureState {
+  if (signatures.length === 0) return 'unsigned';
+  if (signatures.some((signature) => signature.verified === true)) return 'verified';
+  if (signatures.every((signature) => signature.verified === false)) return 'invalid';
+  return 'signed';
+}
+
 export function zeroCounts(): Record<Severity, number> {
   return Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
 }
@@ -202,10 +210,7 @@ export class CatalogService {
     const signing = this.options.signing;
     if (!signing) return 'unsigned';
     const found = await signing.signatures(repository, digest).catch(() => null);
-    if (!found || found.signatures.length === 0) return 'unsigned';
-    if (found.signatures.some((signature) => signature.verified === true)) return 'verified';
-    if (found.signatures.every((signature) => signature.verified === false)) return 'invalid';
-    return 'signed';
+    return signatureStateOf(found?.signatures ?? []);
   }
 
   /** Tag names of a repository (bounded), for the tag selector. */

@@ -38,6 +38,7 @@ export function page(options: PageOptions): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · Custody</title>
 <link rel="stylesheet" href="${assets.stylesheet.path}">
+<link rel="icon" href="data:,">
 <link rel="preload" href="${assets.font.path}" as="font" type="font/woff2" crossorigin>
 <script src="${assets.script.path}" defer></script>
 </head>
@@ -78,6 +79,7 @@ export function healthMeter(grade: GradeLetter): Html {
 
 export function severityCounts(counts: Readonly<Record<Severity, number>> | null): Html {
   if (counts === null) return html`<span class="custody-muted">–</span>`;
+  if (SEVERITIES.every((severity) => counts[severity] === 0)) return html`<span class="custody-muted">none known</span>`;
   const shown = SEVERITIES.filter((severity) => severity !== 'Negligible' && severity !== 'Unknown' || counts[severity] > 0);
   return html`<span class="custody-counts">${shown.map((severity) => html`<span class="custody-sev s-${severity}${counts[severity] === 0 ? ' zero' : ''}" title="${severity}">${severity.slice(0, 1)} ${counts[severity]}<span class="pf-v6-screen-reader"> ${severity}</span></span>`)}</span>`;
 }

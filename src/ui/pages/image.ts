@@ -4,13 +4,15 @@
 // or the scanner and is escaped by the template.
 import { html, type Html } from '../html.ts';
 import type { ImageRecord, TagRow } from '../../catalog/catalog-service.ts';
+import type { Severity } from '../../core/quality.ts';
 import type { DescriptorJson } from '../../core/manifest-reader.ts';
 import type { Finding, GradeReport, ImageIndex } from '../../core/quality.ts';
 import type { ErrataReport } from '../../scan/matching/errata.ts';
 import type { SignatureStatus } from '../../trust/registry-signing-policy.ts';
 import type { ReferrerRecord } from '../../metadata/metadata-store.ts';
 import { claimedOrigin, layersWithSteps, platformName, reconstructContainerfile } from '../../catalog/image-config.ts';
-import { ago, card, emptyState, gradeBadge, healthMeter, imagePath, repositoryPath, shortDigest, size, when } from '../layout.ts';
+import { ago, card, emptyState, gradeBadge, healthMeter, imagePath, repositoryPath, severityCounts, shortDigest, signatureLabel, size, when } from '../layout.ts';
+import { signatureStateOf, zeroCounts, type SignatureState } from '../../catalog/catalog-service.ts';
 import { commandList } from './repository.ts';
 
 export const TABS = ['overview', 'containerfile', 'layers', 'packages', 'security', 'health', 'signatures', 'referrers'] as const;
@@ -195,10 +197,28 @@ export function imagePage(data: ImagePageData, query: URLSearchParams): Html {
     }
   })();
   return html`<nav class="pf-v6-c-breadcrumb" aria-label="Breadcrumb"><ol class="pf-v6-c-breadcrumb__list"><li class="pf-v6-c-breadcrumb__item"><a class="pf-v6-c-breadcrumb__link" href="/">Explore</a></li><li class="pf-v6-c-breadcrumb__item"><span class="pf-v6-c-breadcrumb__item-divider">/</span><a class="pf-v6-c-breadcrumb__link" href="${repositoryPath(data.repository)}">${data.repository}</a></li><li class="pf-v6-c-breadcrumb__item"><span class="pf-v6-c-breadcrumb__item-divider">/</span><span aria-current="page">${data.tag ?? shortDigest(data.reference)}</span></li></ol></nav>
-<div class="custody-row"><h1 class="pf-v6-c-title pf-m-2xl custody-grow">${data.repository}<span class="custody-muted">${data.tag ? `:${data.tag}` : `@${shortDigest(data.reference)}`}</span></h1>
-<div>${grade ? html`<a href="${imagePath(data.repository, data.reference, 'health', extra)}" aria-label="Health grade ${grade.grade}: details">${healthMeter(grade.grade)}</a>` : gradeBadge(null, data.quality.status)}</div></div>
+<h1 class="pf-v6-c-title pf-m-2xl">${data.repository}<span class="custody-muted">${data.tag ? `:${data.tag}` : `@${shortDigest(data.reference)}`}</span></h1>
 ${selectors}
+<section class="pf-v6-c-card" aria-label="At a glance"><div class="pf-v6-c-card__body custody-summary">
+  <div><span class="custody-term">Health</span>${grade ? html`<a href="${imagePath(data.repository, data.reference, 'health', extra)}" class="custody-row" aria-label="Health grade ${grade.grade}: why">${healthMeter(grade.grade)}</a>` : gradeBadge(null, data.quality.status)}</div>
+  <div><span class="custody-term">Findings</span><a href="${imagePath(data.repository, data.reference, 'security', extra)}">${severityCounts(countsOf(data.quality))}</a></div>
+  <div><span class="custody-term">Signature</span><a href="${imagePath(data.repository, data.reference, 'signatures', extra)}">${signatureLabel(signatureOf(data))}</a></div>
+  <div><span class="custody-term">Packages</span><a href="${imagePath(data.repository, data.reference, 'packages', extra)}">${data.quality.index ? String(data.quality.index.packages.length) : '–'}</a></div>
+  <div><span class="custody-term">Platform</span><span>${platformName(data.image.facts)}</span></div>
+  <div><span class="custody-term">Created</span><span>${data.image.facts.created ? ago(Date.parse(data.image.facts.created)) : 'unknown'}</span></div>
+</div></section>
 ${tabs}
 ${body}
 <p class="custody-muted"><a href="${base}">Permalink by ${data.tag ? 'tag' : 'digest'}</a> · <a href="${imagePath(data.repository, (data.index ?? data.image).digest, data.tab)}">pinned by digest</a></p>`;
+}
+
+function countsOf(quality: Quality): Record<Severity, number> | null {
+  if (!quality.findings) return null;
+  const counts = zeroCounts();
+  for (const finding of quality.findings.findings) counts[finding.severity]++;
+  return counts;
+}
+
+function signatureOf(data: ImagePageData): SignatureState {
+  return signatureStateOf(data.signatures?.signatures ?? []);
 }

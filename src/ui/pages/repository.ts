@@ -21,10 +21,12 @@ export function pullCommands(host: string, repository: string, tag: string, dige
 }
 
 export function commandList(host: string, repository: string, tag: string, digest: string): Html {
-  return html`${pullCommands(host, repository, tag, digest).map(
-    (entry) => html`<div class="custody-command"><span class="pf-v6-screen-reader">${entry.label}</span><code id="${entry.id}" title="${entry.label}">${entry.command}</code>
-      <button class="pf-v6-c-button pf-m-secondary pf-m-small" type="button" data-copy="${entry.id}" aria-label="Copy: ${entry.label}"><span class="pf-v6-c-button__text">Copy</span></button></div>`,
-  )}`;
+  const line = (entry: { id: string; label: string; command: string }): Html => html`<div class="custody-command"><span class="pf-v6-screen-reader">${entry.label}</span><code id="${entry.id}" title="${entry.label}">${entry.command}</code>
+      <button class="pf-v6-c-button pf-m-secondary pf-m-small" type="button" data-copy="${entry.id}" aria-label="Copy: ${entry.label}"><span class="pf-v6-c-button__text">Copy</span></button></div>`;
+  const [pinned, byTag, ...others] = pullCommands(host, repository, tag, digest);
+  return html`<p class="custody-muted">Pinned by digest: always this exact image.</p>${line(pinned!)}
+<p class="custody-muted">By tag: whatever the tag points to when you pull.</p>${line(byTag!)}
+<details><summary>skopeo, docker and custody</summary>${others.map(line)}</details>`;
 }
 
 function tagRow(repository: string, row: TagRow): Html {

@@ -76,6 +76,17 @@ export class WebAuth {
     return [cookie(SESSION_COOKIE, id, { secure: this.secure })];
   }
 
+  /**
+   * After this session revoked one of its own account's credentials (which moves the
+   * account's security stamp and so ends every session and token of it), keeps this one:
+   * it is the one that asked. Other sessions of the account stay ended.
+   */
+  async keepAfterOwnRevocation(caller: WebCaller): Promise<void> {
+    if (!caller.session || !this.security || caller.principal.kind !== 'account') return;
+    const account = await this.security.authenticator.states.current(caller.session.accountName);
+    if (account && account.id === caller.principal.account.id && !account.disabled) caller.session.securityStamp = account.securityStamp;
+  }
+
   logOut(caller: WebCaller): string[] {
     this.sessions.destroy(caller.sessionId);
     return [cookie(SESSION_COOKIE, '', { secure: this.secure, maxAgeSeconds: 0 })];

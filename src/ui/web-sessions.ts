@@ -9,7 +9,8 @@ import type { AuthMethod } from '../core/identity.ts';
 
 export interface WebSession {
   readonly accountName: string;
-  readonly securityStamp: string;
+  /** Moves on when this session itself revokes something (WebAuth.renew). */
+  securityStamp: string;
   readonly via: AuthMethod;
   /** Sent in every form of the session and compared on every POST. */
   readonly csrfToken: string;

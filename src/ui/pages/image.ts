@@ -200,7 +200,7 @@ export function imagePage(data: ImagePageData, query: URLSearchParams): Html {
 <h1 class="pf-v6-c-title pf-m-2xl">${data.repository}<span class="custody-muted">${data.tag ? `:${data.tag}` : `@${shortDigest(data.reference)}`}</span></h1>
 ${selectors}
 <section class="pf-v6-c-card" aria-label="At a glance"><div class="pf-v6-c-card__body custody-summary">
-  <div><span class="custody-term">Health</span>${grade ? html`<a href="${imagePath(data.repository, data.reference, 'health', extra)}" class="custody-row" aria-label="Health grade ${grade.grade}: why">${healthMeter(grade.grade)}</a>` : gradeBadge(null, data.quality.status)}</div>
+  <div><span class="custody-term">Health</span>${grade ? html`<a href="${imagePath(data.repository, data.reference, 'health', extra)}" class="custody-row">${healthMeter(grade.grade)}<span class="pf-v6-screen-reader">: why this grade</span></a>` : gradeBadge(null, data.quality.status)}</div>
   <div><span class="custody-term">Findings</span><a href="${imagePath(data.repository, data.reference, 'security', extra)}">${severityCounts(countsOf(data.quality))}</a></div>
   <div><span class="custody-term">Signature</span><a href="${imagePath(data.repository, data.reference, 'signatures', extra)}">${signatureLabel(signatureOf(data))}</a></div>
   <div><span class="custody-term">Packages</span><a href="${imagePath(data.repository, data.reference, 'packages', extra)}">${data.quality.index ? String(data.quality.index.packages.length) : '–'}</a></div>

@@ -61,6 +61,7 @@ export class SettingsPages {
       try {
         if (form.get('action') === 'revoke') {
           await management.tokens.revokeToken(caller, Number(form.get('id')));
+          await this.auth.keepAfterOwnRevocation(context.caller);
           redirect(context.response, '/settings/tokens');
           return true;
         }

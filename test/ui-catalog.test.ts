@@ -227,6 +227,16 @@ describe('web catalog in Chromium', () => {
     await checkAccessibility(page, 'packages');
     await page.goto(`${server.url}/settings/tokens`);
     await checkAccessibility(page, 'tokens');
+
+    // The same data in /api/v1/catalog.
+    const compared = (await (await api('/api/v1/catalog/repositories/admin/debian/-/compare?from=bookworm-minbase&to=bookworm-curl')).json()) as { added: unknown[]; introduced: { advisoryId: string }[]; grade: { from: string; to: string } };
+    assert.equal(compared.added.length, 18);
+    assert.deepEqual(compared.introduced.map((a) => a.advisoryId), ['OSV-CUSTODY-UI-1']);
+    assert.deepEqual(compared.grade, { from: 'A', to: 'C' });
+    const shipping = (await (await api('/api/v1/catalog/packages?name=openssl')).json()) as { images: { tag: string; package: { name: string; version: string } }[] };
+    assert.ok(shipping.images.some((hit) => hit.tag === 'bookworm-curl' && hit.package.name === 'openssl' && hit.package.version === '3.0.22-1~deb12u2'));
+    const image = (await (await api('/api/v1/catalog/repositories/admin/debian/-/images/bookworm-curl')).json()) as { image: { layers: unknown[]; containerfile: string } };
+    assert.equal(image.image.layers.length, 2);
     assert.deepEqual(problems, []);
     await context.close();
   });
@@ -284,6 +294,11 @@ describe('web catalog in Chromium', () => {
       await page.goto(`${server.url}/r/admin/debian`);
       return page.locator('main').textContent();
     })(), 'a private repository looks exactly like a missing one');
+    // The API shows the same: public repositories only, the private one unknown.
+    const listed = (await (await fetch(`${server.url}/api/v1/catalog/repositories`)).json()) as { total: number; items: { name: string }[] };
+    assert.deepEqual(listed.items.map((item) => item.name), ['admin/hostile']);
+    assert.equal(listed.total, 1);
+    assert.equal((await fetch(`${server.url}/api/v1/catalog/repositories/admin/debian/-/tags`)).status, 404);
     // The 404s above were asked for.
     problems.splice(0);
     await page.goto(`${server.url}/packages?name=curl`);

@@ -114,6 +114,23 @@ export class CatalogSearch {
     };
   }
 
+  /** Two tags (or digests) compared; null while either image is not scanned. */
+  async compare(repository: string, from: string, to: string): Promise<Comparison | null> {
+    const quality = this.catalog.quality;
+    if (!quality) return null;
+    const judged = async (reference: string): Promise<{ packages: readonly InstalledPackage[]; findings: readonly Finding[]; grade: GradeLetter | null } | null> => {
+      const image = await this.catalog.platformImage(repository, await this.catalog.image(repository, reference), null);
+      try {
+        const [index, current, grade] = [await quality.index(repository, image.digest), await quality.findings(repository, image.digest), await quality.grade(repository, image.digest)];
+        return { packages: index.packages, findings: current.findings, grade: grade.grade };
+      } catch {
+        return null;
+      }
+    };
+    const [a, b] = await Promise.all([judged(from), judged(to)]);
+    return a && b ? compareImages(a, b) : null;
+  }
+
   /** Which images (by tag) ship a package whose name contains `name`, and in which version. */
   async packages(principal: Principal, name: string, limit = 500): Promise<{ repository: string; tag: string; digest: string; package: InstalledPackage }[]> {
     const needle = name.trim().toLowerCase();
@@ -134,6 +151,33 @@ export class CatalogSearch {
     }
     return hits;
   }
+}
+
+const GRADE_LETTERS = new Set(['A', 'B', 'C', 'D', 'E', 'F']);
+
+/** A search from URL parameters (the explore page's and the API's): q, namespace, grade, signed, os, arch, pushed, sort, page, perPage. */
+export function searchQueryFrom(query: URLSearchParams): SearchQuery {
+  const text = (name: string): string | undefined => {
+    const value = query.get(name)?.trim();
+    return value ? value.slice(0, 200) : undefined;
+  };
+  const grade = text('grade');
+  const signed = text('signed');
+  const sort = text('sort');
+  const pushed = Number(text('pushed'));
+  const pageNumber = Number(text('page'));
+  return {
+    text: text('q'),
+    namespace: text('namespace'),
+    grade: grade && GRADE_LETTERS.has(grade) ? (grade as GradeLetter) : undefined,
+    signed: signed === 'yes' || signed === 'no' ? signed : undefined,
+    os: text('os'),
+    arch: text('arch'),
+    pushedWithinDays: Number.isFinite(pushed) && pushed > 0 ? pushed : undefined,
+    sort: sort === 'pushed' || sort === 'grade' || sort === 'name' ? sort : undefined,
+    page: Number.isSafeInteger(pageNumber) && pageNumber > 0 ? pageNumber : undefined,
+    perPage: Number.isSafeInteger(Number(text('perPage'))) && Number(text('perPage')) > 0 ? Number(text('perPage')) : undefined,
+  };
 }
 
 export interface PackageChange {

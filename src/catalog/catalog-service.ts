@@ -223,6 +223,14 @@ export class CatalogService {
     return this.options.registry.listReferrers(repository, digest);
   }
 
+  /** The image of an index for a platform digest (else linux/amd64, else the first); an image is itself. */
+  async platformImage(repository: string, record: ImageRecord, platform: string | null): Promise<ImageRecord> {
+    if (!Array.isArray(record.manifest.manifests)) return record;
+    const children = indexEntries(record.manifest).filter((child) => child.platform?.os !== 'unknown');
+    const chosen = children.find((child) => child.digest === platform) ?? children.find((child) => child.platform?.os === 'linux' && child.platform.architecture === 'amd64') ?? children[0];
+    return chosen ? this.image(repository, chosen.digest) : record;
+  }
+
   /** A manifest by tag or digest, with its configuration read (images) or its children (indexes). */
   async image(repository: string, reference: string): Promise<ImageRecord> {
     const { registry } = this.options;

@@ -41,7 +41,7 @@ export const serveCommand: Command = {
         registry: stores.registry,
         security: secured.security,
         actions: secured.actionLog,
-        routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), ...secured.managementRoutes, web.router],
+        routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), web.api, ...secured.managementRoutes, web.router],
         manifestGuard: signingPolicy,
         onManifestPushed: quality.manifestPushed,
         signatures: new SqlSignatureStore(stores.sql),

@@ -11,6 +11,7 @@ import { CatalogService } from '../catalog/catalog-service.ts';
 import { CatalogSearch } from '../catalog/catalog-search.ts';
 import { UiRouter } from './ui-router.ts';
 import { WebAuth } from './web-auth.ts';
+import { CatalogApi } from '../server/catalog-api.ts';
 
 export interface WebCatalogOptions {
   readonly registry: Registry;
@@ -24,11 +25,12 @@ export interface WebCatalogOptions {
   readonly tls: boolean;
 }
 
-export function createWebCatalog(options: WebCatalogOptions): { router: UiRouter; catalog: CatalogService; search: CatalogSearch } {
+/** The pages (matched last) and the catalog's /api/v1 routes (matched before the management API, which answers 404 for any other /api/v1 path). */
+export function createWebCatalog(options: WebCatalogOptions): { router: UiRouter; api: CatalogApi; catalog: CatalogService; search: CatalogSearch } {
   const catalog = new CatalogService({ registry: options.registry, access: options.security?.access, repositories: options.repositories, quality: options.quality, signing: options.signing });
   const search = new CatalogSearch(catalog);
   const auth = new WebAuth(options.security, { secure: options.tls });
   const publicHost = options.security?.publicUrl ? new URL(options.security.publicUrl).host : undefined;
   const router = new UiRouter({ catalog, search, auth, management: options.management, publicHost });
-  return { router, catalog, search };
+  return { router, api: new CatalogApi(catalog, search, options.security), catalog, search };
 }

@@ -6,9 +6,8 @@ import { validateRepositoryName } from '../core/names.ts';
 import { isDigest } from '../core/digest.ts';
 import { indexEntries } from '../core/manifest-reader.ts';
 import type { HttpRequest, HttpResponse } from '../server/http-types.ts';
-import type { CatalogService, ImageRecord } from '../catalog/catalog-service.ts';
+import type { CatalogService } from '../catalog/catalog-service.ts';
 import type { CatalogSearch } from '../catalog/catalog-search.ts';
-import { compareImages } from '../catalog/catalog-search.ts';
 import type { ManagementService } from '../management/management-service.ts';
 import type { Html } from './html.ts';
 import type { UiAssets } from './assets.ts';
@@ -89,8 +88,7 @@ export class UiPages {
       case 'compare': {
         const from = query.get('from') ?? '';
         const to = query.get('to') ?? '';
-        const [a, b] = await Promise.all([this.judged(repository, from), this.judged(repository, to)]);
-        const comparison = a.ready && b.ready ? compareImages(a, b) : null;
+        const comparison = await this.search.compare(repository, from, to);
         context.send(200, `Compare ${from} and ${to}`, comparePage(repository, from, to, await this.catalog.tagNames(repository), comparison));
         return true;
       }
@@ -107,21 +105,6 @@ export class UiPages {
       default:
         return false;
     }
-  }
-
-  /** One image of a repository (an index's chosen platform) with its packages, findings and grade. */
-  private async judged(repository: string, reference: string): Promise<{ ready: boolean; packages: ImageRecordPackages; findings: FindingsList; grade: GradeValue }> {
-    const image = await this.imageOf(await this.catalog.image(repository, reference), null, repository);
-    const quality = await this.quality(repository, image.digest);
-    return { ready: quality.index !== null && quality.findings !== null, packages: quality.index?.packages ?? [], findings: quality.findings?.findings ?? [], grade: quality.grade?.grade ?? null };
-  }
-
-  private async imageOf(record: ImageRecord, platform: string | null, repository: string): Promise<ImageRecord> {
-    if (!Array.isArray(record.manifest.manifests)) return record;
-    const children = indexEntries(record.manifest).filter((child) => child.platform?.os !== 'unknown');
-    const chosen = children.find((child) => child.digest === platform) ?? children.find((child) => child.platform?.os === 'linux' && child.platform.architecture === 'amd64') ?? children[0];
-    if (!chosen) return record;
-    return this.catalog.image(repository, chosen.digest);
   }
 
   private async quality(repository: string, digest: string): Promise<Quality> {
@@ -141,7 +124,7 @@ export class UiPages {
   private async imageData(repository: string, reference: string, tab: Tab, platform: string | null, host: string) {
     const record = await this.catalog.image(repository, reference);
     const isIndex = Array.isArray(record.manifest.manifests);
-    const image = await this.imageOf(record, platform, repository);
+    const image = await this.catalog.platformImage(repository, record, platform);
     const tags = await this.catalog.tagNames(repository);
     const tag = tags.includes(reference) ? reference : null;
     const [quality, signatures, referrers] = await Promise.all([
@@ -158,6 +141,3 @@ export class UiPages {
   }
 }
 
-type ImageRecordPackages = NonNullable<Quality['index']>['packages'];
-type FindingsList = NonNullable<Quality['findings']>['findings'];
-type GradeValue = NonNullable<Quality['grade']>['grade'] | null;

@@ -4,12 +4,11 @@
 // may not read is "not found", exactly like one that does not exist.
 import { RegistryError, DomainError } from '../core/errors.ts';
 import type { Principal } from '../core/identity.ts';
-import type { GradeLetter } from '../core/quality.ts';
 import type { RouteMatch } from '../server/distribution-api.ts';
 import { header, type HttpRequest, type HttpResponse } from '../server/http-types.ts';
 import { readLimitedBody } from '../server/request-body.ts';
 import type { CatalogService } from '../catalog/catalog-service.ts';
-import type { CatalogSearch, SearchQuery } from '../catalog/catalog-search.ts';
+import { searchQueryFrom, type CatalogSearch } from '../catalog/catalog-search.ts';
 import type { ManagementService } from '../management/management-service.ts';
 import { html, type Html } from './html.ts';
 import { UiAssets, type Asset } from './assets.ts';
@@ -66,7 +65,7 @@ export class UiRouter {
     const isGet = method === 'GET' || method === 'HEAD';
     if (isGet) request.resume();
     if (path === '/' && isGet) {
-      const search = parseSearch(query);
+      const search = searchQueryFrom(query);
       const result = await this.options.search.search(caller.principal, search);
       return send(200, 'Explore', explorePage(search, result, caller.session !== null));
     }
@@ -183,27 +182,3 @@ function safeNext(value: string | null | undefined): string {
   return value;
 }
 
-const GRADE_LETTERS = new Set(['A', 'B', 'C', 'D', 'E', 'F']);
-
-export function parseSearch(query: URLSearchParams): SearchQuery {
-  const text = (name: string): string | undefined => {
-    const value = query.get(name)?.trim();
-    return value ? value.slice(0, 200) : undefined;
-  };
-  const grade = text('grade');
-  const signed = text('signed');
-  const sort = text('sort');
-  const pushed = Number(text('pushed'));
-  const pageNumber = Number(text('page'));
-  return {
-    text: text('q'),
-    namespace: text('namespace'),
-    grade: grade && GRADE_LETTERS.has(grade) ? (grade as GradeLetter) : undefined,
-    signed: signed === 'yes' || signed === 'no' ? signed : undefined,
-    os: text('os'),
-    arch: text('arch'),
-    pushedWithinDays: Number.isFinite(pushed) && pushed > 0 ? pushed : undefined,
-    sort: sort === 'pushed' || sort === 'grade' || sort === 'name' ? sort : undefined,
-    page: Number.isSafeInteger(pageNumber) && pageNumber > 0 ? pageNumber : undefined,
-  };
-}

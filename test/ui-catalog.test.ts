@@ -145,6 +145,9 @@ describe('web catalog in Chromium', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     await page.goto(`${server.url}/`);
     await checkAccessibility(page, 'explore (anonymous)');
+    await page.goto(`${server.url}/login`);
+    await screenshot(page, 'login');
+    await checkAccessibility(page, 'login');
     await logIn(page);
 
     // 2. Search curl and open the repository, then the bookworm-curl tag.
@@ -188,9 +191,19 @@ describe('web catalog in Chromium', () => {
     for (const tab of ['Containerfile', 'Layers', 'Signatures', 'Referrers']) {
       await page.click(`.custody-tabs a:has-text("${tab}")`);
       await checkAccessibility(page, `image ${tab}`);
+      if (tab === 'Containerfile') {
+        assert.match((await page.locator('#containerfile').textContent())!, /^(ADD|COPY|RUN|#)/m);
+        await screenshot(page, 'image-containerfile');
+      }
     }
+    // On a phone.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.click('.custody-tabs a:has-text("Overview")');
+    await screenshot(page, 'image-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // 6. Download the SPDX SBOM (Referrers tab).
+    await page.click('.custody-tabs a:has-text("Referrers")');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('a:has-text("SPDX 2.3")')]);
     const spdx = JSON.parse(await readFile((await download.path())!, 'utf8')) as { spdxVersion: string; packages: { name: string }[] };
     assert.equal(spdx.spdxVersion, 'SPDX-2.3');

@@ -34,7 +34,7 @@ export const serveCommand: Command = {
     const secured = await openSecurity(config, stores, logger);
     const quality = await openQuality(config, stores, secured.security, logger);
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
-    const web = createWebCatalog({ registry: stores.registry, repositories: stores.identity, security: secured.security, management: secured.management, quality: quality.service, signing: signingPolicy, tls: Boolean(config.tls) });
+    const web = createWebCatalog({ registry: stores.registry, repositories: stores.identity, security: secured.security, management: secured.management, quality: quality.service, signing: signingPolicy, logger, tls: Boolean(config.tls) });
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
       {

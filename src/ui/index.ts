@@ -2,6 +2,7 @@
 // composition root already has, and matched after every other route set (it answers
 // every path outside /v2, /api, /auth, /extensions, /healthz and /metrics).
 import type { Registry } from '../registry/registry.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { RepositoryAccessStore } from '../metadata/identity-store.ts';
 import type { QualityService } from '../scan/quality-service.ts';
 import type { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
@@ -21,6 +22,7 @@ export interface WebCatalogOptions {
   readonly management?: ManagementService | undefined;
   readonly quality?: QualityService | undefined;
   readonly signing?: RegistrySigningPolicy | undefined;
+  readonly logger?: Logger | undefined;
   /** Served over TLS: the session cookie is Secure. */
   readonly tls: boolean;
 }
@@ -31,6 +33,6 @@ export function createWebCatalog(options: WebCatalogOptions): { router: UiRouter
   const search = new CatalogSearch(catalog);
   const auth = new WebAuth(options.security, { secure: options.tls });
   const publicHost = options.security?.publicUrl ? new URL(options.security.publicUrl).host : undefined;
-  const router = new UiRouter({ catalog, search, auth, management: options.management, publicHost });
+  const router = new UiRouter({ catalog, search, auth, management: options.management, publicHost, logger: options.logger });
   return { router, api: new CatalogApi(catalog, search, options.security), catalog, search };
 }

@@ -3,6 +3,7 @@
 // Errors become HTML pages that say no more than the API would: a repository the caller
 // may not read is "not found", exactly like one that does not exist.
 import { RegistryError, DomainError } from '../core/errors.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Principal } from '../core/identity.ts';
 import type { RouteMatch } from '../server/distribution-api.ts';
 import { header, type HttpRequest, type HttpResponse } from '../server/http-types.ts';
@@ -24,6 +25,7 @@ export interface UiRouterOptions {
   readonly search: CatalogSearch;
   readonly auth: WebAuth;
   readonly management?: ManagementService | undefined;
+  readonly logger?: Logger | undefined;
   /** The host:port shown in pull commands (auth.publicUrl's host), else the request's Host. */
   readonly publicHost?: string | undefined;
 }
@@ -129,8 +131,8 @@ export class UiRouter {
       title = 'Cannot do that';
       text = (error as Error).message;
     } else if (status === 500) {
-      // Logged by the server's central handler is not reached here; keep the cause out of the page.
-      console.error(JSON.stringify({ level: 'error', msg: 'ui page failed', error: String((error as Error)?.stack ?? error) }));
+      // The page says nothing of the cause; the log has it.
+      this.options.logger?.error('web catalog page failed', { error });
     }
     const login = status === 404 && viewer.name === null && this.options.auth.enabled ? html` <a href="/login">Log in</a>` : '';
     sendHtml(response, method, status, page({ title, viewer, assets: this.assets, body: html`<h1 class="pf-v6-c-title pf-m-2xl">${title}</h1><p>${text}${login}</p><p><a href="/">Back to Explore</a></p>` }), caller.cookies);

@@ -74,14 +74,14 @@ function overview(data: ImagePageData): Html {
     ['Working directory', facts.workingDir],
     ['Exposed ports', facts.exposedPorts.join(', ')],
   ]))}
+${card(html`Get this image${data.tag ? html` <span class="custody-muted">(${data.tag})</span>` : ''}`, commandList(data.host, data.repository, data.tag ?? 'latest', (data.index ?? image).digest))}
 ${card('Who made it', dl([
     ['Vendor (claimed)', claimed.vendor ?? html`<span class="custody-muted">not stated</span>`],
     ['Source (claimed)', claimed.source ?? html`<span class="custody-muted">not stated</span>`],
     ['Signed by', signers.length > 0 ? signers.join('; ') : html`<span class="custody-muted">nobody: no signature found</span>`],
   ]))}
 ${card(`Labels (${labels.length})`, labels.length === 0 ? html`<p class="custody-muted">No labels.</p>` : html`<div class="custody-table-wrap"><table class="pf-v6-c-table pf-m-compact" aria-label="Labels"><thead><tr><th scope="col">Label</th><th scope="col">Value</th></tr></thead><tbody>${labels.map(([key, value]) => html`<tr><td class="custody-mono">${key}</td><td>${value}</td></tr>`)}</tbody></table></div>`)}
-${card(`Environment (${facts.env.length})`, facts.env.length === 0 ? html`<p class="custody-muted">No variables.</p>` : html`<pre class="custody-pre">${facts.env.join('\n')}</pre>`)}
-${card(html`Get this image${data.tag ? html` <span class="custody-muted">(${data.tag})</span>` : ''}`, commandList(data.host, data.repository, data.tag ?? 'latest', (data.index ?? image).digest))}`;
+${card(`Environment (${facts.env.length})`, facts.env.length === 0 ? html`<p class="custody-muted">No variables.</p>` : html`<pre class="custody-pre">${facts.env.join('\n')}</pre>`)}`;
 }
 
 function containerfile(data: ImagePageData): Html {

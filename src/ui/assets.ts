@@ -6,13 +6,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 
 export interface Asset {
   readonly path: string;
   readonly contentType: string;
   readonly body: Buffer;
-  readonly brotli: Buffer | null;
+  /** Quick brotli at start, replaced by the best compression once the thread pool has made it. */
+  brotli: Buffer | null;
   readonly gzip: Buffer | null;
 }
 
@@ -36,13 +37,21 @@ function compressible(contentType: string): boolean {
 
 function makeAsset(name: string, contentType: string, body: Buffer): Asset {
   const compress = compressible(contentType);
-  return {
+  const asset: Asset = {
     path: hashed(name, body),
     contentType,
     body,
-    brotli: compress ? brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }) : null,
-    gzip: compress ? gzipSync(body, { level: 9 }) : null,
+    // Quality 11 takes seconds for the stylesheet: start with a quick one (tens of ms) and
+    // swap in the best when it is ready, off the event loop.
+    brotli: compress ? brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } }) : null,
+    gzip: compress ? gzipSync(body, { level: 6 }) : null,
   };
+  if (compress) {
+    brotliCompress(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.byteLength } }, (error, best) => {
+      if (!error) asset.brotli = best;
+    });
+  }
+  return asset;
 }
 
 export class UiAssets {

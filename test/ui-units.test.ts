@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { html, safeUrl, trusted } from '../src/ui/html.ts';
 import { renderMarkdown } from '../src/ui/markdown.ts';
-import { WebSessions, sameToken } from '../src/ui/web-sessions.ts';
+import { sameToken } from '../src/ui/web-sessions.ts';
 import { instructionOf, imageFacts, layersWithSteps } from '../src/catalog/image-config.ts';
 import { compareImages, searchQueryFrom } from '../src/catalog/catalog-search.ts';
 import { UiAssets } from '../src/ui/assets.ts';
@@ -39,24 +39,7 @@ describe('Markdown descriptions', () => {
   });
 });
 
-describe('web sessions', () => {
-  it('issues a fresh id per login, finds it, ends it on logout and after idling', () => {
-    const sessions = new WebSessions({ idleMs: 1000, absoluteMs: 10_000 });
-    const a = sessions.create('alice', 'stamp', 'password', 0);
-    const b = sessions.create('alice', 'stamp', 'password', 0);
-    assert.notEqual(a.id, b.id);
-    assert.notEqual(a.session.csrfToken, b.session.csrfToken);
-    assert.equal(sessions.find(a.id, 500)?.accountName, 'alice');
-    assert.equal(sessions.find(a.id, 1400)?.accountName, 'alice', 'use extends the idle time');
-    assert.equal(sessions.find(a.id, 2500), null, 'idle too long');
-    sessions.destroy(b.id);
-    assert.equal(sessions.find(b.id, 1), null);
-    assert.equal(sessions.find('made-up', 1), null);
-    const c = sessions.create('bob', 's', 'ldap', 0);
-    for (let t = 900; t < 10_000; t += 900) sessions.find(c.id, t);
-    assert.equal(sessions.find(c.id, 10_500), null, 'absolute lifetime');
-  });
-
+describe('web session tokens (the store contract is in test/suites/web-session-suite.ts)', () => {
   it('compares tokens in constant time, refusing missing ones', () => {
     assert.ok(sameToken('abc', 'abc'));
     assert.ok(!sameToken('abc', 'abd'));

@@ -15,6 +15,7 @@ import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { SigningPolicyApi } from '../server/signing-policy-api.ts';
 import type { Command } from './main.ts';
 import { createWebCatalog } from '../ui/index.ts';
+import { SqlWebSessionStore } from '../metadata/sql-web-session-store.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -34,7 +35,7 @@ export const serveCommand: Command = {
     const secured = await openSecurity(config, stores, logger);
     const quality = await openQuality(config, stores, secured.security, logger);
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
-    const web = createWebCatalog({ registry: stores.registry, repositories: stores.identity, security: secured.security, management: secured.management, quality: quality.service, signing: signingPolicy, logger, tls: Boolean(config.tls) });
+    const web = createWebCatalog({ registry: stores.registry, repositories: stores.identity, security: secured.security, management: secured.management, quality: quality.service, signing: signingPolicy, logger, sessions: new SqlWebSessionStore(stores.sql), tls: Boolean(config.tls) });
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
       {

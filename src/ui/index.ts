@@ -12,6 +12,8 @@ import { CatalogService } from '../catalog/catalog-service.ts';
 import { CatalogSearch } from '../catalog/catalog-search.ts';
 import { UiRouter } from './ui-router.ts';
 import { WebAuth } from './web-auth.ts';
+import { WebSessions } from './web-sessions.ts';
+import type { WebSessionStore } from '../metadata/web-session-store.ts';
 import { CatalogApi } from '../server/catalog-api.ts';
 
 export interface WebCatalogOptions {
@@ -23,6 +25,8 @@ export interface WebCatalogOptions {
   readonly quality?: QualityService | undefined;
   readonly signing?: RegistrySigningPolicy | undefined;
   readonly logger?: Logger | undefined;
+  /** Where browser sessions live (SQL, shared by replicas). */
+  readonly sessions: WebSessionStore;
   /** Served over TLS: the session cookie is Secure. */
   readonly tls: boolean;
 }
@@ -31,7 +35,7 @@ export interface WebCatalogOptions {
 export function createWebCatalog(options: WebCatalogOptions): { router: UiRouter; api: CatalogApi; catalog: CatalogService; search: CatalogSearch } {
   const catalog = new CatalogService({ registry: options.registry, access: options.security?.access, repositories: options.repositories, quality: options.quality, signing: options.signing });
   const search = new CatalogSearch(catalog);
-  const auth = new WebAuth(options.security, { secure: options.tls });
+  const auth = new WebAuth(options.security, new WebSessions(options.sessions), { secure: options.tls });
   const publicHost = options.security?.publicUrl ? new URL(options.security.publicUrl).host : undefined;
   const router = new UiRouter({ catalog, search, auth, management: options.management, publicHost, logger: options.logger });
   return { router, api: new CatalogApi(catalog, search, options.security), catalog, search };

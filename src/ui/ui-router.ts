@@ -92,7 +92,7 @@ export class UiRouter {
     if (path === '/logout' && method === 'POST') {
       const form = await readForm(request);
       this.options.auth.checkCsrf(caller, request, form);
-      return redirect(response, '/', this.options.auth.logOut(caller));
+      return redirect(response, '/', await this.options.auth.logOut(caller));
     }
     const handled = await this.pages.dispatch({ request, response, method, path, query, caller, viewer, send, readForm: () => readForm(request), host: this.host(request) });
     if (handled) return;

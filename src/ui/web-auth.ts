@@ -29,10 +29,10 @@ export class WebAuth {
   private readonly security: SecurityServices | undefined;
   private readonly secure: boolean;
 
-  constructor(security: SecurityServices | undefined, options: { secure: boolean; sessions?: WebSessions }) {
+  constructor(security: SecurityServices | undefined, sessions: WebSessions, options: { secure: boolean }) {
     this.security = security;
     this.secure = options.secure;
-    this.sessions = options.sessions ?? new WebSessions();
+    this.sessions = sessions;
   }
 
   get enabled(): boolean {
@@ -42,13 +42,13 @@ export class WebAuth {
   async caller(request: HttpRequest): Promise<WebCaller> {
     const cookies = readCookies(header(request, 'cookie'));
     const sessionId = cookies.get(SESSION_COOKIE);
-    const session = this.security ? this.sessions.find(sessionId) : null;
+    const session = this.security ? await this.sessions.find(sessionId) : null;
     if (session && this.security) {
       const account = await this.security.authenticator.states.current(session.accountName);
       if (account && !account.disabled && account.securityStamp === session.securityStamp) {
         return { principal: { kind: 'account', account, via: session.via }, session, sessionId, csrfToken: session.csrfToken, cookies: [] };
       }
-      this.sessions.destroy(sessionId);
+      await this.sessions.destroy(sessionId);
     }
     let formToken = cookies.get(FORM_COOKIE);
     const set: string[] = [];
@@ -71,8 +71,10 @@ export class WebAuth {
     if (!this.security) throw new RegistryError('UNSUPPORTED', 'authentication is disabled on this registry');
     const principal = await this.security.authenticator.login(username, password, requestContext(request));
     if (principal.account.kind !== 'user') throw new RegistryError('DENIED', 'only users log in to the web catalog; robots use their tokens with the registry');
-    this.sessions.destroy(caller.sessionId);
-    const { id } = this.sessions.create(principal.account.name, principal.account.securityStamp, principal.via);
+    await this.sessions.destroy(caller.sessionId);
+    // Expired sessions go as new ones come (the scheduler's purge job does it too).
+    await this.sessions.purgeExpired();
+    const { id } = await this.sessions.create(principal.account, principal.via);
     return [cookie(SESSION_COOKIE, id, { secure: this.secure })];
   }
 
@@ -84,11 +86,11 @@ export class WebAuth {
   async keepAfterOwnRevocation(caller: WebCaller): Promise<void> {
     if (!caller.session || !this.security || caller.principal.kind !== 'account') return;
     const account = await this.security.authenticator.states.current(caller.session.accountName);
-    if (account && account.id === caller.principal.account.id && !account.disabled) caller.session.securityStamp = account.securityStamp;
+    if (account && account.id === caller.principal.account.id && !account.disabled) await this.sessions.keep(caller.session, account.securityStamp);
   }
 
-  logOut(caller: WebCaller): string[] {
-    this.sessions.destroy(caller.sessionId);
+  async logOut(caller: WebCaller): Promise<string[]> {
+    await this.sessions.destroy(caller.sessionId);
     return [cookie(SESSION_COOKIE, '', { secure: this.secure, maxAgeSeconds: 0 })];
   }
 }

@@ -28,6 +28,8 @@ import { SqlQualityStore } from '../../src/metadata/sql-quality-store.ts';
 import { SqlSigningPolicyStore } from '../../src/metadata/sql-signing-policy-store.ts';
 import { SqlSignatureStore } from '../../src/metadata/sql-signature-store.ts';
 import { SqlActionLogStore } from '../../src/audit/sql-action-log-store.ts';
+import { SqlWebSessionStore } from '../../src/metadata/sql-web-session-store.ts';
+import type { WebSessionStore } from '../../src/metadata/web-session-store.ts';
 
 /** Each store over a migrated database. */
 export interface StoreFactories {
@@ -45,6 +47,7 @@ export interface StoreFactories {
   signingPolicies(sql: SqlClient): SigningPolicyStore;
   signatures(sql: SqlClient): SignatureStore;
   actionLog(sql: SqlClient): ActionLogStore;
+  webSessions(sql: SqlClient): WebSessionStore;
 }
 
 /** The SQL implementations: one code path for SQLite and PostgreSQL. */
@@ -62,4 +65,5 @@ export const SQL_STORES: StoreFactories = {
   signingPolicies: (sql) => new SqlSigningPolicyStore(sql),
   signatures: (sql) => new SqlSignatureStore(sql),
   actionLog: (sql) => new SqlActionLogStore(sql),
+  webSessions: (sql) => new SqlWebSessionStore(sql),
 };

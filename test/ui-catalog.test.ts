@@ -256,7 +256,14 @@ describe('web catalog in Chromium', () => {
 
   it('settings: an admin makes a repository public and sets its description; a token is shown once and revoked', async () => {
     const { page, context, problems } = await newPage();
+    // A session id planted before login is not the one the login uses.
+    const planted = 'p'.repeat(43);
+    await context.addCookies([{ name: 'custody_session', value: planted, url: server.url }]);
     await logIn(page);
+    const session = (await context.cookies(server.url)).find((cookie) => cookie.name === 'custody_session')!;
+    assert.notEqual(session.value, planted);
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Lax');
     await page.goto(`${server.url}/r/admin/hostile/-/settings`);
     await page.check('input[name=visibility][value=public]');
     await page.fill('#description', `Hostile **fixture**\n\n${HOSTILE}`);

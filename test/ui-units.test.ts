@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { html, safeUrl, trusted } from '../src/ui/html.ts';
 import { renderMarkdown } from '../src/ui/markdown.ts';
 import { sameToken } from '../src/ui/web-sessions.ts';
+import { cookie } from '../src/ui/web-response.ts';
 import { instructionOf, imageFacts, layersWithSteps } from '../src/catalog/image-config.ts';
 import { compareImages, searchQueryFrom } from '../src/catalog/catalog-search.ts';
 import { UiAssets } from '../src/ui/assets.ts';
@@ -40,6 +41,11 @@ describe('Markdown descriptions', () => {
 });
 
 describe('web session tokens (the store contract is in test/suites/web-session-suite.ts)', () => {
+  it('session cookies are HttpOnly and SameSite, Secure under TLS', () => {
+    assert.equal(cookie('custody_session', 'v', { secure: false }), 'custody_session=v; Path=/; HttpOnly; SameSite=Lax');
+    assert.equal(cookie('custody_session', 'v', { secure: true }), 'custody_session=v; Path=/; HttpOnly; SameSite=Lax; Secure');
+  });
+
   it('compares tokens in constant time, refusing missing ones', () => {
     assert.ok(sameToken('abc', 'abc'));
     assert.ok(!sameToken('abc', 'abd'));

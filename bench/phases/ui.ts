@@ -111,8 +111,11 @@ async function measureInChromium(base: string, paths: readonly string[]): Promis
         const context = await browser.newContext();
         const page = await context.newPage();
         await page.goto(`${base}${path}`, { waitUntil: 'load' });
-        const result = await page.evaluate(() => {
+        // The paint entry can land after 'load': wait for it (at most 5 s).
+        const result = await page.evaluate(async () => {
           const perf = (globalThis as unknown as { performance: { getEntriesByName(n: string): { startTime: number }[]; getEntriesByType(t: string): { transferSize: number }[] } }).performance;
+          const deadline = Date.now() + 5000;
+          while (perf.getEntriesByName('first-contentful-paint').length === 0 && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
           const fcp = perf.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN;
           const transferred = [...perf.getEntriesByType('navigation'), ...perf.getEntriesByType('resource')].reduce((sum, entry) => sum + entry.transferSize, 0);
           return { fcp, transferred };

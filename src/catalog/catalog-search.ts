@@ -4,6 +4,7 @@
 import type { Principal } from '../core/identity.ts';
 import type { Finding, GradeLetter, InstalledPackage } from '../core/quality.ts';
 import type { CatalogService, RepositoryInfo } from './catalog-service.ts';
+import type { DomainEventType, EventSubscriber } from '../core/events.ts';
 
 export type SortOrder = 'name' | 'pushed' | 'grade';
 
@@ -31,7 +32,10 @@ export interface SearchResult {
   readonly platforms: { readonly os: readonly string[]; readonly arch: readonly string[] };
 }
 
-const CACHE_MS = 5_000;
+/** How long a summary serves without an event about its repository (with the event bus,
+ * a push, tag change, scan or signature drops it at once). */
+const CACHE_MS = 30_000;
+const INVALIDATING_EVENTS: readonly DomainEventType[] = ['manifest.pushed', 'tag.moved', 'tag.deleted', 'manifest.deleted', 'scan.completed', 'grade.dropped', 'signature.added'];
 const DAY = 86_400_000;
 
 /** Runs `work` over `items`, at most `width` at a time, in order. */
@@ -54,9 +58,13 @@ export class CatalogSearch {
   private readonly cache = new Map<string, { info: Promise<RepositoryInfo>; until: number }>();
   private readonly now: () => number;
 
-  constructor(catalog: CatalogService, options: { clock?: () => number } = {}) {
+  constructor(catalog: CatalogService, options: { clock?: () => number; events?: EventSubscriber | undefined } = {}) {
     this.catalog = catalog;
     this.now = options.clock ?? Date.now;
+    options.events?.subscribe((event) => {
+      const repository = (event.data as { repository?: string }).repository;
+      if (repository !== undefined) this.cache.delete(repository);
+    }, INVALIDATING_EVENTS);
   }
 
   private summary(name: string): Promise<RepositoryInfo> {
@@ -74,15 +82,20 @@ export class CatalogSearch {
     const names = await this.catalog.readableRepositories(principal);
     const namespaces = [...new Set(names.map((name) => (name.includes('/') ? name.slice(0, name.indexOf('/')) : '')).filter((ns) => ns !== ''))].sort();
     const candidates = query.namespace ? names.filter((name) => name.startsWith(`${query.namespace}/`)) : names;
-    const infos = (await mapLimited(candidates, 8, (name) => this.summary(name).catch(() => null))).filter((info): info is RepositoryInfo => info !== null);
-    const os = new Set<string>();
-    const arch = new Set<string>();
-    for (const info of infos) for (const tag of info.tags) for (const platform of tag.platforms) {
-      const [o, a] = platform.split('/');
-      if (o) os.add(o);
-      if (a) arch.add(a);
-    }
+    const perPage = Math.min(100, Math.max(1, query.perPage ?? 20));
     const text = query.text?.trim().toLowerCase() ?? '';
+    // Browsing by name without a filter that needs what is inside the repositories (the
+    // front page): only the page's repositories are summarised.
+    const browsing = text === '' && !query.grade && !query.signed && !query.os && !query.arch && query.pushedWithinDays === undefined && (query.sort ?? 'name') === 'name';
+    if (browsing) {
+      const sorted = [...candidates].sort((a, b) => a.localeCompare(b));
+      const pages = Math.max(1, Math.ceil(sorted.length / perPage));
+      const page = Math.min(pages, Math.max(1, query.page ?? 1));
+      const slice = sorted.slice((page - 1) * perPage, page * perPage);
+      const items = (await mapLimited(slice, 8, (name) => this.summary(name).catch(() => null))).filter((info): info is RepositoryInfo => info !== null);
+      return { total: sorted.length, page, perPage, items, namespaces, platforms: this.platformsOf(items) };
+    }
+    const infos = (await mapLimited(candidates, 8, (name) => this.summary(name).catch(() => null))).filter((info): info is RepositoryInfo => info !== null);
     const now = this.now();
     const matches = infos.filter((info) => {
       if (text !== '' && ![info.name, info.description, info.title, info.vendor].some((field) => field?.toLowerCase().includes(text))) return false;
@@ -95,13 +108,12 @@ export class CatalogSearch {
       if (query.pushedWithinDays !== undefined && (latest?.pushedAt ?? 0) < now - query.pushedWithinDays * DAY) return false;
       return true;
     });
-    const sort = query.sort ?? (text === '' ? 'name' : 'name');
+    const sort = query.sort ?? 'name';
     matches.sort((a, b) => {
       if (sort === 'pushed') return (b.latest?.pushedAt ?? 0) - (a.latest?.pushedAt ?? 0) || a.name.localeCompare(b.name);
       if (sort === 'grade') return (a.latest?.grade ?? 'Z').localeCompare(b.latest?.grade ?? 'Z') || a.name.localeCompare(b.name);
       return a.name.localeCompare(b.name);
     });
-    const perPage = Math.min(100, Math.max(1, query.perPage ?? 20));
     const pages = Math.max(1, Math.ceil(matches.length / perPage));
     const page = Math.min(pages, Math.max(1, query.page ?? 1));
     return {
@@ -110,8 +122,20 @@ export class CatalogSearch {
       perPage,
       items: matches.slice((page - 1) * perPage, page * perPage),
       namespaces,
-      platforms: { os: [...os].sort(), arch: [...arch].sort() },
+      platforms: this.platformsOf(infos),
     };
+  }
+
+  /** The OS and architecture values present, for the filter menus. */
+  private platformsOf(infos: readonly RepositoryInfo[]): { os: string[]; arch: string[] } {
+    const os = new Set<string>();
+    const arch = new Set<string>();
+    for (const info of infos) for (const tag of info.tags) for (const platform of tag.platforms) {
+      const [o, a] = platform.split('/');
+      if (o) os.add(o);
+      if (a) arch.add(a);
+    }
+    return { os: [...os].sort(), arch: [...arch].sort() };
   }
 
   /** Two tags (or digests) compared; null while either image is not scanned. */

@@ -3,6 +3,7 @@
 // every path outside /v2, /api, /auth, /extensions, /healthz and /metrics).
 import type { Registry } from '../registry/registry.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { EventSubscriber } from '../core/events.ts';
 import type { RepositoryAccessStore } from '../metadata/identity-store.ts';
 import type { QualityService } from '../scan/quality-service.ts';
 import type { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
@@ -25,6 +26,8 @@ export interface WebCatalogOptions {
   readonly quality?: QualityService | undefined;
   readonly signing?: RegistrySigningPolicy | undefined;
   readonly logger?: Logger | undefined;
+  /** The domain event bus, when there is one: explore's summaries are dropped at each push, tag change or scan. */
+  readonly events?: EventSubscriber | undefined;
   /** Where browser sessions live (SQL, shared by replicas). */
   readonly sessions: WebSessionStore;
   /** Served over TLS: the session cookie is Secure. */
@@ -34,7 +37,7 @@ export interface WebCatalogOptions {
 /** The pages (matched last) and the catalog's /api/v1 routes (matched before the management API, which answers 404 for any other /api/v1 path). */
 export function createWebCatalog(options: WebCatalogOptions): { router: UiRouter; api: CatalogApi; catalog: CatalogService; search: CatalogSearch } {
   const catalog = new CatalogService({ registry: options.registry, access: options.security?.access, repositories: options.repositories, quality: options.quality, signing: options.signing });
-  const search = new CatalogSearch(catalog);
+  const search = new CatalogSearch(catalog, { events: options.events });
   const auth = new WebAuth(options.security, new WebSessions(options.sessions), { secure: options.tls });
   const publicHost = options.security?.publicUrl ? new URL(options.security.publicUrl).host : undefined;
   const router = new UiRouter({ catalog, search, auth, management: options.management, publicHost, logger: options.logger });

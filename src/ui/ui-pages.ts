@@ -107,15 +107,16 @@ export class UiPages {
     }
   }
 
-  private async quality(repository: string, digest: string): Promise<Quality> {
+  private async quality(repository: string, digest: string, tab: Tab): Promise<Quality> {
     const service = this.catalog.quality;
     if (!service) return { status: 'scanning is off', index: null, findings: null, errata: null, grade: null, databaseRevision: null };
     const status = await service.status(repository, digest).catch((error: unknown) => ({ status: (error as Error).message, databaseRevision: null }));
     if (status.status !== 'indexed') return { status: status.status, index: null, findings: null, errata: null, grade: null, databaseRevision: null };
+    // Errata only for the Security tab: the other tabs show counts, not errata.
     const [index, findings, errata, grade] = await Promise.all([
       service.index(repository, digest).catch(() => null),
       service.findings(repository, digest).catch(() => null),
-      service.errata(repository, digest).catch(() => null),
+      tab === 'security' ? service.errata(repository, digest).catch(() => null) : Promise.resolve(null),
       service.grade(repository, digest).catch(() => null),
     ]);
     return { status: status.status, index, findings, errata, grade, databaseRevision: findings?.revision ?? status.databaseRevision };
@@ -128,7 +129,7 @@ export class UiPages {
     const tags = await this.catalog.tagNames(repository);
     const tag = tags.includes(reference) ? reference : null;
     const [quality, signatures, referrers] = await Promise.all([
-      this.quality(repository, image.digest),
+      this.quality(repository, image.digest, tab),
       this.catalog.signing ? this.catalog.signing.signatures(repository, image.digest).then((found) => ({ policies: found.policies.length, signatures: found.signatures, satisfied: found.satisfied })).catch(() => null) : Promise.resolve(null),
       this.catalog.referrers(repository, image.digest).catch(() => []),
     ]);

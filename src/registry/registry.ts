@@ -116,12 +116,13 @@ export class Registry {
     return this.blobs.redirectUrl(digest);
   }
 
-  async deleteBlob(repository: string, digest: string): Promise<void> {
+  async deleteBlob(repository: string, digest: string, actor?: EventActor): Promise<void> {
     validateRepositoryName(repository);
     const parsed = parseDigestParam(digest);
     if (!(await this.metadata.unlinkBlob(repository, parsed))) {
       throw new NotFound('blob', `blob ${digest} is not in repository ${repository}`, { detail: { digest } });
     }
+    this.events.publish('blob.deleted', { repository, digest: parsed }, actor);
   }
 
   /**
@@ -358,7 +359,7 @@ export class Registry {
     const parsed = parseManifest(content, contentType);
     const blobSizes = new Map(parsed.blobs.map((blob) => [blob.digest, blob.size]));
     for (const guard of this.guards) {
-      await guard.beforeManifestWrite?.({ repository, digest, tag, mediaType: parsed.mediaType, size: content.byteLength, blobs: blobSizes, actor });
+      await guard.beforeManifestWrite?.({ repository, digest, tag, mediaType: parsed.mediaType, size: content.byteLength, content, contentType, blobs: blobSizes, actor });
     }
     // The OCI 1.1 empty descriptor needs no upload: its content is known.
     if (parsed.blobs.some((blob) => blob.digest === EMPTY_JSON_DIGEST)) await this.ensureEmptyJsonBlob(repository);

@@ -18,7 +18,7 @@ import { SqlJobLeaseStore } from '../metadata/sql-job-lease-store.ts';
 import type { JobLeaseStore } from '../metadata/job-lease-store.ts';
 import type { EventBus } from '../core/events.ts';
 import { InProcessEventBus } from '../events/in-process-event-bus.ts';
-import { Registry } from '../registry/registry.ts';
+import { CoreRegistry, type Registry } from '../registry/registry.ts';
 import type { WriteGuard } from '../registry/write-guard.ts';
 
 export interface OpenedStores {
@@ -61,7 +61,7 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
   const metadata = new SqlMetadataStore(sql);
   const events = new InProcessEventBus({ onError: (error, event) => options.onEventError?.(error, event.type) });
   const guards: WriteGuard[] = [];
-  const registry = new Registry(blobs, metadata, {
+  const registry = new CoreRegistry(blobs, metadata, {
     maxManifestBytes: config.limits.maxManifestBytes,
     maxBlobBytes: config.limits.maxBlobBytes,
     maxPageSize: config.limits.maxPageSize,

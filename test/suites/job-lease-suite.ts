@@ -8,6 +8,7 @@ import { migrate } from '../../src/metadata/migrations.ts';
 import type { SqlClient } from '../../src/metadata/sql-client.ts';
 import type { JobLeaseStore } from '../../src/metadata/job-lease-store.ts';
 import type { StoreFactories } from '../support/sql-stores.ts';
+import { TimerScheduler } from '../../src/jobs/timer-scheduler.ts';
 
 export interface JobLeaseSuiteOptions {
   /** Another client on the same database, where the engine serves several replicas. */
@@ -71,6 +72,26 @@ export function jobLeaseSuite(name: string, openClient: () => Promise<SqlClient>
       assert.equal(results.filter(Boolean).length, 1);
       const winner = results.indexOf(true);
       assert.equal((await leases.current('retention'))?.holder, `holder-${winner}`);
+    });
+
+    it('lets two schedulers on the same leases run an exclusive job once, and the same one keep it', async () => {
+      const runs: string[] = [];
+      const replicas = ['replica-a', 'replica-b'].map((holder) => {
+        const scheduler = new TimerScheduler({ leases, holder });
+        scheduler.register({ name: 'registry.gc', intervalMs: 60_000, run: async () => void runs.push(holder) });
+        // A job every replica runs for itself takes no lease.
+        scheduler.register({ name: 'local.cache', intervalMs: 60_000, exclusive: false, run: async () => void runs.push(`${holder} local`) });
+        return scheduler;
+      });
+      await Promise.all(replicas.map((scheduler) => scheduler.runNow('registry.gc')));
+      assert.equal(runs.length, 1, 'one replica ran it');
+      const winner = runs[0]!;
+      await Promise.all(replicas.map((scheduler) => scheduler.runNow('registry.gc')));
+      assert.deepEqual(runs, [winner, winner], 'the holder keeps running it');
+      await Promise.all(replicas.map((scheduler) => scheduler.runNow('local.cache')));
+      assert.deepEqual(runs.slice(2).sort(), ['replica-a local', 'replica-b local']);
+      assert.equal((await leases.current('local.cache')), null);
+      await Promise.all(replicas.map((scheduler) => scheduler.stop()));
     });
 
     if (options.openReplica) {

@@ -35,11 +35,12 @@ export interface WebCatalogOptions {
 }
 
 /** The pages (matched last) and the catalog's /api/v1 routes (matched before the management API, which answers 404 for any other /api/v1 path). */
-export function createWebCatalog(options: WebCatalogOptions): { router: UiRouter; api: CatalogApi; catalog: CatalogService; search: CatalogSearch } {
+export function createWebCatalog(options: WebCatalogOptions): { router: UiRouter; api: CatalogApi; catalog: CatalogService; search: CatalogSearch; sessions: WebSessions } {
   const catalog = new CatalogService({ registry: options.registry, access: options.security?.access, repositories: options.repositories, quality: options.quality, signing: options.signing });
   const search = new CatalogSearch(catalog, { events: options.events });
-  const auth = new WebAuth(options.security, new WebSessions(options.sessions), { secure: options.tls });
+  const sessions = new WebSessions(options.sessions);
+  const auth = new WebAuth(options.security, sessions, { secure: options.tls });
   const publicHost = options.security?.publicUrl ? new URL(options.security.publicUrl).host : undefined;
   const router = new UiRouter({ catalog, search, auth, management: options.management, publicHost, logger: options.logger });
-  return { router, api: new CatalogApi(catalog, search, options.security), catalog, search };
+  return { router, api: new CatalogApi(catalog, search, options.security), catalog, search, sessions };
 }

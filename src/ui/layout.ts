@@ -80,8 +80,8 @@ export function healthMeter(grade: GradeLetter): Html {
 export function severityCounts(counts: Readonly<Record<Severity, number>> | null): Html {
   if (counts === null) return html`<span class="custody-muted">–</span>`;
   if (SEVERITIES.every((severity) => counts[severity] === 0)) return html`<span class="custody-muted">none known</span>`;
-  const shown = SEVERITIES.filter((severity) => severity !== 'Negligible' && severity !== 'Unknown' || counts[severity] > 0);
-  return html`<span class="custody-counts">${shown.map((severity) => html`<span class="custody-sev s-${severity}${counts[severity] === 0 ? ' zero' : ''}" title="${severity}">${severity.slice(0, 1)} ${counts[severity]}<span class="pf-v6-screen-reader"> ${severity}</span></span>`)}</span>`;
+  // Only the severities present, in words: "2 Critical 1 High" reads without a legend.
+  return html`<span class="custody-counts">${SEVERITIES.filter((severity) => counts[severity] > 0).map((severity) => html`<span class="custody-sev s-${severity}">${counts[severity]} ${severity}</span>`)}</span>`;
 }
 
 export function signatureLabel(state: SignatureState): Html {

@@ -51,9 +51,9 @@ export function explorePage(query: SearchQuery, result: SearchResult, signedIn: 
     : '';
   const empty = result.total === 0
     ? emptyState('No repositories found', signedIn ? 'Nothing you may read matches. Clear the filters or push an image.' : html`Nothing public matches. <a href="/login">Log in</a> to see the repositories you may read.`)
-    : html`<div class="custody-table-wrap"><table class="pf-v6-c-table pf-m-grid-md" aria-label="Repositories">
+    : html`<section class="pf-v6-c-card"><div class="pf-v6-c-card__body custody-table-wrap"><table class="pf-v6-c-table pf-m-grid-md" aria-label="Repositories">
   <thead><tr><th scope="col">Repository</th><th scope="col">Latest tag</th><th scope="col">Grade</th><th scope="col" class="custody-hide-narrow">Findings</th><th scope="col">Signature</th><th scope="col">Last push</th></tr></thead>
-  <tbody>${rows}</tbody></table></div>`;
+  <tbody>${rows}</tbody></table></div></section>`;
   return html`<h1 class="pf-v6-c-title pf-m-2xl">Explore images</h1>
 <p class="custody-muted">Find an image, judge it by its health grade, findings and signatures, and copy the command to pull it.</p>
 <section class="pf-v6-c-card"><div class="pf-v6-c-card__body">${form}</div></section>

@@ -12,7 +12,8 @@ import { request as httpRequest } from 'node:http';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ADMIN_PASSWORD, runCustody, startCustody, type CustodyServer } from './support/custody-server.ts';
 import { debianLayout, ociRef, sha256, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST } from './support/images.ts';
-import { LAYER_A } from './support/hostile-images.ts';
+import { LAYER_A, tarOf } from './support/hostile-images.ts';
+import { gzipSync } from 'node:zlib';
 import { requireTool, runOk } from './support/tools.ts';
 import { repoRoot, sharedDir } from './support/paths.ts';
 
@@ -20,6 +21,8 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const SCREENSHOTS = join(repoRoot, 'docs', 'screenshots');
 const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 const DAY = 86_400_000;
+/** The image's own build file, where Red Hat images keep it (hostile too). */
+const BUILDINFO_LAYER = gzipSync(tarOf({ 'root/buildinfo/Dockerfile-hostile-1.0-1': `FROM registry.example/base\nRUN echo '${HOSTILE}'\n` }));
 
 describe('web catalog in Chromium', () => {
   let server: CustodyServer;
@@ -47,10 +50,11 @@ describe('web catalog in Chromium', () => {
     }));
     await pushBlob(repository, config);
     await pushBlob(repository, LAYER_A);
+    await pushBlob(repository, BUILDINFO_LAYER);
     const manifest = Buffer.from(JSON.stringify({
       schemaVersion: 2, mediaType: OCI_MANIFEST,
       config: { mediaType: OCI_CONFIG, digest: sha256(config), size: config.length },
-      layers: [{ mediaType: OCI_LAYER_GZIP, digest: sha256(LAYER_A), size: LAYER_A.length }],
+      layers: [{ mediaType: OCI_LAYER_GZIP, digest: sha256(LAYER_A), size: LAYER_A.length }, { mediaType: OCI_LAYER_GZIP, digest: sha256(BUILDINFO_LAYER), size: BUILDINFO_LAYER.length }],
       annotations: { 'org.opencontainers.image.description': `# Hostile\n${HOSTILE}\n[click](javascript:window.__pwned=3)` },
     }));
     const response = await api(`/v2/${repository}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': OCI_MANIFEST } });
@@ -330,6 +334,10 @@ describe('web catalog in Chromium', () => {
       assert.equal(await page.locator('main img, main script').count(), 0, `${path}: no element from the image`);
       assert.ok((await page.locator('main').textContent())!.includes('<img src=x onerror='), `${path}: shown as text`);
     }
+    // The build file the image ships is shown instead of the reconstruction.
+    await page.goto(`${server.url}/r/admin/hostile/-/image/latest?tab=containerfile`);
+    assert.match((await page.locator('main').textContent())!, /\/root\/buildinfo\/Dockerfile-hostile-1\.0-1/);
+    assert.match((await page.locator('#containerfile').textContent())!, /^FROM registry\.example\/base\nRUN echo '<img src=x/);
     await page.goto(`${server.url}/r/admin/hostile`);
     assert.equal(await page.locator('a[href^="javascript:"]').count(), 0);
     await screenshot(page, 'hostile');

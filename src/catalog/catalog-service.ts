@@ -13,6 +13,7 @@ import type { ReferrerRecord } from '../metadata/metadata-store.ts';
 import type { QualityService } from '../scan/quality-service.ts';
 import type { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { claimedOrigin, imageFacts, platformName, type ImageFacts } from './image-config.ts';
+import { readBuildFiles, type BuildFile } from '../scan/build-files.ts';
 
 export type SignatureState = 'verified' | 'signed' | 'unsigned' | 'invalid';
 
@@ -87,6 +88,8 @@ export function zeroCounts(): Record<Severity, number> {
 
 export class CatalogService {
   private readonly options: CatalogOptions;
+  /** By manifest digest: an image's content never changes. */
+  private readonly buildFileCache = new Map<string, Promise<readonly BuildFile[]>>();
 
   constructor(options: CatalogOptions) {
     this.options = options;
@@ -211,6 +214,20 @@ export class CatalogService {
     if (!signing) return 'unsigned';
     const found = await signing.signatures(repository, digest).catch(() => null);
     return signatureStateOf(found?.signatures ?? []);
+  }
+
+  /**
+   * The build files the image ships (/root/buildinfo/), read once per image (the walk
+   * decompresses every layer) and remembered; concurrent asks share one read.
+   */
+  async buildFiles(repository: string, digest: string): Promise<readonly BuildFile[]> {
+    let pending = this.buildFileCache.get(digest);
+    if (!pending) {
+      pending = readBuildFiles(this.options.registry, repository, digest).catch(() => []);
+      if (this.buildFileCache.size >= 256) this.buildFileCache.delete(this.buildFileCache.keys().next().value!);
+      this.buildFileCache.set(digest, pending);
+    }
+    return pending;
   }
 
   /** Tag names of a repository (bounded), for the tag selector. */

@@ -138,6 +138,7 @@ export class UiPages {
       index: isIndex ? record : null,
       platforms: isIndex ? indexEntries(record.manifest).filter((child) => child.platform?.os !== 'unknown') : [],
       image, tab, quality, signatures, referrers, host, row: null,
+      buildFiles: tab === 'containerfile' && !Array.isArray(image.manifest.manifests) ? await this.catalog.buildFiles(repository, image.digest) : [],
     };
   }
 }

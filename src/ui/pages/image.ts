@@ -47,6 +47,8 @@ export interface ImagePageData {
   readonly referrers: readonly ReferrerRecord[];
   readonly host: string;
   readonly row: TagRow | null;
+  /** The build files the image ships (/root/buildinfo/), read for the Containerfile tab only. */
+  readonly buildFiles: readonly { readonly path: string; readonly content: string }[];
 }
 
 function dl(entries: readonly (readonly [string, Html | string | null | undefined])[]): Html {
@@ -85,9 +87,14 @@ ${card(`Environment (${facts.env.length})`, facts.env.length === 0 ? html`<p cla
 }
 
 function containerfile(data: ImagePageData): Html {
-  const text = reconstructContainerfile(data.image.facts);
-  return card('Containerfile', html`<p class="custody-muted">Reconstructed from the image's build history; the base image's steps come first and build arguments are not recorded.</p>
-<div class="custody-command"><pre class="custody-pre custody-grow" id="containerfile">${text}</pre><button class="pf-v6-c-button pf-m-secondary pf-m-small" type="button" data-copy="containerfile"><span class="pf-v6-c-button__text">Copy</span></button></div>`);
+  const copyable = (id: string, text: string): Html => html`<div class="custody-command"><pre class="custody-pre custody-grow" id="${id}">${text}</pre><button class="pf-v6-c-button pf-m-secondary pf-m-small" type="button" data-copy="${id}"><span class="pf-v6-c-button__text">Copy</span></button></div>`;
+  const reconstructed = reconstructContainerfile(data.image.facts);
+  if (data.buildFiles.length > 0) {
+    return html`${data.buildFiles.map((file, index) => card(html`Containerfile <span class="custody-muted custody-mono">${file.path}</span>`, html`<p class="custody-muted">The build file the image ships.</p>${copyable(`containerfile${index === 0 ? '' : `-${index}`}`, file.content)}`))}
+${card('From the build history', html`<details><summary>Show the instructions reconstructed from the history</summary>${copyable('containerfile-history', reconstructed)}</details>`)}`;
+  }
+  return card('Containerfile', html`<p class="custody-muted">Reconstructed from the image's build history (the image ships no build file under /root/buildinfo/); the base image's steps come first and build arguments are not recorded.</p>
+${copyable('containerfile', reconstructed)}`);
 }
 
 function layers(data: ImagePageData): Html {

@@ -9,7 +9,7 @@ import { openStores } from './open-stores.ts';
 import { openSecurity } from './open-security.ts';
 import { openQuality } from './open-quality.ts';
 import { SqlSignatureStore } from '../metadata/sql-signature-store.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../core/version.ts';
 import { SqlSigningPolicyStore } from '../metadata/sql-signing-policy-store.ts';
 import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { SigningPolicyApi } from '../server/signing-policy-api.ts';

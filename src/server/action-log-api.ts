@@ -17,7 +17,7 @@ import type { ActionLog } from '../audit/action-log.ts';
 import { actionJson, decodeCursor, CursorError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ActionFilter } from '../audit/action-log-store.ts';
 import { ACTION_KINDS, ACTION_RESULTS, isActionKind, isActionResult } from '../audit/sanitize.ts';
 import type { ActionKind } from '../audit/action.ts';
-import { namespaceOf } from '../auth/access-control.ts';
+import { namespaceOf } from '../core/names.ts';
 import type { RouteMatch } from './distribution-api.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
 import { apiPrincipal } from './request-auth.ts';

@@ -7,7 +7,7 @@
 import { UsageError } from '../core/errors.ts';
 import { indexEntries, readImageConfig, readJsonObject, readManifestJson, type DescriptorJson as Descriptor, type ImageConfigJson as ImageConfig } from '../core/manifest-reader.ts';
 import { INDEX_TYPES } from '../core/media-types.ts';
-import { ImageResolver, type RegistryEndpoint } from '../client/image-source.ts';
+import { ImageResolver, type RegistryEndpoint } from '../client/image-resolver.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { RegistryClientError, type ManifestResult, type RegistryClient } from '../client/registry-client/index.ts';
 import { parseReference } from '../client/reference.ts';

@@ -24,7 +24,7 @@ import type { AdvisoryStore, FeedDocument, VulnDbStatus } from '../metadata/advi
 import { SqlAdvisoryStore } from '../metadata/sql-advisory-store.ts';
 import { readFeeds, FeedReader } from '../scan/advisories/feed-reader.ts';
 import { exportBundle } from '../scan/advisories/bundle.ts';
-import { type ClientOptions } from '../client/image-source.ts';
+import { type ClientOptions } from '../client/image-resolver.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { DockerImageDestination, DockerImageSource } from '../client/transports/docker.ts';
 import type { Command } from './main.ts';

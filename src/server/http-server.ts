@@ -9,7 +9,7 @@ import { createServerMetrics, processMetrics, type MetricsRegistry } from '../ob
 import { RegistryError } from '../core/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { DistributionApi } from './distribution-api.ts';
-import { dispatch, notFound, type RouteTable } from './route-table.ts';
+import { dispatch, unknownPath, type RouteTable } from './route-table.ts';
 import { DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { SignatureStore } from '../metadata/signature-store.ts';
 import { SignatureApi } from './signature-api.ts';
@@ -220,7 +220,7 @@ export function createRequestHandler(options: ServerOptions): {
       const match = dispatch(tables, request, response, path, query);
       if (!match) {
         request.resume();
-        throw notFound(method, path);
+        throw unknownPath(method, path);
       }
       route = match.route;
       match.handle().catch(fail);

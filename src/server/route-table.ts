@@ -83,7 +83,7 @@ function matchPath(pattern: string | RegExp, path: string): string[] | null {
   return found ? found.slice(1).map((group) => group ?? '') : null;
 }
 
-/** The first table's answer for the request; null when no table serves the path (answer `notFound`). */
+/** The first table's answer for the request; null when no table serves the path (answer `unknownPath`). */
 export function dispatch(tables: readonly RouteTable[], request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
   for (const table of tables) {
     const match = table.match(request, response, path, query);
@@ -107,17 +107,17 @@ export function methodNotAllowed(request: HttpRequest, response: HttpResponse, r
 
 /** The one not-found for a path no route serves: 404 NOT_FOUND in the error envelope. (An unknown
  * repository inside the /v2/ grammar is the domain's NotFound: NAME_UNKNOWN.) */
-export function notFound(method: string, path: string): RegistryError {
+export function unknownPath(method: string, path: string): RegistryError {
   return new RegistryError('NOT_FOUND', `no route for ${method} ${path.slice(0, 200)}`);
 }
 
-/** `notFound` as the answer of an area that owns a prefix (so its unknown paths keep their own metric name). */
+/** `unknownPath` as the answer of an area that owns a prefix (so its unknown paths keep their own metric name). */
 export function pathNotFound(request: HttpRequest, route: string, path: string): RouteMatch {
   return {
     route,
     handle: async () => {
       request.resume();
-      throw notFound(request.method ?? 'GET', path);
+      throw unknownPath(request.method ?? 'GET', path);
     },
   };
 }

@@ -15,6 +15,9 @@ import { OpenGate, type Caller, type Need, type RegistryGate } from './registry-
 import { methodNotAllowed, type RouteMatch, type RouteTable } from './route-table.ts';
 import type { ManifestGuard } from '../trust/registry-signing-policy.ts';
 
+/** Kept for route tables written against its old home; new code imports it from route-table.ts. */
+export type { RouteMatch } from './route-table.ts';
+
 const MANIFEST_PATH = /^\/v2\/(.+)\/manifests\/([^/]+)$/;
 const BLOB_PATH = /^\/v2\/(.+)\/blobs\/([^/]+)$/;
 const UPLOAD_START_PATH = /^\/v2\/(.+)\/blobs\/uploads\/?$/;

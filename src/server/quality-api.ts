@@ -16,7 +16,6 @@ import { apiPrincipal } from './request-auth.ts';
 import { checkApiRequest } from './api-request-guard.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
 
-
 const VIEWS = ['status', 'packages', 'findings', 'errata', 'grade', 'secrets', 'sbom'] as const;
 type View = (typeof VIEWS)[number];
 

@@ -28,9 +28,6 @@ export interface TlsMaterial {
   readonly key: string | Buffer;
 }
 
-/** Earlier name of `RouteTable`, kept while the composition root moves (src/app). */
-export type RouteMatcher = RouteTable;
-
 export interface ServerOptions {
   readonly registry: Registry;
   /** Authentication and permissions; without it every request is allowed. */
@@ -41,9 +38,8 @@ export interface ServerOptions {
   readonly routes?: readonly RouteTable[];
   /** Signatures stored through the registry extension API (/extensions/v2/.../signatures/...). */
   readonly signatures?: SignatureStore | undefined;
-  /** Called after every manifest push (image quality queues it for indexing). */
-  readonly onManifestPushed?: ((repository: string, digest: string) => void) | undefined;
-  /** Refuses manifests a signing policy does not allow (pulls, and tags in `pull,tag` mode). */
+  /** Refuses manifests and blobs a signing policy does not let the caller read (the tag
+   * rule of `pull,tag` mode is a write guard inside the registry). */
   readonly manifestGuard?: ManifestGuard | undefined;
   /** Lets other components add their series to /metrics (the action log's queue). */
   readonly registerMetrics?: (registry: MetricsRegistry) => void;
@@ -78,7 +74,7 @@ export function createRequestHandler(options: ServerOptions): {
 } {
   const actions = options.actions ?? DISCARD_ACTIONS;
   const gate = options.security ? new TokenGate(options.security, actions) : new OpenGate();
-  const api = new DistributionApi(options.registry, gate, actions, options.onManifestPushed, options.signatures !== undefined, options.manifestGuard);
+  const api = new DistributionApi({ registry: options.registry, gate, actions, signaturesExtension: options.signatures !== undefined, guard: options.manifestGuard });
   // The signature API shares the registry's gate: reading needs pull, storing push.
   const signatureApi = options.signatures ? new SignatureApi(options.signatures, gate, actions) : undefined;
   const tables: readonly RouteTable[] = [api, ...(signatureApi ? [signatureApi] : []), ...(options.routes ?? [])];

@@ -1,6 +1,7 @@
 // The composition root's second half: the services that decide who may do what, the
-// action log, and the routes outside /v2/ (token endpoint, management API, action log
-// API). Chooses the concrete directory (LDAP) and forwarders from configuration.
+// action log (recording the registry's push, delete and mount events, its retention a
+// job on the root's scheduler), and the routes outside /v2/ (token endpoint, management
+// API, action log API). Chooses the concrete directory (LDAP) and forwarders.
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -17,10 +18,12 @@ import { ManagementService } from '../management/management-service.ts';
 import { ManagementApi } from '../server/management-api.ts';
 import { ActionLogApi } from '../server/action-log-api.ts';
 import { TokenEndpoint } from '../server/token-endpoint.ts';
-import type { RouteMatcher } from '../server/http-server.ts';
+import type { RouteTable } from '../server/route-table.ts';
 import type { SecurityServices } from '../server/security.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import type { OpenedStores } from './open-stores.ts';
+import type { JobScheduler } from '../jobs/job-scheduler.ts';
+import { recordRegistryActions } from '../audit/registry-actions.ts';
 
 export interface OpenedSecurity {
   /** Absent when auth.enabled is false: every request is then allowed. */
@@ -28,19 +31,28 @@ export interface OpenedSecurity {
   readonly actionLog: ActionLog;
   /** Token endpoint and action log API first; the management API (which answers 404
    * for any other /api/v1 path) must come after routes that share its prefix. */
-  readonly routes: readonly RouteMatcher[];
-  readonly managementRoutes: readonly RouteMatcher[];
+  readonly routes: readonly RouteTable[];
+  readonly managementRoutes: readonly RouteTable[];
   close(): Promise<void>;
 }
 
-export async function openSecurity(config: Config, stores: OpenedStores, logger: Logger): Promise<OpenedSecurity> {
+export interface OpenSecurityOptions {
+  readonly config: Config;
+  readonly stores: OpenedStores;
+  readonly scheduler: JobScheduler;
+  readonly logger: Logger;
+}
+
+export async function openSecurity({ config, stores, scheduler, logger }: OpenSecurityOptions): Promise<OpenedSecurity> {
   const actionLog = new ActionLog({
     store: new SqlActionLogStore(stores.sql),
     logger,
     flushIntervalMs: config.audit.flushIntervalMs,
     retentionMs: config.audit.retentionMs,
     forwarders: createForwarders(config.audit, logger),
+    scheduler,
   });
+  const stopRecording = recordRegistryActions(stores.events, actionLog);
   const identity = stores.identity;
   await bootstrapAdministrator(identity, config, logger);
   const directory = config.ldap ? new LdapDirectory(config.ldap, identity, logger) : undefined;
@@ -62,8 +74,8 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
   };
   const management = new ManagementService({ identity, access, actions: actionLog, authenticator });
-  const routes: RouteMatcher[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
-  const managementRoutes: RouteMatcher[] = [new ManagementApi(management, security)];
+  const routes: RouteTable[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
+  const managementRoutes: RouteTable[] = [new ManagementApi(management, security)];
   if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');
   return {
     security: config.auth.enabled ? security : undefined,
@@ -71,6 +83,9 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
     routes,
     managementRoutes,
     async close() {
+      // Events of the last requests are recorded before the log writes its queue out.
+      await stores.events.drain();
+      stopRecording();
       await actionLog.close();
       await directory?.close();
     },

@@ -10,7 +10,7 @@ import { QUALITY_OPERATIONS, QualityApi } from '../src/server/quality-api.ts';
 import { SIGNING_POLICY_OPERATIONS, SigningPolicyApi } from '../src/server/signing-policy-api.ts';
 import { CATALOG_OPERATIONS, CatalogApi } from '../src/server/catalog-api.ts';
 import type { HttpRequest, HttpResponse } from '../src/server/http-types.ts';
-import type { RouteMatcher } from '../src/server/http-server.ts';
+import type { RouteTable } from '../src/server/route-table.ts';
 
 const paths = openApiDocument()['paths'] as Record<string, Record<string, { operationId: string }>>;
 
@@ -28,7 +28,7 @@ describe('OpenAPI document', () => {
   });
 
   it('lists every quality, signing-policy and catalog route, each one its module matches', () => {
-    const modules: [readonly ApiOperation[], RouteMatcher][] = [
+    const modules: [readonly ApiOperation[], RouteTable][] = [
       [QUALITY_OPERATIONS, new QualityApi(undefined as never, undefined)],
       [SIGNING_POLICY_OPERATIONS, new SigningPolicyApi(undefined as never, undefined)],
       [CATALOG_OPERATIONS, new CatalogApi(undefined as never, undefined as never, undefined)],

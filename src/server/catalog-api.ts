@@ -15,7 +15,7 @@ import { searchQueryFrom, type CatalogSearch } from '../catalog/catalog-search.t
 import { claimedOrigin, layersWithSteps, reconstructContainerfile } from '../catalog/image-config.ts';
 import { indexEntries } from '../core/manifest-reader.ts';
 import type { SecurityServices } from './security.ts';
-import type { RouteMatch } from './distribution-api.ts';
+import { routeTable, type Route, type RouteCall, type RouteMatch, type RouteTable } from './route-table.ts';
 import { apiPrincipal } from './request-auth.ts';
 import { checkApiRequest } from './api-request-guard.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
@@ -43,69 +43,71 @@ export const CATALOG_OPERATIONS: readonly ApiOperation[] = [
   { operationId: 'searchCatalogPackages', method: 'GET', path: '/api/v1/catalog/packages', tag: 'catalog', summary: 'Which images you may read ship a package (name contains), and in which version', anonymous: true, query: [{ name: 'name', in: 'query', description: 'package name or part of it' }] },
 ];
 
-const REPOSITORY_PATH = /^\/api\/v1\/catalog\/repositories\/(.+)\/-\/(tags|images|compare)(?:\/([^/]+))?$/;
-
-export class CatalogApi {
+export class CatalogApi implements RouteTable {
+  readonly area = 'catalog';
   private readonly catalog: CatalogService;
   private readonly search: CatalogSearch;
   private readonly security: SecurityServices | undefined;
+  private readonly table: RouteTable;
 
   constructor(catalog: CatalogService, search: CatalogSearch, security: SecurityServices | undefined) {
     this.catalog = catalog;
     this.search = search;
     this.security = security;
-  }
-
-  match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
-    if (!path.startsWith('/api/v1/catalog/')) return null;
-    const method = request.method ?? 'GET';
-    const answer = (route: string, produce: (principal: Principal) => Promise<unknown>): RouteMatch => ({
-      route,
-      handle: async () => {
-        request.resume();
-        if (method !== 'GET' && method !== 'HEAD') {
-          response.setHeader('Allow', 'GET, HEAD');
-          throw new RegistryError('UNSUPPORTED', `${method} is not supported on the catalog`, { status: 405 });
-        }
-        const principal = await this.principal(request);
-        sendJson(response, method, 200, await produce(principal), { cacheControl: 'no-store' });
+    const get = (name: string, path: string | RegExp, produce: (call: RouteCall, principal: Principal) => Promise<unknown>): Route => ({
+      name,
+      path,
+      methods: {
+        GET: async (call) => {
+          call.request.resume();
+          const principal = await this.principal(call.request);
+          sendJson(call.response, call.method, 200, await produce(call, principal), { cacheControl: 'no-store' });
+        },
       },
     });
-    if (path === '/api/v1/catalog/repositories') return answer('api_catalog_search', (principal) => this.search.search(principal, searchQueryFrom(query)));
-    if (path === '/api/v1/catalog/packages') {
-      return answer('api_catalog_packages', async (principal) => ({ name: query.get('name') ?? '', images: await this.search.packages(principal, query.get('name') ?? '') }));
-    }
-    const found = REPOSITORY_PATH.exec(path);
-    if (!found) return null;
-    const view = found[2]!;
-    if ((view === 'images') !== (found[3] !== undefined)) return null;
-    return answer(`api_catalog_${view}`, async (principal) => {
-      const repository = validateRepositoryName(decodePathPart(found[1]!));
-      await this.catalog.requireReadable(principal, repository);
-      if (view === 'tags') return this.catalog.repository(repository);
-      if (view === 'compare') {
+    this.table = routeTable(this.area, [
+      get('api_catalog_search', '/api/v1/catalog/repositories', ({ query }, principal) => this.search.search(principal, searchQueryFrom(query))),
+      get('api_catalog_packages', '/api/v1/catalog/packages', async ({ query }, principal) => ({ name: query.get('name') ?? '', images: await this.search.packages(principal, query.get('name') ?? '') })),
+      get('api_catalog_tags', /^\/api\/v1\/catalog\/repositories\/(.+)\/-\/tags$/, async ({ params }, principal) => this.catalog.repository(await this.readable(principal, params[0]!))),
+      get('api_catalog_compare', /^\/api\/v1\/catalog\/repositories\/(.+)\/-\/compare$/, async ({ params, query }, principal) => {
+        const repository = await this.readable(principal, params[0]!);
         const comparison = await this.search.compare(repository, query.get('from') ?? '', query.get('to') ?? '');
         if (!comparison) throw new RegistryError('CONFLICT', 'both images must be scanned before they can be compared');
         return comparison;
-      }
-      const record = await this.catalog.image(repository, decodePathPart(found[3]!));
-      const image = await this.catalog.platformImage(repository, record, query.get('platform'));
-      return {
-        repository,
-        digest: record.digest,
-        mediaType: record.mediaType,
-        platforms: Array.isArray(record.manifest.manifests) ? indexEntries(record.manifest).map((child) => ({ digest: child.digest, platform: child.platform ?? null })) : [],
-        image: {
-          digest: image.digest,
-          size: image.size,
-          ...image.facts,
-          annotations: image.annotations,
-          claimed: claimedOrigin(image.facts.labels, image.annotations),
-          containerfile: reconstructContainerfile(image.facts),
-          layers: layersWithSteps(image.manifest, image.facts).map(({ descriptor, step }) => ({ digest: descriptor.digest, size: descriptor.size, mediaType: descriptor.mediaType, step })),
-        },
-      };
-    });
+      }),
+      get('api_catalog_image', /^\/api\/v1\/catalog\/repositories\/(.+)\/-\/images\/([^/]+)$/, async ({ params, query }, principal) => this.imageView(await this.readable(principal, params[0]!), decodePathPart(params[1]!), query.get('platform'))),
+    ], { prefix: '/api/v1/catalog', unknownRoute: 'api_catalog_unknown', headAsGet: true });
+  }
+
+  match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
+    return this.table.match(request, response, path, query);
+  }
+
+  /** The repository named in the path, when the caller may read it (else "not known"). */
+  private async readable(principal: Principal, encoded: string): Promise<string> {
+    const repository = validateRepositoryName(decodePathPart(encoded));
+    await this.catalog.requireReadable(principal, repository);
+    return repository;
+  }
+
+  private async imageView(repository: string, reference: string, platform: string | null): Promise<unknown> {
+    const record = await this.catalog.image(repository, reference);
+    const image = await this.catalog.platformImage(repository, record, platform);
+    return {
+      repository,
+      digest: record.digest,
+      mediaType: record.mediaType,
+      platforms: Array.isArray(record.manifest.manifests) ? indexEntries(record.manifest).map((child) => ({ digest: child.digest, platform: child.platform ?? null })) : [],
+      image: {
+        digest: image.digest,
+        size: image.size,
+        ...image.facts,
+        annotations: image.annotations,
+        claimed: claimedOrigin(image.facts.labels, image.annotations),
+        containerfile: reconstructContainerfile(image.facts),
+        layers: layersWithSteps(image.manifest, image.facts).map(({ descriptor, step }) => ({ digest: descriptor.digest, size: descriptor.size, mediaType: descriptor.mediaType, step })),
+      },
+    };
   }
 
   private async principal(request: HttpRequest): Promise<Principal> {

@@ -3,7 +3,7 @@
 // exactly what the server does.
 import { MANAGEMENT_ROUTES, PATH_PARAMETERS, type ManagementRoute } from '../management/routes.ts';
 import { SCHEMAS } from '../management/schemas.ts';
-import { VERSION } from '../cli/version.ts';
+import { VERSION } from '../core/version.ts';
 import { openApiOperation, type ApiOperation } from './api-operations.ts';
 import { QUALITY_OPERATIONS } from './quality-api.ts';
 import { SIGNING_POLICY_OPERATIONS } from './signing-policy-api.ts';

@@ -5,7 +5,7 @@
 import { RegistryError, DomainError } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Principal } from '../core/identity.ts';
-import type { RouteMatch } from '../server/distribution-api.ts';
+import type { RouteMatch, RouteTable } from '../server/route-table.ts';
 import { header, type HttpRequest, type HttpResponse } from '../server/http-types.ts';
 import { readLimitedBody } from '../server/request-body.ts';
 import type { CatalogService } from '../catalog/catalog-service.ts';
@@ -33,7 +33,8 @@ export interface UiRouterOptions {
 const OTHER_ENTRY_POINTS = /^\/(v2|api|auth|extensions|healthz|metrics)(\/|$)/;
 const FORM_LIMIT = 64 * 1024;
 
-export class UiRouter {
+export class UiRouter implements RouteTable {
+  readonly area = 'ui';
   readonly assets = new UiAssets();
   private readonly options: UiRouterOptions;
   private readonly pages: UiPages;

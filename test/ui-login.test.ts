@@ -81,6 +81,16 @@ describe('web login', () => {
     assert.equal((await get(jar, '/settings/tokens')).headers.get('location'), '/login?next=/settings/tokens');
   });
 
+  it('a path with no page is the catalog\'s 404 page for a browser, the error envelope for other clients', async () => {
+    const page = await fetch(`${server.url}/no/such/page`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    assert.equal(page.status, 404);
+    assert.match(page.headers.get('content-type')!, /^text\/html/);
+    assert.match(await page.text(), /<h1[^>]*>Not found<\/h1>/);
+    const api = await fetch(`${server.url}/no/such/page`);
+    assert.equal(api.status, 404);
+    assert.equal(((await api.json()) as { errors: { code: string }[] }).errors[0]!.code, 'NOT_FOUND');
+  });
+
   it('repeated failures meet the login throttle; an open redirect is refused', async () => {
     const jar: Browserish = { cookies: new Map() };
     const csrf = await csrfOf(await get(jar, '/login'));

@@ -5,7 +5,7 @@
 import { RegistryError, DomainError } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Principal } from '../core/identity.ts';
-import type { RouteMatch, RouteTable } from '../server/route-table.ts';
+import { unknownPath, type RouteMatch, type RouteTable } from '../server/route-table.ts';
 import { header, type HttpRequest, type HttpResponse } from '../server/http-types.ts';
 import { readLimitedBody } from '../server/request-body.ts';
 import type { CatalogService } from '../catalog/catalog-service.ts';
@@ -52,17 +52,26 @@ export class UiRouter implements RouteTable {
       route: 'ui_page',
       handle: async () => {
         const caller = await this.options.auth.caller(request);
+        let served: boolean;
         try {
-          await this.dispatch(request, response, method, path, query, caller);
+          served = await this.dispatch(request, response, method, path, query, caller);
         } catch (error) {
           request.resume();
           this.sendError(response, method, caller, error);
+          return;
         }
+        if (served) return;
+        request.resume();
+        // No page here: a browser gets the catalog's 404 page, any other client the one
+        // not-found of the server (404 NOT_FOUND in the error envelope).
+        if (!wantsHtml(request)) throw unknownPath(method, path);
+        this.sendError(response, method, caller, new RegistryError('NOT_FOUND', 'page not found'));
       },
     };
   }
 
-  private async dispatch(request: HttpRequest, response: HttpResponse, method: string, path: string, query: URLSearchParams, caller: WebCaller): Promise<void> {
+  /** Serves the page; false when there is no page at this path. */
+  private async dispatch(request: HttpRequest, response: HttpResponse, method: string, path: string, query: URLSearchParams, caller: WebCaller): Promise<boolean> {
     const viewer = this.viewer(caller);
     const send = (status: number, title: string, body: Html, cookies: string[] = []): void => sendHtml(response, method, status, page({ title, viewer, assets: this.assets, body }), [...caller.cookies, ...cookies]);
     const isGet = method === 'GET' || method === 'HEAD';
@@ -70,11 +79,16 @@ export class UiRouter implements RouteTable {
     if (path === '/' && isGet) {
       const search = searchQueryFrom(query);
       const result = await this.options.search.search(caller.principal, search);
-      return send(200, 'Explore', explorePage(search, result, caller.session !== null));
+      send(200, 'Explore', explorePage(search, result, caller.session !== null));
+      return true;
     }
     if (path === '/login' && isGet) {
-      if (caller.session) return redirect(response, '/');
-      return send(200, 'Log in', loginPage(caller.csrfToken, safeNext(query.get('next')), null));
+      if (caller.session) {
+        redirect(response, '/');
+        return true;
+      }
+      send(200, 'Log in', loginPage(caller.csrfToken, safeNext(query.get('next')), null));
+      return true;
     }
     if (path === '/login' && method === 'POST') {
       const form = await readForm(request);
@@ -82,22 +96,23 @@ export class UiRouter implements RouteTable {
       const username = form.get('username') ?? '';
       try {
         const cookies = await this.options.auth.logIn(caller, request, username, form.get('password') ?? '');
-        return redirect(response, safeNext(form.get('next')), cookies);
+        redirect(response, safeNext(form.get('next')), cookies);
+        return true;
       } catch (error) {
         const code = error instanceof RegistryError ? error.code : '';
         if (code !== 'UNAUTHORIZED' && code !== 'TOOMANYREQUESTS' && code !== 'DENIED') throw error;
         const message = code === 'TOOMANYREQUESTS' ? 'Too many failed logins: wait a while and try again.' : code === 'DENIED' ? (error as Error).message : 'Incorrect username or password.';
-        return send(code === 'TOOMANYREQUESTS' ? 429 : 401, 'Log in', loginPage(caller.csrfToken, safeNext(form.get('next')), message, username));
+        send(code === 'TOOMANYREQUESTS' ? 429 : 401, 'Log in', loginPage(caller.csrfToken, safeNext(form.get('next')), message, username));
+        return true;
       }
     }
     if (path === '/logout' && method === 'POST') {
       const form = await readForm(request);
       this.options.auth.checkCsrf(caller, request, form);
-      return redirect(response, '/', await this.options.auth.logOut(caller));
+      redirect(response, '/', await this.options.auth.logOut(caller));
+      return true;
     }
-    const handled = await this.pages.dispatch({ request, response, method, path, query, caller, viewer, send, readForm: () => readForm(request), host: this.host(request) });
-    if (handled) return;
-    throw new RegistryError('NOT_FOUND', 'page not found');
+    return this.pages.dispatch({ request, response, method, path, query, caller, viewer, send, readForm: () => readForm(request), host: this.host(request) });
   }
 
   private host(request: HttpRequest): string {
@@ -167,6 +182,11 @@ export class UiRouter implements RouteTable {
     response.writeHead(200);
     response.end(method === 'HEAD' ? undefined : body);
   }
+}
+
+/** A browser asking for a page (its Accept names text/html); curl and API clients do not. */
+function wantsHtml(request: HttpRequest): boolean {
+  return /\btext\/html\b/i.test(header(request, 'accept') ?? '');
 }
 
 async function readForm(request: HttpRequest): Promise<URLSearchParams> {

@@ -252,6 +252,15 @@ describe('web catalog in Chromium', () => {
     assert.deepEqual(compared.grade, { from: 'A', to: 'C' });
     const shipping = (await (await api('/api/v1/catalog/packages?name=openssl')).json()) as { images: { tag: string; package: { name: string; version: string } }[] };
     assert.ok(shipping.images.some((hit) => hit.tag === 'bookworm-curl' && hit.package.name === 'openssl' && hit.package.version === '3.0.22-1~deb12u2'));
+    // Filters and sorting of explore, through the API that carries the same search.
+    const names = async (query: string): Promise<string[]> => ((await (await api(`/api/v1/catalog/repositories?${query}`)).json()) as { items: { name: string }[] }).items.map((item) => item.name);
+    assert.deepEqual(await names('grade=C'), ['admin/debian']);
+    assert.deepEqual(await names('grade=C&namespace=other'), []);
+    assert.deepEqual(await names('signed=yes'), []);
+    assert.deepEqual(await names('q=CURL&os=linux&arch=amd64&pushed=1'), ['admin/debian']);
+    assert.deepEqual(await names('arch=arm64'), []);
+    assert.deepEqual(await names('sort=grade'), ['admin/hostile', 'admin/debian'], 'A before C');
+    assert.deepEqual(await names('perPage=1&page=2'), ['admin/hostile']);
     const image = (await (await api('/api/v1/catalog/repositories/admin/debian/-/images/bookworm-curl')).json()) as { image: { layers: unknown[]; containerfile: string } };
     assert.equal(image.image.layers.length, 2);
     assert.deepEqual(problems, []);

@@ -35,7 +35,7 @@ export const gcCommand: Command = {
     }
     const stores = await openStores(config);
     try {
-      const collector = new GarbageCollector(stores.registry, stores.maintenance, createLogger('warn', process.stderr));
+      const collector = new GarbageCollector(stores.registry, stores.maintenance, createLogger('warn', process.stderr), { locks: stores.locks });
       const report = await collector.collect({
         dryRun: values['dry-run'] === true,
         deleteUntagged: values['delete-untagged'] === true || config.gc.deleteUntagged,
@@ -43,6 +43,8 @@ export const gcCommand: Command = {
       });
       if (values.json) {
         process.stdout.write(`${JSON.stringify(report)}\n`);
+      } else if (report.skipped) {
+        process.stdout.write(`nothing done: ${report.skipped} (another replica or custody gc); try again when it ends\n`);
       } else {
         const verb = report.dryRun ? 'would reclaim' : 'reclaimed';
         process.stdout.write(

@@ -10,6 +10,7 @@ import { createForwarders } from '../audit/forwarders.ts';
 import { AccessControl } from '../auth/access-control.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
+import { SqlLoginAttemptStore } from '../metadata/sql-login-attempt-store.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { TokenService } from '../auth/token-service.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
@@ -47,9 +48,11 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
   const access = new AccessControl(identity, { anonymousPull: config.auth.anonymousPull, actions: actionLog });
   const authenticator = new Authenticator({
     store: identity,
-    throttle: new LoginThrottle(config.auth.throttle),
+    throttle: new LoginThrottle(new SqlLoginAttemptStore(stores.sql), config.auth.throttle),
     actions: actionLog,
     directory,
+    broadcast: stores.broadcast,
+    onBroadcastError: (error) => logger.warn('could not tell the other replicas to forget credentials', { error }),
   });
   const tokens = await TokenService.open(identity, { issuer: config.auth.service, lifetimeSeconds: Math.max(1, Math.round(config.auth.tokenLifetimeMs / 1000)) });
   const security: SecurityServices = {

@@ -11,6 +11,9 @@ import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
 import { Registry } from '../registry/registry.ts';
 import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
+import { NO_BROADCAST, type Broadcast, type NamedLocks } from '../core/coordination.ts';
+import { LocalLocks } from '../cluster/local-coordination.ts';
+import { lockSqliteForServing, type ServeLock } from '../metadata/sqlite-serve-lock.ts';
 
 export interface OpenedStores {
   readonly blobs: BlobStore;
@@ -20,22 +23,42 @@ export interface OpenedStores {
   readonly identity: SqlIdentityStore;
   /** What garbage collection and fsck ask of the metadata. */
   readonly maintenance: MaintenanceStore;
+  /** Locks across replicas (uploads, gc): PostgreSQL advisory locks, or in-process on SQLite. */
+  readonly locks: NamedLocks;
+  /** Invalidations to the other replicas: PostgreSQL NOTIFY, or nobody on SQLite. */
+  readonly broadcast: Broadcast;
   close(): Promise<void>;
 }
 
-export async function openStores(config: Config): Promise<OpenedStores> {
+export interface OpenStoresOptions {
+  /** `custody serve`: on SQLite, refuse to start beside another server on the same file. */
+  readonly serving?: boolean;
+}
+
+export async function openStores(config: Config, options: OpenStoresOptions = {}): Promise<OpenedStores> {
   // Everything the server writes (database, blobs, uploads) is private to its user.
   process.umask(0o077);
+  let serveLock: ServeLock | undefined;
+  if (options.serving && config.database.driver === 'sqlite') serveLock = lockSqliteForServing(config.database.path);
   const blobs = await openBlobStore(config);
   const sql: SqlClient = config.database.driver === 'postgres' ? new PostgresClient({ url: config.database.url }) : new SqliteClient(config.database.path);
   try {
     await migrate(sql);
   } catch (error) {
     await sql.close().catch(() => {});
+    serveLock?.release();
     throw new Error(`cannot open the metadata database (${config.database.driver}): ${(error as Error).message}`, { cause: error });
   }
+  let coordination: (NamedLocks & Broadcast & { close(): Promise<void> }) | undefined;
+  if (config.database.driver === 'postgres') {
+    const { PostgresCoordination } = await import('../cluster/postgres-coordination.ts');
+    coordination = await PostgresCoordination.open({ url: config.database.url });
+  }
+  const locks: NamedLocks = coordination ?? new LocalLocks();
+  const broadcast: Broadcast = coordination ?? NO_BROADCAST;
   const metadata = new SqlMetadataStore(sql);
   const registry = new Registry(blobs, metadata, {
+    locks,
     maxManifestBytes: config.limits.maxManifestBytes,
     maxBlobBytes: config.limits.maxBlobBytes,
     maxPageSize: config.limits.maxPageSize,
@@ -49,9 +72,13 @@ export async function openStores(config: Config): Promise<OpenedStores> {
     registry,
     identity,
     maintenance: new SqlMaintenanceStore(sql),
+    locks,
+    broadcast,
     close: async () => {
+      await coordination?.close();
       await metadata.close();
       blobs.close?.();
+      serveLock?.release();
     },
   };
 }

@@ -15,6 +15,21 @@ import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { SigningPolicyApi } from '../server/signing-policy-api.ts';
 import type { Command } from './main.ts';
 
+const HEALTH_TIMEOUT_MS = 3_000;
+
+/** Runs `work`, failing after `ms` (a dependency that hangs is as bad as one that is down). */
+async function withinMs(ms: number, work: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([work(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve the registry (OCI Distribution API)',
@@ -29,7 +44,7 @@ export const serveCommand: Command = {
   async run(args) {
     const { config } = parseServerArgs(args);
     const logger = createLogger(config.log.level);
-    const stores = await openStores(config);
+    const stores = await openStores(config, { serving: true });
     const secured = await openSecurity(config, stores, logger);
     const quality = await openQuality(config, stores, secured.security, logger);
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
@@ -48,10 +63,13 @@ export const serveCommand: Command = {
         tls,
         tlsFiles: config.tls,
         shutdownTimeoutMs: config.shutdownTimeoutMs,
-        healthCheck: async () => {
-          await stores.sql.query('SELECT 1 AS ok');
-          await stores.blobs.check();
-        },
+        // Readiness for a load balancer: fails when the database or the bucket cannot be
+        // reached, within a bound, so a replica cut off from either leaves the rotation.
+        healthCheck: () =>
+          withinMs(HEALTH_TIMEOUT_MS, async () => {
+            await stores.sql.query('SELECT 1 AS ok');
+            await (stores.blobs.ready ? stores.blobs.ready() : stores.blobs.check());
+          }),
         storage: { space: () => stores.blobs.space(), minFreeBytes: config.storage.minFreeBytes },
         bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
         maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
@@ -68,7 +86,7 @@ export const serveCommand: Command = {
       auth: secured.security ? 'token' : 'disabled',
     });
 
-    const collector = new GarbageCollector(stores.registry, stores.maintenance, logger);
+    const collector = new GarbageCollector(stores.registry, stores.maintenance, logger, { locks: stores.locks });
     const maintenance = setInterval(() => {
       void collector.expireUploads(config.uploads.expireAfterMs).catch((error: unknown) => logger.error('upload expiry failed', { error }));
     }, Math.min(config.uploads.expireAfterMs, 15 * 60_000));
@@ -78,7 +96,7 @@ export const serveCommand: Command = {
       background = setInterval(() => {
         void collector
           .collect({ dryRun: false, deleteUntagged: config.gc.deleteUntagged, gracePeriodMs: config.gc.gracePeriodMs })
-          .then((report) => logger.info('garbage collection', { ...report }))
+          .then((report) => (report.skipped ? logger.debug('garbage collection skipped', { reason: report.skipped }) : logger.info('garbage collection', { ...report })))
           .catch((error: unknown) => logger.error('garbage collection failed', { error }));
       }, config.gc.intervalMs);
       background.unref();

@@ -36,6 +36,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'storage.s3.accessKeyId', kind: 'string', description: 'access key id (default AWS_ACCESS_KEY_ID)' },
   { path: 'storage.s3.secretAccessKey', kind: 'string', description: 'secret access key (default AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN)' },
   { path: 'storage.s3.redirect', kind: 'boolean', default: false, description: 'redirect blob downloads to presigned S3 URLs (clients must reach the endpoint)' },
+  { path: 'redis.url', kind: 'string', description: 'redis://[user:password@]host:port[/db]: shared manifest cache, invalidations (optional; PostgreSQL alone is enough)' },
   { path: 'storage.minFreeBytes', kind: 'integer', default: 1024 * 1024 * 1024, description: '/healthz reports degraded (503) when storage has less free space, in bytes (0: never)' },
   { path: 'limits.maxManifestBytes', kind: 'integer', default: 4 * 1024 * 1024, description: 'largest manifest accepted, in bytes' },
   { path: 'limits.maxBlobBytes', kind: 'integer', default: 0, description: 'largest blob accepted, in bytes (0: no limit)' },
@@ -101,6 +102,8 @@ export interface Config {
   readonly uploads: { readonly automaticMount: boolean; readonly expireAfterMs: number };
   readonly gc: { readonly online: boolean; readonly intervalMs: number; readonly gracePeriodMs: number; readonly deleteUntagged: boolean };
   readonly shutdownTimeoutMs: number;
+  /** Redis, when configured: the shared hot cache and pub/sub between replicas. */
+  readonly redis?: { readonly url: string } | undefined;
   readonly auth: {
     readonly enabled: boolean;
     readonly anonymousPull: boolean;
@@ -237,6 +240,8 @@ export function loadConfig(sources: ConfigSources): Config {
     if (value !== undefined && !pattern.test(value)) problems.push(`${key}: expected ${key === 'audit.syslog' ? 'udp://host:port or tcp://host:port' : 'an http(s):// URL'}`);
   }
   const s3 = s3Storage(get, env, problems);
+  const redisUrl = get<string | undefined>('redis.url');
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^/]+/.test(redisUrl)) problems.push('redis.url: expected a redis:// or rediss:// URL');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const database = get<{ driver: 'postgres'; url: string } | { driver: 'sqlite'; path: string } | undefined>('database.url') ?? {
@@ -264,6 +269,7 @@ export function loadConfig(sources: ConfigSources): Config {
     uploads: { automaticMount: get('uploads.automaticMount'), expireAfterMs: get('uploads.expireAfter') },
     gc: { online: get('gc.online'), intervalMs: get('gc.interval'), gracePeriodMs: get('gc.gracePeriod'), deleteUntagged: get('gc.deleteUntagged') },
     shutdownTimeoutMs: get('shutdownTimeout'),
+    redis: redisUrl !== undefined ? { url: redisUrl } : undefined,
     auth: {
       enabled: get('auth.enabled'),
       anonymousPull: get('auth.anonymousPull'),

@@ -10,7 +10,8 @@ import { parseManifest } from '../core/manifest.ts';
 import { UploadInterruptedError, type BlobStore, type ByteRange } from '../storage/blob-store.ts';
 import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord } from '../metadata/metadata-store.ts';
 import { UploadHashes } from './upload-hashes.ts';
-import { KeyedLock } from './keyed-lock.ts';
+import type { NamedLocks } from '../core/coordination.ts';
+import { LocalLocks } from '../cluster/local-coordination.ts';
 import { NO_EVENTS, type EventActor, type EventPublisher } from '../core/events.ts';
 import type { WriteGuard } from './write-guard.ts';
 
@@ -28,6 +29,11 @@ export interface RegistryOptions {
   readonly events?: EventPublisher | undefined;
   /** Checks run before every write, whatever the entry point. */
   readonly guards?: readonly WriteGuard[] | undefined;
+  /**
+   * Who may touch an upload: one chunk at a time across every replica. In-process by
+   * default (one process); PostgreSQL advisory locks when replicas share the database.
+   */
+  readonly locks?: NamedLocks | undefined;
 }
 
 export interface UploadState {
@@ -77,7 +83,7 @@ export class Registry {
   readonly metadata: MetadataStore;
   readonly options: RegistryOptions;
   private readonly hashes = new UploadHashes();
-  private readonly uploadLocks = new KeyedLock();
+  private readonly locks: NamedLocks;
   private readonly now: () => number;
   private readonly events: EventPublisher;
   private readonly guards: readonly WriteGuard[];
@@ -89,6 +95,12 @@ export class Registry {
     this.now = options.clock ?? Date.now;
     this.events = options.events ?? NO_EVENTS;
     this.guards = options.guards ?? [];
+    this.locks = options.locks ?? new LocalLocks();
+  }
+
+  /** Runs `work` as the only holder of the upload, whichever replica the chunk reached. */
+  private async withUpload<T>(uploadId: string, work: () => Promise<T>): Promise<T> {
+    return (await this.locks.withLock(`upload:${uploadId}`, async () => ({ value: await work() })))!.value;
   }
 
   // ---- blobs -------------------------------------------------------------------------
@@ -187,7 +199,7 @@ export class Registry {
    * size; otherwise UploadRangeInvalid (the spec's 416 with the current Range).
    */
   async appendChunk(repository: string, uploadId: string, body: Readable, contentRange?: string, contentLength?: number): Promise<UploadState> {
-    return this.uploadLocks.run(uploadId, async () => {
+    return this.withUpload(uploadId, async () => {
       const upload = await this.uploadStatus(repository, uploadId);
       let expected: number | undefined;
       if (contentRange !== undefined) {
@@ -220,15 +232,28 @@ export class Registry {
       // The client went away or stalled: keep what arrived, so it can resume from the
       // Range a status request reports. The running hash saw bytes that may not have
       // reached the file, so it is dropped; completion re-hashes the file instead.
-      if (error.size > upload.size) await this.metadata.setUploadSize(upload.id, error.size, this.now());
+      if (error.size > upload.size) await this.recordSize(upload, error.size);
       throw error.cause;
     }
     if (expected !== undefined && size - upload.size !== expected) {
       throw new InvalidInput('upload', `chunk carried ${size - upload.size} bytes, Content-Range announced ${expected}`);
     }
-    await this.metadata.setUploadSize(upload.id, size, this.now());
+    await this.recordSize(upload, size);
     if (hash) this.hashes.put(upload.id, size, hash);
     return size;
+  }
+
+  /**
+   * Records the upload's new durable size, only if it is still the size this chunk
+   * started from: a fence behind the lock, should a replica lose its lock (its database
+   * connection dropped) while another took the upload over.
+   */
+  private async recordSize(upload: UploadState, size: number): Promise<void> {
+    if (!(await this.metadata.setUploadSize(upload.id, size, this.now(), upload.size))) {
+      this.hashes.forget(upload.id);
+      const current = await this.metadata.getUpload(upload.id);
+      throw new UploadRangeInvalid(`upload ${upload.id} moved on while this chunk was stored`, { id: upload.id, repository: upload.repository, size: current?.size ?? upload.size });
+    }
   }
 
   /** Finishes an upload (with an optional last chunk) and verifies its digest. */
@@ -237,7 +262,7 @@ export class Registry {
       throw new InvalidInput('digest', 'completing an upload needs the digest query parameter');
     }
     const expected = parseDigestParam(digest);
-    return this.uploadLocks.run(uploadId, async () => {
+    return this.withUpload(uploadId, async () => {
       let upload = await this.uploadStatus(repository, uploadId);
       if (body && (contentLength === undefined || contentLength > 0)) {
         let announced: number | undefined;
@@ -304,7 +329,7 @@ export class Registry {
   }
 
   async cancelUpload(repository: string, uploadId: string): Promise<void> {
-    await this.uploadLocks.run(uploadId, async () => {
+    await this.withUpload(uploadId, async () => {
       await this.uploadStatus(repository, uploadId);
       this.hashes.forget(uploadId);
       await this.blobs.deleteUpload(uploadId);

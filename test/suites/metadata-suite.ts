@@ -88,7 +88,8 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       assert.equal(await migrate(sql), 0);
       assert.equal((await store.findRepositoryBlob('library/app', blobDigest('a')))?.size, 5);
       const versions = await sql.query<{ version: number | string }>('SELECT version FROM schema_migrations');
-      assert.deepEqual(versions.map((row) => Number(row.version)).sort(), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).map((migration) => migration.version));
+      const byNumber = (x: number, y: number): number => x - y;
+      assert.deepEqual(versions.map((row) => Number(row.version)).sort(byNumber), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).map((migration) => migration.version).sort(byNumber));
     });
 
     it('linkBlob records the blob, creates the repository and counts repository links', async () => {

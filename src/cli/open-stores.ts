@@ -11,14 +11,16 @@ import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
 import { Registry } from '../registry/registry.ts';
 import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
-import { NO_BROADCAST, type Broadcast, type NamedLocks } from '../core/coordination.ts';
-import { LocalLocks } from '../cluster/local-coordination.ts';
+import type { Broadcast, NamedLocks } from '../core/coordination.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import { CachedMetadataStore } from '../metadata/cached-metadata-store.ts';
+import { openCoordination, type OpenedCoordination } from './open-coordination.ts';
 import { lockSqliteForServing, type ServeLock } from '../metadata/sqlite-serve-lock.ts';
 
 export interface OpenedStores {
   readonly blobs: BlobStore;
   readonly sql: SqlClient;
-  readonly metadata: SqlMetadataStore;
+  readonly metadata: MetadataStore;
   readonly registry: Registry;
   readonly identity: SqlIdentityStore;
   /** What garbage collection and fsck ask of the metadata. */
@@ -33,6 +35,8 @@ export interface OpenedStores {
 export interface OpenStoresOptions {
   /** `custody serve`: on SQLite, refuse to start beside another server on the same file. */
   readonly serving?: boolean;
+  /** Where failures of the coordination connections (PostgreSQL, Redis) are reported. */
+  readonly onCoordinationError?: (error: unknown) => void;
 }
 
 export async function openStores(config: Config, options: OpenStoresOptions = {}): Promise<OpenedStores> {
@@ -49,14 +53,17 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
     serveLock?.release();
     throw new Error(`cannot open the metadata database (${config.database.driver}): ${(error as Error).message}`, { cause: error });
   }
-  let coordination: (NamedLocks & Broadcast & { close(): Promise<void> }) | undefined;
-  if (config.database.driver === 'postgres') {
-    const { PostgresCoordination } = await import('../cluster/postgres-coordination.ts');
-    coordination = await PostgresCoordination.open({ url: config.database.url });
+  let coordination: OpenedCoordination;
+  try {
+    coordination = await openCoordination(config, options.onCoordinationError);
+  } catch (error) {
+    await sql.close().catch(() => {});
+    serveLock?.release();
+    throw error;
   }
-  const locks: NamedLocks = coordination ?? new LocalLocks();
-  const broadcast: Broadcast = coordination ?? NO_BROADCAST;
-  const metadata = new SqlMetadataStore(sql);
+  const { locks, broadcast } = coordination;
+  const sqlMetadata = new SqlMetadataStore(sql);
+  const metadata: MetadataStore = coordination.cache ? new CachedMetadataStore(sqlMetadata, coordination.cache, { onError: options.onCoordinationError }) : sqlMetadata;
   const registry = new Registry(blobs, metadata, {
     locks,
     maxManifestBytes: config.limits.maxManifestBytes,
@@ -75,7 +82,7 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
     locks,
     broadcast,
     close: async () => {
-      await coordination?.close();
+      await coordination.close();
       await metadata.close();
       blobs.close?.();
       serveLock?.release();

@@ -44,7 +44,7 @@ export const serveCommand: Command = {
   async run(args) {
     const { config } = parseServerArgs(args);
     const logger = createLogger(config.log.level);
-    const stores = await openStores(config, { serving: true });
+    const stores = await openStores(config, { serving: true, onCoordinationError: (error) => logger.warn('replica coordination', { error }) });
     const secured = await openSecurity(config, stores, logger);
     const quality = await openQuality(config, stores, secured.security, logger);
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));

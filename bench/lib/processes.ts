@@ -289,7 +289,11 @@ export async function startDistribution(parent: string, options: DistributionOpt
         '',
       ].join('\n'),
     );
-    const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // AWS_CA_BUNDLE (set on some machines) makes Distribution 2.8's s3 driver panic at start
+    // ("HTTPClient's transport unsupported type"); the loopback S3 server needs no CA.
+    const env = { ...process.env };
+    if (options.storage) delete env.AWS_CA_BUNDLE;
+    const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
     const { output, exited } = track(child, 'docker-registry');
     const url = `http://127.0.0.1:${port}`;
     let dead = false;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startS3Server, S3_ACCESS_KEY, S3_SECRET_KEY } from '../../test/support/s3-server.ts';
 import { createTestDatabase } from '../../test/support/postgres.ts';
 import { makeBaseImage, pushBaseImage, BASE_REPO } from '../lib/base-image.ts';
-import { log, rows, raw, type Target } from '../lib/measure.ts';
+import { log, problem, rows, raw, type Target } from '../lib/measure.ts';
 import { runLoad, type LoadResult } from '../lib/load.ts';
 import { OciClient } from '../lib/oci-client.ts';
 import { freePort, REPO_ROOT, startCustody, startDistribution, type RegistryProcess } from '../lib/processes.ts';
@@ -24,7 +24,12 @@ const REDIS_URL = process.env.CUSTODY_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379
 export async function s3Phase(settings: Settings, parent: string): Promise<void> {
   const s3 = await startS3Server();
   try {
-    await sideBySide(settings, parent, s3.endpoint, await s3.createBucket(), await s3.createBucket());
+    try {
+      await sideBySide(settings, parent, s3.endpoint, await s3.createBucket(), await s3.createBucket());
+    } catch (error) {
+      // Reported, and the replica rows below still run.
+      problem(`s3 side by side: ${(error as Error).message.slice(0, 400)}`);
+    }
     await replicas(settings, parent, s3.endpoint, await s3.createBucket());
   } finally {
     await s3.close();

@@ -9,7 +9,7 @@ import { SqlMetadataStore } from '../metadata/sql-metadata-store.ts';
 import { SqlMaintenanceStore } from '../metadata/sql-maintenance-store.ts';
 import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
-import { Registry } from '../registry/registry.ts';
+import { CoreRegistry, type Registry } from '../registry/registry.ts';
 import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
 import type { Broadcast, NamedLocks } from '../core/coordination.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
@@ -64,7 +64,7 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
   const { locks, broadcast } = coordination;
   const sqlMetadata = new SqlMetadataStore(sql);
   const metadata: MetadataStore = coordination.cache ? new CachedMetadataStore(sqlMetadata, coordination.cache, { onError: options.onCoordinationError }) : sqlMetadata;
-  const registry = new Registry(blobs, metadata, {
+  const registry = new CoreRegistry(blobs, metadata, {
     locks,
     maxManifestBytes: config.limits.maxManifestBytes,
     maxBlobBytes: config.limits.maxBlobBytes,

@@ -2,8 +2,8 @@
 // - SQLite: one process (custody serve refuses a second one): in-process locks, nobody
 //   to broadcast to.
 // - PostgreSQL: advisory locks and LISTEN/NOTIFY, enough for correctness.
-// - Redis as well (redis.url): the shared manifest cache and pub/sub for invalidations;
-//   locks stay in PostgreSQL, which holds the truth they protect.
+// - Redis as well (redis.url): the shared manifest cache, and pub/sub for invalidations
+//   beside NOTIFY; locks stay in PostgreSQL, which holds the truth they protect.
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import { NO_BROADCAST, type Broadcast, type NamedLocks } from '../core/coordination.ts';
@@ -40,7 +40,9 @@ export async function openCoordination(config: Config, onError: (error: unknown)
       throw new Error(`cannot reach Redis at redis.url: ${(error as Error).message}`, { cause: error });
     }
     closers.push(() => redis.close());
-    broadcast = redis;
+    // Both channels when both are there: PostgreSQL's keeps invalidations flowing while
+    // Redis is down; a message heard twice only makes a cache forget twice.
+    broadcast = broadcast === NO_BROADCAST ? redis : bothChannels(broadcast, redis);
     cache = redis;
   }
   return {
@@ -49,6 +51,20 @@ export async function openCoordination(config: Config, onError: (error: unknown)
     cache,
     async close() {
       for (const close of closers.reverse()) await close();
+    },
+  };
+}
+
+function bothChannels(first: Broadcast, second: Broadcast): Broadcast {
+  return {
+    async publish(topic, message) {
+      const results = await Promise.allSettled([first.publish(topic, message), second.publish(topic, message)]);
+      const failed = results.filter((result) => result.status === 'rejected');
+      if (failed.length === results.length) throw (failed[0] as PromiseRejectedResult).reason;
+    },
+    subscribe(topic, handler) {
+      first.subscribe(topic, handler);
+      second.subscribe(topic, handler);
     },
   };
 }

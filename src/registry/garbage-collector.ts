@@ -148,8 +148,18 @@ export class GarbageCollector {
     for (;;) {
       const stale = await this.registry.metadata.uploadsUpdatedBefore(before, 500);
       for (const upload of stale) {
-        await this.registry.cancelUpload(upload.repository, upload.id).catch(() => {});
-        expired++;
+        // Under the upload's own lock (a chunk may be arriving on any replica), and only
+        // if it is still untouched: a chunk that got the lock first keeps its upload.
+        const removed = await this.locks
+          .withLock(`upload:${upload.id}`, async () => {
+            const current = await this.registry.metadata.getUpload(upload.id);
+            if (!current || current.updatedAt >= before) return false;
+            await this.registry.blobs.deleteUpload(upload.id);
+            await this.registry.metadata.deleteUpload(upload.id);
+            return true;
+          })
+          .catch(() => false);
+        if (removed) expired++;
       }
       if (stale.length < 500) break;
     }

@@ -31,6 +31,8 @@ export class PostgresCoordination implements NamedLocks, Broadcast {
   /** Locks and channels belong to the database's current schema (tests share databases). */
   private namespace = '';
   private closed = false;
+  /** Set after the first connection: a later one is a reconnect, after which messages may have been missed. */
+  private everConnected = false;
 
   private constructor(options: PostgresCoordinationOptions) {
     this.options = options;
@@ -110,8 +112,6 @@ export class PostgresCoordination implements NamedLocks, Broadcast {
     if (reconnected) for (const list of this.handlers.values()) for (const handler of list) handler(null);
     return client;
   }
-
-  private everConnected = false;
 
   private lost(client: pg.Client, error: unknown): void {
     if (this.client !== client) return;

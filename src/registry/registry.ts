@@ -228,7 +228,9 @@ export class CoreRegistry implements Registry {
     if (!(await this.metadata.setUploadSize(upload.id, size, this.now(), upload.size))) {
       this.hashes.forget(upload.id);
       const current = await this.metadata.getUpload(upload.id);
-      throw new UploadRangeInvalid(`upload ${upload.id} moved on while this chunk was stored`, { id: upload.id, repository: upload.repository, size: current?.size ?? upload.size });
+      // Expired or cancelled meanwhile (a collector with no grace period): the upload is unknown.
+      if (!current) throw new NotFound('upload', `upload ${upload.id} ended while this chunk was stored`);
+      throw new UploadRangeInvalid(`upload ${upload.id} moved on while this chunk was stored`, { id: upload.id, repository: upload.repository, size: current.size });
     }
   }
 

@@ -1,0 +1,98 @@
+// `custody serve` composed: the stores and the registry, the security services and the
+// action log, image quality, the signing policy (a write guard in the registry and the
+// read checks of the distribution API), the one job scheduler with its jobs, and the HTTP
+// server over all of it. Shutdown runs in the reverse order.
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import { startServer } from '../server/http-server.ts';
+import { SigningPolicyApi } from '../server/signing-policy-api.ts';
+import { GarbageCollector } from '../registry/garbage-collector.ts';
+import { SqlSignatureStore } from '../metadata/sql-signature-store.ts';
+import { SqlSigningPolicyStore } from '../metadata/sql-signing-policy-store.ts';
+import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
+import { openStores } from './open-stores.ts';
+import { openSecurity } from './open-security.ts';
+import { openQuality } from './open-quality.ts';
+import { createScheduler, registerMaintenanceJobs } from './jobs.ts';
+
+export interface RunningRegistry {
+  readonly url: string;
+  /** Whether requests are authenticated (auth.enabled). */
+  readonly authenticated: boolean;
+  readonly tls: boolean;
+  /** Stops accepting requests, lets those in flight finish, stops the jobs, closes the stores. */
+  close(): Promise<void>;
+}
+
+const HEALTH_TIMEOUT_MS = 3_000;
+
+/** Runs `work`, failing after `ms` (a dependency that hangs is as bad as one that is down). */
+async function withinMs(ms: number, work: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([work(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function startRegistry(config: Config, logger: Logger): Promise<RunningRegistry> {
+  const stores = await openStores(config, {
+    serving: true,
+    onEventError: (error, type) => logger.error('event subscriber failed', { event: type, error }),
+    onCoordinationError: (error) => logger.warn('replica coordination', { error }),
+  });
+  const scheduler = createScheduler(stores.jobLeases, logger);
+  const secured = await openSecurity({ config, stores, scheduler, logger });
+  const quality = await openQuality({ config, stores, security: secured.security, scheduler, logger });
+  const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
+  // The tag rule of `pull,tag` policies holds on every write path, not only over HTTP.
+  stores.guards.push(signingPolicy);
+  registerMaintenanceJobs({ config, scheduler, collector: new GarbageCollector(stores.registry, stores.maintenance, logger, { locks: stores.locks }), logger });
+
+  const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
+  const server = await startServer(
+    {
+      registry: stores.registry,
+      security: secured.security,
+      actions: secured.actionLog,
+      routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), ...secured.managementRoutes],
+      manifestGuard: signingPolicy,
+      signatures: new SqlSignatureStore(stores.sql),
+      registerMetrics: (registry) => secured.actionLog.registerMetrics(registry),
+      logger,
+      tls,
+      tlsFiles: config.tls,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      // Readiness for a load balancer: fails when the database or the bucket cannot be
+      // reached, within a bound, so a replica cut off from either leaves the rotation.
+      healthCheck: () =>
+        withinMs(HEALTH_TIMEOUT_MS, async () => {
+          await stores.sql.query('SELECT 1 AS ok');
+          await (stores.blobs.ready ? stores.blobs.ready() : stores.blobs.check());
+        }),
+      storage: { space: () => stores.blobs.space(), minFreeBytes: config.storage.minFreeBytes },
+      bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
+      maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
+    },
+    config.listen.host,
+    config.listen.port,
+  );
+  scheduler.start();
+  return {
+    url: server.url,
+    authenticated: secured.security !== undefined,
+    tls: tls !== undefined,
+    async close() {
+      await server.close();
+      await scheduler.stop();
+      await quality.close();
+      await secured.close();
+      await stores.close();
+    },
+  };
+}

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.ts';
 import { ActionLog } from '../audit/action-log.ts';
 import { SqlActionLogStore } from '../audit/sql-action-log-store.ts';
 import { createForwarders } from '../audit/forwarders.ts';
+import { parseHeaderList } from '../config/config.ts';
 import { AccessControl } from '../auth/access-control.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
@@ -39,7 +40,7 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
     logger,
     flushIntervalMs: config.audit.flushIntervalMs,
     retentionMs: config.audit.retentionMs,
-    forwarders: createForwarders(config.audit, logger),
+    forwarders: createForwarders({ ...config.audit, forwardHeaders: config.audit.forwardHeaders === undefined ? undefined : parseHeaderList(config.audit.forwardHeaders) }, logger),
   });
   const identity = stores.identity;
   await bootstrapAdministrator(identity, config, logger);

@@ -1,6 +1,7 @@
 // The composition of image quality for `custody serve`: the store, the advisory
 // database (the same SQL database), the indexing worker and the API routes.
 import type { Config } from '../config/config.ts';
+import type { EventPublisher } from '../core/events.ts';
 import type { Logger } from '../observability/logger.ts';
 import { SqlAdvisoryStore } from '../metadata/sql-advisory-store.ts';
 import { QualityService } from '../scan/quality-service.ts';
@@ -18,14 +19,15 @@ export interface OpenedQuality {
   close(): Promise<void>;
 }
 
-export async function openQuality(config: Config, stores: OpenedStores, security: SecurityServices | undefined, logger: Logger): Promise<OpenedQuality> {
+export async function openQuality(config: Config, stores: OpenedStores, security: SecurityServices | undefined, logger: Logger, events?: EventPublisher): Promise<OpenedQuality> {
   const service = new QualityService({
     store: new SqlQualityStore(stores.sql),
     registry: stores.registry,
     advisories: new SqlAdvisoryStore(stores.sql),
     logger,
     workers: config.quality.workers,
-    notifyUrl: config.quality.notifyUrl,
+    // quality.notifyUrl is a webhook (install-webhooks.ts) that hears these events.
+    events,
     recheckIntervalMs: config.quality.recheckIntervalMs,
     limits: config.quality.limits,
     timeBudgetMs: config.quality.timeBudgetMs,

@@ -22,6 +22,7 @@ import type { RouteMatcher } from '../server/http-server.ts';
 import type { SecurityServices } from '../server/security.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import type { OpenedStores } from './open-stores.ts';
+import type { Webhooks } from '../webhooks/webhooks.ts';
 
 export interface OpenedSecurity {
   /** Absent when auth.enabled is false: every request is then allowed. */
@@ -34,7 +35,7 @@ export interface OpenedSecurity {
   close(): Promise<void>;
 }
 
-export async function openSecurity(config: Config, stores: OpenedStores, logger: Logger): Promise<OpenedSecurity> {
+export async function openSecurity(config: Config, stores: OpenedStores, logger: Logger, extras: { readonly webhooks?: Webhooks | undefined } = {}): Promise<OpenedSecurity> {
   const actionLog = new ActionLog({
     store: new SqlActionLogStore(stores.sql),
     logger,
@@ -62,7 +63,7 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
     publicUrl: config.auth.publicUrl,
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
   };
-  const management = new ManagementService({ identity, access, actions: actionLog, authenticator });
+  const management = new ManagementService({ identity, access, actions: actionLog, authenticator, webhooks: extras.webhooks });
   const routes: RouteMatcher[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
   const managementRoutes: RouteMatcher[] = [new ManagementApi(management, security)];
   if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');

@@ -1,5 +1,6 @@
 // The composition root: the one place that picks concrete drivers from configuration.
 import type { Config } from '../config/config.ts';
+import type { EventPublisher } from '../core/events.ts';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { SqliteClient } from '../metadata/sqlite-client.ts';
@@ -23,7 +24,7 @@ export interface OpenedStores {
   close(): Promise<void>;
 }
 
-export async function openStores(config: Config): Promise<OpenedStores> {
+export async function openStores(config: Config, options: { readonly events?: EventPublisher | undefined } = {}): Promise<OpenedStores> {
   // Everything the server writes (database, blobs, uploads) is private to its user.
   process.umask(0o077);
   const blobs = await openBlobStore(config);
@@ -40,6 +41,7 @@ export async function openStores(config: Config): Promise<OpenedStores> {
     maxBlobBytes: config.limits.maxBlobBytes,
     maxPageSize: config.limits.maxPageSize,
     automaticMount: config.uploads.automaticMount,
+    events: options.events,
   });
   const identity = new SqlIdentityStore(sql);
   return {

@@ -14,6 +14,9 @@ import { SqlSigningPolicyStore } from '../metadata/sql-signing-policy-store.ts';
 import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { SigningPolicyApi } from '../server/signing-policy-api.ts';
 import type { Command } from './main.ts';
+import { InProcessEventBus } from '../events/in-process-event-bus.ts';
+import { TimerScheduler } from '../jobs/timer-scheduler.ts';
+import { installWebhooks } from './install-webhooks.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -29,9 +32,13 @@ export const serveCommand: Command = {
   async run(args) {
     const { config } = parseServerArgs(args);
     const logger = createLogger(config.log.level);
-    const stores = await openStores(config);
-    const secured = await openSecurity(config, stores, logger);
-    const quality = await openQuality(config, stores, secured.security, logger);
+    // The domain event bus and the one job scheduler (the composition root's).
+    const events = new InProcessEventBus({ onError: (error, event) => logger.error('event subscriber failed', { event: event.type, error: (error as Error).message }) });
+    const scheduler = new TimerScheduler({ onError: (job, error) => logger.error('job failed', { job, error: (error as Error).message }) });
+    const stores = await openStores(config, { events });
+    const hooks = await installWebhooks({ sql: stores.sql, events, scheduler, logger, config });
+    const secured = await openSecurity(config, stores, logger, { webhooks: hooks.webhooks });
+    const quality = await openQuality(config, stores, secured.security, logger, events);
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
@@ -59,6 +66,8 @@ export const serveCommand: Command = {
       config.listen.host,
       config.listen.port,
     );
+    hooks.setRegistryUrl(server.url);
+    scheduler.start();
     logger.info('custody serving', {
       version: VERSION,
       url: server.url,
@@ -102,6 +111,9 @@ export const serveCommand: Command = {
         void server
           .close()
           .then(() => quality.close())
+          .then(() => scheduler.stop())
+          .then(() => events.drain())
+          .then(() => hooks.close())
           .then(() => secured.close())
           .then(() => stores.close())
           .then(

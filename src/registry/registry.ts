@@ -322,7 +322,7 @@ export class Registry {
         ? await this.metadata.getManifestByDigest(repository, target.digest)
       : await this.metadata.getManifestByTag(repository, target.tag);
     if (!found) throw manifestUnknown(repository, reference);
-    this.events.publish('manifest.pulled', { repository, digest: found.digest, reference }, actor);
+    this.events.publish('manifest.pulled', { repository, digest: found.digest, reference, mediaType: found.mediaType, size: found.size }, actor);
     return found;
   }
 

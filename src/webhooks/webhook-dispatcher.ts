@@ -1,0 +1,153 @@
+// Sends persisted webhook deliveries. Each pass takes the oldest pending delivery of every
+// (hook, repository) queue whose turn has come and sends them side by side (bounded by the
+// delivery module); a queue's next delivery waits until its head is delivered or given up,
+// so one repository's events arrive in order. A failure is retried with exponential
+// backoff and jitter (or the receiver's Retry-After) until `giveUpAfterMs` after the event;
+// a hook failing `disableAfter` times in a row is disabled. It runs as a job on the one
+// scheduler and is also woken as soon as the subscriber queues something.
+import { randomUUID } from 'node:crypto';
+import type { DomainEvent } from '../core/events.ts';
+import { backoffDelay, redactedTarget, type HttpDelivery } from '../delivery/http-delivery.ts';
+import type { DeliveryRecord, WebhookRecord, WebhookStore } from '../metadata/webhook-store.ts';
+import type { Logger } from '../observability/logger.ts';
+import { renderEvent } from './formats.ts';
+import { SIGNATURE_HEADER, signWebhook } from './signature.ts';
+
+export interface WebhookRetryPolicy {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  readonly giveUpAfterMs: number;
+  readonly disableAfter: number;
+}
+
+export const DEFAULT_RETRY_POLICY: WebhookRetryPolicy = { baseMs: 10_000, maxMs: 3_600_000, giveUpAfterMs: 24 * 3_600_000, disableAfter: 50 };
+
+export interface WebhookDispatcherOptions {
+  readonly store: WebhookStore;
+  readonly delivery: HttpDelivery;
+  readonly logger: Logger;
+  /** The registry's external base URL (CloudEvents `source`, Distribution target URLs). */
+  readonly registryUrl: () => string;
+  readonly retry?: Partial<WebhookRetryPolicy> | undefined;
+  readonly timeoutMs?: number | undefined;
+  /** Queue heads taken per pass. */
+  readonly batchSize?: number | undefined;
+  readonly clock?: () => number;
+}
+
+export class WebhookDispatcher {
+  private readonly store: WebhookStore;
+  private readonly delivery: HttpDelivery;
+  private readonly logger: Logger;
+  private readonly registryUrl: () => string;
+  private readonly retry: WebhookRetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly batchSize: number;
+  private readonly now: () => number;
+  private readonly instanceId = randomUUID();
+  private running: Promise<void> | null = null;
+  private dirty = false;
+  private stopped = false;
+
+  constructor(options: WebhookDispatcherOptions) {
+    this.store = options.store;
+    this.delivery = options.delivery;
+    this.logger = options.logger;
+    this.registryUrl = options.registryUrl;
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.batchSize = options.batchSize ?? 200;
+    this.now = options.clock ?? Date.now;
+  }
+
+  /**
+   * Sends until nothing is due (the scheduler's job body). A wake during a run makes the
+   * run look again, so nothing queued meanwhile waits for the next interval.
+   */
+  run(signal?: AbortSignal): Promise<void> {
+    if (this.running) {
+      this.dirty = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.dirty = false;
+          while (!this.stopped && !signal?.aborted && (await this.pass()) > 0);
+        } while (this.dirty && !this.stopped && !signal?.aborted);
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** New deliveries are queued: send them now (or right after the run in progress). */
+  wake(): void {
+    if (this.stopped) return;
+    void this.run().catch((error: unknown) => this.logger.error('webhooks: dispatch failed', { error: (error as Error).message }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running?.catch(() => {});
+  }
+
+  /** One pass over the queue heads that are due; returns how many were attempted. */
+  async pass(): Promise<number> {
+    const due = await this.store.due(this.now(), this.batchSize);
+    if (due.length === 0) return 0;
+    const hooks = new Map<number, Promise<WebhookRecord | null>>();
+    await Promise.all(
+      due.map(async (delivery) => {
+        let hook = hooks.get(delivery.webhookId);
+        if (!hook) hooks.set(delivery.webhookId, (hook = this.store.get(delivery.webhookId)));
+        const found = await hook;
+        if (found) await this.attempt(found, delivery);
+      }),
+    );
+    return due.length;
+  }
+
+  /** Sends one delivery now and records the attempt; returns the delivery as recorded. */
+  async attempt(hook: WebhookRecord, delivery: DeliveryRecord, options: { readonly once?: boolean } = {}): Promise<DeliveryRecord> {
+    const event = JSON.parse(delivery.payload) as DomainEvent;
+    const { contentType, body } = renderEvent(hook.format, event, { registryUrl: this.registryUrl(), instanceId: this.instanceId });
+    const headers: Record<string, string> = {
+      'content-type': contentType,
+      'custody-event': event.type,
+      'custody-delivery': String(delivery.id),
+      'custody-webhook': String(hook.id),
+    };
+    if (hook.secret) headers[SIGNATURE_HEADER] = signWebhook(hook.secret, body, this.now());
+    const result = await this.delivery.post({ url: hook.url, headers, body, timeoutMs: this.timeoutMs });
+    const now = this.now();
+    let retryAt: number | null = null;
+    if (!result.ok && !options.once) {
+      const deadline = delivery.createdAt + this.retry.giveUpAfterMs;
+      if (now < deadline) retryAt = Math.min(deadline, now + backoffDelay(delivery.attempts + 1, this.retry, result.retryAfterMs));
+    }
+    const { hookDisabled } = await this.store.recordAttempt(delivery.id, {
+      delivered: result.ok,
+      status: result.status,
+      latencyMs: result.latencyMs,
+      error: result.error,
+      retryAt,
+      now,
+      disableAfter: this.retry.disableAfter,
+    });
+    if (!result.ok && (delivery.attempts === 0 || retryAt === null || hookDisabled)) {
+      // The URL may carry a token in its query or userinfo: only its origin and path are named.
+      this.logger.warn(hookDisabled ? 'webhooks: hook disabled after repeated failures' : retryAt === null ? 'webhooks: delivery given up' : 'webhooks: delivery failed; retrying', {
+        webhook: hook.id,
+        target: redactedTarget(hook.url),
+        delivery: delivery.id,
+        event: event.type,
+        status: result.status,
+        error: result.error,
+        ...(retryAt !== null ? { retryInMs: retryAt - now } : {}),
+      });
+    }
+    return (await this.store.getDelivery(delivery.id)) ?? delivery;
+  }
+}

@@ -15,6 +15,8 @@ import type { QualityStore } from '../../src/metadata/quality-store.ts';
 import type { SigningPolicyStore } from '../../src/metadata/signing-policy-store.ts';
 import type { SignatureStore } from '../../src/metadata/signature-store.ts';
 import type { ActionLogStore } from '../../src/audit/action-log-store.ts';
+import type { WebhookStore } from '../../src/metadata/webhook-store.ts';
+import { SqlWebhookStore } from '../../src/metadata/sql-webhook-store.ts';
 import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
 import { SqlIdentityStore } from '../../src/metadata/sql-identity-store.ts';
 import { SqlAccountStore } from '../../src/metadata/identity/sql-account-store.ts';
@@ -45,6 +47,7 @@ export interface StoreFactories {
   signingPolicies(sql: SqlClient): SigningPolicyStore;
   signatures(sql: SqlClient): SignatureStore;
   actionLog(sql: SqlClient): ActionLogStore;
+  webhooks(sql: SqlClient): WebhookStore;
 }
 
 /** The SQL implementations: one code path for SQLite and PostgreSQL. */
@@ -62,4 +65,5 @@ export const SQL_STORES: StoreFactories = {
   signingPolicies: (sql) => new SqlSigningPolicyStore(sql),
   signatures: (sql) => new SqlSignatureStore(sql),
   actionLog: (sql) => new SqlActionLogStore(sql),
+  webhooks: (sql) => new SqlWebhookStore(sql),
 };

@@ -154,8 +154,10 @@ function describeFailure(error: unknown): string {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return 'timed out';
     if (error.name === 'AbortError') return 'aborted';
-    const cause = error.cause as { code?: string } | undefined;
+    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
     if (cause && typeof cause.code === 'string') return `${error.message}: ${cause.code}`;
+    // undici's own refusals ("bad port") carry a message, never the URL.
+    if (cause && typeof cause.message === 'string') return `${error.message}: ${cause.message}`;
     return error.message;
   }
   return String(error);

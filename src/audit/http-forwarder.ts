@@ -77,6 +77,7 @@ export class HttpForwarder implements ActionForwarder {
   private readonly maxBackoffMs: number;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly delivery: HttpDelivery;
+  private readonly ownDelivery: boolean;
   private readonly host = hostname();
   private buffer: string[] = [];
   private sending: Promise<void> | null = null;
@@ -99,6 +100,7 @@ export class HttpForwarder implements ActionForwarder {
     this.intervalMs = options.intervalMs ?? 1000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    this.ownDelivery = options.delivery === undefined;
     this.delivery = options.delivery ?? new HttpDelivery({ concurrency: 1, timeoutMs: this.timeoutMs });
     const { url, authorization } = splitCredentials(options.url);
     this.url = url;
@@ -191,5 +193,6 @@ export class HttpForwarder implements ActionForwarder {
       this.logger.warn('action log entries not forwarded at shutdown', { forwarder: this.name, lost: this.buffer.length });
       this.buffer = [];
     }
+    if (this.ownDelivery) this.delivery.close();
   }
 }

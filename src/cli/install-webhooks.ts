@@ -40,9 +40,10 @@ export async function installWebhooks(options: InstallWebhooksOptions): Promise<
   const { config, logger } = options;
   const store = new SqlWebhookStore(options.sql);
   let registryUrl = config.webhooks.publicUrl?.replace(/\/+$/, '') ?? 'http://localhost';
+  const delivery = new HttpDelivery({ concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, userAgent: `custody/${VERSION} webhooks` });
   const dispatcher = new WebhookDispatcher({
     store,
-    delivery: new HttpDelivery({ concurrency: config.webhooks.concurrency, timeoutMs: config.webhooks.timeoutMs, userAgent: `custody/${VERSION} webhooks` }),
+    delivery,
     logger,
     registryUrl: () => registryUrl,
     retry: { baseMs: config.webhooks.retryBaseMs, maxMs: config.webhooks.retryMaxMs, giveUpAfterMs: config.webhooks.giveUpAfterMs, disableAfter: config.webhooks.disableAfter },
@@ -80,6 +81,7 @@ export async function installWebhooks(options: InstallWebhooksOptions): Promise<
       unsubscribe();
       await subscriber.drain();
       await dispatcher.stop();
+      delivery.close();
     },
   };
 }

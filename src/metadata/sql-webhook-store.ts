@@ -126,11 +126,18 @@ export class SqlWebhookStore implements WebhookStore {
   }
 
   async due(now: number, limit: number): Promise<DeliveryRecord[]> {
+    // One aggregate finds each queue's head (index webhook_deliveries_queue); the queues
+    // whose head is due, of enabled hooks, then give their pending rows in id order.
     const rows = await this.sql.query<DeliveryRow>(
-      `SELECT ${DELIVERY_COLUMNS.split(', ').map((column) => `d.${column}`).join(', ')}
-       FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-       WHERE d.status = 'pending' AND w.enabled = 1 AND d.next_attempt_at <= ?
-         AND d.id = (SELECT MIN(e.id) FROM webhook_deliveries e WHERE e.status = 'pending' AND e.webhook_id = d.webhook_id AND e.order_key = d.order_key)
+      `WITH heads AS (
+         SELECT webhook_id, order_key, MIN(id) AS head FROM webhook_deliveries WHERE status = 'pending' GROUP BY webhook_id, order_key
+       )
+       SELECT ${DELIVERY_COLUMNS.split(', ').map((column) => `d.${column}`).join(', ')}
+       FROM heads h
+       JOIN webhook_deliveries hd ON hd.id = h.head
+       JOIN webhooks w ON w.id = h.webhook_id
+       JOIN webhook_deliveries d ON d.webhook_id = h.webhook_id AND d.order_key = h.order_key AND d.status = 'pending'
+       WHERE w.enabled = 1 AND hd.next_attempt_at <= ?
        ORDER BY d.id LIMIT ?`,
       [now, limit],
     );
@@ -138,26 +145,35 @@ export class SqlWebhookStore implements WebhookStore {
   }
 
   async recordAttempt(deliveryId: number, outcome: AttemptOutcome): Promise<{ readonly hookDisabled: boolean }> {
+    const rows = await this.sql.query<{ webhook_id: number | string }>('SELECT webhook_id FROM webhook_deliveries WHERE id = ?', [deliveryId]);
+    if (!rows[0]) return { hookDisabled: false };
+    const disabled = await this.recordAttempts([{ deliveryId, webhookId: Number(rows[0].webhook_id), outcome }]);
+    return { hookDisabled: disabled.size > 0 };
+  }
+
+  async recordAttempts(attempts: readonly { readonly deliveryId: number; readonly webhookId: number; readonly outcome: AttemptOutcome }[]): Promise<ReadonlySet<number>> {
+    if (attempts.length === 0) return new Set();
     return this.sql.transaction(async (tx) => {
-      const rows = await tx.query<{ webhook_id: number | string }>('SELECT webhook_id FROM webhook_deliveries WHERE id = ?', [deliveryId]);
-      if (!rows[0]) return { hookDisabled: false };
-      const hookId = Number(rows[0].webhook_id);
-      const status: DeliveryStatus = outcome.delivered ? 'delivered' : outcome.retryAt === null ? 'failed' : 'pending';
-      await tx.run(
-        `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, last_status = ?, last_latency_ms = ?, last_error = ? WHERE id = ?`,
-        [status, outcome.delivered || outcome.retryAt === null ? outcome.now : outcome.retryAt, outcome.now, outcome.status ?? null, outcome.latencyMs, outcome.delivered ? null : (outcome.error ?? 'failed').slice(0, MAX_ERROR), deliveryId],
-      );
-      if (outcome.delivered) {
-        await tx.run('UPDATE webhooks SET failures = 0 WHERE id = ? AND failures <> 0', [hookId]);
-        return { hookDisabled: false };
+      const disabledHooks = new Set<number>();
+      for (const { deliveryId, webhookId, outcome } of attempts) {
+        const status: DeliveryStatus = outcome.delivered ? 'delivered' : outcome.retryAt === null ? 'failed' : 'pending';
+        await tx.run(
+          `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, last_status = ?, last_latency_ms = ?, last_error = ? WHERE id = ?`,
+          [status, outcome.delivered || outcome.retryAt === null ? outcome.now : outcome.retryAt, outcome.now, outcome.status ?? null, outcome.latencyMs, outcome.delivered ? null : (outcome.error ?? 'failed').slice(0, MAX_ERROR), deliveryId],
+        );
+        if (outcome.delivered) {
+          await tx.run('UPDATE webhooks SET failures = 0 WHERE id = ? AND failures <> 0', [webhookId]);
+          continue;
+        }
+        await tx.run('UPDATE webhooks SET failures = failures + 1 WHERE id = ?', [webhookId]);
+        const disabled = await tx.run(`UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE id = ? AND enabled = 1 AND failures >= ?`, [
+          `disabled after ${outcome.disableAfter} failed deliveries in a row (last: ${(outcome.error ?? 'failed').slice(0, 200)})`,
+          webhookId,
+          outcome.disableAfter,
+        ]);
+        if (disabled.changes > 0) disabledHooks.add(webhookId);
       }
-      await tx.run('UPDATE webhooks SET failures = failures + 1 WHERE id = ?', [hookId]);
-      const disabled = await tx.run(`UPDATE webhooks SET enabled = 0, disabled_reason = ? WHERE id = ? AND enabled = 1 AND failures >= ?`, [
-        `disabled after ${outcome.disableAfter} failed deliveries in a row (last: ${(outcome.error ?? 'failed').slice(0, 200)})`,
-        hookId,
-        outcome.disableAfter,
-      ]);
-      return { hookDisabled: disabled.changes > 0 };
+      return disabledHooks;
     });
   }
 

@@ -86,11 +86,18 @@ export interface WebhookStore {
   matching(namespace: string | null, repository: string | null): Promise<WebhookRecord[]>;
   /** Inserts deliveries in one transaction, in order; a (hook, event) pair already queued is skipped. */
   enqueue(deliveries: readonly NewDelivery[]): Promise<number>;
-  /** The oldest pending delivery of each queue whose turn has come, of enabled hooks, oldest first. */
+  /**
+   * Pending deliveries of the queues whose oldest pending delivery (the head) is due, of
+   * enabled hooks, in id order: each queue's first row here is its head, and a queue whose
+   * head waits for a retry contributes nothing, so callers that send a queue's rows in order
+   * and stop at its first failure keep every queue in order.
+   */
   due(now: number, limit: number): Promise<DeliveryRecord[]>;
   /** Records one attempt on the delivery and the hook's failure count (one transaction);
    * returns whether the hook is now disabled. */
   recordAttempt(deliveryId: number, outcome: AttemptOutcome): Promise<{ readonly hookDisabled: boolean }>;
+  /** Records several attempts in order in one transaction; returns the hooks this disabled. */
+  recordAttempts(attempts: readonly { readonly deliveryId: number; readonly webhookId: number; readonly outcome: AttemptOutcome }[]): Promise<ReadonlySet<number>>;
   getDelivery(id: number): Promise<DeliveryRecord | null>;
   /** A hook's deliveries, newest first. */
   deliveries(webhookId: number, options: { readonly limit: number; readonly before?: number | undefined }): Promise<DeliveryRecord[]>;

@@ -66,21 +66,23 @@ export function webhookStoreSuite(name: string, openClient: () => Promise<SqlCli
       assert.deepEqual((await store.matching('acme', null)).map((h) => h.id), [everywhere.id]);
     });
 
-    it('queues deliveries once per (hook, event) and hands out one head per queue, in order', async () => {
+    it('queues deliveries once per (hook, event) and hands out due queues in id order, each led by its head', async () => {
       const a = await store.create(hook());
       const b = await store.create(hook({ namespace: null }));
       assert.equal(await store.enqueue([delivery(a.id, 'e1', 'repository:acme/app'), delivery(a.id, 'e2', 'repository:acme/app'), delivery(a.id, 'e3', 'repository:acme/db'), delivery(b.id, 'e1', 'repository:acme/app')]), 4);
       assert.equal(await store.enqueue([delivery(a.id, 'e1', 'repository:acme/app')]), 0, 'a redelivered event is not queued twice');
       const heads = await store.due(T0, 10);
-      assert.deepEqual(heads.map((d) => [d.webhookId, d.eventId]), [[a.id, 'e1'], [a.id, 'e3'], [b.id, 'e1']]);
+      assert.deepEqual(heads.map((d) => [d.webhookId, d.eventId]), [[a.id, 'e1'], [a.id, 'e2'], [a.id, 'e3'], [b.id, 'e1']]);
       assert.equal(heads[0]!.status, 'pending');
       assert.equal(heads[0]!.attempts, 0);
       assert.deepEqual(await store.due(T0 - 1, 10), [], 'nothing is due before its time');
-      assert.equal((await store.due(T0, 2)).length, 2, 'the limit holds');
+      assert.deepEqual((await store.due(T0, 2)).map((d) => d.eventId), ['e1', 'e2'], 'the limit holds, oldest first');
 
       // The head delivered: the next of its queue comes up.
       await store.recordAttempt(heads[0]!.id, { delivered: true, status: 204, latencyMs: 3, retryAt: null, now: T0 + 10, disableAfter: 3 });
       assert.deepEqual((await store.due(T0 + 10, 10)).map((d) => d.eventId), ['e2', 'e3', 'e1']);
+      await store.enqueue([delivery(b.id, 'e4', 'repository:acme/app', T0 + 20), delivery(b.id, 'e5', 'repository:acme/db', T0 + 20)]);
+      assert.deepEqual((await store.due(T0 + 10, 10)).map((d) => d.eventId), ['e2', 'e3', 'e1', 'e4'], "a queue's rows follow its head even when not due themselves");
       const done = await store.getDelivery(heads[0]!.id);
       assert.equal(done!.status, 'delivered');
       assert.equal(done!.attempts, 1);
@@ -96,7 +98,7 @@ export function webhookStoreSuite(name: string, openClient: () => Promise<SqlCli
       await store.recordAttempt(head!.id, { ...FAIL, retryAt: T0 + 1000, now: T0 });
       assert.deepEqual(await store.due(T0 + 999, 10), [], 'the queue waits for its head');
       const retried = await store.due(T0 + 1000, 10);
-      assert.deepEqual(retried.map((d) => [d.eventId, d.attempts, d.lastStatus, d.lastError]), [['e1', 1, 503, 'HTTP 503']]);
+      assert.deepEqual(retried.map((d) => [d.eventId, d.attempts, d.lastStatus, d.lastError]), [['e1', 1, 503, 'HTTP 503'], ['e2', 0, null, null]]);
       await store.recordAttempt(head!.id, { ...FAIL, retryAt: null, now: T0 + 1000 });
       assert.equal((await store.getDelivery(head!.id))!.status, 'failed');
       assert.deepEqual((await store.due(T0 + 1000, 10)).map((d) => d.eventId), ['e2']);
@@ -106,6 +108,7 @@ export function webhookStoreSuite(name: string, openClient: () => Promise<SqlCli
       const a = await store.create(hook());
       await store.enqueue([delivery(a.id, 'e1', 'q1'), delivery(a.id, 'e2', 'q2')]);
       const [first, second] = await store.due(T0, 10);
+      assert.deepEqual([first!.orderKey, second!.orderKey], ['q1', 'q2']);
       assert.deepEqual(await store.recordAttempt(first!.id, { ...FAIL, retryAt: T0, now: T0 }), { hookDisabled: false });
       assert.equal((await store.get(a.id))!.failures, 1);
       await store.recordAttempt(second!.id, { delivered: true, status: 200, latencyMs: 1, retryAt: null, now: T0, disableAfter: 3 });
@@ -123,6 +126,13 @@ export function webhookStoreSuite(name: string, openClient: () => Promise<SqlCli
       assert.equal(again.failures, 0);
       assert.equal(again.disabledReason, null);
       assert.deepEqual((await store.due(T0 + 1, 10)).map((d) => d.eventId), ['e1'], 'its pending deliveries resume');
+      const batch = await store.recordAttempts([
+        { deliveryId: first!.id, webhookId: a.id, outcome: { ...FAIL, retryAt: T0, now: T0 } },
+        { deliveryId: first!.id, webhookId: a.id, outcome: { delivered: true, status: 200, latencyMs: 1, retryAt: null, now: T0 + 2, disableAfter: 3 } },
+      ]);
+      assert.equal(batch.size, 0);
+      assert.equal((await store.getDelivery(first!.id))!.status, 'delivered');
+      assert.equal((await store.getDelivery(first!.id))!.attempts, 6, 'attempts recorded in one batch count, in order');
     });
 
     it('keeps the configuration hook in step with the configuration', async () => {

@@ -20,7 +20,7 @@ import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { migrate } from '../src/metadata/migrations.ts';
 import type { SqlClient } from '../src/metadata/sql-client.ts';
 import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
-import { Registry } from '../src/registry/registry.ts';
+import { CoreRegistry, type Registry } from '../src/registry/registry.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import type { Config } from '../src/config/config.ts';
 import { installWebhooks, type InstalledWebhooks } from '../src/cli/install-webhooks.ts';
@@ -68,7 +68,7 @@ function webhookSuite(label: string, openClient: () => Promise<SqlClient>): void
       await migrate(sql);
       bus = new InProcessEventBus();
       scheduler = new TimerScheduler();
-      registry = new Registry(blobs, new SqlMetadataStore(sql), { maxManifestBytes: 1 << 20, maxPageSize: 100, automaticMount: false, events: bus });
+      registry = new CoreRegistry(blobs, new SqlMetadataStore(sql), { maxManifestBytes: 1 << 20, maxPageSize: 100, automaticMount: false, events: bus });
       installed = await installWebhooks({ sql, events: bus, scheduler, logger: silentLogger, config: { ...FAST, quality: { ...FAST.quality, notifyUrl: `${receiver.url}/quality` } } });
       scheduler.start();
     });

@@ -4,7 +4,9 @@
 // second and the latency from the event to its arrival at the receiver (p50, p99), with
 // the events spread over 16 repositories and all in one repository (whose deliveries go
 // one at a time, in order). SQLite, in this process; the receiver shares the process.
-// Distribution has no equivalent measurement, so the rows are Custody's only.
+// Distribution has no equivalent measurement, so the rows are Custody's only. Then the
+// cost of a webhook to the writes themselves: manifest PUT + DELETE through the registry
+// with a hook hearing every event, against the same without events (alternating runs).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +18,12 @@ import { migrate } from '../../src/metadata/migrations.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import type { Config } from '../../src/config/config.ts';
 import { installWebhooks } from '../../src/cli/install-webhooks.ts';
+import { Readable } from 'node:stream';
+import { digestOf } from '../../src/core/digest.ts';
+import { MediaType } from '../../src/core/media-types.ts';
+import { FilesystemBlobStore } from '../../src/storage/filesystem-blob-store.ts';
+import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
+import { CoreRegistry } from '../../src/registry/registry.ts';
 import { Histogram } from '../lib/stats.ts';
 import { rows, raw, log } from '../lib/measure.ts';
 
@@ -38,7 +46,67 @@ export async function webhooksPhase(quick: boolean, parent: string): Promise<voi
     rows.push({ section, metric: `${scenario.label}: CPU per event (persist, send, record, and the receiver)`, unit: 'ms', distribution: [], custody: [result.cpuMsPerEvent], higherIsBetter: null });
     log(`webhooks, ${scenario.label}: ${result.delivered}/${result.published} delivered, ${result.perSecond.toFixed(0)}/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, CPU ${result.cpuMsPerEvent.toFixed(2)} ms/event`);
   }
+  const writes = await writeOverhead(quick ? 1000 : 4000, parent);
+  results.writes = writes;
+  const writeSection = 'manifest writes with one webhook on (in process, SQLite; baseline: the same registry without events)';
+  rows.push({ section: writeSection, metric: 'manifest PUT + tag DELETE pairs per second', unit: '/s', distribution: [writes.withoutPerSecond], custody: [writes.withPerSecond], higherIsBetter: true, baseline: 'no webhook' });
+  log(`manifest PUT+DELETE: ${writes.withoutPerSecond.toFixed(0)}/s without webhooks, ${writes.withPerSecond.toFixed(0)}/s with one (${(writes.withPerSecond / writes.withoutPerSecond).toFixed(2)}x), all ${writes.delivered} events delivered`);
   raw.webhooks = results;
+}
+
+/** PUT then DELETE of a tagged manifest, `pairs` times, with and without a webhook hearing every event. */
+async function writeOverhead(pairs: number, parent: string): Promise<{ withoutPerSecond: number; withPerSecond: number; delivered: number }> {
+  let delivered = 0;
+  const receiver = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      delivered++;
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const rates: number[] = [];
+  let expected = 0;
+  for (const withHook of [false, true, false, true]) {
+    const work = mkdtempSync(join(parent, 'webhook-writes-'));
+    const blobs = new FilesystemBlobStore(join(work, 'blobs'));
+    await blobs.init();
+    const sql = new SqliteClient(join(work, 'custody.db'));
+    await migrate(sql);
+    const bus = new InProcessEventBus();
+    const scheduler = new TimerScheduler();
+    const registry = new CoreRegistry(blobs, new SqlMetadataStore(sql), { maxManifestBytes: 1 << 20, maxPageSize: 100, automaticMount: false, ...(withHook ? { events: bus } : {}) });
+    const installed = withHook
+      ? await installWebhooks({ sql, events: bus, scheduler, logger: silentLogger, config: { webhooks: { dispatchIntervalMs: 1000, retryBaseMs: 1000, retryMaxMs: 60_000, giveUpAfterMs: 86_400_000, disableAfter: 50, timeoutMs: 10_000, concurrency: 16, publicUrl: 'http://registry.bench' }, quality: { notifyUrl: undefined } as Config['quality'] } })
+      : undefined;
+    await installed?.webhooks.create({ namespace: 'bench', url, secret: 'bench-secret-0123456789abcdef' }, 'bench');
+    scheduler.start();
+    const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    const configDigest = digestOf(config);
+    await registry.uploadMonolithic('bench/app', configDigest, Readable.from([config]), config.length);
+    const started = performance.now();
+    for (let index = 0; index < pairs; index++) {
+      const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: configDigest, size: config.length }, layers: [], annotations: { n: String(index) } }));
+      await registry.putManifest('bench/app', `t${index}`, MediaType.OciManifest, manifest);
+      await registry.deleteManifest('bench/app', `t${index}`);
+    }
+    rates.push(pairs / ((performance.now() - started) / 1000));
+    if (installed) {
+      // manifest.pushed, tag.moved, tag.deleted per pair, and the config blob's upload.
+      expected += pairs * 3 + 1;
+      const deadline = Date.now() + 60_000;
+      while (delivered < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await scheduler.stop();
+    await bus.drain();
+    await installed?.close();
+    await sql.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+  receiver.closeAllConnections();
+  receiver.close();
+  return { withoutPerSecond: (rates[0]! + rates[2]!) / 2, withPerSecond: (rates[1]! + rates[3]!) / 2, delivered };
 }
 
 async function runScenario(scenario: Scenario, seconds: number, parent: string) {

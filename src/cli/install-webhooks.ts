@@ -70,7 +70,7 @@ export async function installWebhooks(options: InstallWebhooksOptions): Promise<
   });
 
   return {
-    webhooks: new Webhooks({ store, dispatcher }),
+    webhooks: new Webhooks({ store, dispatcher, onChange: () => subscriber.invalidate() }),
     store,
     dispatcher,
     subscriber,

@@ -17,6 +17,12 @@ export interface WebhookSubscriberOptions {
   /** Called after deliveries were queued (the dispatcher sends them at once). */
   readonly onQueued?: (count: number) => void;
   readonly clock?: () => number;
+  /**
+   * How long the hooks matching a scope are remembered (default 2 s): a write then costs no
+   * lookup. Changes made through this process invalidate at once; another replica's within
+   * this time.
+   */
+  readonly cacheMs?: number;
 }
 
 export class WebhookSubscriber {
@@ -27,12 +33,33 @@ export class WebhookSubscriber {
   private waiting: DomainEvent[] = [];
   private next: Promise<void> | null = null;
   private writing: Promise<void> = Promise.resolve();
+  private readonly cacheMs: number;
+  private cache = new Map<string, { readonly until: number; readonly hooks: Promise<WebhookRecord[]> }>();
 
   constructor(options: WebhookSubscriberOptions) {
     this.store = options.store;
     this.logger = options.logger;
     this.onQueued = options.onQueued ?? (() => {});
     this.now = options.clock ?? Date.now;
+    this.cacheMs = options.cacheMs ?? 2000;
+  }
+
+  /** Forgets the remembered hooks (a hook was created, changed or deleted). */
+  invalidate(): void {
+    this.cache = new Map();
+  }
+
+  private hooksFor(namespace: string | null, repository: string | null): Promise<WebhookRecord[]> {
+    const key = `${namespace ?? ''}\u0000${repository ?? ''}`;
+    const now = this.now();
+    const cached = this.cache.get(key);
+    if (cached && cached.until > now) return cached.hooks;
+    const hooks = this.store.matching(namespace, repository);
+    // A failed lookup is not remembered.
+    hooks.catch(() => this.cache.delete(key));
+    if (this.cache.size > 10_000) this.cache = new Map();
+    this.cache.set(key, { until: now + this.cacheMs, hooks });
+    return hooks;
   }
 
   /** Subscribes to every event type; returns the unsubscribe function. */
@@ -56,15 +83,11 @@ export class WebhookSubscriber {
 
   private async persist(events: readonly DomainEvent[]): Promise<void> {
     try {
-      const hooksByScope = new Map<string, Promise<WebhookRecord[]>>();
       const deliveries: NewDelivery[] = [];
       const createdAt = this.now();
       for (const event of events) {
         const scope = eventScope(event);
-        const key = `${scope.namespace ?? ''}\u0000${scope.repository ?? ''}`;
-        let hooks = hooksByScope.get(key);
-        if (!hooks) hooksByScope.set(key, (hooks = this.store.matching(scope.namespace, scope.repository)));
-        for (const hook of await hooks) {
+        for (const hook of await this.hooksFor(scope.namespace, scope.repository)) {
           if (!hears(hook, event.type)) continue;
           deliveries.push({ webhookId: hook.id, eventId: event.id, eventType: event.type, orderKey: scope.orderKey, payload: JSON.stringify(event), createdAt });
         }

@@ -114,7 +114,8 @@ export function deliveryView(delivery: DeliveryRecord): DeliveryView {
 export interface WebhooksOptions {
   readonly store: WebhookStore;
   readonly dispatcher: WebhookDispatcher;
-  /** Whether a hook may target loopback and private addresses (tests, on-premises receivers). */
+  /** Called after a hook was created, enabled, disabled or deleted (the subscriber's cache). */
+  readonly onChange?: () => void;
   readonly clock?: () => number;
 }
 
@@ -122,11 +123,13 @@ export class Webhooks {
   readonly store: WebhookStore;
   private readonly dispatcher: WebhookDispatcher;
   private readonly now: () => number;
+  private readonly changed: () => void;
 
   constructor(options: WebhooksOptions) {
     this.store = options.store;
     this.dispatcher = options.dispatcher;
     this.now = options.clock ?? Date.now;
+    this.changed = options.onChange ?? (() => {});
   }
 
   /** Creates a hook; the answer carries the secret, the only time it is shown. */
@@ -141,6 +144,7 @@ export class Webhooks {
     const name = (input.name ?? '').trim() || `${format} ${new URL(url).host}`;
     if (name.length > 200) throw new InvalidInput('webhook', 'a name is at most 200 characters');
     const hook = await this.store.create({ name, namespace, repository: input.repository ?? null, url, format, events, secret, origin: 'api', createdBy, createdAt: this.now() });
+    this.changed();
     return { webhook: webhookView(hook), secret };
   }
 
@@ -153,12 +157,14 @@ export class Webhooks {
   async setEnabled(id: number, enabled: boolean): Promise<WebhookView> {
     await this.get(id);
     await this.store.setEnabled(id, enabled, enabled ? null : 'disabled by an administrator');
+    this.changed();
     if (enabled) this.dispatcher.wake();
     return webhookView(await this.get(id));
   }
 
   async delete(id: number): Promise<void> {
     if (!(await this.store.delete(id))) throw new NotFound('webhook', `webhook ${id} not found`);
+    this.changed();
   }
 
   async deliveries(id: number, limit: number, before?: number): Promise<DeliveryView[]> {

@@ -32,6 +32,8 @@ export interface WebhookDispatcherOptions {
   readonly timeoutMs?: number | undefined;
   /** Queue heads taken per pass. */
   readonly batchSize?: number | undefined;
+  /** How long a wake waits for company before a pass starts (default 5 ms). */
+  readonly wakeDelayMs?: number | undefined;
   readonly clock?: () => number;
 }
 
@@ -47,6 +49,8 @@ export class WebhookDispatcher {
   private readonly instanceId = randomUUID();
   private running: Promise<void> | null = null;
   private dirty = false;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private readonly wakeDelayMs: number;
   private stopped = false;
 
   constructor(options: WebhookDispatcherOptions) {
@@ -57,6 +61,7 @@ export class WebhookDispatcher {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.batchSize = options.batchSize ?? 500;
+    this.wakeDelayMs = options.wakeDelayMs ?? 5;
     this.now = options.clock ?? Date.now;
   }
 
@@ -73,7 +78,9 @@ export class WebhookDispatcher {
       try {
         do {
           this.dirty = false;
-          while (!this.stopped && !signal?.aborted && (await this.pass()) > 0);
+          // A pass that found less than a full batch found everything due then; what was
+          // queued since set `dirty`.
+          while (!this.stopped && !signal?.aborted && (await this.pass()) >= this.batchSize);
         } while (this.dirty && !this.stopped && !signal?.aborted);
       } finally {
         this.running = null;
@@ -85,11 +92,22 @@ export class WebhookDispatcher {
   /** New deliveries are queued: send them now (or right after the run in progress). */
   wake(): void {
     if (this.stopped) return;
-    void this.run().catch((error: unknown) => this.logger.error('webhooks: dispatch failed', { error: (error as Error).message }));
+    if (this.running) {
+      this.dirty = true;
+      return;
+    }
+    // Wakes within a few milliseconds share one pass (one query, one recording).
+    if (this.wakeTimer) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      void this.run().catch((error: unknown) => this.logger.error('webhooks: dispatch failed', { error: (error as Error).message }));
+    }, this.wakeDelayMs);
+    this.wakeTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     await this.running?.catch(() => {});
   }
 

@@ -23,6 +23,8 @@ export interface WebhookSubscriberOptions {
    * this time.
    */
   readonly cacheMs?: number;
+  /** How long a batch gathers events before it is written (default 2 ms). */
+  readonly batchDelayMs?: number;
 }
 
 export class WebhookSubscriber {
@@ -34,6 +36,7 @@ export class WebhookSubscriber {
   private next: Promise<void> | null = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly cacheMs: number;
+  private readonly batchDelayMs: number;
   private cache = new Map<string, { readonly until: number; readonly hooks: Promise<WebhookRecord[]> }>();
 
   constructor(options: WebhookSubscriberOptions) {
@@ -42,6 +45,7 @@ export class WebhookSubscriber {
     this.onQueued = options.onQueued ?? (() => {});
     this.now = options.clock ?? Date.now;
     this.cacheMs = options.cacheMs ?? 2000;
+    this.batchDelayMs = options.batchDelayMs ?? 2;
   }
 
   /** Forgets the remembered hooks (a hook was created, changed or deleted). */
@@ -71,7 +75,9 @@ export class WebhookSubscriber {
   hear(event: DomainEvent): Promise<void> {
     this.waiting.push(event);
     // One batch gathers while the previous one writes; every event joins the next batch.
-    this.next ??= this.writing.catch(() => {}).then(() => {
+    this.next ??= this.writing.catch(() => {}).then(async () => {
+      // A moment to gather what is published alongside: a burst is one transaction.
+      if (this.batchDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.batchDelayMs));
       const batch = this.waiting;
       this.waiting = [];
       this.next = null;

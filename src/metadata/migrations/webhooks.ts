@@ -47,9 +47,11 @@ export const WEBHOOKS_MIGRATION: Migration = {
       last_error TEXT,
       UNIQUE (webhook_id, event_id)
     )`,
-    // The queue heads: the oldest pending delivery per (hook, order key).
-    `CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (status, webhook_id, order_key, id)`,
-    `CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)`,
+    // The queues: pending deliveries only (a partial index on both engines), so a delivery
+    // leaves it once sent and the heads' aggregate reads what is waiting, not the log.
+    `CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (webhook_id, order_key, id) WHERE status = 'pending'`,
     `CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, id)`,
+    // The purge of old log entries.
+    `CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (updated_at) WHERE status <> 'pending'`,
   ],
 };

@@ -23,7 +23,7 @@ import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
 import { CoreRegistry, type Registry } from '../src/registry/registry.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import type { Config } from '../src/config/config.ts';
-import { installWebhooks, type InstalledWebhooks } from '../src/cli/install-webhooks.ts';
+import { installWebhooks, type InstalledWebhooks } from '../src/app/install-webhooks.ts';
 import { WEBHOOK_EVENT_TYPES } from '../src/webhooks/webhooks.ts';
 import { verifyWebhookSignature, signWebhook } from '../src/webhooks/signature.ts';
 import { DISTRIBUTION_CONTENT_TYPE } from '../src/webhooks/formats.ts';
@@ -100,7 +100,7 @@ function webhookSuite(label: string, openClient: () => Promise<SqlClient>): void
       // The registry's own events, in two repositories, interleaved.
       const v1 = await push('acme/app', 'v1', 'one');
       await push('acme/db', 'v1', 'db');
-      await registry.getManifest('acme/app', 'v1');
+      await registry.getManifest('acme/app', 'v1', { name: 'alice', kind: 'user' });
       const v2 = await push('acme/app', 'v1', 'two');
       await registry.deleteManifest('acme/app', 'v1');
       await registry.deleteManifest('acme/app', v1);

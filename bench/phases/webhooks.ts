@@ -17,7 +17,7 @@ import { SqliteClient } from '../../src/metadata/sqlite-client.ts';
 import { migrate } from '../../src/metadata/migrations.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import type { Config } from '../../src/config/config.ts';
-import { installWebhooks } from '../../src/cli/install-webhooks.ts';
+import { installWebhooks } from '../../src/app/install-webhooks.ts';
 import { Readable } from 'node:stream';
 import { digestOf } from '../../src/core/digest.ts';
 import { MediaType } from '../../src/core/media-types.ts';

@@ -4,8 +4,9 @@
 // changes, the stored package lists are matched again (no layer is read twice), and as
 // errata age, grades drop on schedule. A finished scan, a drop and a new Critical finding
 // are published as domain events (scan.completed, grade.dropped, vulnerability.found);
-// webhooks deliver them, `quality.notifyUrl` being one such hook. Reads for the API go through here too, so what is served is always
-// matched against the current database and graded for today. Indexing one image is
+// webhooks deliver them, `quality.notifyUrl` being one such hook. Reads for the API go
+// through here too, so what is served is always matched against the current database and
+// graded for today. Indexing one image is
 // bounded (inflated bytes, entries, a time budget): an image past a bound is reported
 // "not indexed" with the bound, and the queue moves on. Indexing, matching and grading
 // are the scan pipeline's steps (scan-pipeline.ts), the same the CLI's scans run.
@@ -15,7 +16,6 @@ import { digestOf } from '../core/digest.ts';
 import { NotFound, RegistryError } from '../core/errors.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST, MediaType } from '../core/media-types.ts';
 import type { Finding, GradeLetter, GradeReport, ImageIndex } from '../core/quality.ts';
-import { NO_EVENTS, type EventPublisher } from '../core/events.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/registry.ts';
 import { DEFAULT_INDEX_LIMITS, DEFAULT_TIME_BUDGET_MS, IndexLimitError, type IndexLimits } from './indexer/index-limits.ts';
@@ -27,6 +27,14 @@ import { gradeOn } from './matching/grade.ts';
 import { assess, indexStep, judgeStep } from './scan-pipeline.ts';
 import { RegistryImageSource } from './registry-image-source.ts';
 import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from '../metadata/quality-store.ts';
+import { NO_EVENTS, type EventPublisher, type EventSubscriber } from '../core/events.ts';
+import type { JobScheduler } from '../jobs/job-scheduler.ts';
+import { TimerScheduler } from '../jobs/timer-scheduler.ts';
+
+/** The scheduler jobs of image quality: re-matching when the advisory database changed,
+ * and re-grading as errata age. */
+export const REMATCH_JOB = 'quality.rematch';
+export const REGRADE_JOB = 'quality.regrade';
 
 /** The advisory database as the service needs it: lookups and a revision that changes
  * whenever the data does (AdvisoryStore satisfies it). */
@@ -72,6 +80,9 @@ export interface QualityServiceOptions {
   readonly indexer?: Indexer;
   /** Also hands each notice to this function (tests), besides the events. */
   readonly notify?: (notice: QualityNotice) => Promise<void>;
+  /** Where the re-match and re-grade jobs run; without one, start() runs them on a
+   * scheduler of its own, stopped by stop(). */
+  readonly scheduler?: JobScheduler | undefined;
 }
 
 export interface ImageStatus {
@@ -126,7 +137,8 @@ export class QualityService {
   private running = false;
   private loops: Promise<void>[] = [];
   private wake: (() => void) | null = null;
-  private timers: NodeJS.Timeout[] = [];
+  private jobsRegistered = false;
+  private ownScheduler: TimerScheduler | null = null;
   /** One refresh per digest at a time (a read and the worker may both ask). */
   private readonly refreshing = new Map<string, Promise<void>>();
   private lastRevision = -1;
@@ -142,7 +154,14 @@ export class QualityService {
     this.events = options.events ?? NO_EVENTS;
   }
 
-  // ---- the registry's hook -------------------------------------------------------------
+  // ---- the registry's events -------------------------------------------------------------
+
+  /** Queues every pushed manifest (manifest.pushed events) for indexing; returns the unsubscribe. */
+  subscribeTo(events: EventSubscriber): () => void {
+    return events.subscribe(async (event) => {
+      if (event.type === 'manifest.pushed' && this.running) await this.onManifestPushed(event.data.repository, event.data.digest);
+    }, ['manifest.pushed']);
+  }
 
   /**
    * Called after every manifest push: queues an image manifest for indexing (an index's
@@ -166,13 +185,9 @@ export class QualityService {
     this.running = true;
     if (this.options.soleWorker) await this.store.releaseClaims();
     for (let i = 0; i < Math.max(1, this.options.workers ?? 1); i++) this.loops.push(this.workLoop());
-    const poll = this.options.pollIntervalMs ?? 30_000;
-    const recheck = this.options.recheckIntervalMs ?? 3_600_000;
-    this.timers.push(setInterval(() => this.schedule(() => this.rematchIfDatabaseChanged()), poll));
-    this.timers.push(setInterval(() => this.schedule(() => this.regradeDue()), recheck));
-    for (const timer of this.timers) timer.unref();
+    this.registerJobs();
     // Catch up at start: a database imported, or grades that aged, while we were down.
-    this.schedule(async () => {
+    void this.schedule(async () => {
       await this.rematchIfDatabaseChanged();
       await this.regradeDue();
     });
@@ -181,19 +196,33 @@ export class QualityService {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers = [];
+    await this.ownScheduler?.stop();
+    this.ownScheduler = null;
     this.wake?.();
     await Promise.all(this.loops);
     this.loops = [];
     await this.maintenance;
   }
 
-  /** Runs periodic work one task at a time, off the caller's path. */
-  private schedule(task: () => Promise<unknown>): void {
+  /** The periodic work, as jobs on the scheduler; each runs only while the worker does. */
+  private registerJobs(): void {
+    let scheduler = this.options.scheduler;
+    if (!scheduler) scheduler = this.ownScheduler = new TimerScheduler();
+    else if (this.jobsRegistered) return;
+    this.jobsRegistered = true;
+    const poll = this.options.pollIntervalMs ?? 30_000;
+    const recheck = this.options.recheckIntervalMs ?? 3_600_000;
+    scheduler.register({ name: REMATCH_JOB, intervalMs: poll, run: () => (this.running ? this.schedule(() => this.rematchIfDatabaseChanged()) : Promise.resolve()) });
+    scheduler.register({ name: REGRADE_JOB, intervalMs: recheck, run: () => (this.running ? this.schedule(() => this.regradeDue()) : Promise.resolve()) });
+    this.ownScheduler?.start();
+  }
+
+  /** Runs periodic work one task at a time, off the caller's path; resolves when it ran. */
+  private schedule(task: () => Promise<unknown>): Promise<void> {
     this.maintenance = this.maintenance.then(task).then(() => {}, (error: unknown) => {
       this.logger.error('quality: background task failed', { error: (error as Error).message });
     });
+    return this.maintenance;
   }
 
   private async workLoop(): Promise<void> {

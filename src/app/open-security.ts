@@ -1,6 +1,7 @@
 // The composition root's second half: the services that decide who may do what, the
-// action log, and the routes outside /v2/ (token endpoint, management API, action log
-// API). Chooses the concrete directory (LDAP) and forwarders from configuration.
+// action log (recording the registry's push, delete and mount events, its retention a
+// job on the root's scheduler), and the routes outside /v2/ (token endpoint, management
+// API, action log API). Chooses the concrete directory (LDAP) and forwarders.
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -8,6 +9,7 @@ import { ActionLog } from '../audit/action-log.ts';
 import { SqlActionLogStore } from '../audit/sql-action-log-store.ts';
 import { createForwarders } from '../audit/forwarders.ts';
 import { parseHeaderList } from '../config/config.ts';
+import type { Webhooks } from '../webhooks/webhooks.ts';
 import { AccessControl } from '../auth/access-control.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
@@ -22,7 +24,8 @@ import type { RouteMatcher } from '../server/http-server.ts';
 import type { SecurityServices } from '../server/security.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import type { OpenedStores } from './open-stores.ts';
-import type { Webhooks } from '../webhooks/webhooks.ts';
+import type { JobScheduler } from '../jobs/job-scheduler.ts';
+import { recordRegistryActions } from '../audit/registry-actions.ts';
 
 export interface OpenedSecurity {
   /** Absent when auth.enabled is false: every request is then allowed. */
@@ -35,14 +38,25 @@ export interface OpenedSecurity {
   close(): Promise<void>;
 }
 
-export async function openSecurity(config: Config, stores: OpenedStores, logger: Logger, extras: { readonly webhooks?: Webhooks | undefined } = {}): Promise<OpenedSecurity> {
+export interface OpenSecurityOptions {
+  readonly config: Config;
+  readonly stores: OpenedStores;
+  readonly scheduler: JobScheduler;
+  /** The webhook domain the management API serves (/api/v1/webhooks). */
+  readonly webhooks?: Webhooks | undefined;
+  readonly logger: Logger;
+}
+
+export async function openSecurity({ config, stores, scheduler, logger, webhooks }: OpenSecurityOptions): Promise<OpenedSecurity> {
   const actionLog = new ActionLog({
     store: new SqlActionLogStore(stores.sql),
     logger,
     flushIntervalMs: config.audit.flushIntervalMs,
     retentionMs: config.audit.retentionMs,
     forwarders: createForwarders({ ...config.audit, forwardHeaders: config.audit.forwardHeaders === undefined ? undefined : parseHeaderList(config.audit.forwardHeaders) }, logger),
+    scheduler,
   });
+  const stopRecording = recordRegistryActions(stores.events, actionLog);
   const identity = stores.identity;
   await bootstrapAdministrator(identity, config, logger);
   const directory = config.ldap ? new LdapDirectory(config.ldap, identity, logger) : undefined;
@@ -63,7 +77,7 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
     publicUrl: config.auth.publicUrl,
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
   };
-  const management = new ManagementService({ identity, access, actions: actionLog, authenticator, webhooks: extras.webhooks });
+  const management = new ManagementService({ identity, access, actions: actionLog, authenticator, webhooks });
   const routes: RouteMatcher[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
   const managementRoutes: RouteMatcher[] = [new ManagementApi(management, security)];
   if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');
@@ -73,6 +87,9 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
     routes,
     managementRoutes,
     async close() {
+      // Events of the last requests are recorded before the log writes its queue out.
+      await stores.events.drain();
+      stopRecording();
       await actionLog.close();
       await directory?.close();
     },

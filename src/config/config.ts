@@ -8,6 +8,9 @@ import { parse as parseYaml } from 'yaml';
 import { parseSize } from '../core/size.ts';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
 import { ConfigError } from './config-error.ts';
+import { parseHeaderList } from './header-list.ts';
+
+export { parseHeaderList };
 
 export { ConfigError };
 
@@ -484,22 +487,4 @@ export function describeSettings(): string {
     const fallback = setting.default === undefined ? '' : ` (default ${String(setting.default)})`;
     return `  --${flagName(setting.path).padEnd(28)} ${envName(setting.path).padEnd(36)} ${setting.description}${fallback}`;
   }).join('\n');
-}
-
-/**
- * "Name: value" entries separated by newlines or ";" (audit.forwardHeaders). Values are
- * secrets more often than not, so an error names the entry's position, never its text.
- */
-export function parseHeaderList(text: string): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const entries = text.split(/[\n;]/).map((entry) => entry.trim()).filter((entry) => entry !== '');
-  entries.forEach((entry, index) => {
-    const colon = entry.indexOf(':');
-    const name = colon > 0 ? entry.slice(0, colon).trim() : '';
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new Error(`entry ${index + 1} is not "Name: value"`);
-    const value = entry.slice(colon + 1).trim();
-    if (/[\r\n\0]/.test(value)) throw new Error(`entry ${index + 1} has a control character in its value`);
-    headers[name.toLowerCase()] = value;
-  });
-  return headers;
 }

@@ -160,6 +160,57 @@ function serveSuite(label: string, databaseUrl: () => Promise<string | undefined
   });
 }
 
+describe('webhooks through two replicas on one PostgreSQL database', () => {
+  let database: TestDatabase | undefined;
+  let work: string;
+  const servers: CustodyServer[] = [];
+  const receiver = new WebhookReceiver();
+  before(async () => {
+    database = await createTestDatabase();
+    work = await mkdtemp(join(tmpdir(), 'custody-webhooks-replicas-'));
+    await receiver.start();
+  });
+  after(async () => {
+    for (const server of servers) await server.stop();
+    await receiver.stop();
+    await database?.drop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('sends each event once, in order, whichever replica heard it', async () => {
+    const env = {
+      CUSTODY_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      CUSTODY_DATABASE_URL: database!.url,
+      CUSTODY_QUALITY_ENABLED: 'false',
+      CUSTODY_WEBHOOKS_DISPATCH_INTERVAL: '100ms',
+    };
+    servers.push(await startCustody({ dataDir: join(work, 'a'), env }), await startCustody({ dataDir: join(work, 'b'), env }));
+    const created = await runCustody(['admin', 'webhook', 'create', `${receiver.url}/hook`, '--namespace', 'acme', '--events', 'manifest.pushed', '--secret', SECRET, '--username', 'admin', '--password-stdin'], {
+      env: { CUSTODY_REGISTRY: servers[0]!.url, CUSTODY_TOKEN: '', HOME: work, REGISTRY_AUTH_FILE: join(work, 'no-auth.json') },
+      input: `${ADMIN_PASSWORD}\n`,
+    });
+    assert.equal(created.code, 0, created.stderr);
+    const tags: string[] = [];
+    for (let index = 0; index < 16; index++) {
+      const client = new OciClient(servers[index % 2]!.url);
+      const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, index });
+      assert.equal((await client.pushBlob('acme/app', config)).status, 201);
+      const manifest = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: sha256(config), size: Buffer.byteLength(config) }, layers: [] });
+      assert.equal((await client.pushManifest('acme/app', `t${index}`, manifest, OCI_MANIFEST)).status, 201);
+      tags.push(`t${index}`);
+      // Each replica persists what it heard within milliseconds; the order between replicas is the database's.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await receiver.waitFor(() => receiver.on('/hook').length >= tags.length, 30_000, 'the pushes of both replicas');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const heard = receiver.on('/hook').map((request) => {
+      assert.ok(verifyWebhookSignature(SECRET, request.headers['custody-signature'] as string, request.body));
+      return (JSON.parse(request.body) as { data: { tag: string } }).data.tag;
+    });
+    assert.deepEqual(heard, tags, 'each once, in order');
+  });
+});
+
 describe('webhooks-serve', () => {
   let database: TestDatabase | undefined;
   after(async () => {

@@ -35,6 +35,7 @@ export interface InstallWebhooksOptions {
 }
 
 const DELIVERY_LOG_KEPT_MS = 30 * 24 * 3_600_000;
+export const DISPATCH_JOB = 'webhooks.dispatch';
 
 export async function installWebhooks(options: InstallWebhooksOptions): Promise<InstalledWebhooks> {
   const { config, logger } = options;
@@ -48,6 +49,8 @@ export async function installWebhooks(options: InstallWebhooksOptions): Promise<
     registryUrl: () => registryUrl,
     retry: { baseMs: config.webhooks.retryBaseMs, maxMs: config.webhooks.retryMaxMs, giveUpAfterMs: config.webhooks.giveUpAfterMs, disableAfter: config.webhooks.disableAfter },
     timeoutMs: config.webhooks.timeoutMs,
+    // A wake runs the job through the scheduler: its lease keeps one replica sending.
+    trigger: () => options.scheduler.runNow(DISPATCH_JOB),
   });
   const subscriber = new WebhookSubscriber({ store, logger, onQueued: () => dispatcher.wake() });
   const unsubscribe = subscriber.subscribeTo(options.events);
@@ -59,7 +62,7 @@ export async function installWebhooks(options: InstallWebhooksOptions): Promise<
       : null,
   );
 
-  options.scheduler.register({ name: 'webhooks.dispatch', intervalMs: config.webhooks.dispatchIntervalMs, initialDelayMs: 0, run: ({ signal }) => dispatcher.run(signal) });
+  options.scheduler.register({ name: DISPATCH_JOB, intervalMs: config.webhooks.dispatchIntervalMs, initialDelayMs: 0, run: ({ signal }) => dispatcher.run(signal) });
   options.scheduler.register({
     name: 'webhooks.purge-log',
     intervalMs: 3_600_000,

@@ -34,6 +34,11 @@ export interface WebhookDispatcherOptions {
   readonly batchSize?: number | undefined;
   /** How long a wake waits for company before a pass starts (default 5 ms). */
   readonly wakeDelayMs?: number | undefined;
+  /**
+   * Starts a run the way the scheduler does (its lease first, so among replicas only the
+   * holder sends); default: `run()` directly, for a process that is the only sender.
+   */
+  readonly trigger?: (() => Promise<void>) | undefined;
   readonly clock?: () => number;
 }
 
@@ -51,6 +56,7 @@ export class WebhookDispatcher {
   private dirty = false;
   private wakeTimer: NodeJS.Timeout | null = null;
   private readonly wakeDelayMs: number;
+  private readonly trigger: () => Promise<void>;
   private stopped = false;
 
   constructor(options: WebhookDispatcherOptions) {
@@ -62,6 +68,7 @@ export class WebhookDispatcher {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.batchSize = options.batchSize ?? 500;
     this.wakeDelayMs = options.wakeDelayMs ?? 5;
+    this.trigger = options.trigger ?? (() => this.run());
     this.now = options.clock ?? Date.now;
   }
 
@@ -100,7 +107,7 @@ export class WebhookDispatcher {
     if (this.wakeTimer) return;
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = null;
-      void this.run().catch((error: unknown) => this.logger.error('webhooks: dispatch failed', { error: (error as Error).message }));
+      void this.trigger().catch((error: unknown) => this.logger.error('webhooks: dispatch failed', { error: (error as Error).message }));
     }, this.wakeDelayMs);
     this.wakeTimer.unref();
   }

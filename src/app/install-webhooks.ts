@@ -13,7 +13,7 @@ import { HttpDelivery } from '../delivery/http-delivery.ts';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher.ts';
 import { WebhookSubscriber } from '../webhooks/webhook-subscriber.ts';
 import { Webhooks } from '../webhooks/webhooks.ts';
-import { VERSION } from '../cli/version.ts';
+import { VERSION } from '../core/version.ts';
 
 export interface InstalledWebhooks {
   readonly webhooks: Webhooks;

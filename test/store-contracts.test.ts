@@ -23,6 +23,7 @@ import { signatureSuite } from './suites/signature-suite.ts';
 import { actionLogStoreSuite } from './suites/action-log-store-suite.ts';
 import { jobLeaseSuite } from './suites/job-lease-suite.ts';
 import { loginAttemptSuite } from './suites/login-attempt-suite.ts';
+import { webhookStoreSuite } from './suites/webhook-store-suite.ts';
 
 interface Engine {
   readonly openClient: () => Promise<SqlClient>;
@@ -39,6 +40,7 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   actionLogStoreSuite(label, engine.openClient, stores);
   jobLeaseSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   loginAttemptSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
+  webhookStoreSuite(label, engine.openClient, stores);
 }
 
 describe('sqlite', () => {

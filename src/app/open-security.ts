@@ -8,6 +8,8 @@ import type { Logger } from '../observability/logger.ts';
 import { ActionLog } from '../audit/action-log.ts';
 import { SqlActionLogStore } from '../audit/sql-action-log-store.ts';
 import { createForwarders } from '../audit/forwarders.ts';
+import { parseHeaderList } from '../config/config.ts';
+import type { Webhooks } from '../webhooks/webhooks.ts';
 import { AccessControl } from '../auth/access-control.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
@@ -41,16 +43,18 @@ export interface OpenSecurityOptions {
   readonly config: Config;
   readonly stores: OpenedStores;
   readonly scheduler: JobScheduler;
+  /** The webhook domain the management API serves (/api/v1/webhooks). */
+  readonly webhooks?: Webhooks | undefined;
   readonly logger: Logger;
 }
 
-export async function openSecurity({ config, stores, scheduler, logger }: OpenSecurityOptions): Promise<OpenedSecurity> {
+export async function openSecurity({ config, stores, scheduler, logger, webhooks }: OpenSecurityOptions): Promise<OpenedSecurity> {
   const actionLog = new ActionLog({
     store: new SqlActionLogStore(stores.sql),
     logger,
     flushIntervalMs: config.audit.flushIntervalMs,
     retentionMs: config.audit.retentionMs,
-    forwarders: createForwarders(config.audit, logger),
+    forwarders: createForwarders({ ...config.audit, forwardHeaders: config.audit.forwardHeaders === undefined ? undefined : parseHeaderList(config.audit.forwardHeaders) }, logger),
     scheduler,
   });
   const stopRecording = recordRegistryActions(stores.events, actionLog);
@@ -76,7 +80,7 @@ export async function openSecurity({ config, stores, scheduler, logger }: OpenSe
     publicUrl: config.auth.publicUrl,
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
   };
-  const management = new ManagementService({ identity, access, actions: actionLog, authenticator });
+  const management = new ManagementService({ identity, access, actions: actionLog, authenticator, webhooks });
   const routes: RouteTable[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
   const managementRoutes: RouteTable[] = [new ManagementApi(management, security)];
   if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');

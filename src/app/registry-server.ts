@@ -1,5 +1,5 @@
 // `custody serve` composed: the stores and the registry, the security services and the
-// action log, image quality, the signing policy (a write guard in the registry and the
+// action log, image quality, webhooks, the signing policy (a write guard in the registry and the
 // read checks of the distribution API), the one job scheduler with its jobs, and the HTTP
 // server over all of it. Shutdown runs in the reverse order.
 import { readFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { openStores } from './open-stores.ts';
 import { openSecurity } from './open-security.ts';
 import { openQuality } from './open-quality.ts';
 import { createScheduler, registerMaintenanceJobs } from './jobs.ts';
+import { installWebhooks } from './install-webhooks.ts';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -47,7 +48,8 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
     onCoordinationError: (error) => logger.warn('replica coordination', { error }),
   });
   const scheduler = createScheduler(stores.jobLeases, logger);
-  const secured = await openSecurity({ config, stores, scheduler, logger });
+  const hooks = await installWebhooks({ sql: stores.sql, events: stores.events, scheduler, logger, config });
+  const secured = await openSecurity({ config, stores, scheduler, logger, webhooks: hooks.webhooks });
   const quality = await openQuality({ config, stores, security: secured.security, scheduler, logger });
   const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
   // The tag rule of `pull,tag` policies holds on every write path, not only over HTTP.
@@ -82,6 +84,7 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
     config.listen.host,
     config.listen.port,
   );
+  hooks.setRegistryUrl(server.url);
   scheduler.start();
   return {
     url: server.url,
@@ -92,6 +95,9 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
       await scheduler.stop();
       await quality.close();
       await secured.close();
+      // Whatever was heard is queued for its webhooks before the database closes.
+      await stores.events.drain();
+      await hooks.close();
       await stores.close();
     },
   };

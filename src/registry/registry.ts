@@ -172,7 +172,7 @@ export class CoreRegistry implements Registry {
     if (!found) throw manifestUnknown(repository, reference);
     // A pull is someone's request (HTTP passes who, anonymous included); the registry's own
     // readers (the scanner, replication) pass no actor and are not pulls.
-    if (actor !== undefined) this.events.publish('manifest.pulled', { repository, digest: found.digest, reference }, actor);
+    if (actor !== undefined) this.events.publish('manifest.pulled', { repository, digest: found.digest, reference, mediaType: found.mediaType, size: found.size }, actor);
     return found;
   }
 

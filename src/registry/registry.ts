@@ -163,7 +163,9 @@ export class CoreRegistry implements Registry {
         ? await this.metadata.getManifestByDigest(repository, target.digest)
       : await this.metadata.getManifestByTag(repository, target.tag);
     if (!found) throw manifestUnknown(repository, reference);
-    this.events.publish('manifest.pulled', { repository, digest: found.digest, reference }, actor);
+    // A pull is someone's request (HTTP passes who, anonymous included); the registry's own
+    // readers (the scanner, replication) pass no actor and are not pulls.
+    if (actor !== undefined) this.events.publish('manifest.pulled', { repository, digest: found.digest, reference }, actor);
     return found;
   }
 

@@ -29,6 +29,7 @@ export async function openQuality(config: Config, stores: OpenedStores, security
     recheckIntervalMs: config.quality.recheckIntervalMs,
     limits: config.quality.limits,
     timeBudgetMs: config.quality.timeBudgetMs,
+    maxDataAgeMs: config.vulndb.maxAgeMs,
     // SQLite serves one host: stale claims at start are this process's own.
     soleWorker: config.database.driver === 'sqlite',
   });

@@ -23,12 +23,13 @@ import type { AdvisoryLookup } from './matching/matcher.ts';
 import { errataFrom, type ErrataReport } from './matching/errata.ts';
 import { gradeOn } from './matching/grade.ts';
 import { assess, indexStep, judgeStep } from './scan-pipeline.ts';
+import { checkCoverage, gradeView, type CoverageLookup, type GradeView } from './coverage.ts';
 import { RegistryImageSource } from './registry-image-source.ts';
 import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from '../metadata/quality-store.ts';
 
 /** The advisory database as the service needs it: lookups and a revision that changes
  * whenever the data does (AdvisoryStore satisfies it). */
-export interface QualityAdvisories extends AdvisoryLookup {
+export interface QualityAdvisories extends AdvisoryLookup, CoverageLookup {
   revision(): Promise<number>;
 }
 
@@ -64,6 +65,8 @@ export interface QualityServiceOptions {
   readonly clock?: () => number;
   /** Bounds on what one image may inflate and hold (quality.maxLayerBytes, maxImageBytes, maxEntries). */
   readonly limits?: IndexLimits;
+  /** Advisory data older than this gives `?` instead of a grade (vulndb.maxAge). */
+  readonly maxDataAgeMs?: number;
   /** How long one image may be indexed before it is abandoned (quality.timeBudget). */
   readonly timeBudgetMs?: number;
   /** The indexer (tests replace it). */
@@ -416,9 +419,11 @@ export class QualityService {
     return { revision: current.revision, ...errataFrom(current.findings) };
   }
 
-  /** The grade for now (not for when it was computed): errata age while nobody looks. */
-  async grade(repository: string, digest: string): Promise<GradeReport & { readonly revision: number }> {
+  /** The grade for now (not for when it was computed): errata age while nobody looks.
+   * `?` with the reason when the advisory data cannot back a letter; always with its age. */
+  async grade(repository: string, digest: string): Promise<GradeView & { readonly revision: number }> {
     const current = await this.findings(repository, digest);
+    const index = await this.index(repository, digest);
     const match = (await this.store.getMatch(digest))!;
     const now = this.now();
     const stored = await this.store.getGrade(digest);
@@ -426,7 +431,8 @@ export class QualityService {
     // answer and a timeline that starts today.
     const report = this.gradeMatch(match, now);
     if (stored && gradeOn(stored.report, now) !== report.grade) await this.store.saveGrade(digest, report);
-    return { revision: current.revision, ...report };
+    const coverage = await checkCoverage(index, this.advisories, now, this.options.maxDataAgeMs);
+    return { revision: current.revision, ...gradeView(report, coverage) };
   }
 
   /** Throws MANIFEST_UNKNOWN unless the repository holds the manifest. */

@@ -31,6 +31,8 @@ import type { Command } from './main.ts';
 import { formatDay } from './scan-command.ts';
 import { table } from './output.ts';
 import { defaultVulnDbPath } from './vulndb-path.ts';
+import { SqlFeedSourceStore } from '../metadata/sql-feed-source-store.ts';
+import { UPDATE_USAGE, defaultWorkDir, formatSources, parseSources, runUpdate } from './vulndb-update.ts';
 
 export const VULNDB_ARTIFACT_TYPE = 'application/vnd.custody.vulndb.v1';
 export const VULNDB_LAYER_TYPE = 'application/vnd.custody.vulndb.bundle.v1.jsonl+gzip';
@@ -46,6 +48,7 @@ const DB_FLAGS = {
 const USAGE = [
   'Usage: custody vulndb import FILE|DIR|URL [database options]',
   '       custody vulndb status [--json] [database options]',
+  ...UPDATE_USAGE.slice(0, 1),
   '       custody vulndb export FILE [database options]',
   '       custody vulndb push docker://REGISTRY/REPOSITORY:TAG [database options] [global options]',
   '       custody vulndb pull docker://REGISTRY/REPOSITORY:TAG [database options] [global options]',
@@ -55,6 +58,8 @@ const USAGE = [
   'content; directories recursively; gzip allowed); documents unchanged since the last',
   'import are skipped. export writes a bundle (JSON Lines; gzip when FILE ends in .gz).',
   `push publishes the bundle as an OCI artifact (${VULNDB_ARTIFACT_TYPE}); pull imports one.`,
+  ...UPDATE_USAGE.slice(1),
+  'status shows each source\'s data age and counts, and the updater\'s state per feed source.',
   '',
   'Database options:',
   '  --db PATH                SQLite file (default $XDG_DATA_HOME/custody/vulndb.sqlite)',
@@ -68,11 +73,14 @@ interface OpenedDb {
   readonly store: AdvisoryStore;
   readonly sql: SqlClient;
   readonly where: string;
+  /** The SQLite file, when the database is one. */
+  readonly file: string | null;
 }
 
 async function openDb(values: Record<string, unknown>): Promise<OpenedDb> {
   let sql: SqlClient;
   let where: string;
+  let file: string | null = null;
   if (typeof values['database-url'] === 'string') {
     sql = new PostgresClient({ url: values['database-url'], maxConnections: 2 });
     where = new URL(values['database-url']).pathname.slice(1) || 'postgres';
@@ -80,9 +88,11 @@ async function openDb(values: Record<string, unknown>): Promise<OpenedDb> {
     const config = loadConfig({ file: values.config, env: process.env, flags: {} });
     sql = config.database.driver === 'postgres' ? new PostgresClient({ url: config.database.url, maxConnections: 2 }) : new SqliteClient(config.database.path);
     where = config.database.driver === 'postgres' ? 'the server\'s PostgreSQL database' : config.database.path;
+    file = config.database.driver === 'sqlite' ? config.database.path : null;
   } else {
     where = typeof values.db === 'string' ? values.db : defaultVulnDbPath();
     sql = new SqliteClient(where);
+    file = where;
   }
   try {
     await migrate(sql);
@@ -90,7 +100,7 @@ async function openDb(values: Record<string, unknown>): Promise<OpenedDb> {
     await sql.close().catch(() => {});
     throw new Error(`cannot open the advisory database ${where}: ${(error as Error).message}`, { cause: error });
   }
-  return { store: new SqlAdvisoryStore(sql), sql, where };
+  return { store: new SqlAdvisoryStore(sql), sql, where, file };
 }
 
 const DAY = 86_400_000;
@@ -239,11 +249,26 @@ export const vulndbCommand: Command = {
         const db = await openDb(values);
         try {
           const status = await db.store.status();
-          process.stdout.write(values.json ? `${JSON.stringify({ database: db.where, ...status })}\n` : formatStatus(status, db.where, now));
+          const feeds = await new SqlFeedSourceStore(db.sql).list();
+          process.stdout.write(values.json ? `${JSON.stringify({ database: db.where, ...status, feeds })}\n` : `${formatStatus(status, db.where, now)}${formatSources(feeds, now)}`);
         } finally {
           await db.sql.close();
         }
         return 0;
+      }
+      case 'update': {
+        const { values, positionals } = parseArgs({ args: rest, options: { ...DB_FLAGS, source: { type: 'string', multiple: true }, 'work-dir': { type: 'string' } }, allowPositionals: true, strict: true });
+        if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+        const specs = parseSources(values.source ?? []);
+        const db = await openDb(values);
+        try {
+          const result = await runUpdate(db.store, new SqlFeedSourceStore(db.sql), specs, values['work-dir'] ?? defaultWorkDir(db.file));
+          const status = await db.store.status();
+          process.stdout.write(`${result.lines.join('\n')}\nrevision ${status.revision}; data as of: ${dataAge(status, Date.now())}\n`);
+          return result.ok ? 0 : 1;
+        } finally {
+          await db.sql.close();
+        }
       }
       case 'export': {
         const { values, positionals } = parseArgs({ args: rest, options: DB_FLAGS, allowPositionals: true, strict: true });
@@ -280,7 +305,7 @@ export const vulndbCommand: Command = {
         return 0;
       }
       default:
-        throw new UsageError(`unknown vulndb command "${sub}" (import, status, export, push, pull)`);
+        throw new UsageError(`unknown vulndb command "${sub}" (import, update, status, export, push, pull)`);
     }
   },
 };

@@ -67,10 +67,11 @@ export async function checkCoverage(index: ImageIndex, lookup: CoverageLookup, n
   const status = await lookup.status();
   const sources = [...needed].sort().map((source) => ({ source, updatedAt: status.sources.find((entry) => entry.source === source)?.lastImport ?? null }));
   for (const { source, updatedAt } of sources) {
-    if (updatedAt === null) problems.push(`${source}: never updated`);
+    // 0: the updater's first load of the source failed part way (see FeedUpdater).
+    if (updatedAt === null || updatedAt === 0) problems.push(`${source}: no complete update yet`);
     else if (now - updatedAt > maxAgeMs) problems.push(`${source} data is ${days(now - updatedAt)} old (limit ${days(maxAgeMs)})`);
   }
-  const instants = sources.map((entry) => entry.updatedAt).filter((at): at is number => at !== null);
+  const instants = sources.map((entry) => entry.updatedAt).filter((at): at is number => at !== null && at > 0);
   return {
     covered: problems.length === 0,
     reason: problems.length === 0 ? null : problems.join('; '),

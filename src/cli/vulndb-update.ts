@@ -14,6 +14,8 @@ import { table } from './output.ts';
 export const UPDATE_USAGE = [
   '       custody vulndb update [--source NAME[:PART,...][=BASE_URL]]... [--work-dir DIR] [database options]',
   '',
+  'update exits 1 when a source failed or a document failed its checksum (the rest is imported).',
+  '',
   `update fetches advisories from the publishers (sources: ${FEED_SOURCE_NAMES.join(', ')}; all by`,
   'default) in their own layouts: conditional requests, only changed documents, checksums',
   'verified, interrupted first loads resumed. BASE_URL points a source at a mirror; PART',
@@ -73,7 +75,7 @@ export async function runUpdate(store: AdvisoryStore, sources: FeedSourceStore, 
   try {
     const reports = await updater.update(specs, controller.signal);
     if (tty) process.stderr.write('\r\x1b[K');
-    return { ok: reports.every((report) => report.ok), lines: reports.map(reportLine) };
+    return { ok: reports.every((report) => report.ok && report.error === null), lines: reports.map(reportLine) };
   } finally {
     process.off('SIGINT', abort);
   }

@@ -28,7 +28,9 @@ export class DebianFeed implements FeedFetcher {
     const validators: Record<string, HttpValidators> = { ...context.validators };
     const fetched = [];
     for (const file of files) fetched.push(await context.http.bytes(file.url, validators[file.path], { optional: file.optional }));
-    if (fetched.every((result) => result.notModified)) return { validators, cursor: null, rejected: [] };
+    // Unchanged: a 304, or a list still not published (404 now, and no validators from before).
+    const unchanged = fetched.every((result, i) => result.notModified || (result.value === null && validators[files[i]!.path] === undefined));
+    if (unchanged) return { validators, cursor: null, rejected: [] };
     const reader = new FeedReader();
     const documents = [];
     for (const [i, file] of files.entries()) {

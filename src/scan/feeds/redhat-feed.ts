@@ -23,7 +23,7 @@ interface RedHatCursor {
   /** A first load in progress: the archive and how many of its entries are imported. */
   readonly archive?: string | undefined;
   readonly done?: number | undefined;
-  /** Changes up to this instant (ms) are in; absent until the first load completed. */
+  /** Changes up to this instant (ms, inclusive) are in; absent until the first load completed. */
   readonly since?: number | undefined;
   /** Documents that failed their check, to fetch again. */
   readonly retry?: readonly string[] | undefined;
@@ -84,7 +84,7 @@ export class RedHatCsafFeed implements FeedFetcher {
       validators['changes.csv'] = changes.validators;
       for (const [path, modified] of parseCsvRows(changes.value)) {
         const at = Date.parse(modified ?? '');
-        if (!path || Number.isNaN(at) || at < cursor.since!) continue;
+        if (!path || Number.isNaN(at) || at <= cursor.since!) continue;
         wanted.set(path, at);
       }
     }
@@ -101,7 +101,7 @@ export class RedHatCsafFeed implements FeedFetcher {
       validators['deletions.csv'] = deletions.validators;
       for (const [path, modified] of parseCsvRows(deletions.value)) {
         const at = Date.parse(modified ?? '');
-        if (!path || Number.isNaN(at) || at < cursor.since!) continue;
+        if (!path || Number.isNaN(at) || at <= cursor.since!) continue;
         // A withdrawn document: importing it empty removes what it contributed.
         await context.importDocument({ source: 'redhat', key: redhatKeyOfPath(path), hash: `deleted:${modified}`, advisories: [] });
       }
@@ -168,6 +168,7 @@ export class RedHatCsafFeed implements FeedFetcher {
       throw error;
     }
     await rm(file, { force: true });
-    return { since: Date.parse(`${day}T00:00:00Z`) };
+    // Changes from the archive's day on (inclusive: the archive may predate some of that day's).
+    return { since: Date.parse(`${day}T00:00:00Z`) - 1 };
   }
 }

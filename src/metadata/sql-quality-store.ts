@@ -1,7 +1,7 @@
 // QualityStore over the SqlClient seam (migration 4), one code path for SQLite and
 // PostgreSQL.
 import type { SqlClient } from './sql-client.ts';
-import type { Finding, GradeLetter, GradeReport, ImageIndex, IndexedLayer, InstalledPackage, OsRelease, SecretFinding } from '../core/quality.ts';
+import type { Ecosystem, Finding, GradeLetter, GradeReport, ImageIndex, IndexedLayer, InstalledPackage, OsRelease, SecretFinding } from '../core/quality.ts';
 import type { IndexJob, IndexStatus, QualityStore, StoredGrade, StoredImage, StoredMatch } from './quality-store.ts';
 
 interface ImageRow {
@@ -86,6 +86,18 @@ export class SqlQualityStore implements QualityStore {
       await tx.run('DELETE FROM quality_findings WHERE manifest_digest = ?', [job.manifestDigest]);
       await tx.run('DELETE FROM quality_jobs WHERE id = ?', [job.id]);
     });
+  }
+
+  async storedNeeds(): Promise<{ readonly oses: OsRelease[]; readonly ecosystems: Ecosystem[] }> {
+    const rows = await this.sql.query<{ os: string }>(`SELECT DISTINCT os FROM quality_images WHERE status = 'indexed' AND os IS NOT NULL AND os <> 'null'`);
+    const ecosystems: Ecosystem[] = [];
+    for (const ecosystem of ['deb', 'rpm', 'apk', 'npm', 'pypi', 'golang', 'maven'] as const) {
+      // Package lists are JSON whose objects start with their ecosystem: one LIKE probe each,
+      // stopping at the first image that has one, instead of reading every list.
+      const found = await this.sql.query(`SELECT 1 AS found FROM quality_images WHERE status = 'indexed' AND packages LIKE ? LIMIT 1`, [`%"ecosystem":"${ecosystem}"%`]);
+      if (found.length > 0) ecosystems.push(ecosystem);
+    }
+    return { oses: rows.map((row) => JSON.parse(row.os) as OsRelease), ecosystems };
   }
 
   /** A failed attempt: retried at `retryAt`, or given up (status failed) when null. */

@@ -133,6 +133,20 @@ export function qualityStoreSuite(name: string, openClient: () => Promise<SqlCli
       assert.deepEqual(await store.statusCounts(), { queued: 0, indexing: 0, indexed: 1, failed: 0 });
     });
 
+    it('storedNeeds: the distinct operating systems and package ecosystems of indexed images only', async () => {
+      assert.deepEqual(await store.storedNeeds(), { oses: [], ecosystems: [] });
+      const [a, b, c] = [await digest('needs-a'), await digest('needs-b'), await digest('needs-c')];
+      for (const name of [a, b, c]) await store.enqueue('r', name, T0);
+      await store.completeJob((await store.claimJob('w', T0, LEASE))!, index(a, T0), T0);
+      const alpine = { ...index(b, T0), os: { ...index(b, T0).os!, id: 'alpine', versionId: '3.19.1', versionCodename: null, name: 'Alpine Linux' } };
+      await store.completeJob((await store.claimJob('w', T0, LEASE))!, { ...alpine, packages: [{ name: 'left-pad', version: '1.0.0', ecosystem: 'npm', layer: 'sha256:1', path: 'app/package.json', purl: 'pkg:npm/left-pad@1.0.0' }] }, T0);
+      // c is still queued: it needs nothing yet.
+      const needs = await store.storedNeeds();
+      assert.deepEqual(needs.oses.map((os) => `${os.id}:${os.versionId}`).sort(), ['alpine:3.19.1', 'debian:12']);
+      assert.deepEqual(needs.ecosystems, ['deb', 'npm']);
+      void c;
+    });
+
     it('failJob: retried at the time given, or given up', async () => {
       const a = await digest('a');
       await store.enqueue('r', a, T0);

@@ -14,6 +14,8 @@ import { SqlSigningPolicyStore } from '../metadata/sql-signing-policy-store.ts';
 import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { SigningPolicyApi } from '../server/signing-policy-api.ts';
 import type { Command } from './main.ts';
+import { TimerScheduler } from '../jobs/timer-scheduler.ts';
+import { vulndbUpdaterJob } from './open-vulndb-updater.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -32,6 +34,9 @@ export const serveCommand: Command = {
     const stores = await openStores(config);
     const secured = await openSecurity(config, stores, logger);
     const quality = await openQuality(config, stores, secured.security, logger);
+    const scheduler = new TimerScheduler({ onError: (job, error) => logger.error('job failed', { job, error: (error as Error).message }) });
+    const vulndbUpdate = vulndbUpdaterJob(config, stores, quality, logger);
+    if (vulndbUpdate) scheduler.register(vulndbUpdate);
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
@@ -68,6 +73,7 @@ export const serveCommand: Command = {
       auth: secured.security ? 'token' : 'disabled',
     });
 
+    scheduler.start();
     const collector = new GarbageCollector(stores.registry, stores.maintenance, logger);
     const maintenance = setInterval(() => {
       void collector.expireUploads(config.uploads.expireAfterMs).catch((error: unknown) => logger.error('upload expiry failed', { error }));
@@ -101,6 +107,7 @@ export const serveCommand: Command = {
         if (background) clearInterval(background);
         void server
           .close()
+          .then(() => scheduler.stop())
           .then(() => quality.close())
           .then(() => secured.close())
           .then(() => stores.close())

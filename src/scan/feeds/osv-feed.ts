@@ -8,7 +8,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import type { HttpValidators } from '../../metadata/feed-source-store.ts';
 import { FeedReader } from '../advisories/feed-reader.ts';
 import { parseCsvRows, type FeedFetcher, type FetchContext, type FetchOutcome } from './feed-fetcher.ts';
@@ -21,7 +21,9 @@ type OsvCursor = Record<string, { readonly since: number } | undefined>;
 
 /** Every entry of a zip file, its bytes read one entry at a time. */
 async function* zipEntries(file: string): AsyncGenerator<{ name: string; bytes: Buffer }> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(file, { lazyEntries: true, autoClose: true }, (error, opened) => (error ? reject(error) : resolve(opened))));
+  // Loaded on first use: only a first load of OSV data needs it.
+  const { default: unzip } = await import('yauzl');
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => unzip.open(file, { lazyEntries: true, autoClose: true }, (error, opened) => (error ? reject(error) : resolve(opened))));
   try {
     for (;;) {
       const entry = await new Promise<yauzl.Entry | null>((resolve, reject) => {

@@ -235,6 +235,26 @@ describe('quality in the registry', () => {
     assert.equal((await get(`${prefix}/grade`)).body.grade, 'F');
   });
 
+  it('indexes again in the background images stored before indexing, and those an older indexer version indexed', async () => {
+    // Stored without the push hook: as before quality existed.
+    const digest = await pushLayout(registry, DEBIAN_OCI, 'bookworm-minbase', 'library/old');
+    const store = new SqlQualityStore(sql);
+    assert.equal(await store.getImage(digest), null);
+    const runsBefore = indexRuns;
+    assert.ok((await service.reindexOutdated()) >= 1);
+    const version = async (): Promise<string | undefined> => {
+      const image = await store.getImage(digest);
+      return image?.status === 'indexed' ? image.index?.indexerVersion : undefined;
+    };
+    const current = await waitFor('indexing of the old image', version, 30_000, 50);
+    // An index written by an older analyzer is read again.
+    await sql.run('UPDATE quality_images SET indexer_version = ? WHERE manifest_digest = ?', ['custody-indexer/0', digest]);
+    assert.equal(await service.reindexOutdated(), 1);
+    await waitFor('indexing again', async () => ((await version()) === current ? true : undefined), 30_000, 50);
+    assert.equal(indexRuns, runsBefore + 2);
+    assert.equal(await service.reindexOutdated(), 0, 'nothing left to index again');
+  });
+
   it('garbage collection of a manifest removes its index, findings, grade and job with it', async () => {
     const digest = (await registry.headManifest('ubi9/ubi', '9.4-synthetic')).digest;
     const rows = async (): Promise<number> => {

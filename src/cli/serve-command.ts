@@ -16,6 +16,7 @@ import { SigningPolicyApi } from '../server/signing-policy-api.ts';
 import type { Command } from './main.ts';
 import { TimerScheduler } from '../jobs/timer-scheduler.ts';
 import { vulndbUpdaterJob } from './open-vulndb-updater.ts';
+import { reindexJob } from '../scan/reindex-job.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -37,6 +38,7 @@ export const serveCommand: Command = {
     const scheduler = new TimerScheduler({ onError: (job, error) => logger.error('job failed', { job, error: (error as Error).message }) });
     const vulndbUpdate = vulndbUpdaterJob(config, stores, quality, logger);
     if (vulndbUpdate) scheduler.register(vulndbUpdate);
+    if (config.quality.enabled) scheduler.register(reindexJob(quality.service));
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(

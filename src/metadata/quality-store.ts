@@ -72,6 +72,13 @@ export interface QualityStore {
   /** Remembers what was last announced, so each drop and each new Critical is announced once. */
   markNotified(digest: string, grade: GradeLetter, criticals: readonly string[]): Promise<void>;
   /**
+   * Image manifests to index again, in digest order after `after`, a page at a time:
+   * those stored before indexing existed (never queued: `indexed` false) and those indexed
+   * by another indexer version. Candidates only: a manifest never queued may still be an
+   * artifact, which the caller checks.
+   */
+  reindexCandidates(indexerVersion: string, after: string | null, limit: number): Promise<{ readonly digest: string; readonly repository: string; readonly indexed: boolean }[]>;
+  /**
    * What the indexed images need from advisory data: their distinct operating systems
    * and the package ecosystems present (so the updater fetches only what is needed).
    */

@@ -88,6 +88,24 @@ export class SqlQualityStore implements QualityStore {
     });
   }
 
+  async reindexCandidates(indexerVersion: string, after: string | null, limit: number): Promise<{ readonly digest: string; readonly repository: string; readonly indexed: boolean }[]> {
+    const rows = await this.sql.query<{ digest: string; repository: string; status: string | null }>(
+      `SELECT m.digest AS digest, MIN(r.name) AS repository, q.status AS status
+         FROM manifests m
+         JOIN repository_manifests rm ON rm.digest = m.digest
+         JOIN repositories r ON r.id = rm.repository_id
+         LEFT JOIN quality_images q ON q.manifest_digest = m.digest
+        WHERE m.digest > ? AND m.media_type IN (?, ?) AND (m.artifact_type IS NULL OR m.artifact_type IN (?, ?))
+          AND (q.manifest_digest IS NULL OR (q.status = 'indexed' AND (q.indexer_version IS NULL OR q.indexer_version <> ?)))
+        GROUP BY m.digest, q.status
+        ORDER BY m.digest
+        LIMIT ?`,
+      // An image's artifact type is its configuration's media type (the referrers API's fallback).
+      [after ?? '', 'application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json', indexerVersion, limit],
+    );
+    return rows.map((row) => ({ digest: row.digest, repository: row.repository, indexed: row.status !== null }));
+  }
+
   async storedNeeds(): Promise<{ readonly oses: OsRelease[]; readonly ecosystems: Ecosystem[] }> {
     const rows = await this.sql.query<{ os: string }>(`SELECT DISTINCT os FROM quality_images WHERE status = 'indexed' AND os IS NOT NULL AND os <> 'null'`);
     const ecosystems: Ecosystem[] = [];

@@ -23,6 +23,7 @@ import type { AdvisoryLookup } from './matching/matcher.ts';
 import { errataFrom, type ErrataReport } from './matching/errata.ts';
 import { gradeOn } from './matching/grade.ts';
 import { assess, indexStep, judgeStep } from './scan-pipeline.ts';
+import { INDEXER_VERSION } from './indexer/index-image.ts';
 import { checkCoverage, gradeView, type CoverageLookup, type GradeView } from './coverage.ts';
 import { RegistryImageSource } from './registry-image-source.ts';
 import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from '../metadata/quality-store.ts';
@@ -303,6 +304,33 @@ export class QualityService {
     this.lastRevision = revision;
     if (count > 0) this.logger.info('quality: images re-matched against the advisory database', { revision, images: count });
     return count;
+  }
+
+  /**
+   * Queues for indexing, in the background, image manifests stored before indexing existed
+   * and those indexed by an older indexer: each index carries its analyzer version, and
+   * what an older one missed is found only by reading the image again.
+   */
+  async reindexOutdated(): Promise<number> {
+    let after: string | null = null;
+    let queued = 0;
+    for (;;) {
+      const page = await this.store.reindexCandidates(INDEXER_VERSION, after, PAGE);
+      for (const candidate of page) {
+        if (!candidate.indexed) {
+          const record = await this.registry.getManifest(candidate.repository, candidate.digest).catch(() => null);
+          if (!record || !isImageManifest(record.mediaType, record.content)) continue;
+        }
+        if (await this.store.enqueue(candidate.repository, candidate.digest, this.now(), { force: candidate.indexed })) queued++;
+      }
+      if (page.length < PAGE) break;
+      after = page[page.length - 1]!.digest;
+    }
+    if (queued > 0) {
+      this.logger.info('quality: images queued to be indexed again (new indexer, or stored before indexing)', { images: queued });
+      this.wake?.();
+    }
+    return queued;
   }
 
   /** Recomputes grades whose timeline says they have dropped, and announces the drops. */

@@ -255,6 +255,37 @@ describe('quality in the registry', () => {
     assert.equal(await service.reindexOutdated(), 0, 'nothing left to index again');
   });
 
+  it('a multi-platform index: the worst grade of its platforms, findings labelled by platform', async () => {
+    // Two "platforms": bookworm-curl (curl's advisory applies: F) and bookworm-minbase (no curl).
+    const curl = await pushLayout(registry, DEBIAN_OCI, 'bookworm-curl', 'library/multi');
+    const minbase = await pushLayout(registry, DEBIAN_OCI, 'bookworm-minbase', 'library/multi');
+    const size = async (digest: string): Promise<number> => (await registry.headManifest('library/multi', digest)).size;
+    const index = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: curl, size: await size(curl), platform: { os: 'linux', architecture: 'amd64' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: minbase, size: await size(minbase), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+      ],
+    }));
+    const indexDigest = (await registry.putManifest('library/multi', 'latest', 'application/vnd.oci.image.index.v1+json', index)).digest;
+    const prefix = `/api/v1/repositories/library/multi/-/manifests/${indexDigest}`;
+    // The same images as earlier tests (content addressed: indexed once); a platform not
+    // indexed yet would be queued by the asking, and the index graded `?` until it is.
+    const graded = await waitFor('both platforms graded', async () => {
+      const { body } = await get(`${prefix}/grade`);
+      return body.grade !== '?' ? body : undefined;
+    }, 30_000, 100);
+    assert.equal(graded.grade, 'F');
+    assert.deepEqual(graded.platforms.map((p: any) => [p.platform, p.digest]), [['linux/amd64', curl], ['linux/arm64/v8', minbase]]);
+    assert.equal(graded.platforms[0].grade, 'F');
+    assert.match(graded.platforms[1].grade, /^[A-F]$/);
+    const findings = (await get(`${prefix}/findings`)).body;
+    assert.ok(findings.findings.length > 0);
+    assert.ok(findings.findings.every((f: any) => f.platform === 'linux/amd64'), 'curl is only on the amd64 image');
+    assert.deepEqual(findings.platforms.map((p: any) => p.error), [null, null]);
+  });
+
   it('garbage collection of a manifest removes its index, findings, grade and job with it', async () => {
     const digest = (await registry.headManifest('ubi9/ubi', '9.4-synthetic')).digest;
     const rows = async (): Promise<number> => {

@@ -11,6 +11,7 @@ import { runCustody } from './support/custody-server.ts';
 import { debianLayout, ociRef } from './support/images.ts';
 import { sharedDir } from './support/paths.ts';
 import { checkCoverage } from '../src/scan/coverage.ts';
+import { aggregateGrades, indexPlatforms } from '../src/scan/platform-aggregate.ts';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { migrate } from '../src/metadata/migrations.ts';
 import { SqlAdvisoryStore } from '../src/metadata/sql-advisory-store.ts';
@@ -65,6 +66,22 @@ describe('no grade without data', () => {
     assert.match((await checkCoverage(image([pkg('deb', 'bash')], null), store, now)).reason!, /unknown operating system: no advisory source covers/);
     assert.equal((await checkCoverage(image([], BOOKWORM), store, now)).reason, 'no packages recognised in the image');
     await sql.close();
+  });
+
+  it('a multi-platform index: the worst platform grade, `?` naming each platform without one; attestations left out', () => {
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [
+      { digest: 'sha256:a', platform: { os: 'linux', architecture: 'amd64' } },
+      { digest: 'sha256:b', platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+      { digest: 'sha256:c', platform: { os: 'unknown', architecture: 'unknown' } },
+    ] }));
+    assert.deepEqual(indexPlatforms(index), [{ platform: 'linux/amd64', digest: 'sha256:a' }, { platform: 'linux/arm/v7', digest: 'sha256:b' }]);
+    assert.equal(indexPlatforms(Buffer.from('{"schemaVersion":2,"layers":[]}')), null);
+    const a = { platform: 'linux/amd64', digest: 'sha256:a', grade: 'B' as const, reason: null, dataAsOf: 5 };
+    const b = { platform: 'linux/arm/v7', digest: 'sha256:b', grade: 'D' as const, reason: null, dataAsOf: 3 };
+    assert.deepEqual([aggregateGrades([a, b]).grade, aggregateGrades([a, b]).dataAsOf], ['D', 3]);
+    const none = aggregateGrades([a, { ...b, grade: '?', reason: 'no advisory data for alpine:3.19 (apk packages)' }]);
+    assert.deepEqual([none.grade, none.reason], ['?', 'linux/arm/v7: no advisory data for alpine:3.19 (apk packages)']);
+    assert.equal(aggregateGrades([]).grade, '?');
   });
 
   it('custody grade and scan: an empty database gives ?, imported data a letter with its age, stale data ? with why; --fail-on fails on no data', async () => {

@@ -24,6 +24,7 @@ import { errataFrom, type ErrataReport } from './matching/errata.ts';
 import { gradeOn } from './matching/grade.ts';
 import { assess, indexStep, judgeStep } from './scan-pipeline.ts';
 import { INDEXER_VERSION } from './indexer/index-image.ts';
+import { indexPlatforms, type IndexPlatform } from './platform-aggregate.ts';
 import { checkCoverage, gradeView, type CoverageLookup, type GradeView } from './coverage.ts';
 import { RegistryImageSource } from './registry-image-source.ts';
 import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from '../metadata/quality-store.ts';
@@ -461,6 +462,12 @@ export class QualityService {
     if (stored && gradeOn(stored.report, now) !== report.grade) await this.store.saveGrade(digest, report);
     const coverage = await checkCoverage(index, this.advisories, now, this.options.maxDataAgeMs);
     return { revision: current.revision, ...gradeView(report, coverage) };
+  }
+
+  /** The platforms of a multi-platform index in `repository`; null when the manifest is not an index. */
+  async platformsOf(repository: string, digest: string): Promise<IndexPlatform[] | null> {
+    const record = await this.registry.getManifest(repository, digest);
+    return indexPlatforms(record.content);
   }
 
   /** Throws MANIFEST_UNKNOWN unless the repository holds the manifest. */

@@ -40,6 +40,7 @@ describe('custody vulndb update from the publishers\' layouts', () => {
   let updated: string;
   const sources = (): string[] => [
     '--source', `redhat-csaf=${mirror.url}/redhat-csaf`,
+    '--source', `redhat-vex=${mirror.url}/redhat-vex`,
     '--source', `debian=${mirror.url}/debian`,
     '--source', `alpine=${mirror.url}/alpine`,
     '--source', `osv:npm=${mirror.url}/osv`,
@@ -62,12 +63,13 @@ describe('custody vulndb update from the publishers\' layouts', () => {
     const result = await runCustody(['vulndb', 'update', '--db', updated, ...sources()]);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /^redhat-csaf: 8 documents imported, 0 unchanged/m);
+    assert.match(result.stdout, /^redhat-vex: 1 documents imported/m);
     assert.match(result.stdout, /^debian: 2 documents imported/m);
     assert.match(result.stdout, /^alpine: 6 documents imported/m);
     assert.match(result.stdout, /^osv: 2 documents imported/m);
 
     const imported = join(work, 'imported.sqlite');
-    const direct = await runCustody(['vulndb', 'import', '--db', imported, mirror.samples.redhat, mirror.samples.debian, mirror.samples.alpine, mirror.samples.osv]);
+    const direct = await runCustody(['vulndb', 'import', '--db', imported, mirror.samples.redhat, mirror.samples.vex, mirror.samples.debian, mirror.samples.alpine, mirror.samples.osv]);
     assert.equal(direct.code, 0, direct.stderr);
     const [fromUpdate, fromImport] = [await dump(updated), await dump(imported)];
     assert.ok(fromImport.advisories.length > 50, `samples imported: ${fromImport.advisories.length}`);
@@ -155,6 +157,16 @@ describe('custody vulndb update from the publishers\' layouts', () => {
     result = await runCustody(['vulndb', 'update', '--db', updated, '--source', `redhat-csaf=${mirror.url}/redhat-csaf`]);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.equal(await title(), 'Tampered');
+    // A document withdrawn (deletions.csv) takes what it contributed with it.
+    mirror.set('/redhat-vex/deletions.csv', `"2099/cve-2099-1234.json","${new Date().toISOString()}"\n`);
+    result = await runCustody(['vulndb', 'update', '--db', updated, '--source', `redhat-vex=${mirror.url}/redhat-vex`]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const sql = new SqliteClient(updated);
+    try {
+      assert.deepEqual(await sql.query('SELECT advisory_id FROM vulndb_advisories WHERE advisory_id = ?', ['CVE-2099-1234']), []);
+    } finally {
+      await sql.close();
+    }
   });
 
   it('a truncated archive fails its source and not the others; its images get no grade, and say why', async () => {

@@ -2,6 +2,7 @@
 // publishers do, for `custody vulndb update --source NAME=http://127.0.0.1:PORT/...`:
 //   /redhat-csaf/  archive_latest.txt, csaf_advisories_DAY.tar.zst (+ .sha256), changes.csv,
 //                  deletions.csv, YEAR/rhsa-*.json with .sha256 beside each
+//   /redhat-vex/   the same layout: csaf_vex_DAY.tar.zst holding 2099/cve-2099-1234.json
 //   /debian/       data/json, data/DSA/list (no DLA list: 404)
 //   /alpine/       an index page, v3.N/main.json and community.json (the secdb YAML as JSON)
 //   /osv/          npm/all.zip, npm/modified_id.csv, npm/ID.json (records written here:
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { zstdCompressSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { sharedDir } from './paths.ts';
+import { vexDocument } from './vex-fixture.ts';
 
 export const ARCHIVE_DAY = '2026-03-20';
 const ARCHIVE = `csaf_advisories_${ARCHIVE_DAY}.tar.zst`;
@@ -47,7 +49,7 @@ export class FeedMirror {
   private server: Server | null = null;
   url = '';
   /** The sample directories as `custody vulndb import` reads them (alpine as YAML). */
-  readonly samples: Record<'redhat' | 'debian' | 'alpine' | 'osv', string> = { redhat: '', debian: '', alpine: '', osv: '' };
+  readonly samples: Record<'redhat' | 'vex' | 'debian' | 'alpine' | 'osv', string> = { redhat: '', vex: '', debian: '', alpine: '', osv: '' };
   private work = '';
 
   set(path: string, content: Buffer | string): void {
@@ -63,6 +65,7 @@ export class FeedMirror {
   async start(): Promise<void> {
     this.work = await mkdtemp(join(tmpdir(), 'custody-mirror-'));
     await this.buildRedHat();
+    await this.buildVex();
     await this.buildDebian();
     await this.buildAlpine();
     await this.buildOsv();
@@ -145,6 +148,25 @@ export class FeedMirror {
     this.set('/redhat-csaf/archive_latest.txt', `${ARCHIVE}\n`);
     this.setChanges(changes);
     this.set('/redhat-csaf/deletions.csv', '');
+  }
+
+  /** One VEX document, in the archive and in changes.csv (modified the day before it). */
+  private async buildVex(): Promise<void> {
+    const dir = join(this.work, 'vex-samples');
+    const tree = join(this.work, 'vex-tree', '2099');
+    await mkdir(dir);
+    await mkdir(tree, { recursive: true });
+    const content = JSON.stringify(vexDocument());
+    await writeFile(join(dir, 'cve-2099-1234.json'), content);
+    await writeFile(join(tree, 'cve-2099-1234.json'), content);
+    this.samples.vex = dir;
+    this.setDocument('/redhat-vex/2099/cve-2099-1234.json', content);
+    const archive = `csaf_vex_${ARCHIVE_DAY}.tar.zst`;
+    const tar = execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--mtime=2026-03-20', '-cf', '-', '-C', join(this.work, 'vex-tree'), '.'], { maxBuffer: 64 * 1024 * 1024 });
+    this.set(`/redhat-vex/${archive}`, zstdCompressSync(tar));
+    this.set('/redhat-vex/archive_latest.txt', `${archive}\n`);
+    this.set('/redhat-vex/changes.csv', '"2099/cve-2099-1234.json","2026-03-19T00:00:00+00:00"\n');
+    this.set('/redhat-vex/deletions.csv', '');
   }
 
   /** changes.csv, newest first as Red Hat writes it. */

@@ -54,7 +54,7 @@ const USAGE = [
   '       custody vulndb pull docker://REGISTRY/REPOSITORY:TAG [database options] [global options]',
   '',
   'The local advisory database. import reads Red Hat CSAF/VEX, the Debian security tracker',
-  'JSON and DSA/DLA lists, Alpine secdb YAML, OSV JSON and Custody bundles (recognised by',
+  'JSON and DSA/DLA lists, Alpine secdb (YAML or JSON), OSV JSON and Custody bundles (recognised by',
   'content; directories recursively; gzip allowed); documents unchanged since the last',
   'import are skipped. export writes a bundle (JSON Lines; gzip when FILE ends in .gz).',
   `push publishes the bundle as an OCI artifact (${VULNDB_ARTIFACT_TYPE}); pull imports one.`,

@@ -14,13 +14,12 @@ import { table } from './output.ts';
 export const UPDATE_USAGE = [
   '       custody vulndb update [--source NAME[:PART,...][=BASE_URL]]... [--work-dir DIR] [database options]',
   '',
-  'update exits 1 when a source failed or a document failed its checksum (the rest is imported).',
-  '',
-  `update fetches advisories from the publishers (sources: ${FEED_SOURCE_NAMES.join(', ')}; all by`,
-  'default) in their own layouts: conditional requests, only changed documents, checksums',
-  'verified, interrupted first loads resumed. BASE_URL points a source at a mirror; PART',
-  'limits alpine to releases (v3.19) and osv to ecosystems (npm, PyPI, Ubuntu...).',
-  'A failing source does not stop the others; its last good data stays, with its age.',
+  'update fetches advisories from the publishers in their own layouts (sources:',
+  `${FEED_SOURCE_NAMES.join(', ')}; all by default): conditional requests, only changed`,
+  'documents, checksums verified, interrupted first loads resumed. BASE_URL points a source',
+  'at a mirror; PART limits alpine to releases (v3.19) and osv to ecosystems (npm, PyPI,',
+  'Ubuntu...). A failing source does not stop the others; its last good data stays, with',
+  'its age. Exit 1 when a source failed or a document failed its checksum.',
 ];
 
 export function parseSources(texts: readonly string[]): SourceSpec[] {

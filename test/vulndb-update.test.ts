@@ -14,12 +14,15 @@ import { FeedMirror, ARCHIVE_DAY, osvRecord } from './support/feed-mirror.ts';
 import { sharedDir } from './support/paths.ts';
 import { ociRef } from './support/images.ts';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
+import { PostgresClient } from '../src/metadata/postgres-client.ts';
+import type { SqlClient } from '../src/metadata/sql-client.ts';
+import { createTestDatabase } from './support/postgres.ts';
 
 const ARCHIVE = `/redhat-csaf/csaf_advisories_${ARCHIVE_DAY}.tar.zst`;
 
 /** Advisories and affected rows, without what differs by how they arrived (ids, hashes, times). */
-async function dump(file: string): Promise<{ advisories: unknown[]; affected: unknown[]; documents: unknown[] }> {
-  const sql = new SqliteClient(file);
+async function dump(target: string | SqlClient): Promise<{ advisories: unknown[]; affected: unknown[]; documents: unknown[] }> {
+  const sql = typeof target === 'string' ? new SqliteClient(target) : target;
   try {
     const advisories = await sql.query('SELECT source, advisory_id, kind, title, severity, vendor_severity, issued, updated, cves, refs, statement FROM vulndb_advisories ORDER BY source, advisory_id');
     const affected = await sql.query(
@@ -28,9 +31,12 @@ async function dump(file: string): Promise<{ advisories: unknown[]; affected: un
         ORDER BY v.source, v.advisory_id, d.document_key, a.ecosystem, a.distro, a.name, a.fixed, a.cpe, a.module, a.arch`,
     );
     const documents = await sql.query('SELECT source, document_key FROM vulndb_documents ORDER BY document_key');
-    return { advisories, affected, documents };
+    // Engines spell numbers differently (BIGINT as text on PostgreSQL): compare as text.
+    // Sorted here: the engines order NULLs differently.
+    const plain = (rows: object[]): unknown[] => rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, value === null ? null : String(value)]))).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+    return { advisories: plain(advisories), affected: plain(affected), documents: plain(documents) };
   } finally {
-    await sql.close();
+    if (typeof target === 'string') await sql.close();
   }
 }
 
@@ -91,6 +97,22 @@ describe('custody vulndb update from the publishers\' layouts', () => {
     ]);
     const status = await runCustody(['vulndb', 'status', '--db', updated]);
     assert.match(status.stdout, /redhat-csaf +http:\/\/127\.0\.0\.1:\d+\/redhat-csaf +\d{4}-\d\d-\d\d +today +8 +-/);
+  });
+
+  it('into PostgreSQL: the same database', async () => {
+    const database = await createTestDatabase();
+    try {
+      const result = await runCustody(['vulndb', 'update', '--database-url', database.url, ...sources()]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      const sql = new PostgresClient({ url: database.url, maxConnections: 1 });
+      try {
+        assert.deepEqual(await dump(sql), await dump(join(work, 'imported.sqlite')));
+      } finally {
+        await sql.close();
+      }
+    } finally {
+      await database.drop();
+    }
   });
 
   it('a second run transfers only what changed: 304s, then the one changed advisory and the new record', async () => {

@@ -17,7 +17,7 @@ import type { Command } from './main.ts';
 import { runScan } from './run-scan.ts';
 import { parseDuration } from '../config/config.ts';
 import { dataAgeText, gradeView, type GradeView } from '../scan/coverage.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../core/version.ts';
 
 const SCAN_FLAGS = {
   vulndb: { type: 'string' },

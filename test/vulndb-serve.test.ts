@@ -8,6 +8,9 @@ import { ADMIN_PASSWORD, startCustody, type CustodyServer } from './support/cust
 import { debianLayout, ociRef } from './support/images.ts';
 import { requireTool, runOk } from './support/tools.ts';
 import { FeedMirror } from './support/feed-mirror.ts';
+import { runCustody } from './support/custody-server.ts';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 const REPOSITORY = 'library/debian';
 
@@ -94,5 +97,13 @@ describe('the advisory updater as a scheduled job of custody serve', () => {
     // High (Important), undated: dated by when it first applied here, today: B at best.
     assert.match(regraded.grade, /^[B-F]$/);
     assert.notEqual(first.deciding.some((erratum) => erratum.advisoryId === 'CVE-2099-0002'), true);
+
+    // `custody vulndb update --config` without --source: the same choice as the server's job.
+    const config = join(server.dataDir, 'custody.yaml');
+    await writeFile(config, `dataDir: ${server.dataDir}\nvulndb:\n  sources: debian=${mirror.url}/debian,alpine=${mirror.url}/alpine\n`);
+    const update = await runCustody(['vulndb', 'update', '--config', config]);
+    assert.equal(update.code, 0, update.stdout + update.stderr);
+    assert.match(update.stdout, /^debian: 0 documents imported/m);
+    assert.doesNotMatch(update.stdout, /alpine/);
   });
 });

@@ -4,6 +4,7 @@
 import type { AdvisoryDatabase, AdvisoryDatabaseDriver } from '../scan/advisory-database.ts';
 import type { Config } from '../config/config.ts';
 import type { FeedSourceStore } from '../metadata/feed-source-store.ts';
+import type { Ecosystem, OsRelease } from '../core/quality.ts';
 
 /** The client's advisory databases: SQLite files, or an empty one in memory. */
 export const SQLITE_ADVISORIES: AdvisoryDatabaseDriver = {
@@ -36,6 +37,8 @@ export interface OpenedAdvisoryDatabase extends AdvisoryDatabase {
   readonly file: string | null;
   /** The advisory updater's state per source, in the same database. */
   readonly feedSources: FeedSourceStore;
+  /** A server's database: what its stored images need from advisory data (null for a client's file). */
+  readonly imageNeeds: (() => Promise<{ readonly oses: OsRelease[]; readonly ecosystems: Ecosystem[] }>) | null;
 }
 
 /** Opens (and migrates) the advisory database at `location`. */
@@ -45,6 +48,7 @@ export async function openAdvisoryDatabase(location: AdvisoryDatabaseLocation): 
   const { migrate } = await import('../metadata/migrations.ts');
   const { SqlAdvisoryStore } = await import('../metadata/sql-advisory-store.ts');
   const { SqlFeedSourceStore } = await import('../metadata/sql-feed-source-store.ts');
+  const { SqlQualityStore } = await import('../metadata/sql-quality-store.ts');
   let sql;
   let where: string;
   let file: string | null = null;
@@ -67,5 +71,6 @@ export async function openAdvisoryDatabase(location: AdvisoryDatabaseLocation): 
     await sql.close().catch(() => {});
     throw new Error(`cannot open the advisory database ${where}: ${(error as Error).message}`, { cause: error });
   }
-  return { store: new SqlAdvisoryStore(sql), where, file, feedSources: new SqlFeedSourceStore(sql), close: () => sql.close() };
+  const images = location.kind === 'server' ? new SqlQualityStore(sql) : null;
+  return { store: new SqlAdvisoryStore(sql), where, file, feedSources: new SqlFeedSourceStore(sql), imageNeeds: images && (() => images.storedNeeds()), close: () => sql.close() };
 }

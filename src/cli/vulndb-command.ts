@@ -227,9 +227,17 @@ export const vulndbCommand: Command = {
       case 'update': {
         const { values, positionals } = parseArgs({ args: rest, options: { ...DB_FLAGS, source: { type: 'string', multiple: true }, 'work-dir': { type: 'string' } }, allowPositionals: true, strict: true });
         if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-        const specs = parseSources(values.source ?? []);
+        let specs = parseSources(values.source ?? []);
         const db = await openDb(values);
         try {
+          // A server's database, no --source: what its stored images need, as `custody serve` fetches.
+          if (values.source === undefined && db.imageNeeds) {
+            const { neededSources } = await import('../scan/feeds/update-job.ts');
+            const { parseSourceSpec } = await import('../scan/feeds/feed-updater.ts');
+            const configured = loadConfig({ file: values.config as string, env: process.env, flags: {} }).vulndb.sources;
+            specs = neededSources(await db.imageNeeds(), configured === undefined ? null : configured.split(',').filter((entry) => entry.trim() !== '').map(parseSourceSpec));
+            if (specs.length === 0) process.stderr.write('custody vulndb update: no stored image needs advisory data yet\n');
+          }
           const result = await runUpdate(db.store, db.feedSources, specs, values['work-dir'] ?? defaultWorkDir(db.file));
           const status = await db.store.status();
           process.stdout.write(`${result.lines.join('\n')}\nrevision ${status.revision}; data as of: ${dataAge(status, Date.now())}\n`);

@@ -19,7 +19,9 @@ export const UPDATE_USAGE = [
   'documents, checksums verified, interrupted first loads resumed. BASE_URL points a source',
   'at a mirror; PART limits alpine to releases (v3.19) and osv to ecosystems (npm, PyPI,',
   'Ubuntu...). A failing source does not stop the others; its last good data stays, with',
-  'its age. Exit 1 when a source failed or a document failed its checksum.',
+  'its age. With --config and no --source: the sources the server\'s stored images need,',
+  'at the base URLs of its vulndb.sources.',
+  'Exit 1 when a source failed or a document failed its checksum.',
 ];
 
 export function parseSources(texts: readonly string[]): SourceSpec[] {

@@ -23,6 +23,8 @@ import { signingPolicySuite } from './suites/signing-policy-suite.ts';
 import { signatureSuite } from './suites/signature-suite.ts';
 import { actionLogStoreSuite } from './suites/action-log-store-suite.ts';
 import { jobLeaseSuite } from './suites/job-lease-suite.ts';
+import { loginAttemptSuite } from './suites/login-attempt-suite.ts';
+import { webhookStoreSuite } from './suites/webhook-store-suite.ts';
 
 interface Engine {
   readonly openClient: () => Promise<SqlClient>;
@@ -39,6 +41,8 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   signatureSuite(label, engine.openClient, stores);
   actionLogStoreSuite(label, engine.openClient, stores);
   jobLeaseSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
+  loginAttemptSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
+  webhookStoreSuite(label, engine.openClient, stores);
 }
 
 describe('sqlite', () => {

@@ -11,6 +11,8 @@ import { CREDENTIAL_BINDING_MIGRATION } from './migrations/credential-binding.ts
 import { ADVISORY_STATEMENTS_MIGRATION } from './migrations/advisory-statements.ts';
 import { JOB_LEASES_MIGRATION } from './migrations/job-leases.ts';
 import { FEED_SOURCES_MIGRATION } from './migrations/feed-sources.ts';
+import { WEBHOOKS_MIGRATION } from './migrations/webhooks.ts';
+import { LOGIN_FAILURES_MIGRATION } from './migrations/login-failures.ts';
 
 export interface Migration {
   readonly version: number;
@@ -231,6 +233,8 @@ export const MIGRATIONS: readonly Migration[] = [
   ADVISORY_STATEMENTS_MIGRATION,
   JOB_LEASES_MIGRATION,
   FEED_SOURCES_MIGRATION,
+  WEBHOOKS_MIGRATION,
+  LOGIN_FAILURES_MIGRATION,
 ];
 
 /** Applies the migrations not applied yet (up to `through`, for upgrade tests); returns how many ran. */

@@ -31,6 +31,7 @@ import { tagsPhase } from './phases/tags.ts';
 import { s3Phase } from './phases/s3.ts';
 import { webhooksPhase } from './phases/webhooks.ts';
 import { uiPhase } from './phases/ui.ts';
+import { vulndbPhase } from './phases/vulndb.ts';
 
 /** What the phases against both running registries work with. */
 interface ServerPhaseContext {
@@ -66,6 +67,7 @@ const OWN_PHASES: readonly (readonly [Phase, (args: Args, parent: string) => Pro
   ['s3', (args, parent) => s3Phase(args.settings, parent)],
   ['webhooks', (args, parent) => webhooksPhase(args.quick, parent)],
   ['ui', (args, parent) => uiPhase(args.settings, parent, args.custodyDir)],
+  ['vulndb', (args, parent) => vulndbPhase(args.quick, parent)],
 ];
 
 interface PhasePeak {

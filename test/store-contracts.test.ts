@@ -16,6 +16,7 @@ import type { SqlClient } from '../src/metadata/sql-client.ts';
 import { createTestDatabase, openSchemaClient, type TestDatabase } from './support/postgres.ts';
 import { SQL_STORES, type StoreFactories } from './support/sql-stores.ts';
 import { advisorySuite } from './suites/advisory-suite.ts';
+import { feedSourceSuite } from './suites/feed-source-suite.ts';
 import { qualityStoreSuite } from './suites/quality-store-suite.ts';
 import { maintenanceSuite } from './suites/maintenance-suite.ts';
 import { signingPolicySuite } from './suites/signing-policy-suite.ts';
@@ -34,6 +35,7 @@ interface Engine {
 
 function contracts(label: string, engine: Engine, stores: StoreFactories): void {
   advisorySuite(label, engine.openClient, stores);
+  feedSourceSuite(label, engine.openClient, stores);
   qualityStoreSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   maintenanceSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   signingPolicySuite(label, engine.openClient, stores);

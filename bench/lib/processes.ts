@@ -327,7 +327,8 @@ export async function startCustody(parent: string, name = 'custody', root = REPO
     const child = spawn(process.execPath, [join(root, 'bin', 'custody.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: root,
-      env: { ...process.env, ...env },
+      // The advisory updater stays off: a benchmark never reaches the publishers.
+      env: { ...process.env, CUSTODY_VULNDB_UPDATE: 'false', ...env },
     });
     const { output, exited } = track(child, 'custody');
     // At --log-level warn Custody does not print its "custody serving" line (that is info):

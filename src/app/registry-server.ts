@@ -15,6 +15,8 @@ import { openStores } from './open-stores.ts';
 import { openSecurity } from './open-security.ts';
 import { openQuality } from './open-quality.ts';
 import { createScheduler, registerMaintenanceJobs } from './jobs.ts';
+import { vulndbUpdaterJob } from './open-vulndb-updater.ts';
+import { reindexJob } from '../scan/reindex-job.ts';
 import { installWebhooks } from './install-webhooks.ts';
 import { createWebCatalog } from '../ui/index.ts';
 import { SqlWebSessionStore } from '../metadata/sql-web-session-store.ts';
@@ -53,6 +55,10 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
   const hooks = await installWebhooks({ sql: stores.sql, events: stores.events, scheduler, logger, config });
   const secured = await openSecurity({ config, stores, scheduler, logger, webhooks: hooks.webhooks });
   const quality = await openQuality({ config, stores, security: secured.security, scheduler, logger });
+  // Advisory data kept current from the publishers, and images indexed again after an analyzer upgrade.
+  const vulndbUpdate = vulndbUpdaterJob(config, stores, quality, logger);
+  if (vulndbUpdate) scheduler.register(vulndbUpdate);
+  if (config.quality.enabled) scheduler.register(reindexJob(quality.service));
   const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
   // The tag rule of `pull,tag` policies holds on every write path, not only over HTTP.
   stores.guards.push(signingPolicy);

@@ -98,6 +98,10 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'webhooks.concurrency', kind: 'integer', default: 16, description: 'webhook deliveries in flight at once (each repository still receives its events in order)' },
   { path: 'webhooks.publicUrl', kind: 'string', description: 'the registry URL receivers see in events (CloudEvents source, Distribution target URLs); default: auth.publicUrl, else http://HOST:PORT' },
   { path: 'quality.timeBudget', kind: 'duration', default: '5m', description: 'indexing one image that takes longer is abandoned ("took longer than ...")' },
+  { path: 'vulndb.maxAge', kind: 'duration', default: '7d', description: 'advisory data older than this gives no grade (`?`, with the reason)' },
+  { path: 'vulndb.update', kind: 'boolean', default: true, description: 'fetch advisory data from the publishers in the background (false: air-gapped, fed by `custody vulndb import/pull`)' },
+  { path: 'vulndb.updateInterval', kind: 'duration', default: '6h', description: 'time between background advisory updates' },
+  { path: 'vulndb.sources', kind: 'string', description: 'comma-separated NAME[=BASE_URL]: only these sources, or other base URLs (a mirror); default: the publishers, as stored images need them' },
 ];
 
 export interface Config {
@@ -158,6 +162,7 @@ export interface Config {
     readonly limits: { readonly maxLayerBytes: number; readonly maxImageBytes: number; readonly maxEntries: number };
     readonly timeBudgetMs: number;
   };
+  readonly vulndb: { readonly maxAgeMs: number; readonly update: boolean; readonly updateIntervalMs: number; readonly sources?: string | undefined };
 }
 
 export interface S3StorageConfig {
@@ -366,6 +371,7 @@ export function loadConfig(sources: ConfigSources): Config {
       limits: { maxLayerBytes: get('quality.maxLayerBytes'), maxImageBytes: get('quality.maxImageBytes'), maxEntries: get('quality.maxEntries') },
       timeBudgetMs: get('quality.timeBudget'),
     },
+    vulndb: { maxAgeMs: get('vulndb.maxAge'), update: get('vulndb.update'), updateIntervalMs: get('vulndb.updateInterval'), sources: get('vulndb.sources') },
   };
 }
 
@@ -447,6 +453,7 @@ function convert(setting: Setting, value: unknown): unknown {
       const parsed = typeof text === 'string' ? parseDuration(text) : null;
       if (parsed === null) return { problem: `expected a duration such as 30s, 15m, 1h or 7d, got "${String(value)}"` };
       if (setting.path === 'quality.timeBudget' && parsed < 1) return { problem: 'must be longer than 0s' };
+      if (setting.path === 'vulndb.updateInterval' && parsed < 1000) return { problem: 'must be at least 1s' };
       if (setting.path === 'limits.bodyIdleTimeout' && parsed < 100) return { problem: 'must be at least 100ms' };
       return parsed;
     }

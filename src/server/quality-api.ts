@@ -10,6 +10,7 @@ import { isDigest } from '../core/digest.ts';
 import { validateRepositoryName } from '../core/names.ts';
 import type { Principal } from '../core/identity.ts';
 import type { QualityService, SbomFormat } from '../scan/quality-service.ts';
+import { aggregateFindings, aggregateGrade } from '../scan/platform-aggregate.ts';
 import type { SecurityServices } from './security.ts';
 import { routeTable, type RouteCall, type RouteHandler, type RouteMatch, type RouteTable } from './route-table.ts';
 import { apiPrincipal } from './request-auth.ts';
@@ -90,12 +91,20 @@ export class QualityApi implements RouteTable {
         const index = await this.service.index(repository, digest);
         return json({ digest, os: index.os, indexerVersion: index.indexerVersion, indexedAt: index.indexedAt, layers: index.layers, packages: index.packages });
       }
-      case 'findings':
+      case 'findings': {
+        // A multi-platform index: each platform's findings, labelled.
+        const platforms = await this.service.platformsOf(repository, digest);
+        if (platforms) return json({ digest, ...(await aggregateFindings(this.service, repository, platforms)) });
         return json({ digest, ...(await this.service.findings(repository, digest)) });
+      }
       case 'errata':
         return json({ digest, ...(await this.service.errata(repository, digest)) });
-      case 'grade':
+      case 'grade': {
+        // A multi-platform index: the worst grade among its platforms, each listed.
+        const platforms = await this.service.platformsOf(repository, digest);
+        if (platforms) return json({ digest, ...(await aggregateGrade(this.service, repository, platforms)) });
         return json({ digest, ...(await this.service.grade(repository, digest)) });
+      }
       case 'secrets': {
         const index = await this.service.index(repository, digest);
         return json({ digest, secrets: index.secrets });

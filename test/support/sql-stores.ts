@@ -11,6 +11,8 @@ import type { CredentialStore } from '../../src/metadata/identity/credential-sto
 import type { SigningKeyStore } from '../../src/metadata/identity/signing-key-store.ts';
 import type { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
 import type { AdvisoryStore } from '../../src/metadata/advisory-store.ts';
+import type { FeedSourceStore } from '../../src/metadata/feed-source-store.ts';
+import { SqlFeedSourceStore } from '../../src/metadata/sql-feed-source-store.ts';
 import type { QualityStore } from '../../src/metadata/quality-store.ts';
 import type { SigningPolicyStore } from '../../src/metadata/signing-policy-store.ts';
 import type { SignatureStore } from '../../src/metadata/signature-store.ts';
@@ -49,6 +51,7 @@ export interface StoreFactories {
   signingKeys(sql: SqlClient): SigningKeyStore;
   maintenance(sql: SqlClient): MaintenanceStore;
   advisories(sql: SqlClient): AdvisoryStore;
+  feedSources(sql: SqlClient): FeedSourceStore;
   quality(sql: SqlClient): QualityStore;
   signingPolicies(sql: SqlClient): SigningPolicyStore;
   signatures(sql: SqlClient): SignatureStore;
@@ -70,6 +73,7 @@ export const SQL_STORES: StoreFactories = {
   signingKeys: (sql) => new SqlSigningKeyStore(sql),
   maintenance: (sql) => new SqlMaintenanceStore(sql),
   advisories: (sql) => new SqlAdvisoryStore(sql),
+  feedSources: (sql) => new SqlFeedSourceStore(sql),
   quality: (sql) => new SqlQualityStore(sql),
   signingPolicies: (sql) => new SqlSigningPolicyStore(sql),
   signatures: (sql) => new SqlSignatureStore(sql),

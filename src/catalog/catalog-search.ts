@@ -146,7 +146,7 @@ export class CatalogSearch {
       const image = await this.catalog.platformImage(repository, await this.catalog.image(repository, reference), null);
       try {
         const [index, current, grade] = [await quality.index(repository, image.digest), await quality.findings(repository, image.digest), await quality.grade(repository, image.digest)];
-        return { packages: index.packages, findings: current.findings, grade: grade.grade };
+        return { packages: index.packages, findings: current.findings, grade: grade.grade === '?' ? null : grade.grade };
       } catch {
         return null;
       }

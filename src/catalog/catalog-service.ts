@@ -202,6 +202,8 @@ export class CatalogService {
       const findings = await quality.findings(repository, digest);
       const counts = zeroCounts();
       for (const finding of findings.findings) counts[finding.severity]++;
+      // `?`: the data cannot back a letter (no source covers the image, or it is stale).
+      if (grade.grade === '?') return { grade: null, status: `no grade: ${grade.reason ?? 'no advisory data'}`, counts, signature };
       return { grade: grade.grade, status: 'indexed', counts, signature };
     } catch (error) {
       const status = ((error as RegistryError).detail as Record<string, unknown> | undefined)?.['status'];

@@ -6,7 +6,8 @@ import { html, type Html } from '../html.ts';
 import type { ImageRecord, TagRow } from '../../catalog/catalog-service.ts';
 import type { Severity } from '../../core/quality.ts';
 import type { DescriptorJson } from '../../core/manifest-reader.ts';
-import type { Finding, GradeReport, ImageIndex } from '../../core/quality.ts';
+import type { Finding, ImageIndex } from '../../core/quality.ts';
+import type { GradeView } from '../../scan/coverage.ts';
 import type { ErrataReport } from '../../scan/matching/errata.ts';
 import type { SignatureStatus } from '../../trust/registry-signing-policy.ts';
 import type { ReferrerRecord } from '../../metadata/metadata-store.ts';
@@ -26,7 +27,7 @@ export interface Quality {
   readonly index: ImageIndex | null;
   readonly findings: { findings: readonly Finding[]; unfixed: readonly Finding[]; computedAt: number } | null;
   readonly errata: ErrataReport | null;
-  readonly grade: GradeReport | null;
+  readonly grade: GradeView | null;
   /** When the advisory data was last imported/matched. */
   readonly databaseRevision: number | null;
 }
@@ -150,12 +151,22 @@ ${errata ? html`<h2 class="pf-v6-c-title pf-m-lg">Errata (as yum updateinfo grou
 function health(data: ImagePageData): Html {
   const grade = data.quality.grade;
   if (!grade) return notIndexed(data.quality);
+  // No letter without data behind it: `?` and why, never an A by default.
+  if (grade.grade === '?') {
+    return card('Health index', html`<p><strong>No grade (?)</strong>: ${grade.reason ?? 'no advisory data covers this image'}.</p>
+${dl([
+      ['Advisory data', grade.data.dataAsOf ? html`as of ${when(grade.data.dataAsOf)}` : 'none'],
+      ['Scanned', data.quality.index ? when(data.quality.index.indexedAt) : null],
+    ])}
+<p class="custody-muted">A grade needs current advisory data from a source that covers the image's operating system and package types. Until then Custody does not call the image healthy.</p>`);
+  }
+  const letter = grade.grade;
   const oldest = [...grade.deciding].sort((a, b) => (a.issued ?? Infinity) - (b.issued ?? Infinity))[0];
-  return card('Health index', html`<div class="custody-row">${healthMeter(grade.grade)} <p><strong>Grade ${grade.grade}</strong></p></div>
+  return card('Health index', html`<div class="custody-row">${healthMeter(letter)} <p><strong>Grade ${letter}</strong></p></div>
 ${dl([
     ['Why', oldest ? html`The oldest unapplied ${oldest.severity} security erratum is ${advisoryLink(oldest.advisoryId)}${oldest.issued ? html`, issued ${when(oldest.issued)}` : ', undated'}.` : 'No Critical or Important security erratum is waiting to be applied.'],
     ['Next drop', grade.next ? html`To <strong>${grade.next.grade}</strong> on ${new Date(grade.next.at).toISOString().slice(0, 10)} if nothing is applied` : 'It cannot drop with the errata known today'],
-    ['Advisory data', data.quality.findings ? html`matched ${when(data.quality.findings.computedAt)} (database revision ${data.quality.databaseRevision ?? '?'})` : 'not matched yet'],
+    ['Advisory data', data.quality.findings ? html`matched ${when(data.quality.findings.computedAt)} (database revision ${data.quality.databaseRevision ?? '?'})${grade.data.dataAsOf ? html`; the publishers' data is as of ${when(grade.data.dataAsOf)}` : ''}` : 'not matched yet'],
     ['Scanned', data.quality.index ? when(data.quality.index.indexedAt) : null],
   ])}
 <p class="custody-muted">A: no unapplied Critical or Important security errata. B–F: the older the oldest one, the lower the grade (Critical: B up to 7 days, C 30, D 90, E 12 months, F older; Important: B up to 30 days, C 90, D 12 months). Moderate and Low never lower it.</p>`);
@@ -207,7 +218,7 @@ export function imagePage(data: ImagePageData, query: URLSearchParams): Html {
 <h1 class="pf-v6-c-title pf-m-2xl">${data.repository}<span class="custody-muted">${data.tag ? `:${data.tag}` : `@${shortDigest(data.reference)}`}</span></h1>
 ${selectors}
 <section class="pf-v6-c-card" aria-label="At a glance"><div class="pf-v6-c-card__body custody-summary">
-  <div><span class="custody-term">Health</span>${grade ? html`<a href="${imagePath(data.repository, data.reference, 'health', extra)}" class="custody-row">${healthMeter(grade.grade)}<span class="pf-v6-screen-reader">: why this grade</span></a>` : gradeBadge(null, data.quality.status)}</div>
+  <div><span class="custody-term">Health</span>${grade && grade.grade !== '?' ? html`<a href="${imagePath(data.repository, data.reference, 'health', extra)}" class="custody-row">${healthMeter(grade.grade)}<span class="pf-v6-screen-reader">: why this grade</span></a>` : gradeBadge(null, grade ? `no grade: ${grade.reason ?? 'no advisory data'}` : data.quality.status)}</div>
   <div><span class="custody-term">Findings</span><a href="${imagePath(data.repository, data.reference, 'security', extra)}">${severityCounts(countsOf(data.quality))}</a></div>
   <div><span class="custody-term">Signature</span><a href="${imagePath(data.repository, data.reference, 'signatures', extra)}">${signatureLabel(signatureOf(data))}</a></div>
   <div><span class="custody-term">Packages</span><a href="${imagePath(data.repository, data.reference, 'packages', extra)}">${data.quality.index ? String(data.quality.index.packages.length) : '–'}</a></div>

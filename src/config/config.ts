@@ -8,10 +8,11 @@ import { parse as parseYaml } from 'yaml';
 import { parseSize } from '../core/size.ts';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
 import { ConfigError } from './config-error.ts';
+import { checkUpstreamSet, parseUpstreamEntries, parseUpstreamList, type ProxyConfig } from './proxy-config.ts';
 
 export { ConfigError };
 
-type Kind = 'string' | 'path' | 'integer' | 'size' | 'boolean' | 'duration' | 'level' | 'listen' | 'database';
+type Kind = 'string' | 'path' | 'integer' | 'size' | 'boolean' | 'duration' | 'level' | 'listen' | 'database' | 'upstreams' | 'upstream-list';
 
 interface Setting {
   readonly path: string;
@@ -81,6 +82,12 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'quality.maxLayerBytes', kind: 'size', default: '16GiB', description: 'an image with a layer that inflates to more is not indexed ("too large")' },
   { path: 'quality.maxImageBytes', kind: 'size', default: '32GiB', description: 'an image whose layers inflate to more in all is not indexed ("too large")' },
   { path: 'quality.maxEntries', kind: 'integer', default: 1_000_000, description: 'an image with more tar entries in all is not indexed ("too large")' },
+  { path: 'proxy.upstreams', kind: 'upstreams', description: 'pull-through cache upstreams (YAML list: namespace, url, username, password or passwordFile, caFile, tlsVerify, ttl)' },
+  { path: 'proxy.upstream', kind: 'upstream-list', description: 'pull-through cache upstream NAMESPACE=URL (flag repeatable, environment comma-separated), e.g. cache/docker.io=https://registry-1.docker.io' },
+  { path: 'proxy.default', kind: 'string', description: 'namespace of the upstream that also serves root paths (library/alpine), for Docker\'s registry-mirrors' },
+  { path: 'proxy.ttl', kind: 'duration', default: '15m', description: 'a cached tag is revalidated against its upstream (HEAD) after this long' },
+  { path: 'proxy.notFoundTtl', kind: 'duration', default: '30s', description: 'how long an upstream "not found" is remembered' },
+  { path: 'proxy.timeout', kind: 'duration', default: '10s', description: 'longest wait for an upstream (connecting included) before the cached copy is served' },
   { path: 'quality.timeBudget', kind: 'duration', default: '5m', description: 'indexing one image that takes longer is abandoned ("took longer than ...")' },
 ];
 
@@ -121,6 +128,7 @@ export interface Config {
     readonly limits: { readonly maxLayerBytes: number; readonly maxImageBytes: number; readonly maxEntries: number };
     readonly timeBudgetMs: number;
   };
+  readonly proxy: ProxyConfig;
 }
 
 export interface S3StorageConfig {
@@ -157,7 +165,7 @@ export interface ConfigSources {
   readonly file?: string | undefined;
   readonly env?: NodeJS.ProcessEnv;
   /** Flag values by flag name (without --). */
-  readonly flags?: Readonly<Record<string, string | boolean | undefined>>;
+  readonly flags?: Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
 }
 
 interface RawValue {
@@ -237,6 +245,7 @@ export function loadConfig(sources: ConfigSources): Config {
     if (value !== undefined && !pattern.test(value)) problems.push(`${key}: expected ${key === 'audit.syslog' ? 'udp://host:port or tcp://host:port' : 'an http(s):// URL'}`);
   }
   const s3 = s3Storage(get, env, problems);
+  const proxy = proxySettings(get, raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const database = get<{ driver: 'postgres'; url: string } | { driver: 'sqlite'; path: string } | undefined>('database.url') ?? {
@@ -298,7 +307,22 @@ export function loadConfig(sources: ConfigSources): Config {
       limits: { maxLayerBytes: get('quality.maxLayerBytes'), maxImageBytes: get('quality.maxImageBytes'), maxEntries: get('quality.maxEntries') },
       timeBudgetMs: get('quality.timeBudget'),
     },
+    proxy,
   };
+}
+
+/** proxy.*: the YAML list and the quick-start NAMESPACE=URL entries together. */
+function proxySettings(get: <T>(path: string) => T, raw: ReadonlyMap<string, RawValue>, problems: string[]): ProxyConfig {
+  const ttlMs = get<number>('proxy.ttl');
+  const listed = raw.get('proxy.upstreams');
+  const quick = raw.get('proxy.upstream');
+  const upstreams = [
+    ...(listed === undefined ? [] : typeof listed.value === 'string' ? parseUpstreamList(listed.value, ttlMs, listed.source, problems) : parseUpstreamEntries(listed.value, ttlMs, listed.source, problems, parseDuration)),
+    ...(quick === undefined ? [] : parseUpstreamList(Array.isArray(quick.value) ? quick.value.join(',') : String(quick.value), ttlMs, quick.source, problems)),
+  ];
+  const defaultNamespace = get<string | undefined>('proxy.default')?.replace(/\/+$/, '');
+  checkUpstreamSet(upstreams, defaultNamespace, problems);
+  return { upstreams, defaultNamespace, notFoundTtlMs: get('proxy.notFoundTtl'), timeoutMs: Math.max(100, get<number>('proxy.timeout')) };
 }
 
 /** storage.driver s3: the bucket's settings, with credentials from them or the standard AWS variables. */
@@ -382,6 +406,10 @@ function convert(setting: Setting, value: unknown): unknown {
       if (setting.path === 'limits.bodyIdleTimeout' && parsed < 100) return { problem: 'must be at least 100ms' };
       return parsed;
     }
+    case 'upstreams':
+    case 'upstream-list':
+      // Checked as a whole by proxySettings, with the other proxy settings at hand.
+      return value;
     case 'level':
       if (typeof text !== 'string' || !(LOG_LEVELS as readonly string[]).includes(text)) return { problem: `expected one of ${LOG_LEVELS.join(', ')}, got "${String(value)}"` };
       return text;

@@ -13,6 +13,7 @@ import { VERSION } from './version.ts';
 import { SqlSigningPolicyStore } from '../metadata/sql-signing-policy-store.ts';
 import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { SigningPolicyApi } from '../server/signing-policy-api.ts';
+import { openPullThroughCache } from '../proxy/index.ts';
 import type { Command } from './main.ts';
 
 export const serveCommand: Command = {
@@ -33,10 +34,13 @@ export const serveCommand: Command = {
     const secured = await openSecurity(config, stores, logger);
     const quality = await openQuality(config, stores, secured.security, logger);
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
+    // The pull-through cache reads through to its upstreams for clients; indexing and
+    // policies see what it stores through the core, like pushed content.
+    const cache = openPullThroughCache(stores.registry, config.proxy, logger);
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
       {
-        registry: stores.registry,
+        registry: cache ?? stores.registry,
         security: secured.security,
         actions: secured.actionLog,
         routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), ...secured.managementRoutes],
@@ -101,6 +105,7 @@ export const serveCommand: Command = {
         if (background) clearInterval(background);
         void server
           .close()
+          .then(() => cache?.close())
           .then(() => quality.close())
           .then(() => secured.close())
           .then(() => stores.close())

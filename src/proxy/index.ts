@@ -1,0 +1,23 @@
+// The pull-through cache: upstream registries mapped to namespaces, read through a layer
+// around the registry (PullThroughRegistry). The composition root wraps the registry it
+// serves with `openPullThroughCache` when upstreams are configured.
+import type { ProxyConfig } from '../config/proxy-config.ts';
+import { describeUpstream } from '../config/proxy-config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Registry } from '../registry/registry-interface.ts';
+import { PullThroughRegistry } from './pull-through-registry.ts';
+import { Upstream } from './upstream.ts';
+import { UpstreamRoutes } from './upstream-routes.ts';
+
+export { PullThroughRegistry } from './pull-through-registry.ts';
+export { Upstream } from './upstream.ts';
+export { UpstreamRoutes, type UpstreamRoute } from './upstream-routes.ts';
+
+/** The registry wrapped with the cache, or null when no upstream is configured. */
+export function openPullThroughCache(registry: Registry, config: ProxyConfig, logger: Logger): PullThroughRegistry | null {
+  if (config.upstreams.length === 0) return null;
+  const upstreams = config.upstreams.map((upstream) => new Upstream(upstream, { timeoutMs: config.timeoutMs, logger }));
+  const routes = new UpstreamRoutes(upstreams, config.defaultNamespace, (repository) => registry.metadata.repositoryExists(repository));
+  logger.info('pull-through cache', { upstreams: config.upstreams.map((upstream) => ({ ...describeUpstream(upstream), ttlMs: upstream.ttlMs, authenticated: upstream.username !== undefined })), default: config.defaultNamespace });
+  return new PullThroughRegistry(registry, { routes, notFoundTtlMs: config.notFoundTtlMs, logger });
+}

@@ -46,7 +46,7 @@ export const serveCommand: Command = {
         routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), ...secured.managementRoutes],
         manifestGuard: signingPolicy,
         onManifestPushed: quality.manifestPushed,
-        signatures: new SqlSignatureStore(stores.sql),
+        signatures: cache ? cache.signatures(new SqlSignatureStore(stores.sql)) : new SqlSignatureStore(stores.sql),
         registerMetrics: (registry) => secured.actionLog.registerMetrics(registry),
         logger,
         tls,

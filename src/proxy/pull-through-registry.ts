@@ -21,6 +21,8 @@ import { ImageCompletion } from './image-completion.ts';
 import { ManifestCache, type FetchedManifest } from './manifest-cache.ts';
 import type { UpstreamRoute, UpstreamRoutes } from './upstream-routes.ts';
 import type { Readable } from 'node:stream';
+import type { SignatureStore } from '../metadata/signature-store.ts';
+import { PullThroughSignatures } from './pull-through-signatures.ts';
 
 export interface PullThroughOptions {
   readonly routes: UpstreamRoutes;
@@ -236,6 +238,11 @@ export class PullThroughRegistry extends RegistryDecorator {
 
   #refuseWrite(repository: string): void {
     if (this.routes.inNamespace(repository)) throw new Denied('repository', `${repository} is in a pull-through cache namespace: it is filled from its upstream and read-only`);
+  }
+
+  /** The signature extension's store as seen through the cache's names. */
+  signatures(inner: SignatureStore): SignatureStore {
+    return new PullThroughSignatures(inner, this.routes);
   }
 
   close(): void {

@@ -28,6 +28,8 @@ import { SqlQualityStore } from '../../src/metadata/sql-quality-store.ts';
 import { SqlSigningPolicyStore } from '../../src/metadata/sql-signing-policy-store.ts';
 import { SqlSignatureStore } from '../../src/metadata/sql-signature-store.ts';
 import { SqlActionLogStore } from '../../src/audit/sql-action-log-store.ts';
+import type { CacheUsageStore } from '../../src/metadata/cache-usage-store.ts';
+import { SqlCacheUsageStore } from '../../src/metadata/sql-cache-usage-store.ts';
 
 /** Each store over a migrated database. */
 export interface StoreFactories {
@@ -45,6 +47,7 @@ export interface StoreFactories {
   signingPolicies(sql: SqlClient): SigningPolicyStore;
   signatures(sql: SqlClient): SignatureStore;
   actionLog(sql: SqlClient): ActionLogStore;
+  cacheUsage(sql: SqlClient): CacheUsageStore;
 }
 
 /** The SQL implementations: one code path for SQLite and PostgreSQL. */
@@ -62,4 +65,5 @@ export const SQL_STORES: StoreFactories = {
   signingPolicies: (sql) => new SqlSigningPolicyStore(sql),
   signatures: (sql) => new SqlSignatureStore(sql),
   actionLog: (sql) => new SqlActionLogStore(sql),
+  cacheUsage: (sql) => new SqlCacheUsageStore(sql),
 };

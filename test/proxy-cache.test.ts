@@ -285,6 +285,39 @@ describe('pull-through cache', () => {
     assert.equal((await readFile(digestFile, 'utf8')).trim(), expected.headers['docker-content-digest']);
   });
 
+  test('a size bound: the least recently pulled image is evicted, and pulls again from its upstream', async () => {
+    const one = await buildLargeImageLayout(join(work, 'one'), 2, 'v1');
+    const two = await buildLargeImageLayout(join(work, 'two'), 2, 'v1');
+    for (const [layout, name] of [[one, 'one'], [two, 'two']] as const) {
+      await skopeo(['copy', '--dest-tls-verify=false', layout.ref, `docker://${second.host}/team/${name}:v1`]);
+    }
+    const configFile = join(work, 'bounded.yaml');
+    await writeFile(configFile, ['proxy:', '  maxBytes: 3MiB', '  evictionInterval: 1s', '  upstreams:', '    - namespace: cache/custody', `      url: http://${second.host}`, ''].join('\n'));
+    const bounded = await startCustody({ args: ['--config', configFile] });
+    try {
+      const pull = async (name: string) => {
+        const dir = join(work, `bounded-${name}-${Date.now()}`);
+        await skopeo(['copy', '--src-tls-verify=false', `docker://${bounded.host}/cache/custody/team/${name}:v1`, `oci:${dir}:v1`]);
+      };
+      const evicted = (name: string) => bounded.logs.some((line) => line.includes('pull-through cache evicted an image') && line.includes(`cache/custody/team/${name}"`));
+      await pull('one');
+      await waitFor('image one stored', () => bounded.logs.some((line) => line.includes('pull-through cache stored an image') && line.includes(one.manifestDigest)), 30_000, 50);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.ok(!evicted('one'), 'under the bound nothing is evicted');
+      await pull('two');
+      await waitFor('image one evicted', () => evicted('one'), 30_000, 100);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.ok(!evicted('two'), 'the recently pulled image stays');
+      // Evicted, it comes back from the upstream on its next pull.
+      await pull('one');
+    } finally {
+      await bounded.stop();
+      const fsck = await run(process.execPath, [join(import.meta.dirname, '..', 'bin', 'custody.js'), 'fsck', '--data-dir', bounded.dataDir]);
+      assert.equal(fsck.code, 0, `fsck:\n${fsck.stdout}${fsck.stderr}`);
+      await bounded.dispose();
+    }
+  });
+
   test('the upstream stopped: cached tags still pull, and fsck is clean', async () => {
     await stored(pushed['library/app:v1']!);
     await faults.close();

@@ -14,6 +14,8 @@ import { SqlSigningPolicyStore } from '../metadata/sql-signing-policy-store.ts';
 import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { SigningPolicyApi } from '../server/signing-policy-api.ts';
 import { openPullThroughCache } from '../proxy/index.ts';
+import { SqlCacheUsageStore } from '../metadata/sql-cache-usage-store.ts';
+import { TimerScheduler } from '../jobs/timer-scheduler.ts';
 import type { Command } from './main.ts';
 
 export const serveCommand: Command = {
@@ -36,17 +38,21 @@ export const serveCommand: Command = {
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
     // The pull-through cache reads through to its upstreams for clients; indexing and
     // policies see what it stores through the core, like pushed content.
-    const cache = openPullThroughCache(stores.registry, config.proxy, logger);
+    const cache = openPullThroughCache(stores.registry, config.proxy, logger, new SqlCacheUsageStore(stores.sql));
+    // The one scheduler of this process (the cache's eviction is its first job here).
+    const scheduler = new TimerScheduler({ onError: (job, error) => logger.error('job failed', { job, error }) });
+    for (const job of cache?.jobs ?? []) scheduler.register(job);
+    scheduler.start();
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
     const server = await startServer(
       {
-        registry: cache ?? stores.registry,
+        registry: cache?.registry ?? stores.registry,
         security: secured.security,
         actions: secured.actionLog,
         routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), ...secured.managementRoutes],
         manifestGuard: signingPolicy,
         onManifestPushed: quality.manifestPushed,
-        signatures: cache ? cache.signatures(new SqlSignatureStore(stores.sql)) : new SqlSignatureStore(stores.sql),
+        signatures: cache ? cache.registry.signatures(new SqlSignatureStore(stores.sql)) : new SqlSignatureStore(stores.sql),
         registerMetrics: (registry) => secured.actionLog.registerMetrics(registry),
         logger,
         tls,
@@ -105,6 +111,7 @@ export const serveCommand: Command = {
         if (background) clearInterval(background);
         void server
           .close()
+          .then(() => scheduler.stop())
           .then(() => cache?.close())
           .then(() => quality.close())
           .then(() => secured.close())

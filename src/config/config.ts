@@ -88,6 +88,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'proxy.ttl', kind: 'duration', default: '15m', description: 'a cached tag is revalidated against its upstream (HEAD) after this long' },
   { path: 'proxy.notFoundTtl', kind: 'duration', default: '30s', description: 'how long an upstream "not found" is remembered' },
   { path: 'proxy.timeout', kind: 'duration', default: '10s', description: 'longest wait for an upstream (connecting included) before the cached copy is served' },
+  { path: 'proxy.maxBytes', kind: 'size', description: 'bound on the bytes the pull-through cache holds; the least recently pulled images are evicted past it (default: no bound)' },
+  { path: 'proxy.evictionInterval', kind: 'duration', default: '10m', description: 'how often the pull-through cache checks its size bound' },
   { path: 'quality.timeBudget', kind: 'duration', default: '5m', description: 'indexing one image that takes longer is abandoned ("took longer than ...")' },
 ];
 
@@ -322,7 +324,14 @@ function proxySettings(get: <T>(path: string) => T, raw: ReadonlyMap<string, Raw
   ];
   const defaultNamespace = get<string | undefined>('proxy.default')?.replace(/\/+$/, '');
   checkUpstreamSet(upstreams, defaultNamespace, problems);
-  return { upstreams, defaultNamespace, notFoundTtlMs: get('proxy.notFoundTtl'), timeoutMs: Math.max(100, get<number>('proxy.timeout')) };
+  return {
+    upstreams,
+    defaultNamespace,
+    notFoundTtlMs: get('proxy.notFoundTtl'),
+    timeoutMs: Math.max(100, get<number>('proxy.timeout')),
+    maxBytes: get<number | undefined>('proxy.maxBytes'),
+    evictionIntervalMs: Math.max(1000, get<number>('proxy.evictionInterval')),
+  };
 }
 
 /** storage.driver s3: the bucket's settings, with credentials from them or the standard AWS variables. */

@@ -28,6 +28,9 @@ export interface ProxyConfig {
   readonly notFoundTtlMs: number;
   /** Longest wait for an upstream's answer (connecting included) before serving stale. */
   readonly timeoutMs: number;
+  /** Bound on the bytes the cache's namespaces hold; unbounded when undefined. */
+  readonly maxBytes?: number | undefined;
+  readonly evictionIntervalMs: number;
 }
 
 const NAMESPACE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;

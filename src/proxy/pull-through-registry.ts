@@ -22,10 +22,13 @@ import { ManifestCache, type FetchedManifest } from './manifest-cache.ts';
 import type { UpstreamRoute, UpstreamRoutes } from './upstream-routes.ts';
 import type { Readable } from 'node:stream';
 import type { SignatureStore } from '../metadata/signature-store.ts';
+import type { CacheUsageStore } from '../metadata/cache-usage-store.ts';
 import { PullThroughSignatures } from './pull-through-signatures.ts';
 
 export interface PullThroughOptions {
   readonly routes: UpstreamRoutes;
+  /** Where pulls of cached manifests are noted, for least-recently-pulled eviction. */
+  readonly usage?: CacheUsageStore | undefined;
   readonly notFoundTtlMs: number;
   readonly logger: Logger;
   readonly clock?: () => number;
@@ -40,9 +43,15 @@ export class PullThroughRegistry extends RegistryDecorator {
   readonly #manifests: ManifestCache;
   readonly #notFoundTtlMs: number;
   readonly #logger: Logger;
+  readonly #usage: CacheUsageStore | undefined;
+  readonly #now: () => number;
+  /** Last pull noted per repository@digest: one write a minute at most, however many pulls. */
+  readonly #noted = new Map<string, number>();
 
   constructor(inner: Registry, options: PullThroughOptions) {
     super(inner);
+    this.#usage = options.usage;
+    this.#now = options.clock ?? Date.now;
     this.routes = options.routes;
     this.#notFoundTtlMs = options.notFoundTtlMs;
     this.#logger = options.logger;
@@ -57,8 +66,21 @@ export class PullThroughRegistry extends RegistryDecorator {
     const route = await this.routes.route(repository);
     if (!route) return this.inner.getManifest(repository, reference, actor);
     const resolved = await this.#resolve(route, reference);
-    if (resolved.kind === 'stored') return this.inner.getManifest(route.local, reference, actor);
-    return resolved.manifest;
+    if (resolved.kind === 'fetched') return resolved.manifest;
+    const manifest = await this.inner.getManifest(route.local, reference, actor);
+    this.#notePull(route.local, manifest.digest);
+    return manifest;
+  }
+
+  #notePull(repository: string, digest: Digest): void {
+    if (!this.#usage) return;
+    const key = `${repository}@${digest}`;
+    const now = this.#now();
+    if (now - (this.#noted.get(key) ?? 0) < 60_000) return;
+    this.#noted.delete(key);
+    this.#noted.set(key, now);
+    if (this.#noted.size > 10_000) this.#noted.delete(this.#noted.keys().next().value!);
+    void this.#usage.recordPull(repository, digest, now).catch((error: unknown) => this.#logger.warn('pull-through cache could not note a pull', { repository, error: (error as Error).message }));
   }
 
   override async headManifest(repository: string, reference: string): Promise<ManifestHead> {

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig, ConfigError } from '../src/config/config.ts';
-import { startCustody, type CustodyServer } from './support/custody-server.ts';
+import { ADMIN_PASSWORD, startCustody, type CustodyServer } from './support/custody-server.ts';
+import { fetchToken } from './support/access-fixtures.ts';
 import { startDistribution, type DistributionRegistry } from './support/distribution-registry.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
 import { buildLargeImageLayout, debianLayout, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, ociRef, type LargeImageLayout } from './support/images.ts';
@@ -315,6 +316,27 @@ describe('pull-through cache', () => {
       const fsck = await run(process.execPath, [join(import.meta.dirname, '..', 'bin', 'custody.js'), 'fsck', '--data-dir', bounded.dataDir]);
       assert.equal(fsck.code, 0, `fsck:\n${fsck.stdout}${fsck.stderr}`);
       await bounded.dispose();
+    }
+  });
+
+  test('permissions decide who pulls through the cache; it fills as the system', async () => {
+    const configFile = join(work, 'guarded.yaml');
+    await writeFile(configFile, ['proxy:', '  upstreams:', '    - namespace: cache/custody', `      url: http://${second.host}`, ''].join('\n'));
+    const guarded = await startCustody({ auth: true, args: ['--config', configFile] });
+    try {
+      const path = '/v2/cache/custody/team/tool/manifests/v1';
+      assert.equal((await http(`${guarded.url}${path}`, { headers: { Accept: ACCEPT } })).status, 401, 'anonymous callers are challenged');
+      const reader = await fetchToken(guarded.url, ['repository:cache/custody/team/tool:pull'], { username: 'admin', secret: ADMIN_PASSWORD });
+      const served = await http(`${guarded.url}${path}`, { headers: { Accept: ACCEPT, Authorization: `Bearer ${reader}` } });
+      assert.equal(served.status, 200);
+      assert.equal(served.headers['docker-content-digest'], (await http(`${second.url}/v2/team/tool/manifests/v1`, { headers: { Accept: ACCEPT } })).headers['docker-content-digest']);
+      // Even a superuser cannot push into the cache's namespace.
+      const writer = await fetchToken(guarded.url, ['repository:cache/custody/team/tool:pull,push'], { username: 'admin', secret: ADMIN_PASSWORD });
+      const push = await http(`${guarded.url}/v2/cache/custody/team/tool/blobs/uploads/`, { method: 'POST', headers: { Authorization: `Bearer ${writer}` } });
+      assert.equal(push.status, 403);
+      await waitFor('the image stored', () => guarded.logs.some((line) => line.includes('pull-through cache stored an image')), 30_000, 50);
+    } finally {
+      await guarded.dispose();
     }
   });
 

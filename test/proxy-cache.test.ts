@@ -11,6 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig, ConfigError } from '../src/config/config.ts';
+import { Readable } from 'node:stream';
+import { RegistryClient } from '../src/client/registry-client/index.ts';
+import { digestOf } from '../src/core/digest.ts';
+import { EMPTY_JSON_CONTENT, MediaType } from '../src/core/media-types.ts';
 import { ADMIN_PASSWORD, startCustody, type CustodyServer } from './support/custody-server.ts';
 import { fetchToken } from './support/access-fixtures.ts';
 import { startDistribution, type DistributionRegistry } from './support/distribution-registry.ts';
@@ -340,6 +344,53 @@ describe('pull-through cache', () => {
     }
   });
 
+  test('signatures and referrers of a cached image come with it', async () => {
+    await skopeo(['copy', '--dest-tls-verify=false', ociRef(debianLayout(), 'bookworm-curl'), `docker://${second.host}/team/signed:v1`]);
+    const image = await http(`${second.url}/v2/team/signed/manifests/v1`, { headers: { Accept: ACCEPT } });
+    const imageDigest = image.headers['docker-content-digest'] as string;
+    const client = new RegistryClient({ registry: second.url });
+    try {
+      const put = async (content: object, reference?: string): Promise<string> => {
+        const bytes = Buffer.from(JSON.stringify(content));
+        return (await client.putManifest('team/signed', reference ?? digestOf(bytes), bytes, OCI_MANIFEST)).digest;
+      };
+      const blob = async (bytes: Buffer) => {
+        await client.pushBlob('team/signed', digestOf(bytes), bytes.length, () => Readable.from([bytes]));
+        return { digest: digestOf(bytes), size: bytes.length };
+      };
+      const empty = await blob(Buffer.from(EMPTY_JSON_CONTENT));
+      const sbom = await blob(Buffer.from('{"sbom":"for the test"}'));
+      const subject = { mediaType: image.headers['content-type'], digest: imageDigest, size: image.body.length };
+      const referrer = await put({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: 'application/vnd.example.sbom', config: { mediaType: MediaType.OciEmpty, ...empty }, layers: [{ mediaType: 'application/json', ...sbom }], subject });
+      const payload = await blob(Buffer.from(JSON.stringify({ critical: { image: { 'docker-manifest-digest': imageDigest } } })));
+      const sigTag = `${imageDigest.replace(':', '-')}.sig`;
+      const signature = await put(
+        { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: MediaType.OciEmpty, ...empty }, layers: [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', ...payload, annotations: { 'dev.cosignproject.cosign/signature': 'c2lnbmF0dXJl' } }] },
+        sigTag,
+      );
+
+      const pulled = await http(`${cache.url}/v2/cache/custody/team/signed/manifests/v1`, { headers: { Accept: ACCEPT } });
+      assert.equal(pulled.headers['docker-content-digest'], imageDigest);
+      const listed = await waitFor(
+        'the referrer in the cache',
+        async () => {
+          const index = (await http(`${cache.url}/v2/cache/custody/team/signed/referrers/${imageDigest}`)).json<{ manifests: Array<{ digest: string; artifactType?: string }> }>();
+          return index?.manifests.length ? index.manifests : false;
+        },
+        30_000,
+        100,
+      );
+      assert.deepEqual(listed.map((entry) => [entry.digest, entry.artifactType]), [[referrer, 'application/vnd.example.sbom']]);
+      await waitFor('the signature tag stored', () => cache.logs.some((line) => line.includes('pull-through cache stored an image') && line.includes(signature)), 30_000, 50);
+      // The upstream gone, the signature is still served.
+      await second.stop();
+      const sig = await http(`${cache.url}/v2/cache/custody/team/signed/manifests/${sigTag}`, { headers: { Accept: ACCEPT } });
+      assert.equal(sig.status, 200);
+      assert.equal(sig.headers['docker-content-digest'], signature);
+    } finally {
+      client.close();
+    }
+  });
   test('the upstream stopped: cached tags still pull, and fsck is clean', async () => {
     await stored(pushed['library/app:v1']!);
     await faults.close();
@@ -353,4 +404,5 @@ describe('pull-through cache', () => {
     assert.equal(fsck.code, 0, `fsck:\n${fsck.stdout}${fsck.stderr}`);
     assert.match(fsck.stdout, /^ok: [1-9]\d* manifests/m);
   });
+
 });

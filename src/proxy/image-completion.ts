@@ -30,19 +30,24 @@ export class ImageCompletion {
     this.#logger = logger;
   }
 
-  /** Starts completing (once per manifest at a time); failures are logged, and the next pull tries again. */
+  /**
+   * Starts completing (once per manifest at a time), then fetches what signs or describes
+   * it; failures are logged, and the next pull tries again.
+   */
   start(route: UpstreamRoute, manifest: FetchedManifest, tag?: string): void {
-    void this.complete(route, manifest, tag).catch((error: unknown) => {
+    void this.complete(route, manifest, tag, true).catch((error: unknown) => {
       route.upstream.logger.warn('pull-through cache could not complete an image; the next pull retries', { repository: route.local, digest: manifest.digest, error: (error as Error).message });
     });
   }
 
   /** Resolves when the manifest (and the tag, if given) is committed in the core. */
-  complete(route: UpstreamRoute, manifest: FetchedManifest, tag?: string): Promise<void> {
+  complete(route: UpstreamRoute, manifest: FetchedManifest, tag?: string, companions = false): Promise<void> {
     const key = `${route.local}@${manifest.digest}:${tag ?? ''}`;
     const running = this.#running.get(key);
     if (running) return running;
-    const work = this.#complete(route, manifest, tag).finally(() => this.#running.delete(key));
+    const work = this.#complete(route, manifest, tag)
+      .then(() => (companions ? this.#companions(route, manifest.digest) : undefined))
+      .finally(() => this.#running.delete(key));
     this.#running.set(key, work);
     return work;
   }
@@ -74,6 +79,54 @@ export class ImageCompletion {
     await this.#core.putManifest(route.local, tag ?? manifest.digest, manifest.mediaType, manifest.content, CACHE_ACTOR);
     this.#manifests.committed(route.local, manifest.digest, tag);
     this.#logger.info('pull-through cache stored an image', { repository: route.local, digest: manifest.digest, ...(tag === undefined ? {} : { tag }), blobsFetched: missing.length });
+  }
+
+  /**
+   * Signatures and referrers of a cached image come with it: cosign's `sha256-<hex>.sig`,
+   * `.att` and `.sbom` tags, and the manifests whose subject it is (the referrers API, or
+   * its tag schema). Each is stored like the image; one that fails is left for next time.
+   */
+  async #companions(route: UpstreamRoute, digest: Digest): Promise<void> {
+    const [algorithm, hex] = digest.split(':') as [string, string];
+    for (const suffix of ['sig', 'att', 'sbom']) {
+      const tag = `${algorithm}-${hex}.${suffix}`;
+      try {
+        const head = await route.upstream.headManifest(route.remote, tag);
+        if (head === undefined) continue;
+        const stored = await this.#storedDigest(route.local, tag);
+        if (stored !== head.digest) {
+          const fetched = this.#manifests.pending(route.local, head.digest) ?? (await this.#fetch(route, head.digest));
+          await this.complete(route, fetched, tag);
+        }
+        this.#manifests.checked(route.local, tag);
+      } catch (error) {
+        route.upstream.logger.warn('pull-through cache could not fetch a signature tag', { repository: route.local, tag, error: (error as Error).message });
+      }
+    }
+    let referrers: readonly { readonly digest: string }[] = [];
+    try {
+      referrers = await route.upstream.referrers(route.remote, digest);
+    } catch (error) {
+      route.upstream.logger.warn('pull-through cache could not list referrers', { repository: route.local, digest, error: (error as Error).message });
+    }
+    for (const referrer of referrers) {
+      try {
+        if (await this.#has(() => this.#core.headManifest(route.local, referrer.digest))) continue;
+        const fetched = this.#manifests.pending(route.local, referrer.digest) ?? (await this.#fetch(route, referrer.digest as Digest));
+        await this.complete(route, fetched);
+      } catch (error) {
+        route.upstream.logger.warn('pull-through cache could not fetch a referrer', { repository: route.local, digest: referrer.digest, error: (error as Error).message });
+      }
+    }
+  }
+
+  async #storedDigest(repository: string, reference: string): Promise<string | undefined> {
+    try {
+      return (await this.#core.headManifest(repository, reference)).digest;
+    } catch (error) {
+      if (error instanceof NotFound) return undefined;
+      throw error;
+    }
   }
 
   async #fetch(route: UpstreamRoute, digest: Digest): Promise<FetchedManifest> {

@@ -84,6 +84,11 @@ export class Upstream {
     return this.#call(() => this.#client.getBlob(repository, digest), () => new NotFound('blob', `blob ${digest} is not in upstream repository ${repository}`, { detail: { digest } }));
   }
 
+  /** Manifests whose subject is `digest` (the referrers API, or its tag schema where there is none). */
+  async referrers(repository: string, digest: string): Promise<readonly { readonly digest: string }[]> {
+    return (await this.#call(() => this.#client.referrers(repository, digest))).manifests;
+  }
+
   async listTags(repository: string): Promise<string[]> {
     return this.#call(() => this.#client.listTags(repository), () => new NotFound('repository', `repository ${repository} is not known to the upstream`));
   }

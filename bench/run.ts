@@ -23,6 +23,7 @@ import { indexPhase } from './phases/indexer.ts';
 import { manifestPhase } from './phases/manifests.ts';
 import { matchPhase } from './phases/match.ts';
 import { rssPhase } from './phases/rss.ts';
+import { proxyPhase } from './phases/proxy.ts';
 import { shaPhase } from './phases/sha.ts';
 import { signaturesPhase } from './phases/signatures.ts';
 import { smallBlobPhase } from './phases/small.ts';
@@ -58,6 +59,7 @@ const OWN_PHASES: readonly (readonly [Phase, (args: Args, parent: string) => Pro
   ['index', (args, parent) => indexPhase(args.settings, parent, args.custodyDir)],
   ['match', (args, parent) => matchPhase(args.quick, args.settings.rounds, parent)],
   ['signatures', (args, parent) => signaturesPhase(args.settings.rounds, parent, args.custodyDir)],
+  ['proxy', (args, parent) => proxyPhase(args.settings, parent, args.custodyDir)],
 ];
 
 interface PhasePeak {

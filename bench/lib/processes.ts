@@ -245,6 +245,10 @@ async function ping(url: string): Promise<boolean> {
 export interface DistributionOptions {
   /** Enable Distribution's in-memory blob descriptor cache (off by default: Custody has none). */
   readonly cache?: boolean;
+  /** Run as a pull-through cache of this registry (`proxy.remoteurl`). */
+  readonly proxyRemoteUrl?: string;
+  /** Directory and label under `parent` (default `distribution`), to run several. */
+  readonly name?: string;
 }
 
 export function distributionVersion(): string {
@@ -253,12 +257,13 @@ export function distributionVersion(): string {
 }
 
 export async function startDistribution(parent: string, options: DistributionOptions = {}): Promise<RegistryProcess> {
-  const dataDir = join(parent, 'distribution');
+  const name = options.name ?? 'distribution';
+  const dataDir = join(parent, name);
   mkdirSync(dataDir, { recursive: true });
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const config = join(parent, 'distribution.yml');
+    const config = join(parent, `${name}.yml`);
     writeFileSync(
       config,
       [
@@ -279,6 +284,7 @@ export async function startDistribution(parent: string, options: DistributionOpt
         '    uploadpurging:',
         '      enabled: false',
         ...(options.cache ? ['  cache:', '    blobdescriptor: inmemory'] : []),
+        ...(options.proxyRemoteUrl ? ['proxy:', `  remoteurl: ${options.proxyRemoteUrl}`] : []),
         'http:',
         `  addr: 127.0.0.1:${port}`,
         'catalog:',

@@ -8,7 +8,8 @@
 // fill runs are fed the same bytes: those who join early (the first REPLAY_BYTES are kept
 // in memory) get them all as they arrive; later ones wait for the commit and read the
 // stored blob. Each client is held one chunk behind, and the last chunk is only sent once
-// the digest has verified, so no client ever receives a whole body that is not the blob.
+// the digest has verified (not waiting for the commit), so no client ever receives a whole
+// body that is not the blob.
 // A client that goes away leaves the fill running for the others and for the cache.
 import { PassThrough } from 'node:stream';
 import type { Digest } from '../core/digest.ts';
@@ -19,8 +20,12 @@ import type { UpstreamRoute } from './upstream-routes.ts';
 
 /** Bytes of a running fill kept so that clients joining late still stream from the start. */
 const REPLAY_BYTES = 8 * 1024 * 1024;
-/** How long a fill waits for its first client before it flows anyway (HEAD, background completion). */
-const FIRST_CLIENT_WAIT_MS = 50;
+/**
+ * How long a fill waits for its first client before it flows anyway (a HEAD, or the
+ * background completion of an image): a client asking for the blob right after its
+ * manifest then streams it from the first byte instead of waiting for the commit.
+ */
+const FIRST_CLIENT_WAIT_MS = 1000;
 
 export const CACHE_ACTOR: EventActor = { kind: 'system', name: 'pull-through-cache' };
 
@@ -51,7 +56,11 @@ export class BlobFill {
   readonly #subscribers = new Set<Subscriber>();
   readonly #waiters = new Map<Subscriber, { resolve: () => void; reject: (error: Error) => void }>();
 
-  constructor(digest: Digest, size: number, start: (onChunk: (chunk: Buffer) => boolean, resumeWhenDrained: (resume: () => void) => void) => Promise<void>) {
+  constructor(
+    digest: Digest,
+    size: number,
+    start: (onChunk: (chunk: Buffer) => boolean, resumeWhenDrained: (resume: () => void) => void, onVerified: () => void) => Promise<void>,
+  ) {
     this.digest = digest;
     this.size = size;
     let release!: () => void;
@@ -64,6 +73,7 @@ export class BlobFill {
       return start(
         (chunk) => this.#deliver(chunk),
         (resume) => this.#whenDrained(resume),
+        () => this.#finish(null),
       );
     });
     this.done.then(
@@ -190,8 +200,8 @@ export class BlobFills {
       throw new Unavailable('upstream', `blob ${digest}: the upstream sent no Content-Length`);
     }
     reader.pause();
-    return new BlobFill(digest, size, async (onChunk, whenDrained) => {
-      const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+    return new BlobFill(digest, size, async (onChunk, whenDrained, onVerified) => {
+      const body = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
       reader.on('data', (chunk: Buffer) => {
         const stored = body.write(chunk);
         const sent = onChunk(chunk);
@@ -205,7 +215,12 @@ export class BlobFills {
           if (!sent) whenDrained(resume);
         }
       });
-      reader.on('end', () => body.end());
+      // The reader ends only once the digest verified: the clients streaming it get their
+      // last chunk now, not after the store's fsync and commit (later clients wait for those).
+      reader.on('end', () => {
+        body.end();
+        onVerified();
+      });
       reader.on('error', (error) => body.destroy(error));
       reader.resume();
       try {

@@ -202,6 +202,7 @@ export class PullThroughRegistry extends RegistryDecorator {
       const whole = range === undefined || (range.start === 0 && range.end === fill.size - 1);
       const streaming = whole ? fill.stream(destination) : false;
       if (streaming) return streaming;
+      this.#logger.debug('pull-through cache: a client waits for a blob to be stored', { digest, range });
       await fill.done.catch(() => {});
     }
     return this.inner.sendBlob(digest, destination, range);

@@ -253,6 +253,25 @@ describe('pull-through cache', () => {
     assert.equal(next.digest, doomed.layerDigest);
   });
 
+  test('a tag that moves upstream is served from the cache until its TTL passes, then follows', async () => {
+    await pushUpstream(faulty.ref, 'library/moving:v1');
+    await pushUpstream(big.ref, 'library/moving:next');
+    const before = pushed['library/moving:v1'];
+    const first = await http(cached('library/moving/manifests/v1'), { headers: { Accept: ACCEPT } });
+    const fetchedAt = Date.now();
+    assert.equal(first.headers['docker-content-digest'], before);
+    // Move the tag upstream (the blobs are there: only the manifest is written).
+    const creds = ['--src-creds', 'alice:s3cret', '--src-cert-dir', certDir, '--dest-creds', 'alice:s3cret', '--dest-cert-dir', certDir];
+    await skopeo(['copy', ...creds, `docker://${distribution.host}/library/moving:next`, `docker://${distribution.host}/library/moving:v1`]);
+    const within = await http(cached('library/moving/manifests/v1'), { headers: { Accept: ACCEPT } });
+    assert.ok(Date.now() - fetchedAt < 2_000, 'the check ran within the TTL');
+    assert.equal(within.headers['docker-content-digest'], before, 'within the TTL the cached tag is served');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const after = await http(cached('library/moving/manifests/v1'), { headers: { Accept: ACCEPT } });
+    assert.equal(after.headers['docker-content-digest'], pushed['library/moving:next'], 'after the TTL the HEAD finds the new digest');
+    await stored(pushed['library/moving:next']!);
+  });
+
   test('a stalled upstream costs one timeout: the cached tag is served; not found is remembered', async () => {
     // Cached and past its 2 s TTL.
     await new Promise((resolve) => setTimeout(resolve, 2_100));
@@ -288,6 +307,12 @@ describe('pull-through cache', () => {
     const digestFile = join(work, 'root.digest');
     await skopeo(['copy', '--src-tls-verify=false', '--digestfile', digestFile, `docker://${cache.host}/team/tool:v1`, `oci:${join(work, 'root-pulled')}:v1`]);
     assert.equal((await readFile(digestFile, 'utf8')).trim(), expected.headers['docker-content-digest']);
+    // A repository pushed here under a root path is never shadowed by the default upstream.
+    const ownDigest = join(work, 'own.digest');
+    await skopeo(['copy', '--dest-tls-verify=false', '--digestfile', ownDigest, faulty.ref, `docker://${cache.host}/team/tool:v1`]);
+    const own = await http(`${cache.url}/v2/team/tool/manifests/v1`, { headers: { Accept: ACCEPT } });
+    assert.equal(own.headers['docker-content-digest'], (await readFile(ownDigest, 'utf8')).trim());
+    assert.notEqual(own.headers['docker-content-digest'], expected.headers['docker-content-digest']);
   });
 
   test('a size bound: the least recently pulled image is evicted, and pulls again from its upstream', async () => {

@@ -1,21 +1,9 @@
 // `custody serve`: the registry server.
-import { readFileSync } from 'node:fs';
 import { describeSettings } from '../config/config.ts';
 import { createLogger } from '../observability/logger.ts';
-import { startServer } from '../server/http-server.ts';
-import { GarbageCollector } from '../registry/garbage-collector.ts';
+import { startRegistry } from '../app/registry-server.ts';
 import { parseServerArgs } from './config-flags.ts';
-import { openStores } from './open-stores.ts';
-import { openSecurity } from './open-security.ts';
-import { openQuality } from './open-quality.ts';
-import { SqlSignatureStore } from '../metadata/sql-signature-store.ts';
 import { VERSION } from './version.ts';
-import { SqlSigningPolicyStore } from '../metadata/sql-signing-policy-store.ts';
-import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
-import { SigningPolicyApi } from '../server/signing-policy-api.ts';
-import { openPullThroughCache } from '../proxy/index.ts';
-import { SqlCacheUsageStore } from '../metadata/sql-cache-usage-store.ts';
-import { TimerScheduler } from '../jobs/timer-scheduler.ts';
 import type { Command } from './main.ts';
 
 export const serveCommand: Command = {
@@ -32,67 +20,15 @@ export const serveCommand: Command = {
   async run(args) {
     const { config } = parseServerArgs(args);
     const logger = createLogger(config.log.level);
-    const stores = await openStores(config);
-    const secured = await openSecurity(config, stores, logger);
-    const quality = await openQuality(config, stores, secured.security, logger);
-    const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
-    // The pull-through cache reads through to its upstreams for clients; indexing and
-    // policies see what it stores through the core, like pushed content.
-    const cache = openPullThroughCache(stores.registry, config.proxy, logger, new SqlCacheUsageStore(stores.sql));
-    // The one scheduler of this process (the cache's eviction is its first job here).
-    const scheduler = new TimerScheduler({ onError: (job, error) => logger.error('job failed', { job, error }) });
-    for (const job of cache?.jobs ?? []) scheduler.register(job);
-    scheduler.start();
-    const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
-    const server = await startServer(
-      {
-        registry: cache?.registry ?? stores.registry,
-        security: secured.security,
-        actions: secured.actionLog,
-        routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), ...secured.managementRoutes],
-        manifestGuard: signingPolicy,
-        onManifestPushed: quality.manifestPushed,
-        signatures: cache ? cache.registry.signatures(new SqlSignatureStore(stores.sql)) : new SqlSignatureStore(stores.sql),
-        registerMetrics: (registry) => secured.actionLog.registerMetrics(registry),
-        logger,
-        tls,
-        tlsFiles: config.tls,
-        shutdownTimeoutMs: config.shutdownTimeoutMs,
-        healthCheck: async () => {
-          await stores.sql.query('SELECT 1 AS ok');
-          await stores.blobs.check();
-        },
-        storage: { space: () => stores.blobs.space(), minFreeBytes: config.storage.minFreeBytes },
-        bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
-        maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
-      },
-      config.listen.host,
-      config.listen.port,
-    );
+    const server = await startRegistry(config, logger);
     logger.info('custody serving', {
       version: VERSION,
       url: server.url,
       database: config.database.driver,
       storage: config.storage.driver === 's3' ? `s3://${config.storage.s3.bucket}` : config.storage.path,
-      tls: Boolean(tls),
-      auth: secured.security ? 'token' : 'disabled',
+      tls: server.tls,
+      auth: server.authenticated ? 'token' : 'disabled',
     });
-
-    const collector = new GarbageCollector(stores.registry, stores.maintenance, logger);
-    const maintenance = setInterval(() => {
-      void collector.expireUploads(config.uploads.expireAfterMs).catch((error: unknown) => logger.error('upload expiry failed', { error }));
-    }, Math.min(config.uploads.expireAfterMs, 15 * 60_000));
-    maintenance.unref();
-    let background: NodeJS.Timeout | undefined;
-    if (config.gc.online) {
-      background = setInterval(() => {
-        void collector
-          .collect({ dryRun: false, deleteUntagged: config.gc.deleteUntagged, gracePeriodMs: config.gc.gracePeriodMs })
-          .then((report) => logger.info('garbage collection', { ...report }))
-          .catch((error: unknown) => logger.error('garbage collection failed', { error }));
-      }, config.gc.intervalMs);
-      background.unref();
-    }
 
     return new Promise<number>((resolve) => {
       let stopping = false;
@@ -107,15 +43,8 @@ export const serveCommand: Command = {
         }
         stopping = true;
         logger.info('shutting down', { signal });
-        clearInterval(maintenance);
-        if (background) clearInterval(background);
         void server
           .close()
-          .then(() => scheduler.stop())
-          .then(() => cache?.close())
-          .then(() => quality.close())
-          .then(() => secured.close())
-          .then(() => stores.close())
           .then(
             () => {
               logger.info('stopped');

@@ -88,7 +88,7 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       assert.equal(await migrate(sql), 0);
       assert.equal((await store.findRepositoryBlob('library/app', blobDigest('a')))?.size, 5);
       const versions = await sql.query<{ version: number | string }>('SELECT version FROM schema_migrations');
-      assert.deepEqual(versions.map((row) => Number(row.version)).sort(), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).map((migration) => migration.version));
+      assert.deepEqual(versions.map((row) => Number(row.version)).sort((a, b) => a - b), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).map((migration) => migration.version));
     });
 
     it('linkBlob records the blob, creates the repository and counts repository links', async () => {

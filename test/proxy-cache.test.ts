@@ -180,6 +180,17 @@ describe('pull-through cache', () => {
     await skopeo(['--registries-conf', conf, 'copy', '--digestfile', digestFile, `docker://${distribution.host}/library/app:v1`, `oci:${join(work, 'pulled')}:v1`], env);
     assert.equal((await readFile(digestFile, 'utf8')).trim(), pushed['library/app:v1']);
     await stored(pushed['library/app:v1']!);
+    // Stored through the core, the image is indexed like a pushed one (manifest.pushed).
+    await waitFor(
+      'the cached image indexed',
+      async () => {
+        const status = (await http(`${cache.url}/api/v1/repositories/${NAMESPACE}/library/app/-/manifests/${pushed['library/app:v1']}/status`)).json<{ status: string; error: string | null }>();
+        assert.notEqual(status?.status, 'failed', status?.error ?? '');
+        return status?.status === 'indexed';
+      },
+      60_000,
+      200,
+    );
     const manifest = await http(cached('library/app/manifests/v1'), { headers: { Accept: ACCEPT } });
     assert.equal(manifest.status, 200);
     assert.equal(manifest.headers['docker-content-digest'], pushed['library/app:v1']);

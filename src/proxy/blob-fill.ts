@@ -51,7 +51,6 @@ export class BlobFill {
   readonly done: Promise<void>;
   #replay: Buffer[] | null = [];
   #replayBytes = 0;
-  #started = false;
   #flow: (() => void) | undefined;
   readonly #subscribers = new Set<Subscriber>();
   readonly #waiters = new Map<Subscriber, { resolve: () => void; reject: (error: Error) => void }>();
@@ -69,7 +68,6 @@ export class BlobFill {
     const timer = setTimeout(release, FIRST_CLIENT_WAIT_MS);
     this.done = first.then(() => {
       clearTimeout(timer);
-      this.#started = true;
       return start(
         (chunk) => this.#deliver(chunk),
         (resume) => this.#whenDrained(resume),
@@ -154,10 +152,6 @@ export class BlobFill {
     }
     this.#subscribers.clear();
     this.#waiters.clear();
-  }
-
-  get started(): boolean {
-    return this.#started;
   }
 }
 

@@ -281,6 +281,8 @@ describe('pull-through cache', () => {
     const after = await http(cached('library/moving/manifests/v1'), { headers: { Accept: ACCEPT } });
     assert.equal(after.headers['docker-content-digest'], pushed['library/moving:next'], 'after the TTL the HEAD finds the new digest');
     await stored(pushed['library/moving:next']!);
+    // Its layer was cached already (library/big): linked, not downloaded again.
+    assert.ok(!faults.requests.some((request) => request.path === `/v2/library/moving/blobs/${big.layerDigest}`), 'a blob the cache holds is not fetched again');
   });
 
   test('a stalled upstream costs one timeout: the cached tag is served; not found is remembered', async () => {

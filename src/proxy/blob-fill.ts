@@ -15,7 +15,7 @@ import { PassThrough } from 'node:stream';
 import type { Digest } from '../core/digest.ts';
 import { Unavailable } from '../core/errors.ts';
 import type { EventActor } from '../core/events.ts';
-import type { Registry } from '../registry/registry-interface.ts';
+import type { BlobHandle, Registry } from '../registry/registry-interface.ts';
 import type { UpstreamRoute } from './upstream-routes.ts';
 
 /** Bytes of a running fill kept so that clients joining late still stream from the start. */
@@ -168,6 +168,16 @@ export class BlobFills {
   /** The running fill of a digest, if any. */
   active(digest: string): Promise<BlobFill> | undefined {
     return this.#fills.get(digest);
+  }
+
+  /**
+   * Links a blob the store already holds (cached for another repository, or pushed) into
+   * `route.local` instead of downloading it again; null when there is none to link (or the
+   * registry does not mount automatically).
+   */
+  async link(route: UpstreamRoute, digest: Digest): Promise<BlobHandle | null> {
+    if (!(await this.#registry.metadata.findBlob(digest))) return null;
+    return this.#registry.mountBlob(route.local, digest, undefined, undefined, CACHE_ACTOR);
   }
 
   /**

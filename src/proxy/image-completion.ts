@@ -71,8 +71,11 @@ export class ImageCompletion {
     const queue = [...new Set(missing)];
     const worker = async (): Promise<void> => {
       for (let digest = queue.shift(); digest !== undefined; digest = queue.shift()) {
+        if (!this.#fills.active(digest) && (await this.#fills.link(route, digest))) continue;
         const fill = await this.#fills.join(route, digest);
         await fill.done;
+        // A fill another repository started stored the blob there: link it here too.
+        if (!(await this.#has(() => this.#core.statBlob(route.local, digest)))) await this.#fills.link(route, digest);
       }
     };
     await Promise.all(Array.from({ length: Math.min(BLOB_CONCURRENCY, queue.length) }, worker));

@@ -32,6 +32,7 @@ export class ManifestCache {
   readonly #pendingTags = new BoundedMap<Digest>();
   readonly #checkedAt = new BoundedMap<number>();
   readonly #notFound = new BoundedMap<number>();
+  readonly #fetchedIn = new BoundedMap<number>();
   readonly #now: () => number;
 
   constructor(clock: () => number = Date.now) {
@@ -48,7 +49,13 @@ export class ManifestCache {
     return digest === undefined ? undefined : this.pending(repository, digest);
   }
 
+  /** Whether a manifest of the repository was fetched from its upstream by this process. */
+  fetchedIn(repository: string): boolean {
+    return this.#fetchedIn.has(repository);
+  }
+
   remember(repository: string, manifest: FetchedManifest, tag?: string): void {
+    this.#fetchedIn.set(repository, this.#now());
     this.#pending.set(`${repository}@${manifest.digest}`, manifest);
     if (tag !== undefined) this.#pendingTags.set(`${repository}:${tag}`, manifest.digest);
   }

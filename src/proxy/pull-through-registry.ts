@@ -9,6 +9,7 @@
 // only the cache writes there, through the core (so guards, events and quotas apply).
 import type { Digest } from '../core/digest.ts';
 import { isDigest } from '../core/digest.ts';
+import { parseManifest } from '../core/manifest.ts';
 import { Denied, NotFound, Unavailable } from '../core/errors.ts';
 import type { EventActor } from '../core/events.ts';
 import type { ManifestHead, ManifestRecord } from '../metadata/metadata-store.ts';
@@ -172,12 +173,22 @@ export class PullThroughRegistry extends RegistryDecorator {
   override async statBlob(repository: string, digest: string): Promise<BlobHandle> {
     const route = await this.routes.route(repository);
     if (!route) return this.inner.statBlob(repository, digest);
+    // A root path is the default upstream's for blobs only once a client pulled a manifest
+    // there: a client pushing a new repository asks for its blobs first, and must hear that
+    // this repository does not have them, or it would skip the upload.
+    if (route.alias && !this.#manifests.fetchedIn(route.local) && !(await this.inner.metadata.repositoryExists(route.local))) {
+      return this.inner.statBlob(repository, digest);
+    }
     try {
       return await this.inner.statBlob(route.local, digest);
     } catch (error) {
       if (!(error instanceof NotFound) || !isDigest(digest)) throw error;
     }
     if (this.#manifests.isNotFound(route.local, digest)) throw blobUnknown(route.local, digest);
+    if (!this.fills.active(digest)) {
+      const linked = await this.fills.link(route, digest as Digest);
+      if (linked) return linked;
+    }
     try {
       const fill = await this.fills.join(route, digest as Digest);
       return { digest: fill.digest, size: fill.size };
@@ -256,7 +267,27 @@ export class PullThroughRegistry extends RegistryDecorator {
 
   override async putManifest(repository: string, reference: string, contentType: string | undefined, content: Uint8Array, actor?: EventActor): Promise<PutManifestResult> {
     this.#refuseWrite(repository);
+    // A push to a root path the default upstream serves: the client's blob checks were
+    // answered from the cache (where it pulled them), so it uploaded none. Its blobs are
+    // linked here from there, and from then on the pushed repository is served as pushed.
+    const route = await this.routes.route(repository);
+    if (route?.alias) {
+      for (const blob of blobsOf(content, contentType)) {
+        if (await this.#linked(repository, blob)) continue;
+        await this.inner.mountBlob(repository, blob, route.local, undefined, actor);
+      }
+    }
     return this.inner.putManifest(repository, reference, contentType, content, actor);
+  }
+
+  async #linked(repository: string, digest: string): Promise<boolean> {
+    try {
+      await this.inner.statBlob(repository, digest);
+      return true;
+    } catch (error) {
+      if (error instanceof NotFound) return false;
+      throw error;
+    }
   }
 
   #refuseWrite(repository: string): void {
@@ -270,6 +301,15 @@ export class PullThroughRegistry extends RegistryDecorator {
 
   close(): void {
     for (const upstream of this.routes.upstreams) upstream.close();
+  }
+}
+
+/** The blobs a manifest names, or none when it does not parse (the core then refuses it). */
+function blobsOf(content: Uint8Array, contentType: string | undefined): string[] {
+  try {
+    return parseManifest(content, contentType).blobs.map((blob) => blob.digest);
+  } catch {
+    return [];
   }
 }
 

@@ -11,6 +11,8 @@ export interface UpstreamRoute {
   readonly local: string;
   /** The repository's name at the upstream. */
   readonly remote: string;
+  /** A root path served by the default upstream (stored under its namespace). */
+  readonly alias?: boolean;
 }
 
 export class UpstreamRoutes {
@@ -38,7 +40,7 @@ export class UpstreamRoutes {
       }
     }
     if (this.#default === undefined || (await this.#existsLocally(repository))) return null;
-    return { upstream: this.#default, local: `${this.#default.config.namespace}/${repository}`, remote: this.#default.remoteName(repository) };
+    return { upstream: this.#default, local: `${this.#default.config.namespace}/${repository}`, remote: this.#default.remoteName(repository), alias: true };
   }
 
   /** Whether the repository is in an upstream's namespace (content there is the cache's alone). */

@@ -8,13 +8,13 @@ import { SqlAdvisoryStore } from '../metadata/sql-advisory-store.ts';
 import { QualityService } from '../scan/quality-service.ts';
 import { SqlQualityStore } from '../metadata/sql-quality-store.ts';
 import { QualityApi } from '../server/quality-api.ts';
-import type { RouteMatcher } from '../server/http-server.ts';
+import type { RouteTable } from '../server/route-table.ts';
 import type { SecurityServices } from '../server/security.ts';
 import type { OpenedStores } from './open-stores.ts';
 
 export interface OpenedQuality {
   readonly service: QualityService;
-  readonly routes: readonly RouteMatcher[];
+  readonly routes: readonly RouteTable[];
   close(): Promise<void>;
 }
 

@@ -18,7 +18,7 @@ import { ManagementService } from '../management/management-service.ts';
 import { ManagementApi } from '../server/management-api.ts';
 import { ActionLogApi } from '../server/action-log-api.ts';
 import { TokenEndpoint } from '../server/token-endpoint.ts';
-import type { RouteMatcher } from '../server/http-server.ts';
+import type { RouteTable } from '../server/route-table.ts';
 import type { SecurityServices } from '../server/security.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import type { OpenedStores } from './open-stores.ts';
@@ -31,8 +31,8 @@ export interface OpenedSecurity {
   readonly actionLog: ActionLog;
   /** Token endpoint and action log API first; the management API (which answers 404
    * for any other /api/v1 path) must come after routes that share its prefix. */
-  readonly routes: readonly RouteMatcher[];
-  readonly managementRoutes: readonly RouteMatcher[];
+  readonly routes: readonly RouteTable[];
+  readonly managementRoutes: readonly RouteTable[];
   close(): Promise<void>;
 }
 
@@ -74,8 +74,8 @@ export async function openSecurity({ config, stores, scheduler, logger }: OpenSe
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
   };
   const management = new ManagementService({ identity, access, actions: actionLog, authenticator });
-  const routes: RouteMatcher[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
-  const managementRoutes: RouteMatcher[] = [new ManagementApi(management, security)];
+  const routes: RouteTable[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
+  const managementRoutes: RouteTable[] = [new ManagementApi(management, security)];
   if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');
   return {
     security: config.auth.enabled ? security : undefined,

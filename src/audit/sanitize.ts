@@ -3,8 +3,8 @@
 // secret. A log of who did what must never become a place where credentials leak.
 import type { ActionEntry, ActionKind, ActionResult, Actor } from './action.ts';
 import type { ActionRow } from './action-log-store.ts';
-import { namespaceOf } from '../auth/access-control.ts';
-import { SECRET_PREFIX } from '../auth/secrets.ts';
+import { namespaceOf } from '../core/names.ts';
+import { SECRET_PREFIX } from '../core/identity.ts';
 
 export const LIMITS = {
   actorName: 256,

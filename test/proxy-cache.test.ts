@@ -4,13 +4,10 @@
 // and skopeo pull through the cache as a registries.conf mirror; the upstream stopped,
 // cached tags still pull and fsck is clean.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig, ConfigError } from '../src/config/config.ts';
 import { Readable } from 'node:stream';
 import { RegistryClient } from '../src/client/registry-client/index.ts';
 import { digestOf } from '../src/core/digest.ts';
@@ -18,7 +15,7 @@ import { EMPTY_JSON_CONTENT, MediaType } from '../src/core/media-types.ts';
 import { ADMIN_PASSWORD, startCustody, type CustodyServer } from './support/custody-server.ts';
 import { fetchToken } from './support/access-fixtures.ts';
 import { startDistribution, type DistributionRegistry } from './support/distribution-registry.ts';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
+import { fetchBlob, startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
 import { buildLargeImageLayout, debianLayout, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, ociRef, type LargeImageLayout } from './support/images.ts';
 import { isolatedPodman } from './support/podman.ts';
 import { createTestCa, httpsStatus, type TestCa } from './support/tls-ca.ts';
@@ -26,27 +23,6 @@ import { containersConfig, http, requireTool, run, runOk, waitFor, type Containe
 
 const ACCEPT = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, 'application/vnd.docker.distribution.manifest.list.v2+json'].join(', ');
 const NAMESPACE = 'cache/upstream';
-
-/** GETs a blob through the cache, hashing it as it streams; notes when the first byte came. */
-function fetchBlob(url: string): Promise<{ status: number; digest: string; bytes: number; firstByteAt: number; error?: Error }> {
-  return new Promise((resolve) => {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    let firstByteAt = 0;
-    const req = httpRequest(url, { agent: false }, (res) => {
-      res.on('data', (chunk: Buffer) => {
-        firstByteAt ||= Date.now();
-        bytes += chunk.length;
-        hash.update(chunk);
-      });
-      const done = (error?: Error): void => resolve({ status: res.statusCode ?? 0, digest: `sha256:${hash.digest('hex')}`, bytes, firstByteAt, ...(error ? { error } : {}) });
-      res.on('end', () => (res.complete ? done() : done(new Error('incomplete body'))));
-      res.on('error', (error) => done(error));
-    });
-    req.on('error', (error) => resolve({ status: 0, digest: '', bytes, firstByteAt, error }));
-    req.end();
-  });
-}
 
 describe('pull-through cache', () => {
   let ca: TestCa;
@@ -134,35 +110,6 @@ describe('pull-through cache', () => {
     await distribution?.dispose();
     await ca?.dispose();
     if (work) await rm(work, { recursive: true, force: true });
-  });
-
-  test('configuration: YAML list, repeatable flag and comma-separated environment; mistakes reported', () => {
-    const config = loadConfig({ env: { CUSTODY_PROXY_UPSTREAM: 'cache/quay.io=https://quay.io, cache/ghcr.io=ghcr.io' }, flags: { 'proxy-upstream': ['cache/docker.io=https://u:p%40ss@registry-1.docker.io'] } });
-    assert.deepEqual(
-      config.proxy.upstreams.map((upstream) => [upstream.namespace, upstream.url, upstream.ttlMs]),
-      [
-        ['cache/docker.io', 'https://registry-1.docker.io', 15 * 60_000],
-      ],
-      'a flag replaces the environment, as for every setting',
-    );
-    assert.equal(config.proxy.upstreams[0]!.username, 'u');
-    assert.equal(config.proxy.upstreams[0]!.password, 'p@ss');
-    const fromEnv = loadConfig({ env: { CUSTODY_PROXY_UPSTREAM: 'cache/quay.io=https://quay.io, cache/ghcr.io=ghcr.io', CUSTODY_PROXY_TTL: '1m' } });
-    assert.deepEqual(fromEnv.proxy.upstreams.map((upstream) => [upstream.namespace, upstream.url, upstream.ttlMs]), [
-      ['cache/quay.io', 'https://quay.io', 60_000],
-      ['cache/ghcr.io', 'https://ghcr.io', 60_000],
-    ]);
-    assert.throws(
-      () => loadConfig({ env: { CUSTODY_PROXY_UPSTREAM: 'cache=https://a.example,cache/b=https://u:secret@b.example,nothing', CUSTODY_PROXY_DEFAULT: 'elsewhere' } }),
-      (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
-        assert.match(error.message, /namespaces "cache" and "cache\/b" overlap/);
-        assert.match(error.message, /expected NAMESPACE=URL, got "nothing"/);
-        assert.match(error.message, /proxy\.default: "elsewhere"/);
-        assert.doesNotMatch(error.message, /secret/);
-        return true;
-      },
-    );
   });
 
   test('skopeo through a registries.conf mirror: the upstream\'s digests, stored in the cache', async () => {

@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:https';
 import { request as httpsRequest } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 
 export type FaultMode =
   /** Forwards everything. */
@@ -122,4 +124,25 @@ export async function startFaultProxy(target: string, tls: { cert: string; key: 
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** GETs a blob through the cache, hashing it as it streams; notes when the first byte came. */
+export function fetchBlob(url: string): Promise<{ status: number; digest: string; bytes: number; firstByteAt: number; error?: Error }> {
+  return new Promise((resolve) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let firstByteAt = 0;
+    const req = httpRequest(url, { agent: false }, (res) => {
+      res.on('data', (chunk: Buffer) => {
+        firstByteAt ||= Date.now();
+        bytes += chunk.length;
+        hash.update(chunk);
+      });
+      const done = (error?: Error): void => resolve({ status: res.statusCode ?? 0, digest: `sha256:${hash.digest('hex')}`, bytes, firstByteAt, ...(error ? { error } : {}) });
+      res.on('end', () => (res.complete ? done() : done(new Error('incomplete body'))));
+      res.on('error', (error) => done(error));
+    });
+    req.on('error', (error) => resolve({ status: 0, digest: '', bytes, firstByteAt, error }));
+    req.end();
+  });
 }

@@ -139,7 +139,9 @@ export type ErrorSubject =
   /** A registry the pull-through cache fetches from. */
   | 'upstream'
   /** Where a chunk starts in an upload (UploadRangeInvalid). */
-  | 'upload-range';
+  | 'upload-range'
+  /** A webhook (management API). */
+  | 'webhook';
 
 export interface DomainErrorOptions {
   /** Structured detail a client may act on (the envelope's `detail`). */

@@ -4,6 +4,8 @@
 // SQLite file beside the database: the operating system releases it when the process
 // ends, however it ends (even SIGKILL), so a crash never leaves a stale lock behind.
 // `custody gc` and `fsck` do not take it: they are safe beside a running server.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 export class DatabaseInUseError extends Error {}
@@ -15,6 +17,8 @@ export interface ServeLock {
 export function lockSqliteForServing(databasePath: string): ServeLock {
   if (databasePath === ':memory:') return { release() {} };
   const path = `${databasePath}-serve.lock`;
+  // Taken before the stores open: on a fresh data directory, nothing has created it yet.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new DatabaseSync(path, { timeout: 0 });
   try {
     db.exec('PRAGMA locking_mode = EXCLUSIVE');

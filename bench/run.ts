@@ -24,6 +24,7 @@ import { indexPhase } from './phases/indexer.ts';
 import { manifestPhase } from './phases/manifests.ts';
 import { matchPhase } from './phases/match.ts';
 import { rssPhase } from './phases/rss.ts';
+import { proxyPhase } from './phases/proxy.ts';
 import { shaPhase } from './phases/sha.ts';
 import { signaturesPhase } from './phases/signatures.ts';
 import { smallBlobPhase } from './phases/small.ts';
@@ -68,6 +69,7 @@ const OWN_PHASES: readonly (readonly [Phase, (args: Args, parent: string) => Pro
   ['webhooks', (args, parent) => webhooksPhase(args.quick, parent)],
   ['ui', (args, parent) => uiPhase(args.settings, parent, args.custodyDir)],
   ['vulndb', (args, parent) => vulndbPhase(args.quick, parent)],
+  ['proxy', (args, parent) => proxyPhase(args.settings, parent, args.custodyDir)],
 ];
 
 interface PhasePeak {

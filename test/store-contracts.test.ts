@@ -26,6 +26,7 @@ import { jobLeaseSuite } from './suites/job-lease-suite.ts';
 import { loginAttemptSuite } from './suites/login-attempt-suite.ts';
 import { webhookStoreSuite } from './suites/webhook-store-suite.ts';
 import { webSessionSuite } from './suites/web-session-suite.ts';
+import { cacheUsageSuite } from './suites/cache-usage-suite.ts';
 
 interface Engine {
   readonly openClient: () => Promise<SqlClient>;
@@ -45,6 +46,7 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   loginAttemptSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   webhookStoreSuite(label, engine.openClient, stores);
   webSessionSuite(label, engine.openClient, stores);
+  cacheUsageSuite(label, engine.openClient, stores);
 }
 
 describe('sqlite', () => {

@@ -247,6 +247,8 @@ export interface DistributionOptions {
   readonly cache?: boolean;
   /** Storage lines (indented under `storage:`) instead of the filesystem, e.g. the s3 driver's. */
   readonly storage?: readonly string[];
+  /** Run as a pull-through cache of this registry (`proxy.remoteurl`). */
+  readonly proxyRemoteUrl?: string;
   /** Directory and config name, for a second Distribution in one run. */
   readonly name?: string;
 }
@@ -282,6 +284,7 @@ export async function startDistribution(parent: string, options: DistributionOpt
         '    uploadpurging:',
         '      enabled: false',
         ...(options.cache ? ['  cache:', '    blobdescriptor: inmemory'] : []),
+        ...(options.proxyRemoteUrl ? ['proxy:', `  remoteurl: ${options.proxyRemoteUrl}`] : []),
         'http:',
         `  addr: 127.0.0.1:${port}`,
         'catalog:',

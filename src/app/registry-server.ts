@@ -20,6 +20,8 @@ import { reindexJob } from '../scan/reindex-job.ts';
 import { installWebhooks } from './install-webhooks.ts';
 import { createWebCatalog } from '../ui/index.ts';
 import { SqlWebSessionStore } from '../metadata/sql-web-session-store.ts';
+import { openPullThroughCache } from '../proxy/index.ts';
+import { SqlCacheUsageStore } from '../metadata/sql-cache-usage-store.ts';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -63,6 +65,10 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
   // The tag rule of `pull,tag` policies holds on every write path, not only over HTTP.
   stores.guards.push(signingPolicy);
   registerMaintenanceJobs({ config, scheduler, collector: new GarbageCollector(stores.registry, stores.maintenance, logger, { locks: stores.locks }), logger });
+  // The pull-through cache wraps the registry the server serves (its upstreams' namespaces);
+  // what it stores goes through the core, so events, guards and jobs see it like a push.
+  const cache = openPullThroughCache(stores.registry, config.proxy, logger, new SqlCacheUsageStore(stores.sql));
+  for (const job of cache?.jobs ?? []) scheduler.register(job);
 
   // The web catalog: its API before the management API (which answers 404 for any other
   // /api/v1 path), its pages last (every path no other route set serves).
@@ -74,12 +80,12 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   const server = await startServer(
     {
-      registry: stores.registry,
+      registry: cache?.registry ?? stores.registry,
       security: secured.security,
       actions: secured.actionLog,
       routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), web.api, ...secured.managementRoutes, web.router],
       manifestGuard: signingPolicy,
-      signatures: new SqlSignatureStore(stores.sql),
+      signatures: cache ? cache.registry.signatures(new SqlSignatureStore(stores.sql)) : new SqlSignatureStore(stores.sql),
       registerMetrics: (registry) => secured.actionLog.registerMetrics(registry),
       logger,
       tls,
@@ -108,6 +114,7 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
     async close() {
       await server.close();
       await scheduler.stop();
+      cache?.close();
       await quality.close();
       await secured.close();
       // Whatever was heard is queued for its webhooks before the database closes.

@@ -13,6 +13,7 @@ import { JOB_LEASES_MIGRATION } from './migrations/job-leases.ts';
 import { FEED_SOURCES_MIGRATION } from './migrations/feed-sources.ts';
 import { WEBHOOKS_MIGRATION } from './migrations/webhooks.ts';
 import { LOGIN_FAILURES_MIGRATION } from './migrations/login-failures.ts';
+import { CACHE_PULLS_MIGRATION } from './migrations/cache-pulls.ts';
 import { WEB_SESSIONS_MIGRATION } from './migrations/web-sessions.ts';
 
 export interface Migration {
@@ -235,6 +236,7 @@ export const MIGRATIONS: readonly Migration[] = [
   JOB_LEASES_MIGRATION,
   FEED_SOURCES_MIGRATION,
   WEBHOOKS_MIGRATION,
+  CACHE_PULLS_MIGRATION,
   LOGIN_FAILURES_MIGRATION,
   WEB_SESSIONS_MIGRATION,
 ];

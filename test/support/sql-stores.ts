@@ -38,6 +38,8 @@ import { SqlActionLogStore } from '../../src/audit/sql-action-log-store.ts';
 import { SqlJobLeaseStore } from '../../src/metadata/sql-job-lease-store.ts';
 import { SqlWebSessionStore } from '../../src/metadata/sql-web-session-store.ts';
 import type { WebSessionStore } from '../../src/metadata/web-session-store.ts';
+import type { CacheUsageStore } from '../../src/metadata/cache-usage-store.ts';
+import { SqlCacheUsageStore } from '../../src/metadata/sql-cache-usage-store.ts';
 
 /** Each store over a migrated database. */
 export interface StoreFactories {
@@ -60,6 +62,7 @@ export interface StoreFactories {
   loginAttempts(sql: SqlClient): LoginAttemptStore;
   webhooks(sql: SqlClient): WebhookStore;
   webSessions(sql: SqlClient): WebSessionStore;
+  cacheUsage(sql: SqlClient): CacheUsageStore;
 }
 
 /** The SQL implementations: one code path for SQLite and PostgreSQL. */
@@ -82,4 +85,5 @@ export const SQL_STORES: StoreFactories = {
   loginAttempts: (sql) => new SqlLoginAttemptStore(sql),
   webhooks: (sql) => new SqlWebhookStore(sql),
   webSessions: (sql) => new SqlWebSessionStore(sql),
+  cacheUsage: (sql) => new SqlCacheUsageStore(sql),
 };

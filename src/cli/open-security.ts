@@ -30,6 +30,8 @@ export interface OpenedSecurity {
    * for any other /api/v1 path) must come after routes that share its prefix. */
   readonly routes: readonly RouteMatcher[];
   readonly managementRoutes: readonly RouteMatcher[];
+  /** The management domain, for features the composition root adds (lifecycle). */
+  readonly management: ManagementService;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
     actionLog,
     routes,
     managementRoutes,
+    management,
     async close() {
       await actionLog.close();
       await directory?.close();

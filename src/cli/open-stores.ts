@@ -11,6 +11,15 @@ import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
 import { Registry } from '../registry/registry.ts';
 import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
+import type { WriteGuard } from '../registry/write-guard.ts';
+import type { EventPublisher } from '../core/events.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+
+/** What the server adds to the Registry: where events go, and the guards (built on the opened database). */
+export interface RegistryExtras {
+  readonly events?: EventPublisher | undefined;
+  readonly guards?: ((sql: SqlClient, metadata: MetadataStore) => readonly WriteGuard[]) | undefined;
+}
 
 export interface OpenedStores {
   readonly blobs: BlobStore;
@@ -23,7 +32,7 @@ export interface OpenedStores {
   close(): Promise<void>;
 }
 
-export async function openStores(config: Config): Promise<OpenedStores> {
+export async function openStores(config: Config, extras: RegistryExtras = {}): Promise<OpenedStores> {
   // Everything the server writes (database, blobs, uploads) is private to its user.
   process.umask(0o077);
   const blobs = await openBlobStore(config);
@@ -40,6 +49,8 @@ export async function openStores(config: Config): Promise<OpenedStores> {
     maxBlobBytes: config.limits.maxBlobBytes,
     maxPageSize: config.limits.maxPageSize,
     automaticMount: config.uploads.automaticMount,
+    events: extras.events,
+    guards: extras.guards?.(sql, metadata),
   });
   const identity = new SqlIdentityStore(sql);
   return {
@@ -48,7 +59,8 @@ export async function openStores(config: Config): Promise<OpenedStores> {
     metadata,
     registry,
     identity,
-    maintenance: new SqlMaintenanceStore(sql),
+    // The collector keeps what the time machine can still restore.
+    maintenance: new SqlMaintenanceStore(sql, { timeMachineWindowMs: config.lifecycle.timeMachineWindowMs }),
     close: async () => {
       await metadata.close();
       blobs.close?.();

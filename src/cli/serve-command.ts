@@ -14,6 +14,9 @@ import { SqlSigningPolicyStore } from '../metadata/sql-signing-policy-store.ts';
 import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { SigningPolicyApi } from '../server/signing-policy-api.ts';
 import type { Command } from './main.ts';
+import { InProcessEventBus } from '../events/in-process-event-bus.ts';
+import { TimerScheduler } from '../jobs/timer-scheduler.ts';
+import { installLifecycle, lifecycleGuards, type LifecycleGuards } from '../lifecycle/install-lifecycle.ts';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -29,8 +32,14 @@ export const serveCommand: Command = {
   async run(args) {
     const { config } = parseServerArgs(args);
     const logger = createLogger(config.log.level);
-    const stores = await openStores(config);
+    // Until the composition root (src/app) owns them: the event bus and the one scheduler.
+    const events = new InProcessEventBus({ onError: (error, event) => logger.warn('event handler failed', { type: event.type, error }) });
+    const scheduler = new TimerScheduler({ onError: (job, error) => logger.error('scheduled job failed', { job, error }) });
+    let guards: LifecycleGuards | undefined;
+    const stores = await openStores(config, { events, guards: (sql, metadata) => (guards = lifecycleGuards(sql, metadata, events)).guards });
     const secured = await openSecurity(config, stores, logger);
+    secured.management.useLifecycle(installLifecycle({ guards: guards!, registry: stores.registry, scheduler, events, actions: secured.actionLog, logger, settings: config.lifecycle }));
+    scheduler.start();
     const quality = await openQuality(config, stores, secured.security, logger);
     const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
     const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
@@ -101,6 +110,8 @@ export const serveCommand: Command = {
         if (background) clearInterval(background);
         void server
           .close()
+          .then(() => scheduler.stop())
+          .then(() => events.drain())
           .then(() => quality.close())
           .then(() => secured.close())
           .then(() => stores.close())

@@ -16,6 +16,8 @@ import { RepositoryService } from './repository-service.ts';
 import { PermissionService } from './permission-service.ts';
 import { PersonalTokenService } from './personal-token-service.ts';
 import { SessionService } from './session-service.ts';
+import { LifecycleService, lifecycleUnavailable } from './lifecycle-service.ts';
+import type { Lifecycle } from '../lifecycle/install-lifecycle.ts';
 
 export type { Caller, ManagementServiceOptions } from './management-context.ts';
 export type { NewUserInput, UserChangesInput } from './user-service.ts';
@@ -33,9 +35,12 @@ export class ManagementService {
   readonly tokens: PersonalTokenService;
   /** Login sessions (refresh tokens): listed and revoked by their users and administrators. */
   readonly sessions: SessionService;
+  private readonly context: ManagementContext;
+  private lifecycleService: LifecycleService | null = null;
 
   constructor(options: ManagementServiceOptions) {
     const context = new ManagementContext(options);
+    this.context = context;
     this.users = new UserService(context);
     this.organizations = new OrganizationService(context);
     this.teams = new TeamService(context);
@@ -44,6 +49,17 @@ export class ManagementService {
     this.permissions = new PermissionService(context);
     this.tokens = new PersonalTokenService(context);
     this.sessions = new SessionService(context);
+  }
+
+  /** Turns on the lifecycle operations (the composition root calls it once lifecycle is installed). */
+  useLifecycle(lifecycle: Lifecycle): void {
+    this.lifecycleService = new LifecycleService(this.context, lifecycle);
+  }
+
+  /** Immutability, time machine, expiry, quotas: UNSUPPORTED until useLifecycle. */
+  get lifecycle(): LifecycleService {
+    if (!this.lifecycleService) throw lifecycleUnavailable();
+    return this.lifecycleService;
   }
 
   // ---- users

@@ -2,6 +2,7 @@
 // same objects validate requests (validate.ts) and describe them (server/openapi.ts), so
 // the document cannot drift from what the server accepts.
 import { REFRESH_TOKEN_SOURCES, ROLES, TEAM_ROLES } from '../core/identity.ts';
+import { LIFECYCLE_SCHEMAS } from './lifecycle-schemas.ts';
 
 export type JsonSchema = { readonly [key: string]: unknown };
 
@@ -147,4 +148,5 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   Whoami: { oneOf: [ref('User'), ref('Robot')] },
   Session: object(SESSION_PROPERTIES, Object.keys(SESSION_PROPERTIES)),
   RevokedSessions: object({ revoked: { type: 'integer', description: 'how many sessions ended' } }, ['revoked']),
+  ...LIFECYCLE_SCHEMAS,
 };

@@ -9,6 +9,7 @@ import { SIGNING_POLICIES_MIGRATION } from './migrations/signing-policies.ts';
 import { NAMESPACE_OWNERS_MIGRATION } from './migrations/namespace-owners.ts';
 import { CREDENTIAL_BINDING_MIGRATION } from './migrations/credential-binding.ts';
 import { ADVISORY_STATEMENTS_MIGRATION } from './migrations/advisory-statements.ts';
+import { LIFECYCLE_MIGRATION } from './migrations/lifecycle.ts';
 
 export interface Migration {
   readonly version: number;
@@ -227,6 +228,7 @@ export const MIGRATIONS: readonly Migration[] = [
   CREDENTIAL_BINDING_MIGRATION,
   NAMESPACE_OWNERS_MIGRATION,
   ADVISORY_STATEMENTS_MIGRATION,
+  LIFECYCLE_MIGRATION,
 ];
 
 /** Applies the migrations not applied yet (up to `through`, for upgrade tests); returns how many ran. */

@@ -3,6 +3,25 @@
 import type { Digest } from '../core/digest.ts';
 import type { SqlClient, SqlExecutor } from './sql-client.ts';
 import type { BlobRow, MaintenanceStore, ManifestReferenceRow, RepositoryManifestRef } from './maintenance-store.ts';
+import { namespaceExpression, removeBlobsFromUsage } from './namespace-usage.ts';
+
+export interface MaintenanceOptions {
+  /**
+   * The registry's time-machine window: manifests a tag pointed at within it (in the
+   * namespace's own window when it sets one) stay restorable, so they are not collected.
+   * Default 0: only what tags reach now is kept.
+   */
+  readonly timeMachineWindowMs?: number;
+  readonly clock?: () => number;
+}
+
+/**
+ * SQL for "the tag history row h is within its namespace's time-machine window" (h joined
+ * to its repository as rp). Two parameters: now, then the default window.
+ */
+function inWindow(tx: SqlExecutor, h: string, rp: string): string {
+  return `${h}.changed_at >= ? - COALESCE((SELECT nl.time_machine_ms FROM namespace_lifecycle nl WHERE nl.namespace = ${namespaceExpression(tx, `${rp}.name`)}), ?)`;
+}
 
 function forUpdate(tx: SqlExecutor): string {
   return tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
@@ -19,9 +38,18 @@ function forUpdateSkipLocked(tx: SqlExecutor): string {
 
 export class SqlMaintenanceStore implements MaintenanceStore {
   private readonly sql: SqlClient;
+  private readonly windowMs: number;
+  private readonly now: () => number;
 
-  constructor(sql: SqlClient) {
+  constructor(sql: SqlClient, options: MaintenanceOptions = {}) {
     this.sql = sql;
+    this.windowMs = options.timeMachineWindowMs ?? 0;
+    this.now = options.clock ?? Date.now;
+  }
+
+  /** The parameters of inWindow(). */
+  private window(): [number, number] {
+    return [this.now(), this.windowMs];
   }
 
   /** Manifests in a repository that no tag reaches, directly, through an index, or as a referrer. */
@@ -37,6 +65,9 @@ export class SqlMaintenanceStore implements MaintenanceStore {
        reachable (repository_id, digest) AS (
          SELECT repository_id, digest FROM tags
          UNION
+         SELECT h.repository_id, h.previous_digest FROM tag_history h JOIN repositories hr ON hr.id = h.repository_id
+          WHERE h.previous_digest IS NOT NULL AND ${inWindow(this.sql, 'h', 'hr')}
+         UNION
          SELECT e.repository_id, e.child FROM reachable r JOIN edges e ON e.repository_id = r.repository_id AND e.parent = r.digest
        )
        SELECT rm.repository_id, rp.name, rm.digest
@@ -44,7 +75,7 @@ export class SqlMaintenanceStore implements MaintenanceStore {
         WHERE rm.created_at < ?
           AND NOT EXISTS (SELECT 1 FROM reachable r WHERE r.repository_id = rm.repository_id AND r.digest = rm.digest)
         ORDER BY rp.name, rm.digest`,
-      [createdBefore],
+      [...this.window(), createdBefore],
     );
     return rows.map((row) => ({ repositoryId: row.repository_id, repository: row.name, digest: row.digest as Digest }));
   }
@@ -71,8 +102,11 @@ export class SqlMaintenanceStore implements MaintenanceStore {
            UNION
            SELECT e.parent FROM ancestors a JOIN edges e ON e.child = a.digest
          )
-         SELECT t.name FROM tags t JOIN ancestors a ON a.digest = t.digest WHERE t.repository_id = ? LIMIT 1`,
-        [ref.repositoryId, ref.repositoryId, ref.digest, ref.repositoryId],
+         SELECT t.name FROM tags t JOIN ancestors a ON a.digest = t.digest WHERE t.repository_id = ?
+         UNION ALL
+         SELECT h.tag FROM tag_history h JOIN ancestors a ON a.digest = h.previous_digest JOIN repositories hr ON hr.id = h.repository_id
+          WHERE h.repository_id = ? AND ${inWindow(tx, 'h', 'hr')}`,
+        [ref.repositoryId, ref.repositoryId, ref.digest, ref.repositoryId, ref.repositoryId, ...this.window()],
       );
       if (reachable.length > 0) return false;
       await tx.run('DELETE FROM referrers WHERE repository_id = ? AND referrer_digest = ?', [ref.repositoryId, ref.digest]);
@@ -86,8 +120,9 @@ export class SqlMaintenanceStore implements MaintenanceStore {
     const rows = await this.sql.query<{ digest: string; size: number }>(
       `SELECT m.digest, m.size FROM manifests m
         WHERE m.last_used_at < ? AND NOT EXISTS (SELECT 1 FROM repository_manifests rm WHERE rm.digest = m.digest)
+          AND NOT EXISTS (${this.restorable('m.digest')})
         ORDER BY m.digest`,
-      [usedBefore],
+      [usedBefore, ...this.window()],
     );
     return rows.map((row) => ({ digest: row.digest as Digest, size: row.size }));
   }
@@ -98,10 +133,16 @@ export class SqlMaintenanceStore implements MaintenanceStore {
       if (!manifest[0] || manifest[0].last_used_at >= usedBefore) return false;
       const linked = await tx.query<{ digest: string }>('SELECT digest FROM repository_manifests WHERE digest = ?', [digest]);
       if (linked.length > 0) return false;
+      if ((await tx.query(`SELECT 1 AS restorable WHERE EXISTS (${this.restorable('?')})`, [digest, ...this.window()])).length > 0) return false;
       await tx.run('DELETE FROM referrers WHERE referrer_digest = ?', [digest]);
       const removed = await tx.run('DELETE FROM manifests WHERE digest = ?', [digest]);
       return removed.changes > 0;
     });
+  }
+
+  /** A subquery: a tag pointed at `digest` (an SQL expression) within its window; takes this.window(). */
+  private restorable(digest: string): string {
+    return `SELECT 1 FROM tag_history h JOIN repositories hr ON hr.id = h.repository_id WHERE h.previous_digest = ${digest} AND ${inWindow(this.sql, 'h', 'hr')}`;
   }
 
   /** Blobs no manifest references, unused since `usedBefore`. */
@@ -132,6 +173,7 @@ export class SqlMaintenanceStore implements MaintenanceStore {
       if (doomed.length === 0) return [];
       await removeContent(doomed);
       const doomedList = doomed.map(() => '?').join(', ');
+      await removeBlobsFromUsage(tx, doomed);
       await tx.run(`DELETE FROM repository_blobs WHERE digest IN (${doomedList})`, doomed);
       await tx.run(`DELETE FROM blobs WHERE digest IN (${doomedList})`, doomed);
       return doomed;

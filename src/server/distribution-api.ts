@@ -12,6 +12,7 @@ import { contentLength, cursor, mountSource, nextLink, pageSize, parseRange, sho
 import { actorOf, DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { RepositoryAction } from '../auth/access-control.ts';
 import { OpenGate, type Caller, type Need, type RegistryGate } from './registry-gate.ts';
+import type { EventActor } from '../core/events.ts';
 import type { ManifestGuard } from '../trust/registry-signing-policy.ts';
 
 export interface RouteMatch {
@@ -112,7 +113,7 @@ export class DistributionApi {
       return allow('manifest', ['GET', 'HEAD', 'PUT', 'DELETE'], need, async (caller) => {
         if (method === 'GET' || method === 'HEAD') return this.getManifest(request, response, method, name, reference, caller);
         if (method === 'PUT') return this.putManifest(request, response, name, reference, caller);
-        await this.registry.deleteManifest(name, reference);
+        await this.registry.deleteManifest(name, reference, eventActor(caller));
         this.record(caller, 'delete', name, reference);
         this.empty(response, 202);
       });
@@ -331,7 +332,7 @@ export class DistributionApi {
     const limit = this.registry.options.maxManifestBytes;
     const content = await readLimitedBody(request, limit, (size) => new RegistryError('MANIFEST_INVALID', `manifest is ${size} bytes, over the ${limit}-byte limit`, { status: 413 }));
     if (!reference.includes(':')) await this.guard?.checkTag(name, reference, content, header(request, 'content-type'));
-    const result = await this.registry.putManifest(name, reference, header(request, 'content-type'), content);
+    const result = await this.registry.putManifest(name, reference, header(request, 'content-type'), content, eventActor(caller));
     this.record(caller, 'push', name, reference, reference.includes(':') ? undefined : { digest: result.digest });
     this.manifestPushed?.(name, result.digest);
     response.setHeader('Location', `/v2/${name}/manifests/${result.digest}`);
@@ -390,4 +391,11 @@ export class DistributionApi {
     response.writeHead(status);
     response.end();
   }
+}
+
+/** Who a domain event (and a tag's history) names for a caller. */
+function eventActor(caller: Caller): EventActor {
+  const principal = caller.principal;
+  if (principal.kind === 'anonymous') return { kind: 'anonymous', address: caller.ip };
+  return { kind: principal.account.kind === 'robot' ? 'robot' : 'user', name: principal.account.name, address: caller.ip };
 }

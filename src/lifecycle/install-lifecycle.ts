@@ -1,0 +1,87 @@
+// Lifecycle in one place for the composition root: the guards the Registry must be built
+// with (immutability, quotas), then the services, the event subscription (the
+// `quay.expires-after` label) and the scheduled jobs (tag expiry, quota reconciliation).
+import type { ActionRecorder } from '../audit/action.ts';
+import type { EventPublisher, EventSubscriber } from '../core/events.ts';
+import type { JobScheduler } from '../jobs/job-scheduler.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { SqlClient } from '../metadata/sql-client.ts';
+import { SqlLifecycleStore } from '../metadata/sql-lifecycle-store.ts';
+import { SqlQuotaStore } from '../metadata/sql-quota-store.ts';
+import type { LifecycleStore } from '../metadata/lifecycle-store.ts';
+import type { QuotaStore } from '../metadata/quota-store.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { WriteGuard } from '../registry/write-guard.ts';
+import { ImmutabilityGuard } from './immutability-guard.ts';
+import { QuotaGuard } from './quota-guard.ts';
+import { TagExpiry } from './tag-expiry.ts';
+import { TimeMachine } from './time-machine.ts';
+
+export interface LifecycleSettings {
+  /** The registry's default time-machine window. */
+  readonly timeMachineWindowMs: number;
+  /** How often the expiry job looks for expired tags. */
+  readonly expiryIntervalMs: number;
+  /** How often quota usage is recounted from the links. */
+  readonly quotaReconcileIntervalMs: number;
+}
+
+export interface LifecycleGuards {
+  readonly store: LifecycleStore;
+  readonly quotas: QuotaStore;
+  readonly immutability: ImmutabilityGuard;
+  readonly quota: QuotaGuard;
+  /** What the Registry is built with. */
+  readonly guards: readonly WriteGuard[];
+}
+
+/** Step 1, before the Registry exists: its guards. */
+export function lifecycleGuards(sql: SqlClient, metadata: MetadataStore, events?: EventPublisher): LifecycleGuards {
+  const store = new SqlLifecycleStore(sql);
+  const quotas = new SqlQuotaStore(sql);
+  const immutability = new ImmutabilityGuard(store, metadata);
+  const quota = new QuotaGuard(quotas, events);
+  return { store, quotas, immutability, quota, guards: [immutability, quota] };
+}
+
+export interface Lifecycle extends LifecycleGuards {
+  readonly timeMachine: TimeMachine;
+  readonly expiry: TagExpiry;
+  readonly settings: LifecycleSettings;
+}
+
+export interface InstallLifecycleOptions {
+  readonly guards: LifecycleGuards;
+  readonly registry: Registry;
+  readonly scheduler: JobScheduler;
+  readonly events?: (EventPublisher & EventSubscriber) | undefined;
+  readonly actions?: ActionRecorder | undefined;
+  readonly logger?: Logger | undefined;
+  readonly settings: LifecycleSettings;
+}
+
+/** Step 2, once the Registry exists: services, subscription and jobs. */
+export function installLifecycle(options: InstallLifecycleOptions): Lifecycle {
+  const { guards, registry, scheduler, events, logger, settings } = options;
+  const timeMachine = new TimeMachine(registry, guards.store, { defaultWindowMs: settings.timeMachineWindowMs });
+  const expiry = new TagExpiry(registry, guards.store, { events, actions: options.actions, logger });
+  events?.subscribe((event) => expiry.onManifestPushed(event), ['manifest.pushed']);
+  scheduler.register({
+    name: 'lifecycle.tag-expiry',
+    intervalMs: settings.expiryIntervalMs,
+    run: async ({ signal }) => {
+      const removed = await expiry.expireDue(signal);
+      if (removed > 0) logger?.info('expired tags removed', { removed });
+    },
+  });
+  scheduler.register({
+    name: 'lifecycle.quota-reconcile',
+    intervalMs: settings.quotaReconcileIntervalMs,
+    run: async () => {
+      const drift = await guards.quotas.reconcile();
+      if (drift.length > 0) logger?.warn('quota usage recounted', { drift });
+    },
+  });
+  return { ...guards, timeMachine, expiry, settings };
+}

@@ -49,6 +49,9 @@ const FLAG_OPTIONS = {
   direct: { type: 'boolean' },
   expires: { type: 'string' },
   all: { type: 'boolean' },
+  repository: { type: 'string' },
+  warn: { type: 'string' },
+  reject: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = AdminFlags & { readonly registry?: string; readonly token?: string; readonly username?: string; readonly 'password-stdin'?: boolean };

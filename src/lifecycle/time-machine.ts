@@ -68,7 +68,7 @@ export class TimeMachine {
         previousDigest: entry.previousDigest,
         how: entry.reason ?? (entry.digest === null ? 'delete' : 'push'),
         who: entry.actor,
-        restorable: entry.previousDigest !== null && entry.changedAt >= since,
+        restorable: entry.previousDigest !== null && entry.changedAt > since,
       }))
       .reverse();
   }

@@ -20,7 +20,7 @@ export interface MaintenanceOptions {
  * to its repository as rp). Two parameters: now, then the default window.
  */
 function inWindow(tx: SqlExecutor, h: string, rp: string): string {
-  return `${h}.changed_at >= ? - COALESCE((SELECT nl.time_machine_ms FROM namespace_lifecycle nl WHERE nl.namespace = ${namespaceExpression(tx, `${rp}.name`)}), ?)`;
+  return `${h}.changed_at > ? - COALESCE((SELECT nl.time_machine_ms FROM namespace_lifecycle nl WHERE nl.namespace = ${namespaceExpression(tx, `${rp}.name`)}), ?)`;
 }
 
 function forUpdate(tx: SqlExecutor): string {

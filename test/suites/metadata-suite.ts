@@ -88,7 +88,7 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       assert.equal(await migrate(sql), 0);
       assert.equal((await store.findRepositoryBlob('library/app', blobDigest('a')))?.size, 5);
       const versions = await sql.query<{ version: number | string }>('SELECT version FROM schema_migrations');
-      assert.deepEqual(versions.map((row) => Number(row.version)).sort(), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).map((migration) => migration.version));
+      assert.deepEqual(versions.map((row) => Number(row.version)).sort((a, b) => a - b), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).map((migration) => migration.version));
     });
 
     it('linkBlob records the blob, creates the repository and counts repository links', async () => {
@@ -259,9 +259,9 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       // The manifest itself stays reachable by digest.
       assert.ok(await store.getManifestByDigest('app', second.digest));
       assert.deepEqual(await store.tagHistory('app', 'latest'), [
-        { tag: 'latest', digest: first.digest, previousDigest: null, changedAt: T0 + 1 },
-        { tag: 'latest', digest: second.digest, previousDigest: first.digest, changedAt: T0 + 2 },
-        { tag: 'latest', digest: null, previousDigest: second.digest, changedAt: T0 + 5 },
+        { tag: 'latest', digest: first.digest, previousDigest: null, changedAt: T0 + 1, reason: 'push', actor: null },
+        { tag: 'latest', digest: second.digest, previousDigest: first.digest, changedAt: T0 + 2, reason: 'push', actor: null },
+        { tag: 'latest', digest: null, previousDigest: second.digest, changedAt: T0 + 5, reason: 'delete', actor: null },
       ]);
       assert.equal((await store.tagHistory('app')).length, 4);
       assert.deepEqual(await store.tagHistory('other'), []);

@@ -18,6 +18,9 @@ export interface AdminFlags {
   readonly expires?: string;
   readonly all?: boolean;
   readonly json?: boolean;
+  readonly repository?: string;
+  readonly warn?: string;
+  readonly reject?: string;
 }
 
 /** What a command works from: its arguments by name, the flags, and the new password (read from stdin). */

@@ -25,7 +25,7 @@ export function describeFromNow(at: number, now: number): string {
   const delta = at - now;
   const abs = Math.abs(delta);
   const [amount, unit] =
-    abs >= 86_400_000 ? [Math.floor(abs / 86_400_000), 'day'] : abs >= 3_600_000 ? [Math.floor(abs / 3_600_000), 'hour'] : abs >= 60_000 ? [Math.floor(abs / 60_000), 'minute'] : [Math.floor(abs / 1000), 'second'];
+    abs >= 86_400_000 ? [Math.round(abs / 86_400_000), 'day'] : abs >= 3_600_000 ? [Math.round(abs / 3_600_000), 'hour'] : abs >= 60_000 ? [Math.round(abs / 60_000), 'minute'] : [Math.round(abs / 1000), 'second'];
   const text = `${amount} ${unit}${amount === 1 ? '' : 's'}`;
   return delta >= 0 ? `in ${text}` : `${text} ago`;
 }

@@ -17,6 +17,12 @@ import { ImmutabilityGuard } from './immutability-guard.ts';
 import { QuotaGuard } from './quota-guard.ts';
 import { TagExpiry } from './tag-expiry.ts';
 import { TimeMachine } from './time-machine.ts';
+import { Retention } from './retention.ts';
+import { SqlRetentionStore } from '../metadata/sql-retention-store.ts';
+import type { RetentionStore } from '../metadata/retention-store.ts';
+
+/** A pull is recorded at most this often per tag (retention's "pulled within" needs no more). */
+const PULL_RECORD_INTERVAL_MS = 60_000;
 
 export interface LifecycleSettings {
   /** The registry's default time-machine window. */
@@ -25,6 +31,8 @@ export interface LifecycleSettings {
   readonly expiryIntervalMs: number;
   /** How often quota usage is recounted from the links. */
   readonly quotaReconcileIntervalMs: number;
+  /** How often retention policies run over every repository. */
+  readonly retentionIntervalMs: number;
 }
 
 export interface LifecycleGuards {
@@ -32,6 +40,7 @@ export interface LifecycleGuards {
   readonly quotas: QuotaStore;
   readonly immutability: ImmutabilityGuard;
   readonly quota: QuotaGuard;
+  readonly retentionStore: RetentionStore;
   /** What the Registry is built with. */
   readonly guards: readonly WriteGuard[];
 }
@@ -42,12 +51,13 @@ export function lifecycleGuards(sql: SqlClient, metadata: MetadataStore, events?
   const quotas = new SqlQuotaStore(sql);
   const immutability = new ImmutabilityGuard(store, metadata);
   const quota = new QuotaGuard(quotas, events);
-  return { store, quotas, immutability, quota, guards: [immutability, quota] };
+  return { store, quotas, immutability, quota, retentionStore: new SqlRetentionStore(sql), guards: [immutability, quota] };
 }
 
 export interface Lifecycle extends LifecycleGuards {
   readonly timeMachine: TimeMachine;
   readonly expiry: TagExpiry;
+  readonly retention: Retention;
   readonly settings: LifecycleSettings;
 }
 
@@ -66,7 +76,25 @@ export function installLifecycle(options: InstallLifecycleOptions): Lifecycle {
   const { guards, registry, scheduler, events, logger, settings } = options;
   const timeMachine = new TimeMachine(registry, guards.store, { defaultWindowMs: settings.timeMachineWindowMs });
   const expiry = new TagExpiry(registry, guards.store, { events, actions: options.actions, logger });
+  const retention = new Retention(registry, guards.retentionStore, { events, actions: options.actions });
   events?.subscribe((event) => expiry.onManifestPushed(event), ['manifest.pushed']);
+  const pulls = new Map<string, number>();
+  events?.subscribe(async (event) => {
+    if (event.type !== 'manifest.pulled' || event.data.reference.includes(':')) return;
+    const key = `${event.data.repository}:${event.data.reference}`;
+    if (event.time - (pulls.get(key) ?? 0) < PULL_RECORD_INTERVAL_MS) return;
+    if (pulls.size > 100_000) pulls.clear();
+    pulls.set(key, event.time);
+    await guards.retentionStore.touchPulled(event.data.repository, event.data.reference, event.time);
+  }, ['manifest.pulled']);
+  scheduler.register({
+    name: 'lifecycle.retention',
+    intervalMs: settings.retentionIntervalMs,
+    run: async ({ signal }) => {
+      const report = await retention.run('registry', '', false, signal);
+      if (report.removed.length > 0) logger?.info('retention run', { removed: report.removed.length, repositories: report.repositories, durationMs: report.durationMs });
+    },
+  });
   scheduler.register({
     name: 'lifecycle.tag-expiry',
     intervalMs: settings.expiryIntervalMs,
@@ -83,5 +111,5 @@ export function installLifecycle(options: InstallLifecycleOptions): Lifecycle {
       if (drift.length > 0) logger?.warn('quota usage recounted', { drift });
     },
   });
-  return { ...guards, timeMachine, expiry, settings };
+  return { ...guards, timeMachine, expiry, retention, settings };
 }

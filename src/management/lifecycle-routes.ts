@@ -6,6 +6,41 @@ import type { ManagementRoute, RouteContext } from './routes.ts';
 const p = (context: RouteContext, name: string): string => context.params[name]!;
 const body = <T>(context: RouteContext): T => context.body as T;
 
+type Scope = 'repository' | 'namespace' | 'registry';
+
+/** GET, PUT, DELETE and run of the retention policy at `path`, for one scope. */
+function retentionRoutes(scope: Scope, path: string, suffix: string, who: string, name: (context: RouteContext) => string): ManagementRoute[] {
+  const what = scope === 'registry' ? 'The registry default retention policy' : `A ${scope}'s retention policy`;
+  return [
+    { operationId: `get${suffix}Retention`, method: 'GET', path, tag: 'lifecycle', summary: `${what} (${who})`, auth: true, status: 200, response: 'RetentionPolicy', handle: (s, c) => s.lifecycle.getRetention(c.caller, scope, name(c)) },
+    {
+      operationId: `set${suffix}Retention`,
+      method: 'PUT',
+      path,
+      tag: 'lifecycle',
+      summary: `Set ${what.charAt(0).toLowerCase()}${what.slice(1)}: keep the N most recent tags, tags pushed or pulled within a duration, include/exclude tag patterns; signed tags and what kept indexes reference always stay (${who})`,
+      auth: true,
+      body: 'RetentionPolicyChange',
+      status: 200,
+      response: 'RetentionPolicy',
+      handle: (s, c) => s.lifecycle.setRetention(c.caller, scope, name(c), body(c)),
+    },
+    { operationId: `remove${suffix}Retention`, method: 'DELETE', path, tag: 'lifecycle', summary: `Remove ${what.charAt(0).toLowerCase()}${what.slice(1)} (${who})`, auth: true, status: 204, handle: (s, c) => s.lifecycle.removeRetention(c.caller, scope, name(c)) },
+    {
+      operationId: `run${suffix}Retention`,
+      method: 'POST',
+      path: `${path}/run`,
+      tag: 'lifecycle',
+      summary: `Apply retention now (${scope === 'registry' ? 'every repository' : scope === 'namespace' ? "the namespace's repositories" : 'the repository'}, each by its most specific policy); dryRun lists exactly what would go (${who})`,
+      auth: true,
+      body: 'RetentionRun',
+      status: 200,
+      response: 'RetentionReport',
+      handle: (s, c) => s.lifecycle.runRetention(c.caller, scope, name(c), body(c)),
+    },
+  ];
+}
+
 export function lifecycleRoutes(): ManagementRoute[] {
   const ns = '/api/v1/namespaces/{namespace}';
   const repo = '/api/v1/repositories/{repository}/-';
@@ -77,5 +112,8 @@ export function lifecycleRoutes(): ManagementRoute[] {
       response: 'TagExpiry',
       handle: (s, c) => s.lifecycle.setTagExpiry(c.caller, p(c, 'repository'), p(c, 'tag'), body(c)),
     },
+    ...retentionRoutes('namespace', `${ns}/retention`, 'Namespace', 'namespace administrators', (c) => p(c, 'namespace')),
+    ...retentionRoutes('repository', `${repo}/retention`, 'Repository', 'repository admins', (c) => p(c, 'repository')),
+    ...retentionRoutes('registry', '/api/v1/retention', 'Registry', 'superusers', () => ''),
   ];
 }

@@ -26,6 +26,14 @@ const HISTORY = {
   restorable: { type: 'boolean', description: 'previousDigest can still be restored (within the window)' },
 };
 
+const POLICY = {
+  keepLast: { type: ['integer', 'null'], description: 'keep the N most recently pushed tags' },
+  keepPushedWithin: nullableString({ maxLength: 32, description: 'keep tags pushed within this duration (30d, 12h, 2w)' }),
+  keepPulledWithin: nullableString({ maxLength: 32, description: 'keep tags pulled within this duration' }),
+  include: { type: 'array', items: string({ maxLength: 255 }), description: 'tag patterns retention judges (default: every tag)' },
+  exclude: { type: 'array', items: string({ maxLength: 255 }), description: 'tag patterns retention never touches' },
+};
+
 export const LIFECYCLE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   ImmutabilityRule: object(RULE, Object.keys(RULE)),
   NewImmutabilityRule: object(
@@ -43,5 +51,22 @@ export const LIFECYCLE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   TagRestore: object({ digest }, ['digest']),
   RestoredTag: object({ repository: string(), tag: string(), digest: string(), changed: { type: 'boolean' } }, ['repository', 'tag', 'digest', 'changed']),
   TagExpiry: object({ repository: string(), tag: string(), expiresAt: nullableDateTime, expiresIn: nullableString({ description: 'e.g. "in 3 days"' }) }, ['tag', 'expiresAt', 'expiresIn']),
+  RetentionPolicyChange: object(POLICY),
+  RetentionPolicy: object(
+    { scope: { type: 'string', enum: ['repository', 'namespace', 'registry'] }, name: string(), policy: object(POLICY, Object.keys(POLICY)), updatedBy: nullableString(), updatedAt: dateTime },
+    ['scope', 'name', 'policy', 'updatedBy', 'updatedAt'],
+  ),
+  RetentionRun: object({ dryRun: { type: 'boolean', description: 'list what would go, change nothing' } }),
+  RetentionReport: object(
+    {
+      scope: string(),
+      dryRun: { type: 'boolean' },
+      repositories: { type: 'integer' },
+      tagsJudged: { type: 'integer' },
+      removed: { type: 'array', items: object({ repository: string(), tag: string(), digest: string(), skipped: string({ description: 'why it stayed after all (immutable, moved meanwhile)' }) }, ['repository', 'tag', 'digest']) },
+      durationMs: { type: 'integer' },
+    },
+    ['scope', 'dryRun', 'repositories', 'tagsJudged', 'removed', 'durationMs'],
+  ),
   TagExpiryChange: object({ in: string({ maxLength: 32, description: 'a duration: 3d, 12h, 2w' }), expiresAt: nullableDateTime }),
 };

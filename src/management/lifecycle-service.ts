@@ -16,6 +16,12 @@ import type { Caller, ManagementContext } from './management-context.ts';
 import { denied, invalid, notFound, shown } from './input-checks.ts';
 import { actorOf } from '../audit/action.ts';
 import type { EventActor } from '../core/events.ts';
+import type { RetentionScope, StoredRetentionPolicy } from '../metadata/retention-store.ts';
+import type { RetentionPolicyJson } from '../lifecycle/retention-policy.ts';
+
+function retentionView(stored: StoredRetentionPolicy) {
+  return { scope: stored.scope, name: stored.name, policy: JSON.parse(stored.policy) as RetentionPolicyJson, updatedBy: stored.updatedBy, updatedAt: new Date(stored.updatedAt).toISOString() };
+}
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -171,6 +177,41 @@ export class LifecycleService {
     await this.context.change(caller, 'lifecycle', { what: 'quota', action: 'remove', namespace }, async () => {
       if (!(await this.lifecycle.quotas.removeQuota(namespace))) throw notFound(`namespace ${shown(namespace)} has no quota`);
     });
+  }
+
+  // ---- retention
+  /** Who may set or run a scope's policy: repository admins, namespace admins, superusers for the registry default. */
+  private async retentionScope(caller: Caller, scope: RetentionScope, name: string): Promise<Account> {
+    if (scope === 'registry') return this.context.superuser(caller, 'set the registry retention policy');
+    if (scope === 'namespace') return this.namespaceAdmin(caller, name);
+    await this.context.repositoryRole(caller, name, 'admin');
+    return this.context.account(caller);
+  }
+
+  async getRetention(caller: Caller, scope: RetentionScope, name: string) {
+    await this.retentionScope(caller, scope, name);
+    const stored = await this.lifecycle.retention.getPolicy(scope, name);
+    if (!stored) throw notFound(`no retention policy for ${scope === 'registry' ? 'the registry' : `${scope} ${shown(name)}`}`);
+    return retentionView(stored);
+  }
+
+  async setRetention(caller: Caller, scope: RetentionScope, name: string, input: RetentionPolicyJson) {
+    const account = await this.retentionScope(caller, scope, name);
+    return this.context.change(caller, 'lifecycle', { what: 'retention-policy', scope, name, policy: input }, async () =>
+      retentionView(await this.lifecycle.retention.setPolicy(scope, name, input, account.name)),
+    );
+  }
+
+  async removeRetention(caller: Caller, scope: RetentionScope, name: string): Promise<void> {
+    await this.retentionScope(caller, scope, name);
+    await this.context.change(caller, 'lifecycle', { what: 'retention-policy', action: 'remove', scope, name }, async () => {
+      if (!(await this.lifecycle.retention.deletePolicy(scope, name))) throw notFound(`no retention policy for ${scope === 'registry' ? 'the registry' : `${scope} ${shown(name)}`}`);
+    });
+  }
+
+  async runRetention(caller: Caller, scope: RetentionScope, name: string, input: { dryRun?: boolean }) {
+    await this.retentionScope(caller, scope, name);
+    return this.lifecycle.retention.run(scope, name, input.dryRun === true);
   }
 
   private async quotaView(namespace: string) {

@@ -151,6 +151,38 @@ export function lifecycleSuite(name: string, openClient: () => Promise<SqlClient
       assert.deepEqual(await quotas.reconcile(), []);
     });
 
+    it('retention: policies per scope; tags with push and pull times and whether something signs them; index edges; repositories of a namespace', async () => {
+      const retention = stores.retention(sql);
+      assert.equal(await retention.getPolicy('namespace', 'acme'), null);
+      const put = await retention.putPolicy('namespace', 'acme', '{"keepLast":2}', 'alice', T0);
+      assert.deepEqual(put, { scope: 'namespace', name: 'acme', policy: '{"keepLast":2}', updatedBy: 'alice', updatedAt: T0 });
+      assert.equal(await retention.getPolicy('repository', 'acme'), null, 'scopes are distinct');
+      await retention.putPolicy('registry', '', '{"keepLast":9}', null, T0);
+      assert.equal((await retention.getPolicy('registry', ''))?.policy, '{"keepLast":9}');
+
+      const child = await push(manifest('acme/app', { blobs: [blobDigest('c')], now: T0 }));
+      const index = await push(manifest('acme/app', { manifests: [child.digest], tag: 'multi', now: T0 + 1 }));
+      const plain = await push(manifest('acme/app', { blobs: [blobDigest('p')], tag: 'plain', now: T0 + 2 }));
+      const referred = await push(manifest('acme/app', { blobs: [blobDigest('r')], tag: 'referred', now: T0 + 3 }));
+      await push(manifest('acme/app', { blobs: [blobDigest('s')], subject: referred.digest, artifactType: 'application/vnd.example.sig', now: T0 + 4 }));
+      const cosigned = await push(manifest('acme/app', { blobs: [blobDigest('k')], tag: 'cosigned', now: T0 + 5 }));
+      await push(manifest('acme/app', { blobs: [blobDigest('kk')], tag: `${cosigned.digest.replace(':', '-')}.sig`, now: T0 + 6 }));
+      await push(manifest('acme/other', { blobs: [blobDigest('o')], tag: 'x', now: T0 }));
+      await push(manifest('acmex/app', { blobs: [blobDigest('o')], tag: 'x', now: T0 }));
+      await retention.touchPulled('acme/app', 'plain', T0 + 100);
+
+      const tags = new Map((await retention.tags('acme/app')).map((entry) => [entry.tag, entry]));
+      assert.deepEqual(tags.get('plain'), { tag: 'plain', digest: plain.digest, pushedAt: T0 + 2, pulledAt: T0 + 100, signed: false });
+      assert.equal(tags.get('referred')?.signed, true, 'a referrer signs it');
+      assert.equal(tags.get('cosigned')?.signed, true, "cosign's .sig tag signs it");
+      assert.equal(tags.get('multi')?.signed, false);
+      assert.deepEqual(await retention.indexEdges('acme/app'), [{ parent: index.digest, child: child.digest }]);
+      assert.deepEqual(await retention.repositories('acme'), ['acme/app', 'acme/other']);
+      assert.deepEqual(await retention.repositories(), ['acme/app', 'acme/other', 'acmex/app']);
+      assert.equal(await retention.deletePolicy('namespace', 'acme'), true);
+      assert.equal(await retention.deletePolicy('namespace', 'acme'), false);
+    });
+
     it('16 concurrent pushes sharing blobs across repositories end with usage equal to a full recount', async () => {
       const replica = options.openReplica ? await options.openReplica(sql) : undefined;
       try {

@@ -27,6 +27,8 @@ import { SqlLifecycleStore } from '../../src/metadata/sql-lifecycle-store.ts';
 import { SqlQuotaStore } from '../../src/metadata/sql-quota-store.ts';
 import type { LifecycleStore } from '../../src/metadata/lifecycle-store.ts';
 import type { QuotaStore } from '../../src/metadata/quota-store.ts';
+import type { RetentionStore } from '../../src/metadata/retention-store.ts';
+import { SqlRetentionStore } from '../../src/metadata/sql-retention-store.ts';
 import { SqlAdvisoryStore } from '../../src/metadata/sql-advisory-store.ts';
 import { SqlQualityStore } from '../../src/metadata/sql-quality-store.ts';
 import { SqlSigningPolicyStore } from '../../src/metadata/sql-signing-policy-store.ts';
@@ -47,6 +49,7 @@ export interface StoreFactories {
   maintenance(sql: SqlClient, options?: MaintenanceOptions): MaintenanceStore;
   lifecycle(sql: SqlClient): LifecycleStore;
   quotas(sql: SqlClient): QuotaStore;
+  retention(sql: SqlClient): RetentionStore;
   advisories(sql: SqlClient): AdvisoryStore;
   quality(sql: SqlClient): QualityStore;
   signingPolicies(sql: SqlClient): SigningPolicyStore;
@@ -66,6 +69,7 @@ export const SQL_STORES: StoreFactories = {
   maintenance: (sql, options) => new SqlMaintenanceStore(sql, options),
   lifecycle: (sql) => new SqlLifecycleStore(sql),
   quotas: (sql) => new SqlQuotaStore(sql),
+  retention: (sql) => new SqlRetentionStore(sql),
   advisories: (sql) => new SqlAdvisoryStore(sql),
   quality: (sql) => new SqlQualityStore(sql),
   signingPolicies: (sql) => new SqlSigningPolicyStore(sql),

@@ -7,6 +7,34 @@ import { fields, SHOW_JSON, type AdminCommand } from './command-spec.ts';
 type Rule = { id: number; repository: string; tag: string; createdBy: string | null; createdAt: string };
 type Quota = { namespace: string; warnBytes: number | null; rejectBytes: number | null; usedBytes: number; reclaimableBytes: number };
 
+type Report = { scope: string; dryRun: boolean; repositories: number; tagsJudged: number; removed: { repository: string; tag: string; digest: string; skipped?: string }[]; durationMs: number };
+
+/** TARGET: `*` is the registry default, NAMESPACE/REPO a repository, NAMESPACE a namespace. */
+function retentionTarget(target: string): { suffix: 'Registry' | 'Repository' | 'Namespace'; params: Record<string, string> } {
+  if (target === '*') return { suffix: 'Registry', params: {} };
+  if (target.includes('/')) return { suffix: 'Repository', params: { repository: target } };
+  return { suffix: 'Namespace', params: { namespace: target } };
+}
+
+function retentionCommand(verb: 'get' | 'set' | 'remove' | 'run', rest: Partial<AdminCommand> & Pick<AdminCommand, 'print'>): AdminCommand {
+  const operation = verb === 'remove' ? 'remove' : verb;
+  return {
+    words: `retention ${verb}`,
+    args: ['target'],
+    usage: 'NAMESPACE|NAMESPACE/REPO|*',
+    operations: ['Registry', 'Repository', 'Namespace'].map((suffix) => `${operation}${suffix}Retention`),
+    route: ({ args }) => `${operation}${retentionTarget(args.target!).suffix}Retention`,
+    params: ({ args }) => retentionTarget(args.target!).params,
+    ...rest,
+  };
+}
+
+const reportLines = (report: Report): string =>
+  table([
+    ['REPOSITORY', 'TAG', 'DIGEST', report.dryRun ? 'WOULD GO' : 'RESULT'],
+    ...report.removed.map((entry) => [entry.repository, entry.tag, entry.digest, entry.skipped ?? (report.dryRun ? 'yes' : 'removed')]),
+  ]);
+
 const limit = (bytes: number | null): string => (bytes === null ? 'none' : formatBytes(bytes, { limit: true }));
 
 function checkSize(value: string | undefined, flag: string): void {
@@ -80,5 +108,33 @@ export const LIFECYCLE_COMMANDS: readonly AdminCommand[] = [
         ]),
     },
   },
+  retentionCommand('set', {
+    options: '[--keep-last N] [--keep-pushed DURATION] [--keep-pulled DURATION] [--include PATTERNS] [--exclude PATTERNS]',
+    remark: '(PATTERNS: tag globs, comma-separated; signed tags and what kept indexes reference always stay)',
+    flags: ['keep-last', 'keep-pushed', 'keep-pulled', 'include', 'exclude'],
+    check: ({ flags }) => {
+      if (flags['keep-last'] !== undefined && !/^[0-9]{1,9}$/.test(flags['keep-last'])) throw new UsageError('--keep-last: a whole number of tags');
+    },
+    body: ({ flags }) =>
+      fields({
+        keepLast: flags['keep-last'] === undefined ? undefined : Number(flags['keep-last']),
+        keepPushedWithin: flags['keep-pushed'],
+        keepPulledWithin: flags['keep-pulled'],
+        include: flags.include?.split(',').filter((part) => part !== ''),
+        exclude: flags.exclude?.split(',').filter((part) => part !== ''),
+      }),
+    print: SHOW_JSON,
+  }),
+  retentionCommand('get', { print: SHOW_JSON }),
+  retentionCommand('remove', { print: { note: (_answer, { args }) => `removed the retention policy of ${args.target}` } }),
+  retentionCommand('run', {
+    options: '[--dry-run]',
+    flags: ['dry-run'],
+    body: ({ flags }) => ({ dryRun: flags['dry-run'] === true }),
+    print: {
+      note: (report: Report) => `${report.dryRun ? 'dry run: ' : ''}${report.removed.filter((entry) => !entry.skipped).length} of ${report.tagsJudged} tags in ${report.repositories} repositories ${report.dryRun ? 'would go' : 'removed'}`,
+      out: (report: Report) => (report.removed.length === 0 ? undefined : reportLines(report)),
+    },
+  }),
   { words: 'quota remove', args: ['namespace'], usage: 'NAMESPACE', operations: ['removeQuota'], print: { note: (_answer, { args }) => `${args.namespace} has no quota now` } },
 ];

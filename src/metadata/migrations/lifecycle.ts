@@ -15,6 +15,8 @@ export const LIFECYCLE_MIGRATION: Migration = {
     // When the tag is removed by the expiry job; NULL never. A push moving the tag clears it.
     `ALTER TABLE tags ADD COLUMN expires_at BIGINT`,
     `CREATE INDEX tags_expiry ON tags (expires_at)`,
+    // When the tag was last pulled (recorded at most once a minute per tag): retention's "pulled within".
+    `ALTER TABLE tags ADD COLUMN pulled_at BIGINT`,
     // Per-namespace (user or organization) settings; a missing row takes the registry defaults.
     `CREATE TABLE namespace_lifecycle (
       namespace {name} PRIMARY KEY,

@@ -209,6 +209,31 @@ function engineSuite(engine: 'sqlite' | 'postgres'): void {
       assert.equal(used, images.reduce((sum, entry) => sum + entry.blobBytes, 0));
     });
 
+    it('retention: a dry run lists exactly what a run then removes; signed and excluded tags stay; history says retention; the action log has the report', async () => {
+      const images = await Promise.all(['t1', 't2', 't3', 't4', 'keep-me'].map((name) => image(`rt-${name}`)));
+      for (const [index, name] of ['t1', 't2', 't3', 't4', 'keep-me'].entries()) await pushOk(images[index]!, `rt/app:${name}`);
+      const signature = await image('rt-sig');
+      await pushOk(signature, `rt/app:${images[0]!.manifestDigest.replace(':', '-')}.sig`);
+      const set = await admin(['retention', 'set', 'rt', '--keep-last', '1', '--exclude', 'keep-*']);
+      assert.equal(set.code, 0, set.stderr);
+      assert.equal(JSON.parse(set.stdout).policy.keepLast, 1);
+
+      const dry = await admin(['retention', 'run', 'rt/app', '--dry-run', '--json']);
+      assert.equal(dry.code, 0, dry.stderr);
+      const planned = JSON.parse(dry.stdout) as { removed: Array<{ tag: string }>; dryRun: boolean };
+      assert.equal(planned.dryRun, true);
+      assert.deepEqual(planned.removed.map((entry) => entry.tag).sort(), ['t2', 't3']);
+      assert.equal((await api('GET', '/v2/rt/app/tags/list')).json.tags.length, 6, 'a dry run changes nothing');
+
+      const real = await admin(['retention', 'run', 'rt']);
+      assert.equal(real.code, 0, real.stderr);
+      assert.match(real.stderr, /2 of 6 tags in 1 repositories removed/);
+      const left = (await api('GET', '/v2/rt/app/tags/list')).json.tags as string[];
+      assert.deepEqual(left.filter((name) => !name.endsWith('.sig')).sort(), ['keep-me', 't1', 't4']);
+      assert.equal((await api('GET', '/api/v1/repositories/rt/app/-/tag-history?tag=t2')).json[0].how, 'retention');
+      await waitFor('retention in the action log', async () => ((await api('GET', '/api/v1/logs?kind=retention')).json?.entries ?? []).length > 0, 10_000, 250);
+    });
+
     it('fsck is clean after all of it', async () => {
       await server.stop();
       const fsck = await run(process.execPath, [custodyBin, 'fsck', '--data-dir', server.dataDir], { env: { ...process.env, ...(database ? { CUSTODY_DATABASE_URL: database.url } : {}) } });

@@ -27,6 +27,7 @@ import { shaPhase } from './phases/sha.ts';
 import { signaturesPhase } from './phases/signatures.ts';
 import { smallBlobPhase } from './phases/small.ts';
 import { tagsPhase } from './phases/tags.ts';
+import { lifecyclePhase } from './phases/lifecycle.ts';
 
 /** What the phases against both running registries work with. */
 interface ServerPhaseContext {
@@ -58,6 +59,7 @@ const OWN_PHASES: readonly (readonly [Phase, (args: Args, parent: string) => Pro
   ['index', (args, parent) => indexPhase(args.settings, parent, args.custodyDir)],
   ['match', (args, parent) => matchPhase(args.quick, args.settings.rounds, parent)],
   ['signatures', (args, parent) => signaturesPhase(args.settings.rounds, parent, args.custodyDir)],
+  ['lifecycle', (args, parent) => lifecyclePhase(args.settings.rounds, args.quick, parent, args.custodyDir)],
 ];
 
 interface PhasePeak {

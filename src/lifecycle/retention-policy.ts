@@ -72,8 +72,11 @@ export function judge(policy: RetentionPolicy, tags: readonly RetentionTag[], ed
   if (!hasKeepRule) return { remove: [], keep: tags.length };
   const candidates: RetentionTag[] = [];
   const kept = new Set<Digest>();
+  const filtered = policy.include.length > 0 || policy.exclude.length > 0;
   for (const tag of tags) {
-    const candidate = !ATTACHMENT_TAG.test(tag.tag) && (policy.include.length === 0 || policy.include.some((p) => globMatches(p, tag.tag))) && !policy.exclude.some((p) => globMatches(p, tag.tag));
+    const candidate =
+      !(tag.tag.startsWith('sha256-') && ATTACHMENT_TAG.test(tag.tag)) &&
+      (!filtered || ((policy.include.length === 0 || policy.include.some((p) => globMatches(p, tag.tag))) && !policy.exclude.some((p) => globMatches(p, tag.tag))));
     if (candidate) candidates.push(tag);
     else kept.add(tag.digest);
   }

@@ -47,23 +47,23 @@ export class SqlRetentionStore implements RetentionStore {
   }
 
   async tags(repository: string): Promise<RetentionTag[]> {
-    // signed: a referrer of the digest in this repository, or cosign's tag for it
+    const found = await this.sql.query<{ id: number }>('SELECT id FROM repositories WHERE name = ?', [repository]);
+    const id = found[0]?.id;
+    if (id === undefined) return [];
+    // Three plain queries rather than per-row subqueries: a repository may hold 100,000 tags.
+    // Signed: a referrer of the digest in this repository, or cosign's tag for it
     // (sha256:abc... -> sha256-abc....sig).
-    const rows = await this.sql.query<{ name: string; digest: string; updated_at: number; pulled_at: number | null; signed: number }>(
-      `SELECT t.name, t.digest, t.updated_at, t.pulled_at,
-              CASE WHEN EXISTS (SELECT 1 FROM referrers f WHERE f.repository_id = t.repository_id AND f.subject_digest = t.digest)
-                     OR EXISTS (SELECT 1 FROM tags s WHERE s.repository_id = t.repository_id AND s.name = REPLACE(t.digest, ':', '-') || '.sig')
-                   THEN 1 ELSE 0 END AS signed
-         FROM tags t JOIN repositories r ON r.id = t.repository_id
-        WHERE r.name = ?`,
-      [repository],
-    );
+    const rows = await this.sql.query<{ name: string; digest: string; updated_at: number; pulled_at: number | null }>('SELECT name, digest, updated_at, pulled_at FROM tags WHERE repository_id = ?', [id]);
+    const subjects = new Set((await this.sql.query<{ subject_digest: string }>('SELECT DISTINCT subject_digest FROM referrers WHERE repository_id = ?', [id])).map((row) => row.subject_digest));
+    for (const row of rows) {
+      if (/^sha256-[0-9a-f]{64}\.sig$/.test(row.name)) subjects.add(`sha256:${row.name.slice('sha256-'.length, -'.sig'.length)}`);
+    }
     return rows.map((row) => ({
       tag: row.name,
       digest: row.digest as Digest,
       pushedAt: Number(row.updated_at),
       pulledAt: row.pulled_at === null ? null : Number(row.pulled_at),
-      signed: Number(row.signed) === 1,
+      signed: subjects.has(row.digest),
     }));
   }
 

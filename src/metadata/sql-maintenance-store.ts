@@ -60,6 +60,11 @@ export class SqlMaintenanceStore implements MaintenanceStore {
            FROM manifest_references mr JOIN repository_manifests rm ON rm.digest = mr.manifest_digest
           WHERE mr.kind = 'manifest'
          UNION ALL
+         -- An index the time machine can restore keeps its children, even deleted by digest.
+         SELECT h.repository_id, mr.manifest_digest, mr.child_digest
+           FROM manifest_references mr JOIN tag_history h ON h.previous_digest = mr.manifest_digest JOIN repositories hr ON hr.id = h.repository_id
+          WHERE mr.kind = 'manifest' AND ${inWindow(this.sql, 'h', 'hr')}
+         UNION ALL
          SELECT repository_id, subject_digest, referrer_digest FROM referrers
        ),
        reachable (repository_id, digest) AS (
@@ -75,7 +80,7 @@ export class SqlMaintenanceStore implements MaintenanceStore {
         WHERE rm.created_at < ?
           AND NOT EXISTS (SELECT 1 FROM reachable r WHERE r.repository_id = rm.repository_id AND r.digest = rm.digest)
         ORDER BY rp.name, rm.digest`,
-      [...this.window(), createdBefore],
+      [...this.window(), ...this.window(), createdBefore],
     );
     return rows.map((row) => ({ repositoryId: row.repository_id, repository: row.name, digest: row.digest as Digest }));
   }
@@ -95,6 +100,10 @@ export class SqlMaintenanceStore implements MaintenanceStore {
              FROM manifest_references mr JOIN repository_manifests rm ON rm.digest = mr.manifest_digest AND rm.repository_id = ?
             WHERE mr.kind = 'manifest'
            UNION ALL
+           SELECT mr.manifest_digest, mr.child_digest
+             FROM manifest_references mr JOIN tag_history h ON h.previous_digest = mr.manifest_digest AND h.repository_id = ? JOIN repositories hr ON hr.id = h.repository_id
+            WHERE mr.kind = 'manifest' AND ${inWindow(tx, 'h', 'hr')}
+           UNION ALL
            SELECT subject_digest, referrer_digest FROM referrers WHERE repository_id = ?
          ),
          ancestors (digest) AS (
@@ -106,7 +115,7 @@ export class SqlMaintenanceStore implements MaintenanceStore {
          UNION ALL
          SELECT h.tag FROM tag_history h JOIN ancestors a ON a.digest = h.previous_digest JOIN repositories hr ON hr.id = h.repository_id
           WHERE h.repository_id = ? AND ${inWindow(tx, 'h', 'hr')}`,
-        [ref.repositoryId, ref.repositoryId, ref.digest, ref.repositoryId, ref.repositoryId, ...this.window()],
+        [ref.repositoryId, ref.repositoryId, ...this.window(), ref.repositoryId, ref.digest, ref.repositoryId, ref.repositoryId, ...this.window()],
       );
       if (reachable.length > 0) return false;
       await tx.run('DELETE FROM referrers WHERE repository_id = ? AND referrer_digest = ?', [ref.repositoryId, ref.digest]);

@@ -89,6 +89,16 @@ export function lifecycleSuite(name: string, openClient: () => Promise<SqlClient
       assert.deepEqual(await orphans(T0 + 1000), []);
       assert.deepEqual(await orphans(T0 + 10 + HOUR + 1), [a.digest]);
       assert.ok(await metadata.getStoredManifest(a.digest));
+      // An index deleted by digest keeps its (untagged) children while it can be restored.
+      const child = await push(manifest('acme/multi', { blobs: [blobDigest('child')], now: T0 }));
+      const index = await push(manifest('acme/multi', { manifests: [child.digest], tag: 'all', now: T0 }));
+      assert.equal(await metadata.deleteManifest('acme/multi', index.digest, T0 + 50), true);
+      const maintenance = (now: number) => stores.maintenance(sql, { timeMachineWindowMs: HOUR, clock: () => now });
+      assert.ok(!(await maintenance(T0 + 1000).unreachableManifests(T0 + 100)).some((ref) => ref.digest === child.digest));
+      const ref = { repositoryId: 0, repository: 'acme/multi', digest: child.digest };
+      const [row] = await sql.query<{ id: number }>('SELECT id FROM repositories WHERE name = ?', ['acme/multi']);
+      assert.equal(await maintenance(T0 + 1000).removeRepositoryManifest({ ...ref, repositoryId: Number(row!.id) }, T0 + 100), false, 'the re-check agrees');
+      assert.ok((await maintenance(T0 + 50 + HOUR + 1).unreachableManifests(T0 + 100)).some((entry) => entry.digest === child.digest));
     });
 
     it('tag expiry: set on an existing tag, listed when due, cleared by a push that moves the tag; the conditional delete records `expire`', async () => {

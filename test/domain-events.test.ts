@@ -16,7 +16,7 @@ import { FilesystemBlobStore } from '../src/storage/filesystem-blob-store.ts';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { migrate } from '../src/metadata/migrations.ts';
 import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
-import { Registry } from '../src/registry/registry.ts';
+import { CoreRegistry, type Registry } from '../src/registry/registry.ts';
 import type { WriteGuard } from '../src/registry/write-guard.ts';
 
 describe('domain events and write guards', () => {
@@ -42,7 +42,7 @@ describe('domain events and write guards', () => {
     const sql = new SqliteClient(join(directory, 'db.sqlite'));
     await migrate(sql);
     metadata = new SqlMetadataStore(sql);
-    registry = new Registry(blobs, metadata, { maxManifestBytes: 1 << 20, maxPageSize: 100, automaticMount: false, events: bus, guards: [guard] });
+    registry = new CoreRegistry(blobs, metadata, { maxManifestBytes: 1 << 20, maxPageSize: 100, automaticMount: false, events: bus, guards: [guard] });
     bus.subscribe((event) => void heard.push(event));
   });
   after(async () => {

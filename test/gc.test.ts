@@ -18,7 +18,7 @@ import { migrate } from '../src/metadata/migrations.ts';
 import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
 import { SqlMaintenanceStore } from '../src/metadata/sql-maintenance-store.ts';
 import type { SqlClient } from '../src/metadata/sql-client.ts';
-import { Registry } from '../src/registry/registry.ts';
+import { CoreRegistry, type Registry } from '../src/registry/registry.ts';
 import { GarbageCollector, type CollectOptions, type CollectReport } from '../src/registry/garbage-collector.ts';
 import { fsck } from '../src/registry/fsck.ts';
 import { silentLogger } from '../src/observability/logger.ts';
@@ -79,7 +79,7 @@ class Environment {
         };
       },
     });
-    this.registry = new Registry(hooked, this.metadata, {
+    this.registry = new CoreRegistry(hooked, this.metadata, {
       maxManifestBytes: 4 << 20,
       maxPageSize: 1000,
       automaticMount: true,
@@ -220,7 +220,7 @@ class Environment {
 
   /** A collection by another process (its own Registry, as `custody gc` beside the server). */
   collectElsewhere(options: Partial<CollectOptions> = {}): Promise<CollectReport> {
-    const other = new Registry(this.blobs, this.metadata, { maxManifestBytes: 4 << 20, maxPageSize: 1000, automaticMount: true });
+    const other = new CoreRegistry(this.blobs, this.metadata, { maxManifestBytes: 4 << 20, maxPageSize: 1000, automaticMount: true });
     return new GarbageCollector(other, this.maintenance, silentLogger).collect({ dryRun: false, deleteUntagged: false, gracePeriodMs: HOUR, ...options });
   }
 }

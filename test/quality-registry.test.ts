@@ -15,7 +15,7 @@ import { FilesystemBlobStore } from '../src/storage/filesystem-blob-store.ts';
 import { SqliteClient } from '../src/metadata/sqlite-client.ts';
 import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
 import { migrate } from '../src/metadata/migrations.ts';
-import { Registry } from '../src/registry/registry.ts';
+import { CoreRegistry, type Registry } from '../src/registry/registry.ts';
 import type { AdvisoryStore } from '../src/metadata/advisory-store.ts';
 import { SqlAdvisoryStore } from '../src/metadata/sql-advisory-store.ts';
 import { readFeeds } from '../src/scan/advisories/feed-reader.ts';
@@ -96,7 +96,7 @@ describe('quality in the registry', () => {
     await blobs.init();
     sql = new SqliteClient(join(dir, 'custody.db'));
     await migrate(sql);
-    registry = new Registry(blobs, new SqlMetadataStore(sql), { maxManifestBytes: 4 << 20, maxPageSize: 100, automaticMount: true });
+    registry = new CoreRegistry(blobs, new SqlMetadataStore(sql), { maxManifestBytes: 4 << 20, maxPageSize: 100, automaticMount: true });
     advisories = new SqlAdvisoryStore(sql);
     service = new QualityService({
       store: new SqlQualityStore(sql),

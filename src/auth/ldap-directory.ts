@@ -33,7 +33,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, InvalidCredentialsError, ResultCodeError } from 'ldapts';
+import { createRequire } from 'node:module';
+import type { Client } from 'ldapts';
+
+// Loaded on the first LDAP login: a registry without LDAP never pays for the library.
+type Ldapts = typeof import('ldapts');
+let ldapts: Ldapts | undefined;
+const ldapLibrary = (): Ldapts => (ldapts ??= createRequire(import.meta.url)('ldapts') as Ldapts);
 import { Conflict } from '../core/errors.ts';
 import { ACCOUNT_NAME, MAX_ACCOUNT_NAME_LENGTH, type Account, type Team } from '../core/identity.ts';
 import type { LdapConfig } from '../config/config.ts';
@@ -101,7 +107,7 @@ export class LdapDirectory implements DirectoryLogin {
 
     const clients: Client[] = [];
     const connect = async (): Promise<Client> => {
-      const client = new Client({
+      const client = new (ldapLibrary().Client)({
         url: this.config.url,
         connectTimeout: this.connectTimeoutMs,
         timeout: this.operationTimeoutMs,
@@ -156,7 +162,7 @@ export class LdapDirectory implements DirectoryLogin {
         attributes: [this.config.emailAttribute, 'uid'],
       }));
     } catch (error) {
-      if (error instanceof ResultCodeError && error.code === SIZE_LIMIT_EXCEEDED) entries = [{ dn: '' }, { dn: '' }];
+      if (error instanceof ldapLibrary().ResultCodeError && error.code === SIZE_LIMIT_EXCEEDED) entries = [{ dn: '' }, { dn: '' }];
       else throw describe(`LDAP user search under ${this.config.userBase}`, error);
     }
     if (entries.length !== 1) {
@@ -179,8 +185,8 @@ export class LdapDirectory implements DirectoryLogin {
     try {
       await userClient.bind(dn, password);
     } catch (error) {
-      if (error instanceof InvalidCredentialsError || (error instanceof ResultCodeError && REJECTED_BIND_CODES.has(error.code))) {
-        this.logger.debug('LDAP login: bind refused', { user: name, dn, code: (error as ResultCodeError).code });
+      if (error instanceof ldapLibrary().InvalidCredentialsError || (error instanceof ldapLibrary().ResultCodeError && REJECTED_BIND_CODES.has(error.code))) {
+        this.logger.debug('LDAP login: bind refused', { user: name, dn, code: (error as import('ldapts').ResultCodeError).code });
         return null;
       }
       throw describe(`LDAP bind as ${dn}`, error);
@@ -278,7 +284,7 @@ export class LdapDirectory implements DirectoryLogin {
 
 /** An error saying which step failed (ldapts's own messages are often just a result code). */
 function describe(step: string, error: unknown): Error {
-  const code = error instanceof ResultCodeError ? ` (result code ${error.code})` : '';
+  const code = error instanceof ldapLibrary().ResultCodeError ? ` (result code ${error.code})` : '';
   return new Error(`${step} failed${code}: ${(error as Error).message || (error as Error).name}`, { cause: error });
 }
 

@@ -8,17 +8,12 @@
 // them), and --sign-by / --sign-by-sigstore-private-key sign what is written.
 import { UsageError } from '../core/errors.ts';
 import { type ClientOptions } from '../client/image-source.ts';
+import type { ManifestFormat } from '../client/copy.ts';
 import { CLIENT_FLAGS_USAGE, parseBooleanValue, parseClientArgs } from './arguments.ts';
-import { copyImage, type ManifestFormat } from '../client/copy.ts';
-import { ProgressRenderer } from '../client/progress.ts';
-import { DockerImageDestination, openDestination, openSource } from '../client/transports/index.ts';
-import { DirImageDestination, DirImageSource, DockerArchiveDestination, DockerArchiveSource, OciArchiveDestination, OciLayoutDestination } from '../image/transports/index.ts';
-import { POLICY_FLAGS, POLICY_FLAGS_USAGE, evaluateSource, policyFromFlags } from '../trust/policy/enforcement.ts';
-import { SourceSignatures } from '../trust/policy/source-signatures.ts';
-import { gpgWriterFor, readGpgFromSource } from '../trust/policy/gpg-storage.ts';
-import { SignatureTransfer } from '../trust/policy/signature-transfer.ts';
+import { POLICY_FLAGS, POLICY_FLAGS_USAGE, policyFromFlags } from '../trust/policy/enforcement.ts';
 import { SIGNING_FLAGS, SIGNING_FLAGS_USAGE, signingFromFlags } from '../trust/policy/copy-signing.ts';
 import { askHidden } from './password-input.ts';
+import { copyOneImage } from './copy-image.ts';
 import type { Command } from './main.ts';
 
 export const copyCommand: Command = {
@@ -77,59 +72,28 @@ export const copyCommand: Command = {
     const policy = policyFromFlags(values);
     const terminal = process.stdin.isTTY === true && process.stderr.isTTY === true;
     const signing = await signingFromFlags(values, { askPassphrase: terminal ? askHidden : undefined });
-    const destinationOptions = side('dest');
-    const source = openSource(positionals[0]!, side('src'));
-    const destination = openDestination(positionals[1]!, destinationOptions);
-    if (source instanceof DirImageSource && destination instanceof DirImageDestination && source.path === destination.path) {
-      throw new UsageError(`${positionals[0]}: source and destination are the same directory`);
-    }
-    if (destination instanceof DockerArchiveDestination && values.all === true) {
-      throw new UsageError(`${positionals[1]}: a docker-archive holds a single image; copy without --all`);
-    }
-    // A docker-archive's manifest is made up: Docker schema2 unless --format oci asks
-    // otherwise or (as containers/image does) the destination holds OCI manifests only.
-    if (source instanceof DockerArchiveSource && (format === 'oci' || (format === undefined && (destination instanceof OciLayoutDestination || destination instanceof OciArchiveDestination)))) {
-      source.manifestFormat = 'oci';
-    }
-    // containers/image labels a docker-archive's uncompressed layers `.tar.gzip`, and skopeo
-    // gzips them on the way to a registry; Custody pushes them as they are, so it tells the
-    // registry their real type (`...rootfs.diff.tar`).
-    if (source instanceof DockerArchiveSource && destination instanceof DockerImageDestination) source.layerTypes = 'stored';
-    const progress = new ProgressRenderer(process.stderr, { quiet: values.quiet === true });
-    const signatures = new SourceSignatures(source, readGpgFromSource);
-    try {
-      const transfer = new SignatureTransfer({
-        sourceSignatures: signatures,
-        destination,
-        remove: values['remove-signatures'] === true,
-        writeGpg: gpgWriterFor(destination),
-        ...(signing === undefined ? {} : { signing }),
-        warn: (message) => process.stderr.write(`custody copy: warning: ${message}\n`),
-      });
-      const copying = transfer;
-      const platform = {
-        ...(values['override-os'] === undefined ? {} : { os: values['override-os'] as string }),
-        ...(values['override-arch'] === undefined ? {} : { architecture: values['override-arch'] as string }),
-        ...(values['override-variant'] === undefined ? {} : { variant: values['override-variant'] as string }),
-      };
-      const result = await copyImage(source, destination, {
+    await copyOneImage(
+      { source: positionals[0]!, destination: positionals[1]!, sourceOptions: side('src'), destinationOptions: side('dest') },
+      {
         all: values.all === true,
-        ...(format === undefined ? {} : { format: format as ManifestFormat }),
-        platform,
-        ...(progress.enabled ? { onEvent: progress.onEvent, onProgress: progress.onProgress } : {}),
-        checkImage: async (step) => {
-          copying.prefetch(step);
-          if (policy !== undefined) await evaluateSource(policy, source, signatures, step, { enforce: true });
-        },
-        beforeManifest: (step, written) => copying.before(step, written),
-        afterManifest: (step, written) => copying.after(step, written),
-      });
-      progress.finish(progress.summary(result.digest, result.blobsCopied, result.blobsSkipped));
-      return 0;
-    } finally {
-      progress.finish();
-      await source.close();
-      await destination.close();
-    }
+        format: format as ManifestFormat | undefined,
+        platform: platformFromFlags(values),
+        policy,
+        signing,
+        removeSignatures: values['remove-signatures'] === true,
+        quiet: values.quiet === true,
+        command: 'custody copy',
+      },
+    );
+    return 0;
   },
 };
+
+/** --override-os/--override-arch/--override-variant as a platform to choose. */
+export function platformFromFlags(values: Readonly<Record<string, unknown>>): { os?: string; architecture?: string; variant?: string } {
+  return {
+    ...(values['override-os'] === undefined ? {} : { os: values['override-os'] as string }),
+    ...(values['override-arch'] === undefined ? {} : { architecture: values['override-arch'] as string }),
+    ...(values['override-variant'] === undefined ? {} : { variant: values['override-variant'] as string }),
+  };
+}

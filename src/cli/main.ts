@@ -30,6 +30,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'list-tags', summary: 'list the tags of a repository (JSON, like skopeo)', load: async () => (await import('./list-tags-command.ts')).listTagsCommand },
   { name: 'delete', summary: 'delete an image manifest from a registry', load: async () => (await import('./delete-command.ts')).deleteCommand },
   { name: 'copy', summary: 'copy an image between docker://, dir:, oci:, oci-archive: and docker-archive: locations', load: async () => (await import('./copy-command.ts')).copyCommand },
+  { name: 'sync', summary: 'copy every tag of repositories between registries and directories (like skopeo sync)', load: async () => (await import('./sync-command.ts')).syncCommand },
   { name: 'pull', summary: 'pull an image from a registry into the local image store', load: async () => (await import('./pull-command.ts')).pullCommand },
   { name: 'images', summary: 'list the images in the local image store', load: async () => (await import('./images-command.ts')).imagesCommand },
   { name: 'rmi', summary: 'remove images from the local image store', load: async () => (await import('./rmi-command.ts')).rmiCommand },

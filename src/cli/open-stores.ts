@@ -9,7 +9,7 @@ import { SqlMetadataStore } from '../metadata/sql-metadata-store.ts';
 import { SqlMaintenanceStore } from '../metadata/sql-maintenance-store.ts';
 import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
-import { Registry } from '../registry/registry.ts';
+import { CoreRegistry, type Registry } from '../registry/registry.ts';
 import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
 import type { WriteGuard } from '../registry/write-guard.ts';
 import type { EventPublisher } from '../core/events.ts';
@@ -44,7 +44,7 @@ export async function openStores(config: Config, extras: RegistryExtras = {}): P
     throw new Error(`cannot open the metadata database (${config.database.driver}): ${(error as Error).message}`, { cause: error });
   }
   const metadata = new SqlMetadataStore(sql);
-  const registry = new Registry(blobs, metadata, {
+  const registry = new CoreRegistry(blobs, metadata, {
     maxManifestBytes: config.limits.maxManifestBytes,
     maxBlobBytes: config.limits.maxBlobBytes,
     maxPageSize: config.limits.maxPageSize,

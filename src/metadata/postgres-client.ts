@@ -1,10 +1,19 @@
 // PostgreSQL through `pg`, with a connection pool. Statements arrive with `?`
 // placeholders and are numbered here ($1, $2...). BIGINT columns come back as numbers:
 // every BIGINT we store (sizes, milliseconds) fits in a double exactly.
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { checkTextParams, type SqlClient, type SqlExecutor, type SqlRunResult, type SqlValue } from './sql-client.ts';
 
-pg.types.setTypeParser(20, (value: string) => Number(value));
+// Loaded on first use: a registry on SQLite never pays for the driver's memory.
+let driver: typeof pg | undefined;
+function postgresDriver(): typeof pg {
+  if (!driver) {
+    driver = createRequire(import.meta.url)('pg') as typeof pg;
+    driver.types.setTypeParser(20, (value: string) => Number(value));
+  }
+  return driver;
+}
 
 export interface PostgresOptions {
   readonly url: string;
@@ -48,7 +57,7 @@ export class PostgresClient implements SqlClient {
   private readonly direct: SqlExecutor;
 
   constructor(options: PostgresOptions) {
-    this.pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 20 });
+    this.pool = new (postgresDriver().Pool)({ connectionString: options.url, max: options.maxConnections ?? 20 });
     // An idle connection dropped by the server must not crash the process.
     this.pool.on('error', () => {});
     this.direct = executor(this.pool);

@@ -1,5 +1,6 @@
 // Library entry point for the registry domain and its stores.
-export { Registry, type RegistryOptions, type UploadState, type BlobHandle, type Listing } from './registry.ts';
+export { CoreRegistry, type Registry, type RegistryOptions, type UploadState, type BlobHandle, type Listing } from './registry.ts';
+export { RegistryDecorator } from './registry-decorator.ts';
 export { GarbageCollector, type CollectOptions, type CollectReport } from './garbage-collector.ts';
 export { fsck, type FsckReport, type FsckProblem } from './fsck.ts';
 export type { BlobStore } from '../storage/blob-store.ts';

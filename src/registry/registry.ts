@@ -13,6 +13,9 @@ import { UploadHashes } from './upload-hashes.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { NO_EVENTS, type EventActor, type EventPublisher } from '../core/events.ts';
 import type { WriteGuard } from './write-guard.ts';
+import type { BlobHandle, BlobRead, Listing, PutManifestResult, Registry, UploadState } from './registry-interface.ts';
+
+export type { BlobHandle, BlobRead, Listing, PutManifestResult, Registry, UploadState } from './registry-interface.ts';
 
 export interface RegistryOptions {
   /** Largest manifest accepted, in bytes. */
@@ -30,33 +33,6 @@ export interface RegistryOptions {
   readonly guards?: readonly WriteGuard[] | undefined;
 }
 
-export interface UploadState {
-  readonly id: string;
-  readonly repository: string;
-  readonly size: number;
-}
-
-export interface BlobHandle {
-  readonly digest: Digest;
-  readonly size: number;
-}
-
-export interface BlobRead extends BlobHandle {
-  readonly body: Readable;
-  readonly range?: ByteRange;
-}
-
-export interface PutManifestResult {
-  readonly digest: Digest;
-  readonly subject?: Digest;
-}
-
-export interface Listing {
-  readonly entries: string[];
-  /** The `last` value for the next page, when there may be one. */
-  readonly next?: string;
-}
-
 /** Parses `start-end` (inclusive) from a Content-Range header, with or without `bytes `. */
 export function parseContentRange(value: string): ByteRange | null {
   const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(value.trim());
@@ -72,7 +48,7 @@ export function uploadRange(size: number): string {
   return `0-${Math.max(size - 1, 0)}`;
 }
 
-export class Registry {
+export class CoreRegistry implements Registry {
   readonly blobs: BlobStore;
   readonly metadata: MetadataStore;
   readonly options: RegistryOptions;

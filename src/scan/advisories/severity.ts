@@ -4,7 +4,12 @@
 // interpolation), computed by ae-cvss-calculator: a maintained implementation made for
 // it, which agrees with the reference calculator on every vector of
 // test/vectors/cvss-4.0-reference-scores.tsv.
-import calculator from 'ae-cvss-calculator';
+import { createRequire } from 'node:module';
+
+// Loaded on the first CVSS v4 vector: most runs never rate one.
+type Calculator = typeof import('ae-cvss-calculator');
+let calculator: Calculator | undefined;
+const cvssCalculator = (): Calculator => (calculator ??= createRequire(import.meta.url)('ae-cvss-calculator') as Calculator);
 import type { Severity } from '../../core/quality.ts';
 import { SEVERITIES } from '../../core/quality.ts';
 
@@ -99,7 +104,7 @@ function computeCvss4(vector: string): number | null {
   const metrics = new Set(vector.split('/').slice(1).map((part) => part.split(':')[0]));
   if (!CVSS4_BASE.every((metric) => metrics.has(metric))) return null;
   try {
-    const parsed = new calculator.Cvss4P0(vector);
+    const parsed = new (cvssCalculator().Cvss4P0)(vector);
     if (!parsed.isBaseFullyDefined()) return null;
     const score = parsed.calculateScores().overall;
     return Number.isFinite(score) ? score : null;

@@ -8,8 +8,11 @@ import type { LookupFunction } from 'node:net';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Hash } from '@smithy/hash-node';
+import { createRequire } from 'node:module';
+import type { SignatureV4 } from '@smithy/signature-v4';
+
+// Loaded when an S3 store is opened: a registry on the filesystem never pays for the signer.
+const load = createRequire(import.meta.url);
 import { parseS3Error } from './s3-xml.ts';
 
 export interface S3Credentials {
@@ -74,7 +77,9 @@ export class S3Client {
     this.base = new URL(settings.endpoint ?? `https://s3.${settings.region}.amazonaws.com`);
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new Error(`storage.s3.endpoint must be an http(s) URL, not ${this.base.protocol}`);
     this.virtualHost = !settings.forcePathStyle;
-    this.signer = new SignatureV4({
+    const { SignatureV4: Signer } = load('@smithy/signature-v4') as typeof import('@smithy/signature-v4');
+    const { Hash } = load('@smithy/hash-node') as typeof import('@smithy/hash-node');
+    this.signer = new Signer({
       service: 's3',
       region: settings.region,
       credentials: { ...settings.credentials },

@@ -26,7 +26,7 @@ export async function lifecyclePhase(rounds: number, quick: boolean, parent: str
     const { migrate } = await load<any>(custodyDir, 'metadata/migrations.ts');
     const { SqlMetadataStore } = await load<any>(custodyDir, 'metadata/sql-metadata-store.ts');
     const { FilesystemBlobStore } = await load<any>(custodyDir, 'storage/filesystem-blob-store.ts');
-    const { Registry } = await load<any>(custodyDir, 'registry/registry.ts');
+    const { CoreRegistry: Registry } = await load<any>(custodyDir, 'registry/registry.ts');
     const { lifecycleGuards } = await load<any>(custodyDir, 'lifecycle/install-lifecycle.ts');
     const { Retention } = await load<any>(custodyDir, 'lifecycle/retention.ts');
 

@@ -18,6 +18,7 @@ import { authPhase } from './phases/auth.ts';
 import { bigBlobPhase } from './phases/big.ts';
 import { catalogPhase } from './phases/catalog.ts';
 import { clientPhase } from './phases/client.ts';
+import { syncPhase } from './phases/sync.ts';
 import { fanoutPhase } from './phases/fanout.ts';
 import { indexPhase } from './phases/indexer.ts';
 import { manifestPhase } from './phases/manifests.ts';
@@ -51,6 +52,7 @@ const SERVER_PHASES: readonly (readonly [Phase, (context: ServerPhaseContext) =>
   ['big', (c) => bigBlobPhase(c.settings, c.targets, c.ceiling)],
   ['fanout', (c) => fanoutPhase(c.settings, c.targets)],
   ['client', (c) => clientPhase(c.settings, c.custody, c.parent, c.custodyDir)],
+  ['sync', (c) => syncPhase(c.settings, c.custody, c.parent, c.custodyDir)],
 ];
 
 /** Phases that start (or need) no shared registry. */

@@ -60,7 +60,8 @@ describe('domain events and write guards', () => {
 
   it('publishes upload, push, tag, pull and delete events with the actor', async () => {
     const digest = await pushImage('v1');
-    await registry.getManifest('acme/app', 'v1');
+    await registry.getManifest('acme/app', 'v1', { kind: 'anonymous' });
+    await registry.getManifest('acme/app', 'v1'); // the registry's own read: not a pull
     await registry.deleteManifest('acme/app', 'v1');
     await bus.drain();
     assert.deepEqual(heard.map((event) => event.type), ['upload.completed', 'manifest.pushed', 'tag.moved', 'manifest.pulled', 'tag.deleted']);

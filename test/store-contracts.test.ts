@@ -21,6 +21,7 @@ import { maintenanceSuite } from './suites/maintenance-suite.ts';
 import { signingPolicySuite } from './suites/signing-policy-suite.ts';
 import { signatureSuite } from './suites/signature-suite.ts';
 import { actionLogStoreSuite } from './suites/action-log-store-suite.ts';
+import { jobLeaseSuite } from './suites/job-lease-suite.ts';
 import { lifecycleSuite } from './suites/lifecycle-suite.ts';
 
 interface Engine {
@@ -36,6 +37,7 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   signingPolicySuite(label, engine.openClient, stores);
   signatureSuite(label, engine.openClient, stores);
   actionLogStoreSuite(label, engine.openClient, stores);
+  jobLeaseSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   lifecycleSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
 }
 

@@ -6,13 +6,17 @@
 // INSERT. The queue is bounded: when the database cannot keep up (or is down) beyond
 // MAX_QUEUE entries, new entries are dropped and counted, with one warning per interval.
 // A failed write keeps its batch at the front of the queue and retries with backoff.
-// Retention deletes old entries in short chunks, hourly, the first time shortly after start.
+// Retention deletes old entries in short chunks, hourly, the first time shortly after start:
+// a job (`audit.retention`) on the scheduler the composition root gives, so one replica
+// purges; the flush tick stays a local timer, since it writes this process's own buffer.
 import type { Logger } from '../observability/logger.ts';
 import type { Counter, MetricsRegistry } from '../observability/metrics.ts';
 import type { ActionEntry, ActionRecorder } from './action.ts';
 import { MAX_PAGE_SIZE, type ActionFilter, type ActionLogStore, type ActionPage, type ActionRow, type StoredAction } from './action-log-store.ts';
 import type { ActionForwarder } from './forwarders.ts';
 import { sanitizeEntry } from './sanitize.ts';
+import type { JobScheduler } from '../jobs/job-scheduler.ts';
+import { TimerScheduler } from '../jobs/timer-scheduler.ts';
 
 export interface ActionLogOptions {
   readonly store: ActionLogStore;
@@ -33,7 +37,13 @@ export interface ActionLogOptions {
   readonly firstPurgeDelayMs?: number | undefined;
   /** Longest wait between retries of a failed write (30 s). */
   readonly maxBackoffMs?: number | undefined;
+  /** Where retention runs as the job `audit.retention`; without one (tools, tests) the log
+   * runs it on a scheduler of its own, stopped by close(). */
+  readonly scheduler?: JobScheduler | undefined;
 }
+
+/** The scheduler job that applies retention. */
+export const RETENTION_JOB = 'audit.retention';
 
 export interface ActionLogStats {
   /** Entries accepted by record(). */
@@ -79,6 +89,8 @@ export class ActionLog implements ActionRecorder {
   private closing: Promise<void> | null = null;
   private droppedSinceWarning = 0;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** The scheduler this log started for itself, when it was given none. */
+  private ownScheduler: TimerScheduler | null = null;
   private counters: { written: Counter; dropped: Counter } | null = null;
   private counts = { recorded: 0, written: 0, dropped: 0, batches: 0, failures: 0, purged: 0 };
 
@@ -97,15 +109,17 @@ export class ActionLog implements ActionRecorder {
     tick.unref();
     this.timers.push(tick);
     if (this.retentionMs > 0 && Number.isFinite(this.retentionMs)) {
-      const purgeInterval = options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS;
-      const first = setTimeout(() => {
-        void this.purge();
-        const every = setInterval(() => void this.purge(), purgeInterval);
-        every.unref();
-        this.timers.push(every);
-      }, options.firstPurgeDelayMs ?? DEFAULT_FIRST_PURGE_DELAY_MS);
-      first.unref();
-      this.timers.push(first);
+      let scheduler = options.scheduler;
+      if (!scheduler) scheduler = this.ownScheduler = new TimerScheduler();
+      scheduler.register({
+        name: RETENTION_JOB,
+        intervalMs: options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS,
+        initialDelayMs: options.firstPurgeDelayMs ?? DEFAULT_FIRST_PURGE_DELAY_MS,
+        run: async () => {
+          if (!this.closed) await this.purge();
+        },
+      });
+      this.ownScheduler?.start();
     }
   }
 
@@ -200,6 +214,7 @@ export class ActionLog implements ActionRecorder {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.length = 0;
+    await this.ownScheduler?.stop();
     if (this.purging) await this.purging;
     for (let attempt = 1; this.queue.length > 0 || this.flushing; attempt++) {
       if (await this.flush()) continue;

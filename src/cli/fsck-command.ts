@@ -1,7 +1,6 @@
 // `custody fsck`: verifies every tag → manifest → blob chain and every stored digest.
 import { parseServerArgs } from './config-flags.ts';
-import { openStores } from './open-stores.ts';
-import { fsck } from '../registry/fsck.ts';
+import { checkStores } from '../app/maintenance.ts';
 import { UsageError } from '../core/errors.ts';
 import type { Command } from './main.ts';
 
@@ -23,22 +22,17 @@ export const fsckCommand: Command = {
       json: { type: 'boolean' },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const stores = await openStores(config);
-    try {
-      const report = await fsck(stores.maintenance, stores.blobs, { verifyContent: values.quick !== true });
-      if (values.json) {
-        process.stdout.write(`${JSON.stringify(report)}\n`);
-      } else {
-        for (const found of report.problems) process.stdout.write(`${found.kind}: ${found.message}\n`);
-        if (values.verbose) for (const note of report.notes) process.stdout.write(`note: ${note}\n`);
-        process.stdout.write(
-          `${report.problems.length === 0 ? 'ok' : `${report.problems.length} problems`}: ${report.manifestsChecked} manifests, ` +
-            `${report.blobsChecked} blobs checked, ${report.bytesVerified} bytes re-hashed, ${report.notes.length} reclaimable items\n`,
-        );
-      }
-      return report.problems.length === 0 ? 0 : 1;
-    } finally {
-      await stores.close();
+    const report = await checkStores(config, { verifyContent: values.quick !== true });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    } else {
+      for (const found of report.problems) process.stdout.write(`${found.kind}: ${found.message}\n`);
+      if (values.verbose) for (const note of report.notes) process.stdout.write(`note: ${note}\n`);
+      process.stdout.write(
+        `${report.problems.length === 0 ? 'ok' : `${report.problems.length} problems`}: ${report.manifestsChecked} manifests, ` +
+          `${report.blobsChecked} blobs checked, ${report.bytesVerified} bytes re-hashed, ${report.notes.length} reclaimable items\n`,
+      );
     }
+    return report.problems.length === 0 ? 0 : 1;
   },
 };

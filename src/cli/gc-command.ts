@@ -1,7 +1,6 @@
 // `custody gc`: offline or alongside a running server (it is safe while pushes continue).
 import { parseServerArgs } from './config-flags.ts';
-import { openStores } from './open-stores.ts';
-import { GarbageCollector } from '../registry/garbage-collector.ts';
+import { collectGarbage } from '../app/maintenance.ts';
 import { createLogger } from '../observability/logger.ts';
 import { parseDuration } from '../config/config.ts';
 import { UsageError } from '../core/errors.ts';
@@ -33,27 +32,25 @@ export const gcCommand: Command = {
       if (parsed === null) throw new UsageError(`--grace-period: expected a duration such as 0s, 30m or 1h, got "${values['grace-period']}"`);
       gracePeriodMs = parsed;
     }
-    const stores = await openStores(config);
-    try {
-      const collector = new GarbageCollector(stores.registry, stores.maintenance, createLogger('warn', process.stderr));
-      const report = await collector.collect({
+    const report = await collectGarbage(
+      config,
+      {
         dryRun: values['dry-run'] === true,
         deleteUntagged: values['delete-untagged'] === true || config.gc.deleteUntagged,
         gracePeriodMs,
-      });
-      if (values.json) {
-        process.stdout.write(`${JSON.stringify(report)}\n`);
-      } else {
-        const verb = report.dryRun ? 'would reclaim' : 'reclaimed';
-        process.stdout.write(
-          `${verb} ${formatBytes(report.bytesReclaimed)} (${report.bytesReclaimed} bytes): ` +
-            `${report.blobsDeleted} blobs, ${report.manifestsDeleted} manifests, ${report.untaggedManifestsRemoved} untagged manifest links, ` +
-            `${report.orphanFilesDeleted} orphan files, ${report.uploadsExpired} stale uploads in ${report.durationMs} ms\n`,
-        );
-      }
-      return 0;
-    } finally {
-      await stores.close();
+      },
+      createLogger('warn', process.stderr),
+    );
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    } else {
+      const verb = report.dryRun ? 'would reclaim' : 'reclaimed';
+      process.stdout.write(
+        `${verb} ${formatBytes(report.bytesReclaimed)} (${report.bytesReclaimed} bytes): ` +
+          `${report.blobsDeleted} blobs, ${report.manifestsDeleted} manifests, ${report.untaggedManifestsRemoved} untagged manifest links, ` +
+          `${report.orphanFilesDeleted} orphan files, ${report.uploadsExpired} stale uploads in ${report.durationMs} ms\n`,
+      );
     }
+    return 0;
   },
 };

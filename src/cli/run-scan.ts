@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../core/errors.ts';
 import type { ClientOptions } from '../client/image-source.ts';
 import { openSource } from '../client/transports/index.ts';
-import { openAdvisories, type AdvisoryDatabase, type AdvisoryDatabaseDriver } from '../scan/advisory-database.ts';
+import { openAdvisories, type AdvisoryDatabase } from '../scan/advisory-database.ts';
+import { SQLITE_ADVISORIES } from '../app/advisory-databases.ts';
 import { IndexLimitError, type IndexLimit, type IndexLimits } from '../scan/indexer/index-limits.ts';
 import { scanImage, type ScanResult } from '../scan/scan-pipeline.ts';
 import { defaultVulnDbPath } from './vulndb-path.ts';
@@ -16,24 +17,6 @@ const LIMIT_FLAGS: Readonly<Record<Exclude<IndexLimit, 'time'>, string>> = {
   layerBytes: '--max-layer-size',
   imageBytes: '--max-image-size',
   entries: '--max-entries',
-};
-
-/** The client's advisory databases live in SQLite files (loaded on demand: only scans pay for it). */
-const SQLITE_ADVISORIES: AdvisoryDatabaseDriver = {
-  async openFile(path) {
-    const { SqliteClient } = await import('../metadata/sqlite-client.ts');
-    const { SqlAdvisoryStore } = await import('../metadata/sql-advisory-store.ts');
-    const sql = new SqliteClient(path);
-    return { store: new SqlAdvisoryStore(sql), close: () => sql.close() };
-  },
-  async openEmpty() {
-    const { SqliteClient } = await import('../metadata/sqlite-client.ts');
-    const { migrate } = await import('../metadata/migrations.ts');
-    const { SqlAdvisoryStore } = await import('../metadata/sql-advisory-store.ts');
-    const sql = new SqliteClient(':memory:');
-    await migrate(sql);
-    return { store: new SqlAdvisoryStore(sql), close: () => sql.close() };
-  },
 };
 
 /**

@@ -126,27 +126,39 @@ export const syncCommand: Command = {
       quiet,
       command: 'custody sync',
     };
+    // One resolver per side (and per YAML registry) for the whole run: connections, clients
+    // and tokens are reused from one image to the next.
+    const shared = new Map<ClientOptions, ImageResolver>();
+    const sharing = (options: ClientOptions): ClientOptions => {
+      let resolver = shared.get(options);
+      if (!resolver) shared.set(options, (resolver = new ImageResolver({ ...options, reuseClients: true })));
+      return { ...options, sharedResolver: resolver };
+    };
     const failures: string[] = [];
     let copied = 0;
-    for (const [index, image] of images.entries()) {
-      const target = destinationFor(image, naming);
-      if (!quiet) process.stderr.write(`Copying image ref ${index + 1}/${images.length}: ${image.source} to ${target}${values['dry-run'] === true ? ' (dry run)' : ''}\n`);
-      if (values['dry-run'] === true) continue;
-      const endpoints = {
-        source: image.source,
-        destination: target,
-        sourceOptions: (image.registry === undefined ? undefined : yamlOptions.get(image.registry)) ?? sourceOptions,
-        destinationOptions,
-      };
-      try {
-        await withRetries(retries, () => copyOneImage(endpoints, settings));
-        copied++;
-      } catch (error) {
-        if (values['keep-going'] !== true) throw error;
-        const message = error instanceof Error ? error.message : String(error);
-        failures.push(`${image.source}: ${message}`);
-        process.stderr.write(`custody sync: ${image.source}: ${message}\n`);
+    try {
+      for (const [index, image] of images.entries()) {
+        const target = destinationFor(image, naming);
+        if (!quiet) process.stderr.write(`Copying image ref ${index + 1}/${images.length}: ${image.source} to ${target}${values['dry-run'] === true ? ' (dry run)' : ''}\n`);
+        if (values['dry-run'] === true) continue;
+        const endpoints = {
+          source: image.source,
+          destination: target,
+          sourceOptions: sharing((image.registry === undefined ? undefined : yamlOptions.get(image.registry)) ?? sourceOptions),
+          destinationOptions: sharing(destinationOptions),
+        };
+        try {
+          await withRetries(retries, () => copyOneImage(endpoints, settings));
+          copied++;
+        } catch (error) {
+          if (values['keep-going'] !== true) throw error;
+          const message = error instanceof Error ? error.message : String(error);
+          failures.push(`${image.source}: ${message}`);
+          process.stderr.write(`custody sync: ${image.source}: ${message}\n`);
+        }
       }
+    } finally {
+      for (const resolver of shared.values()) resolver.close();
     }
     if (!quiet) process.stderr.write(`Synced ${copied} of ${images.length} image(s)${failures.length > 0 ? `, ${failures.length} failed` : ''}\n`);
     if (failures.length > 0) throw new Error(`${failures.length} of ${images.length} image(s) failed to sync`);

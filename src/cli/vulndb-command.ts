@@ -16,12 +16,8 @@ import { MediaType } from '../core/media-types.ts';
 import { digestOf } from '../core/digest.ts';
 import { digestStream } from '../image/archive/archive-contents.ts';
 import { loadConfig } from '../config/config.ts';
-import { SqliteClient } from '../metadata/sqlite-client.ts';
-import { PostgresClient } from '../metadata/postgres-client.ts';
-import { migrate } from '../metadata/migrations.ts';
-import type { SqlClient } from '../metadata/sql-client.ts';
 import type { AdvisoryStore, FeedDocument, VulnDbStatus } from '../metadata/advisory-store.ts';
-import { SqlAdvisoryStore } from '../metadata/sql-advisory-store.ts';
+import { openAdvisoryDatabase, type OpenedAdvisoryDatabase } from '../app/advisory-databases.ts';
 import { readFeeds, FeedReader } from '../scan/advisories/feed-reader.ts';
 import { exportBundle } from '../scan/advisories/bundle.ts';
 import { type ClientOptions } from '../client/image-source.ts';
@@ -64,33 +60,11 @@ const USAGE = [
   CLIENT_FLAGS_USAGE,
 ].join('\n');
 
-interface OpenedDb {
-  readonly store: AdvisoryStore;
-  readonly sql: SqlClient;
-  readonly where: string;
-}
-
-async function openDb(values: Record<string, unknown>): Promise<OpenedDb> {
-  let sql: SqlClient;
-  let where: string;
-  if (typeof values['database-url'] === 'string') {
-    sql = new PostgresClient({ url: values['database-url'], maxConnections: 2 });
-    where = new URL(values['database-url']).pathname.slice(1) || 'postgres';
-  } else if (typeof values.config === 'string') {
-    const config = loadConfig({ file: values.config, env: process.env, flags: {} });
-    sql = config.database.driver === 'postgres' ? new PostgresClient({ url: config.database.url, maxConnections: 2 }) : new SqliteClient(config.database.path);
-    where = config.database.driver === 'postgres' ? 'the server\'s PostgreSQL database' : config.database.path;
-  } else {
-    where = typeof values.db === 'string' ? values.db : defaultVulnDbPath();
-    sql = new SqliteClient(where);
-  }
-  try {
-    await migrate(sql);
-  } catch (error) {
-    await sql.close().catch(() => {});
-    throw new Error(`cannot open the advisory database ${where}: ${(error as Error).message}`, { cause: error });
-  }
-  return { store: new SqlAdvisoryStore(sql), sql, where };
+/** The database the flags name: --database-url, --config (a server's), or a SQLite file. */
+function openDb(values: Record<string, unknown>): Promise<OpenedAdvisoryDatabase> {
+  if (typeof values['database-url'] === 'string') return openAdvisoryDatabase({ kind: 'postgres', url: values['database-url'] });
+  if (typeof values.config === 'string') return openAdvisoryDatabase({ kind: 'server', config: loadConfig({ file: values.config, env: process.env, flags: {} }) });
+  return openAdvisoryDatabase({ kind: 'file', path: typeof values.db === 'string' ? values.db : defaultVulnDbPath() });
 }
 
 const DAY = 86_400_000;
@@ -229,7 +203,7 @@ export const vulndbCommand: Command = {
           const status = await db.store.status();
           process.stdout.write(`revision ${status.revision}; data as of: ${dataAge(status, now)}\n`);
         } finally {
-          await db.sql.close();
+          await db.close();
         }
         return 0;
       }
@@ -241,7 +215,7 @@ export const vulndbCommand: Command = {
           const status = await db.store.status();
           process.stdout.write(values.json ? `${JSON.stringify({ database: db.where, ...status })}\n` : formatStatus(status, db.where, now));
         } finally {
-          await db.sql.close();
+          await db.close();
         }
         return 0;
       }
@@ -254,7 +228,7 @@ export const vulndbCommand: Command = {
           const status = await db.store.status();
           process.stdout.write(`${positionals[0]}: revision ${status.revision}, ${status.sources.reduce((sum, source) => sum + source.advisories, 0)} advisories; data as of: ${dataAge(status, now)}\n`);
         } finally {
-          await db.sql.close();
+          await db.close();
         }
         return 0;
       }
@@ -275,7 +249,7 @@ export const vulndbCommand: Command = {
             process.stdout.write(`${reference}: ${summary}\nrevision ${status.revision}; data as of: ${dataAge(status, now)}\n`);
           }
         } finally {
-          await db.sql.close();
+          await db.close();
         }
         return 0;
       }

@@ -31,6 +31,13 @@ export interface ClientOptions {
   readonly prompt?: ResolveShortNameOptions['prompt'];
   /** Client tuning (tests). */
   readonly userAgent?: string;
+  /**
+   * A resolver shared by many sources and destinations (`custody sync`): their registry
+   * clients, connections and tokens are reused, and closing one of them leaves it open.
+   */
+  readonly sharedResolver?: ImageResolver;
+  /** Reuse one client per registry and credentials instead of one per lookup. */
+  readonly reuseClients?: boolean;
 }
 
 /** Strips `docker://`; other transports are refused. */
@@ -74,6 +81,7 @@ export class ImageResolver {
   readonly conf: RegistriesConf;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #clients: RegistryClient[] = [];
+  readonly #reused = new Map<string, Promise<RegistryClient>>();
 
   constructor(options: ClientOptions) {
     this.options = options;
@@ -127,6 +135,21 @@ export class ImageResolver {
    * --tls-verify=false) and HTTPS does not answer. `credentials` overrides the lookup.
    */
   async clientFor(host: string, options: { insecure?: boolean; credentialsFor?: ImageReference | string; credentials?: Credentials } = {}): Promise<RegistryClient> {
+    if (this.options.reuseClients === true && options.credentials === undefined) {
+      const scope = typeof options.credentialsFor === 'string' ? options.credentialsFor : (options.credentialsFor?.name ?? host);
+      const key = `${host}\n${options.insecure === true}\n${scope}`;
+      let client = this.#reused.get(key);
+      if (!client) {
+        client = this.#newClient(host, options);
+        this.#reused.set(key, client);
+        client.catch(() => this.#reused.delete(key));
+      }
+      return client;
+    }
+    return this.#newClient(host, options);
+  }
+
+  async #newClient(host: string, options: { insecure?: boolean; credentialsFor?: ImageReference | string; credentials?: Credentials }): Promise<RegistryClient> {
     const insecure = options.insecure === true || this.options.tlsVerify === false || this.#insecureInConf(host);
     const tls: TlsOptions = { ...this.tlsOptions(host), ...(insecure ? { rejectUnauthorized: false } : {}) };
     const provider = async (): Promise<Credentials | undefined> => options.credentials ?? (await this.credentials(options.credentialsFor ?? host));

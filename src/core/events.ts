@@ -8,6 +8,10 @@ export interface EventActor {
   readonly name?: string | undefined;
   readonly kind?: 'user' | 'robot' | 'system' | 'anonymous' | undefined;
   readonly address?: string | undefined;
+  /** How a user or robot proved who it is (password, robot-token...), when known. */
+  readonly via?: string | undefined;
+  /** The client program that made the request, when it said (audit records it). */
+  readonly userAgent?: string | undefined;
 }
 
 /** The payload of each event type, keyed by its type name. Features add their own types here. */
@@ -18,6 +22,8 @@ export interface DomainEventPayloads {
   'tag.moved': { repository: string; tag: string; digest: string; previous?: string | undefined };
   'tag.deleted': { repository: string; tag: string; digest?: string | undefined };
   'manifest.deleted': { repository: string; digest: string };
+  /** A repository's link to a blob was removed (DELETE of a blob); the content stays for the collector. */
+  'blob.deleted': { repository: string; digest: string };
   'blob.mounted': { repository: string; digest: string; from?: string | undefined; size: number };
   'upload.completed': { repository: string; digest: string; size: number };
   /** A manifest was served by GET (HEAD is not a pull). */

@@ -29,6 +29,8 @@ export class TimerScheduler implements JobScheduler {
   private readonly leases: JobLeases | undefined;
   private readonly holder: string;
   private readonly onError: (job: string, error: unknown) => void;
+  /** Jobs whose lease this process took: given back at stop, so another replica takes over at once. */
+  private readonly held = new Set<string>();
 
   constructor(options: TimerSchedulerOptions = {}) {
     this.leases = options.leases;
@@ -60,6 +62,9 @@ export class TimerScheduler implements JobScheduler {
     this.abort.abort();
     for (const scheduled of this.jobs.values()) clearTimeout(scheduled.timer);
     await Promise.all([...this.jobs.values()].map((scheduled) => scheduled.running));
+    const leases = this.leases;
+    if (leases) await Promise.all([...this.held].map((name) => leases.release(name, this.holder).catch((error: unknown) => this.onError(name, error))));
+    this.held.clear();
   }
 
   private plan(scheduled: Scheduled, delay: number): void {
@@ -80,7 +85,10 @@ export class TimerScheduler implements JobScheduler {
     const leased = job.exclusive !== false && this.leases !== undefined;
     try {
       // The lease outlives a run comfortably; a crashed holder's lease lapses after it.
-      if (leased && !(await this.leases!.acquire(job.name, this.holder, Math.max(job.intervalMs * 2, 60_000)))) return;
+      if (leased) {
+        if (!(await this.leases!.acquire(job.name, this.holder, Math.max(job.intervalMs * 2, 60_000)))) return;
+        this.held.add(job.name);
+      }
       await job.run({ signal: this.abort.signal });
     } catch (error) {
       this.onError(job.name, error);

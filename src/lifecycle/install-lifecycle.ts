@@ -45,7 +45,7 @@ export interface LifecycleGuards {
   readonly guards: readonly WriteGuard[];
 }
 
-/** Step 1, before the Registry exists: its guards. */
+/** The guards alone (the Registry runs them before every write). */
 export function lifecycleGuards(sql: SqlClient, metadata: MetadataStore, events?: EventPublisher): LifecycleGuards {
   const store = new SqlLifecycleStore(sql);
   const quotas = new SqlQuotaStore(sql);
@@ -62,8 +62,10 @@ export interface Lifecycle extends LifecycleGuards {
 }
 
 export interface InstallLifecycleOptions {
-  readonly guards: LifecycleGuards;
+  readonly sql: SqlClient;
   readonly registry: Registry;
+  /** The registry's guard list: lifecycle's guards are added to it. */
+  readonly registryGuards: WriteGuard[];
   readonly scheduler: JobScheduler;
   readonly events?: (EventPublisher & EventSubscriber) | undefined;
   readonly actions?: ActionRecorder | undefined;
@@ -71,9 +73,11 @@ export interface InstallLifecycleOptions {
   readonly settings: LifecycleSettings;
 }
 
-/** Step 2, once the Registry exists: services, subscription and jobs. */
+/** Once the Registry exists: its guards, the services, the event subscriptions and the jobs. */
 export function installLifecycle(options: InstallLifecycleOptions): Lifecycle {
-  const { guards, registry, scheduler, events, logger, settings } = options;
+  const { registry, scheduler, events, logger, settings } = options;
+  const guards = lifecycleGuards(options.sql, registry.metadata, events);
+  options.registryGuards.push(...guards.guards);
   const timeMachine = new TimeMachine(registry, guards.store, { defaultWindowMs: settings.timeMachineWindowMs });
   const expiry = new TagExpiry(registry, guards.store, { events, actions: options.actions, logger });
   const retention = new Retention(registry, guards.retentionStore, { events, actions: options.actions });

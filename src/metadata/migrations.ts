@@ -9,6 +9,7 @@ import { SIGNING_POLICIES_MIGRATION } from './migrations/signing-policies.ts';
 import { NAMESPACE_OWNERS_MIGRATION } from './migrations/namespace-owners.ts';
 import { CREDENTIAL_BINDING_MIGRATION } from './migrations/credential-binding.ts';
 import { ADVISORY_STATEMENTS_MIGRATION } from './migrations/advisory-statements.ts';
+import { JOB_LEASES_MIGRATION } from './migrations/job-leases.ts';
 import { LIFECYCLE_MIGRATION } from './migrations/lifecycle.ts';
 
 export interface Migration {
@@ -228,6 +229,7 @@ export const MIGRATIONS: readonly Migration[] = [
   CREDENTIAL_BINDING_MIGRATION,
   NAMESPACE_OWNERS_MIGRATION,
   ADVISORY_STATEMENTS_MIGRATION,
+  JOB_LEASES_MIGRATION,
   LIFECYCLE_MIGRATION,
 ];
 

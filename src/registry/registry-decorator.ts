@@ -24,7 +24,7 @@ export class RegistryDecorator implements Registry {
   readBlob(repository: string, digest: string, range?: ByteRange): Promise<BlobRead> { return this.inner.readBlob(repository, digest, range); }
   sendBlob(digest: Digest, destination: NodeJS.WritableStream, range?: ByteRange): Promise<void> { return this.inner.sendBlob(digest, destination, range); }
   blobRedirect(digest: Digest): Promise<string | null> { return this.inner.blobRedirect(digest); }
-  deleteBlob(repository: string, digest: string): Promise<void> { return this.inner.deleteBlob(repository, digest); }
+  deleteBlob(repository: string, digest: string, actor?: EventActor): Promise<void> { return this.inner.deleteBlob(repository, digest, actor); }
   mountBlob(repository: string, digest: string, from: string | undefined, mayRead?: (repository: string) => Promise<boolean>, actor?: EventActor): Promise<BlobHandle | null> {
     return this.inner.mountBlob(repository, digest, from, mayRead, actor);
   }

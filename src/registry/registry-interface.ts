@@ -44,7 +44,7 @@ export interface Registry {
   /** Streams a blob already checked with statBlob to `destination`, ending it. */
   sendBlob(digest: Digest, destination: NodeJS.WritableStream, range?: ByteRange): Promise<void>;
   blobRedirect(digest: Digest): Promise<string | null>;
-  deleteBlob(repository: string, digest: string): Promise<void>;
+  deleteBlob(repository: string, digest: string, actor?: EventActor): Promise<void>;
   mountBlob(repository: string, digest: string, from: string | undefined, mayRead?: (repository: string) => Promise<boolean>, actor?: EventActor): Promise<BlobHandle | null>;
   startUpload(repository: string): Promise<UploadState>;
   uploadStatus(repository: string, uploadId: string): Promise<UploadState>;

@@ -1,21 +1,20 @@
 // The registry domain: the OCI distribution operations, independent of HTTP. The HTTP
 // layer parses requests into these calls; storage and metadata come in through seams.
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { InvalidInput, NotFound, TooLarge, UploadRangeInvalid } from '../core/errors.ts';
+import { InvalidInput, NotFound, TooLarge } from '../core/errors.ts';
 import { hashToDigest, newHash, parseDigest, type Digest } from '../core/digest.ts';
 import { isTag, validateRepositoryName, validateTag } from '../core/names.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST } from '../core/media-types.ts';
 import { parseManifest } from '../core/manifest.ts';
-import { UploadInterruptedError, type BlobStore, type ByteRange } from '../storage/blob-store.ts';
+import type { BlobStore, ByteRange } from '../storage/blob-store.ts';
 import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord, TagChange, TagChangeReason } from '../metadata/metadata-store.ts';
-import { UploadHashes } from './upload-hashes.ts';
-import { KeyedLock } from './keyed-lock.ts';
+import { UploadSessions } from './uploads.ts';
 import { NO_EVENTS, type EventActor, type EventPublisher } from '../core/events.ts';
 import type { WriteGuard } from './write-guard.ts';
 import type { BlobHandle, BlobRead, Listing, PutManifestResult, Registry, UploadState } from './registry-interface.ts';
 
 export type { BlobHandle, BlobRead, Listing, PutManifestResult, Registry, UploadState } from './registry-interface.ts';
+export { parseContentRange, uploadLocation, uploadRange } from './uploads.ts';
 
 export interface RegistryOptions {
   /** Largest manifest accepted, in bytes. */
@@ -33,27 +32,11 @@ export interface RegistryOptions {
   readonly guards?: readonly WriteGuard[] | undefined;
 }
 
-/** Parses `start-end` (inclusive) from a Content-Range header, with or without `bytes `. */
-export function parseContentRange(value: string): ByteRange | null {
-  const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(value.trim());
-  if (!match) return null;
-  const start = Number(match[1]);
-  const end = Number(match[2]);
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return null;
-  return { start, end };
-}
-
-/** The Range header value describing an upload's progress (inclusive, as Distribution sends). */
-export function uploadRange(size: number): string {
-  return `0-${Math.max(size - 1, 0)}`;
-}
-
 export class CoreRegistry implements Registry {
   readonly blobs: BlobStore;
   readonly metadata: MetadataStore;
   readonly options: RegistryOptions;
-  private readonly hashes = new UploadHashes();
-  private readonly uploadLocks = new KeyedLock();
+  private readonly uploads: UploadSessions;
   private readonly now: () => number;
   private readonly events: EventPublisher;
   private readonly guards: readonly WriteGuard[];
@@ -65,6 +48,7 @@ export class CoreRegistry implements Registry {
     this.now = options.clock ?? Date.now;
     this.events = options.events ?? NO_EVENTS;
     this.guards = options.guards ?? [];
+    this.uploads = new UploadSessions({ blobs, metadata, options, now: this.now, events: this.events, guards: this.guards });
   }
 
   // ---- blobs -------------------------------------------------------------------------
@@ -92,12 +76,13 @@ export class CoreRegistry implements Registry {
     return this.blobs.redirectUrl(digest);
   }
 
-  async deleteBlob(repository: string, digest: string): Promise<void> {
+  async deleteBlob(repository: string, digest: string, actor?: EventActor): Promise<void> {
     validateRepositoryName(repository);
     const parsed = parseDigestParam(digest);
     if (!(await this.metadata.unlinkBlob(repository, parsed))) {
       throw new NotFound('blob', `blob ${digest} is not in repository ${repository}`, { detail: { digest } });
     }
+    this.events.publish('blob.deleted', { repository, digest: parsed }, actor);
   }
 
   /**
@@ -139,165 +124,33 @@ export class CoreRegistry implements Registry {
     return { digest: parsed, size };
   }
 
-  // ---- uploads -----------------------------------------------------------------------
+  // ---- uploads (uploads.ts) -----------------------------------------------------------
 
-  async startUpload(repository: string): Promise<UploadState> {
-    validateRepositoryName(repository);
-    const id = randomUUID();
-    await this.blobs.createUpload(id);
-    await this.metadata.createUpload(id, repository, this.now());
-    return { id, repository, size: 0 };
+  startUpload(repository: string): Promise<UploadState> {
+    return this.uploads.start(repository);
   }
 
-  async uploadStatus(repository: string, uploadId: string): Promise<UploadState> {
-    validateRepositoryName(repository);
-    const upload = await this.metadata.getUpload(uploadId);
-    if (!upload || upload.repository !== repository) {
-      throw new NotFound('upload', `upload ${uploadId} is not in progress for ${repository}`);
-    }
-    return { id: upload.id, repository, size: upload.size };
+  uploadStatus(repository: string, uploadId: string): Promise<UploadState> {
+    return this.uploads.status(repository, uploadId);
   }
 
-  /**
-   * Appends a chunk. `contentRange` (when the client sends one) must start at the current
-   * size; otherwise UploadRangeInvalid (the spec's 416 with the current Range).
-   */
-  async appendChunk(repository: string, uploadId: string, body: Readable, contentRange?: string, contentLength?: number): Promise<UploadState> {
-    return this.uploadLocks.run(uploadId, async () => {
-      const upload = await this.uploadStatus(repository, uploadId);
-      let expected: number | undefined;
-      if (contentRange !== undefined) {
-        const range = parseContentRange(contentRange);
-        if (!range) {
-          throw new UploadRangeInvalid(`malformed Content-Range "${contentRange.slice(0, 64)}"`, upload);
-        }
-        if (range.start !== upload.size) {
-          throw new UploadRangeInvalid(`chunk starts at ${range.start} but the upload holds ${upload.size} bytes`, upload);
-        }
-        expected = range.end - range.start + 1;
-        if (contentLength !== undefined && contentLength !== expected) {
-          throw new UploadRangeInvalid(`Content-Range covers ${expected} bytes but Content-Length is ${contentLength}`, upload);
-        }
-      }
-      const size = await this.receive(upload, body, expected);
-      return { ...upload, size };
-    });
-  }
-
-  /** Streams `body` onto the upload and records the new durable size. */
-  private async receive(upload: UploadState, body: Readable, expected?: number): Promise<number> {
-    const hash = this.hashes.take(upload.id, upload.size);
-    const remaining = this.options.maxBlobBytes === undefined ? undefined : this.options.maxBlobBytes - upload.size;
-    let size: number;
-    try {
-      size = await this.blobs.appendUpload(upload.id, upload.size, body, hash ? (chunk) => hash.update(chunk) : undefined, remaining);
-    } catch (error) {
-      if (!(error instanceof UploadInterruptedError)) throw error;
-      // The client went away or stalled: keep what arrived, so it can resume from the
-      // Range a status request reports. The running hash saw bytes that may not have
-      // reached the file, so it is dropped; completion re-hashes the file instead.
-      if (error.size > upload.size) await this.metadata.setUploadSize(upload.id, error.size, this.now());
-      throw error.cause;
-    }
-    if (expected !== undefined && size - upload.size !== expected) {
-      throw new InvalidInput('upload', `chunk carried ${size - upload.size} bytes, Content-Range announced ${expected}`);
-    }
-    await this.metadata.setUploadSize(upload.id, size, this.now());
-    if (hash) this.hashes.put(upload.id, size, hash);
-    return size;
+  /** Appends a chunk at the durable offset (UploadRangeInvalid, the spec's 416, otherwise). */
+  appendChunk(repository: string, uploadId: string, body: Readable, contentRange?: string, contentLength?: number): Promise<UploadState> {
+    return this.uploads.append(repository, uploadId, body, contentRange, contentLength);
   }
 
   /** Finishes an upload (with an optional last chunk) and verifies its digest. */
-  async completeUpload(repository: string, uploadId: string, digest: string | undefined, body?: Readable, contentRange?: string, contentLength?: number, actor?: EventActor): Promise<BlobHandle> {
-    if (digest === undefined || digest === '') {
-      throw new InvalidInput('digest', 'completing an upload needs the digest query parameter');
-    }
-    const expected = parseDigestParam(digest);
-    return this.uploadLocks.run(uploadId, async () => {
-      let upload = await this.uploadStatus(repository, uploadId);
-      if (body && (contentLength === undefined || contentLength > 0)) {
-        let announced: number | undefined;
-        if (contentRange !== undefined) {
-          const range = parseContentRange(contentRange);
-          if (!range || range.start !== upload.size) {
-            throw new UploadRangeInvalid(`chunk does not start at ${upload.size}`, upload);
-          }
-          announced = range.end - range.start + 1;
-        }
-        upload = { ...upload, size: await this.receive(upload, body, announced) };
-      } else {
-        body?.resume();
-      }
-      const { algorithm } = parseDigest(expected);
-      let hash = algorithm === 'sha256' ? this.hashes.take(upload.id, upload.size) : null;
-      if (!hash) {
-        hash = newHash(algorithm);
-        for await (const chunk of this.blobs.readUpload(upload.id, upload.size)) hash.update(chunk as Buffer);
-      }
-      const actual = hashToDigest(algorithm, hash);
-      if (actual !== expected) {
-        throw new InvalidInput('digest', `upload content has digest ${actual}, not ${expected}`, { detail: { expected, actual } });
-      }
-      try {
-        for (const guard of this.guards) await guard.beforeBlobLink?.({ repository, digest: expected, size: upload.size, actor });
-      } catch (error) {
-        // Refused at commit (a quota): nothing of the upload stays behind.
-        this.hashes.forget(upload.id);
-        await this.blobs.deleteUpload(upload.id).catch(() => {});
-        await this.metadata.deleteUpload(upload.id);
-        throw error;
-      }
-      const existing = await this.blobs.stat(expected);
-      if (existing && existing.size === upload.size) {
-        // Already stored (deduplicated). Link first, which touches the blob's row and so
-        // stops a collector from deleting it; if one got there before the link, the
-        // content is gone and this upload's copy takes its place.
-        await this.metadata.linkBlob(repository, expected, upload.size, this.now());
-        if (await this.blobs.stat(expected)) await this.blobs.deleteUpload(upload.id);
-        else await this.blobs.commitUpload(upload.id, expected, upload.size);
-      } else {
-        await this.blobs.commitUpload(upload.id, expected, upload.size);
-        await this.metadata.linkBlob(repository, expected, upload.size, this.now());
-        // The link protects the file from now on. A collector with no grace period may
-        // have taken it between the rename and the link: then the data is gone, and the
-        // record must go too rather than point at nothing.
-        if (!(await this.blobs.stat(expected))) {
-          await this.metadata.unlinkBlob(repository, expected);
-          await this.metadata.deleteUpload(upload.id);
-          this.hashes.forget(upload.id);
-          throw new NotFound('upload', `upload ${upload.id} was removed by garbage collection while it completed; upload the blob again`);
-        }
-      }
-      await this.metadata.deleteUpload(upload.id);
-      this.hashes.forget(upload.id);
-      this.events.publish('upload.completed', { repository, digest: expected, size: upload.size }, actor);
-      return { digest: expected, size: upload.size };
-    });
+  completeUpload(repository: string, uploadId: string, digest: string | undefined, body?: Readable, contentRange?: string, contentLength?: number, actor?: EventActor): Promise<BlobHandle> {
+    return this.uploads.complete(repository, uploadId, digest, body, contentRange, contentLength, actor);
   }
 
   /** POST ?digest= : the whole blob in one request. */
-  async uploadMonolithic(repository: string, digest: string, body: Readable, contentLength?: number, actor?: EventActor): Promise<BlobHandle> {
-    const declared = parseDigestParam(digest);
-    // The size is declared: a guard (a quota) can refuse before a byte is stored.
-    if (contentLength !== undefined) {
-      for (const guard of this.guards) await guard.beforeBlobLink?.({ repository, digest: declared, size: contentLength, actor });
-    }
-    const upload = await this.startUpload(repository);
-    try {
-      return await this.completeUpload(repository, upload.id, digest, body, undefined, contentLength, actor);
-    } catch (error) {
-      await this.cancelUpload(repository, upload.id).catch(() => {});
-      throw error;
-    }
+  uploadMonolithic(repository: string, digest: string, body: Readable, contentLength?: number, actor?: EventActor): Promise<BlobHandle> {
+    return this.uploads.monolithic(repository, digest, body, contentLength, actor);
   }
 
-  async cancelUpload(repository: string, uploadId: string): Promise<void> {
-    await this.uploadLocks.run(uploadId, async () => {
-      await this.uploadStatus(repository, uploadId);
-      this.hashes.forget(uploadId);
-      await this.blobs.deleteUpload(uploadId);
-      await this.metadata.deleteUpload(uploadId);
-    });
+  cancelUpload(repository: string, uploadId: string): Promise<void> {
+    return this.uploads.cancel(repository, uploadId);
   }
 
   // ---- manifests ---------------------------------------------------------------------
@@ -310,7 +163,9 @@ export class CoreRegistry implements Registry {
         ? await this.metadata.getManifestByDigest(repository, target.digest)
       : await this.metadata.getManifestByTag(repository, target.tag);
     if (!found) throw manifestUnknown(repository, reference);
-    this.events.publish('manifest.pulled', { repository, digest: found.digest, reference }, actor);
+    // A pull is someone's request (HTTP passes who, anonymous included); the registry's own
+    // readers (the scanner, replication) pass no actor and are not pulls.
+    if (actor !== undefined) this.events.publish('manifest.pulled', { repository, digest: found.digest, reference }, actor);
     return found;
   }
 
@@ -346,7 +201,7 @@ export class CoreRegistry implements Registry {
     const parsed = parseManifest(content, contentType);
     const blobSizes = new Map(parsed.blobs.map((blob) => [blob.digest, blob.size]));
     for (const guard of this.guards) {
-      await guard.beforeManifestWrite?.({ repository, digest, tag, mediaType: parsed.mediaType, size: content.byteLength, blobs: blobSizes, actor });
+      await guard.beforeManifestWrite?.({ repository, digest, tag, mediaType: parsed.mediaType, size: content.byteLength, content, contentType, blobs: blobSizes, actor });
     }
     // The OCI 1.1 empty descriptor needs no upload: its content is known.
     if (parsed.blobs.some((blob) => blob.digest === EMPTY_JSON_DIGEST)) await this.ensureEmptyJsonBlob(repository);
@@ -458,10 +313,6 @@ function page(entries: string[], limit: number): Listing {
   if (entries.length <= limit) return { entries };
   const kept = entries.slice(0, limit);
   return { entries: kept, next: kept[kept.length - 1]! };
-}
-
-export function uploadLocation(repository: string, uploadId: string): string {
-  return `/v2/${repository}/blobs/uploads/${uploadId}`;
 }
 
 function parseDigestParam(value: string): Digest {

@@ -11,6 +11,9 @@ export interface ManifestWrite {
   readonly tag?: string | undefined;
   readonly mediaType: string;
   readonly size: number;
+  /** The manifest's bytes as pushed, and the Content-Type they came with. */
+  readonly content: Uint8Array;
+  readonly contentType?: string | undefined;
   /** Blobs the manifest references, with their sizes. */
   readonly blobs: ReadonlyMap<string, number>;
   readonly actor?: EventActor | undefined;

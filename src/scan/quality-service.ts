@@ -25,6 +25,14 @@ import { gradeOn } from './matching/grade.ts';
 import { assess, indexStep, judgeStep } from './scan-pipeline.ts';
 import { RegistryImageSource } from './registry-image-source.ts';
 import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from '../metadata/quality-store.ts';
+import type { EventSubscriber } from '../core/events.ts';
+import type { JobScheduler } from '../jobs/job-scheduler.ts';
+import { TimerScheduler } from '../jobs/timer-scheduler.ts';
+
+/** The scheduler jobs of image quality: re-matching when the advisory database changed,
+ * and re-grading as errata age. */
+export const REMATCH_JOB = 'quality.rematch';
+export const REGRADE_JOB = 'quality.regrade';
 
 /** The advisory database as the service needs it: lookups and a revision that changes
  * whenever the data does (AdvisoryStore satisfies it). */
@@ -70,6 +78,9 @@ export interface QualityServiceOptions {
   readonly indexer?: Indexer;
   /** Delivers a notice (default: POST to notifyUrl). */
   readonly notify?: (notice: QualityNotice) => Promise<void>;
+  /** Where the re-match and re-grade jobs run; without one, start() runs them on a
+   * scheduler of its own, stopped by stop(). */
+  readonly scheduler?: JobScheduler | undefined;
 }
 
 export interface ImageStatus {
@@ -123,7 +134,8 @@ export class QualityService {
   private running = false;
   private loops: Promise<void>[] = [];
   private wake: (() => void) | null = null;
-  private timers: NodeJS.Timeout[] = [];
+  private jobsRegistered = false;
+  private ownScheduler: TimerScheduler | null = null;
   /** One refresh per digest at a time (a read and the worker may both ask). */
   private readonly refreshing = new Map<string, Promise<void>>();
   private lastRevision = -1;
@@ -138,7 +150,14 @@ export class QualityService {
     this.now = options.clock ?? Date.now;
   }
 
-  // ---- the registry's hook -------------------------------------------------------------
+  // ---- the registry's events -------------------------------------------------------------
+
+  /** Queues every pushed manifest (manifest.pushed events) for indexing; returns the unsubscribe. */
+  subscribeTo(events: EventSubscriber): () => void {
+    return events.subscribe(async (event) => {
+      if (event.type === 'manifest.pushed' && this.running) await this.onManifestPushed(event.data.repository, event.data.digest);
+    }, ['manifest.pushed']);
+  }
 
   /**
    * Called after every manifest push: queues an image manifest for indexing (an index's
@@ -162,13 +181,9 @@ export class QualityService {
     this.running = true;
     if (this.options.soleWorker) await this.store.releaseClaims();
     for (let i = 0; i < Math.max(1, this.options.workers ?? 1); i++) this.loops.push(this.workLoop());
-    const poll = this.options.pollIntervalMs ?? 30_000;
-    const recheck = this.options.recheckIntervalMs ?? 3_600_000;
-    this.timers.push(setInterval(() => this.schedule(() => this.rematchIfDatabaseChanged()), poll));
-    this.timers.push(setInterval(() => this.schedule(() => this.regradeDue()), recheck));
-    for (const timer of this.timers) timer.unref();
+    this.registerJobs();
     // Catch up at start: a database imported, or grades that aged, while we were down.
-    this.schedule(async () => {
+    void this.schedule(async () => {
       await this.rematchIfDatabaseChanged();
       await this.regradeDue();
     });
@@ -177,19 +192,33 @@ export class QualityService {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers = [];
+    await this.ownScheduler?.stop();
+    this.ownScheduler = null;
     this.wake?.();
     await Promise.all(this.loops);
     this.loops = [];
     await this.maintenance;
   }
 
-  /** Runs periodic work one task at a time, off the caller's path. */
-  private schedule(task: () => Promise<unknown>): void {
+  /** The periodic work, as jobs on the scheduler; each runs only while the worker does. */
+  private registerJobs(): void {
+    let scheduler = this.options.scheduler;
+    if (!scheduler) scheduler = this.ownScheduler = new TimerScheduler();
+    else if (this.jobsRegistered) return;
+    this.jobsRegistered = true;
+    const poll = this.options.pollIntervalMs ?? 30_000;
+    const recheck = this.options.recheckIntervalMs ?? 3_600_000;
+    scheduler.register({ name: REMATCH_JOB, intervalMs: poll, run: () => (this.running ? this.schedule(() => this.rematchIfDatabaseChanged()) : Promise.resolve()) });
+    scheduler.register({ name: REGRADE_JOB, intervalMs: recheck, run: () => (this.running ? this.schedule(() => this.regradeDue()) : Promise.resolve()) });
+    this.ownScheduler?.start();
+  }
+
+  /** Runs periodic work one task at a time, off the caller's path; resolves when it ran. */
+  private schedule(task: () => Promise<unknown>): Promise<void> {
     this.maintenance = this.maintenance.then(task).then(() => {}, (error: unknown) => {
       this.logger.error('quality: background task failed', { error: (error as Error).message });
     });
+    return this.maintenance;
   }
 
   private async workLoop(): Promise<void> {

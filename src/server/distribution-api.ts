@@ -12,8 +12,8 @@ import { contentLength, cursor, mountSource, nextLink, pageSize, parseRange, sho
 import { actorOf, DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { RepositoryAction } from '../auth/access-control.ts';
 import { OpenGate, type Caller, type Need, type RegistryGate } from './registry-gate.ts';
-import type { EventActor } from '../core/events.ts';
 import type { ManifestGuard } from '../trust/registry-signing-policy.ts';
+import type { EventActor } from '../core/events.ts';
 
 export interface RouteMatch {
   /** Stable route name for metrics and logs (no repository names: unbounded cardinality). */
@@ -28,28 +28,37 @@ const UPLOAD_PATH = /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/;
 const TAGS_PATH = /^\/v2\/(.+)\/tags\/list$/;
 const REFERRERS_PATH = /^\/v2\/(.+)\/referrers\/([^/]+)$/;
 
+export interface DistributionApiOptions {
+  readonly registry: Registry;
+  /** Who may call what; everything is allowed without one. */
+  readonly gate?: RegistryGate | undefined;
+  /** Where pulls (and pulls a signing policy refused) are recorded. Pushes, deletes and
+   * mounts are recorded from the registry's domain events instead. */
+  readonly actions?: ActionRecorder | undefined;
+  /** Whether the signature extension API (/extensions/v2/) is mounted beside this one. */
+  readonly signaturesExtension?: boolean | undefined;
+  /** The signing policy's read checks (manifests and blobs served or mounted). */
+  readonly guard?: ManifestGuard | undefined;
+}
+
+/** Who made a request, as the registry's events carry it. */
+export function eventActor(caller: Caller): EventActor {
+  return { ...actorOf(caller.principal), address: caller.ip, userAgent: caller.userAgent };
+}
+
 export class DistributionApi {
   private readonly registry: Registry;
   private readonly gate: RegistryGate;
   private readonly actions: ActionRecorder;
-  private readonly manifestPushed: ((repository: string, digest: string) => void) | undefined;
   private readonly signaturesExtension: boolean;
   private readonly guard: ManifestGuard | undefined;
 
-  constructor(
-    registry: Registry,
-    gate: RegistryGate = new OpenGate(),
-    actions: ActionRecorder = DISCARD_ACTIONS,
-    manifestPushed?: (repository: string, digest: string) => void,
-    signaturesExtension = false,
-    guard?: ManifestGuard,
-  ) {
-    this.registry = registry;
-    this.gate = gate;
-    this.actions = actions;
-    this.manifestPushed = manifestPushed;
-    this.signaturesExtension = signaturesExtension;
-    this.guard = guard;
+  constructor(options: DistributionApiOptions) {
+    this.registry = options.registry;
+    this.gate = options.gate ?? new OpenGate();
+    this.actions = options.actions ?? DISCARD_ACTIONS;
+    this.signaturesExtension = options.signaturesExtension ?? false;
+    this.guard = options.guard;
   }
 
   /** Matches a /v2/ request to its handler, or returns null when no route applies. */
@@ -98,10 +107,10 @@ export class DistributionApi {
     if ((match = UPLOAD_PATH.exec(path))) {
       const [, rawName, id] = match as unknown as [string, string, string];
       const name = validateRepositoryName(rawName);
-      return allow('blob_upload', ['GET', 'PATCH', 'PUT', 'DELETE'], () => on(name, 'pull', 'push'), async () => {
+      return allow('blob_upload', ['GET', 'PATCH', 'PUT', 'DELETE'], () => on(name, 'pull', 'push'), async (caller) => {
         if (method === 'GET') return this.uploadStatus(response, name, id);
         if (method === 'PATCH') return this.patchUpload(request, response, name, id);
-        if (method === 'PUT') return this.putUpload(request, response, name, id, query);
+        if (method === 'PUT') return this.putUpload(request, response, name, id, query, caller);
         await this.registry.cancelUpload(name, id);
         this.empty(response, 204);
       });
@@ -114,7 +123,6 @@ export class DistributionApi {
         if (method === 'GET' || method === 'HEAD') return this.getManifest(request, response, method, name, reference, caller);
         if (method === 'PUT') return this.putManifest(request, response, name, reference, caller);
         await this.registry.deleteManifest(name, reference, eventActor(caller));
-        this.record(caller, 'delete', name, reference);
         this.empty(response, 202);
       });
     }
@@ -123,8 +131,7 @@ export class DistributionApi {
       const name = validateRepositoryName(rawName);
       return allow('blob', ['GET', 'HEAD', 'DELETE'], (verb) => (verb === 'DELETE' ? on(name, 'delete') : on(name, 'pull')), async (caller) => {
         if (method === 'DELETE') {
-          await this.registry.deleteBlob(name, digest);
-          this.record(caller, 'delete', name, digest, { object: 'blob' });
+          await this.registry.deleteBlob(name, digest, eventActor(caller));
           return this.empty(response, 202);
         }
         return this.getBlob(request, response, method, name, digest, caller);
@@ -184,7 +191,7 @@ export class DistributionApi {
     }
   }
 
-  private record(caller: Caller, kind: 'pull' | 'push' | 'delete' | 'mount', repository: string, reference: string, detail?: Record<string, unknown>): void {
+  private record(caller: Caller, kind: 'pull', repository: string, reference: string, detail?: Record<string, unknown>): void {
     const isDigest = reference.includes(':');
     this.actions.record({
       kind,
@@ -252,9 +259,8 @@ export class DistributionApi {
       // anywhere, unless everything is open) silently becomes a normal upload: the
       // response must not reveal whether the blob exists there.
       const readable = from === undefined ? this.gate.open : (await this.gate.mayPull(caller, from)) && (await this.mayMountFrom(caller, from, mount));
-      const mounted = readable ? await this.registry.mountBlob(name, mount, from) : null;
+      const mounted = readable ? await this.registry.mountBlob(name, mount, from, undefined, eventActor(caller)) : null;
       if (mounted) {
-        this.record(caller, 'mount', name, mounted.digest, from === undefined ? undefined : { from });
         request.resume();
         response.setHeader('Location', `/v2/${name}/blobs/${mounted.digest}`);
         response.setHeader('Docker-Content-Digest', mounted.digest);
@@ -263,7 +269,7 @@ export class DistributionApi {
     }
     const digest = query.get('digest');
     if (digest !== null && mount === null) {
-      const blob = await this.registry.uploadMonolithic(name, digest, request as Readable, contentLength(request));
+      const blob = await this.registry.uploadMonolithic(name, digest, request as Readable, contentLength(request), eventActor(caller));
       response.setHeader('Location', `/v2/${name}/blobs/${blob.digest}`);
       response.setHeader('Docker-Content-Digest', blob.digest);
       return this.empty(response, 201);
@@ -286,9 +292,9 @@ export class DistributionApi {
     this.empty(response, 202);
   }
 
-  private async putUpload(request: HttpRequest, response: HttpResponse, name: string, id: string, query: URLSearchParams): Promise<void> {
+  private async putUpload(request: HttpRequest, response: HttpResponse, name: string, id: string, query: URLSearchParams, caller: Caller): Promise<void> {
     const digest = query.get('digest') ?? undefined;
-    const blob = await this.registry.completeUpload(name, id, digest, request as Readable, header(request, 'content-range'), contentLength(request));
+    const blob = await this.registry.completeUpload(name, id, digest, request as Readable, header(request, 'content-range'), contentLength(request), eventActor(caller));
     response.setHeader('Location', `/v2/${name}/blobs/${blob.digest}`);
     response.setHeader('Docker-Content-Digest', blob.digest);
     this.empty(response, 201);
@@ -312,7 +318,7 @@ export class DistributionApi {
       response.end();
       return;
     }
-    const manifest = await this.registry.getManifest(name, reference);
+    const manifest = await this.registry.getManifest(name, reference, eventActor(caller));
     await this.guardPull(caller, name, manifest.digest, manifest.mediaType, manifest.content);
     this.manifestHeaders(response, manifest.digest, manifest.mediaType, manifest.size);
     this.record(caller, 'pull', name, reference, reference.includes(':') ? undefined : { digest: manifest.digest });
@@ -331,10 +337,9 @@ export class DistributionApi {
   private async putManifest(request: HttpRequest, response: HttpResponse, name: string, reference: string, caller: Caller): Promise<void> {
     const limit = this.registry.options.maxManifestBytes;
     const content = await readLimitedBody(request, limit, (size) => new RegistryError('MANIFEST_INVALID', `manifest is ${size} bytes, over the ${limit}-byte limit`, { status: 413 }));
-    if (!reference.includes(':')) await this.guard?.checkTag(name, reference, content, header(request, 'content-type'));
+    // The signing policy's tag rule, the audit entry and the quality queue are the
+    // registry's business (a write guard and subscribers of its events).
     const result = await this.registry.putManifest(name, reference, header(request, 'content-type'), content, eventActor(caller));
-    this.record(caller, 'push', name, reference, reference.includes(':') ? undefined : { digest: result.digest });
-    this.manifestPushed?.(name, result.digest);
     response.setHeader('Location', `/v2/${name}/manifests/${result.digest}`);
     response.setHeader('Docker-Content-Digest', result.digest);
     if (result.subject) response.setHeader('OCI-Subject', result.subject);
@@ -393,9 +398,3 @@ export class DistributionApi {
   }
 }
 
-/** Who a domain event (and a tag's history) names for a caller. */
-function eventActor(caller: Caller): EventActor {
-  const principal = caller.principal;
-  if (principal.kind === 'anonymous') return { kind: 'anonymous', address: caller.ip };
-  return { kind: principal.account.kind === 'robot' ? 'robot' : 'user', name: principal.account.name, address: caller.ip };
-}

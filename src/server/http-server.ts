@@ -41,9 +41,8 @@ export interface ServerOptions {
   readonly routes?: readonly RouteMatcher[];
   /** Signatures stored through the registry extension API (/extensions/v2/.../signatures/...). */
   readonly signatures?: SignatureStore | undefined;
-  /** Called after every manifest push (image quality queues it for indexing). */
-  readonly onManifestPushed?: ((repository: string, digest: string) => void) | undefined;
-  /** Refuses manifests a signing policy does not allow (pulls, and tags in `pull,tag` mode). */
+  /** Refuses manifests and blobs a signing policy does not let the caller read (the tag
+   * rule of `pull,tag` mode is a write guard inside the registry). */
   readonly manifestGuard?: ManifestGuard | undefined;
   /** Lets other components add their series to /metrics (the action log's queue). */
   readonly registerMetrics?: (registry: MetricsRegistry) => void;
@@ -78,7 +77,7 @@ export function createRequestHandler(options: ServerOptions): {
 } {
   const actions = options.actions ?? DISCARD_ACTIONS;
   const gate = options.security ? new TokenGate(options.security, actions) : new OpenGate();
-  const api = new DistributionApi(options.registry, gate, actions, options.onManifestPushed, options.signatures !== undefined, options.manifestGuard);
+  const api = new DistributionApi({ registry: options.registry, gate, actions, signaturesExtension: options.signatures !== undefined, guard: options.manifestGuard });
   // The signature API shares the registry's gate: reading needs pull, storing push.
   const signatureApi = options.signatures ? new SignatureApi(options.signatures, gate, actions) : undefined;
   const routes = options.routes ?? [];

@@ -1,4 +1,4 @@
-// Library entry point for embedding the registry's HTTP server.
+// Library entry point for embedding the registry's HTTP server. Stores and drivers come
+// from the composition root (custody/app).
 export { startServer, createRequestHandler, type ServerOptions, type RunningServer } from './http-server.ts';
 export { loadConfig, type Config } from '../config/config.ts';
-export { openStores } from '../cli/open-stores.ts';

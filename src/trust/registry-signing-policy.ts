@@ -15,6 +15,7 @@ import { digestOf, type Digest } from '../core/digest.ts';
 import { sigstoreTag } from '../core/signatures.ts';
 import { namespaceOf } from '../auth/access-control.ts';
 import type { Registry } from '../registry/registry.ts';
+import type { ManifestWrite, WriteGuard } from '../registry/write-guard.ts';
 import type { SigningMode, SigningPolicyRecord, SigningPolicyScope, SigningPolicyStore, TrustedKeyRecord } from '../metadata/signing-policy-store.ts';
 import { guardedKind, type GuardedKind } from './signing-policy/manifest-kind.ts';
 import { checkSignatures, isSignatureArtifact, parseNotationCertificate, type NotationAnchor, type PolicyTrust, type SignatureFormat, type SignatureManifest } from './signing-policy/signature-checks.ts';
@@ -44,7 +45,8 @@ export interface SigningPolicyInput {
   readonly keys: readonly string[];
 }
 
-/** The two hooks the distribution API calls; the registry works without them. */
+/** The signing policy's checks: the distribution API calls the read checks before it
+ * serves; `checkTag` runs inside the registry, as its write guard, on every write path. */
 export interface ManifestGuard {
   /** Before serving a manifest (GET or HEAD): throws DENIED when a policy is not met. */
   checkPull(repository: string, manifestDigest: string, mediaType: string, content?: Uint8Array): Promise<void>;
@@ -64,7 +66,7 @@ const CACHE_ENTRIES = 10_000;
  * (in digest order) decide. */
 const MAX_REFERENCING_MANIFESTS = 1000;
 
-export class RegistrySigningPolicy implements ManifestGuard {
+export class RegistrySigningPolicy implements ManifestGuard, WriteGuard {
   private readonly registry: Registry;
   private readonly store: SigningPolicyStore;
   private readonly now: () => number;
@@ -128,6 +130,11 @@ export class RegistrySigningPolicy implements ManifestGuard {
     if (unmet) {
       throw denied(`cannot tag ${repository}:${tag}: ${digest} is not signed by a trusted key (policy of ${unmet.name}); push it by digest, sign it, then tag it`, unmet);
     }
+  }
+
+  /** The registry's write guard: a push by tag must meet the `pull,tag` policies. */
+  async beforeManifestWrite(write: ManifestWrite): Promise<void> {
+    if (write.tag !== undefined) await this.checkTag(write.repository, write.tag, write.content, write.contentType);
   }
 
   async checkBlob(repository: string, blobDigest: string): Promise<void> {

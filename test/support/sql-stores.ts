@@ -15,6 +15,7 @@ import type { QualityStore } from '../../src/metadata/quality-store.ts';
 import type { SigningPolicyStore } from '../../src/metadata/signing-policy-store.ts';
 import type { SignatureStore } from '../../src/metadata/signature-store.ts';
 import type { ActionLogStore } from '../../src/audit/action-log-store.ts';
+import type { JobLeaseStore } from '../../src/metadata/job-lease-store.ts';
 import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
 import { SqlIdentityStore } from '../../src/metadata/sql-identity-store.ts';
 import { SqlAccountStore } from '../../src/metadata/identity/sql-account-store.ts';
@@ -34,6 +35,7 @@ import { SqlQualityStore } from '../../src/metadata/sql-quality-store.ts';
 import { SqlSigningPolicyStore } from '../../src/metadata/sql-signing-policy-store.ts';
 import { SqlSignatureStore } from '../../src/metadata/sql-signature-store.ts';
 import { SqlActionLogStore } from '../../src/audit/sql-action-log-store.ts';
+import { SqlJobLeaseStore } from '../../src/metadata/sql-job-lease-store.ts';
 
 /** Each store over a migrated database. */
 export interface StoreFactories {
@@ -55,6 +57,7 @@ export interface StoreFactories {
   signingPolicies(sql: SqlClient): SigningPolicyStore;
   signatures(sql: SqlClient): SignatureStore;
   actionLog(sql: SqlClient): ActionLogStore;
+  jobLeases(sql: SqlClient): JobLeaseStore;
 }
 
 /** The SQL implementations: one code path for SQLite and PostgreSQL. */
@@ -75,4 +78,5 @@ export const SQL_STORES: StoreFactories = {
   signingPolicies: (sql) => new SqlSigningPolicyStore(sql),
   signatures: (sql) => new SqlSignatureStore(sql),
   actionLog: (sql) => new SqlActionLogStore(sql),
+  jobLeases: (sql) => new SqlJobLeaseStore(sql),
 };

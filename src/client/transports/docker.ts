@@ -15,13 +15,15 @@ import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from '../.
 export class DockerImageSource implements ImageSource {
   readonly name: string;
   readonly #resolver: ImageResolver;
+  readonly #ownsResolver: boolean;
   readonly #input: string;
   #chosen: Endpoint | undefined;
 
   constructor(input: string, options: ClientOptions) {
     this.#input = input;
     this.name = input.startsWith('docker://') ? input : `docker://${input}`;
-    this.#resolver = new ImageResolver(options);
+    this.#resolver = options.sharedResolver ?? new ImageResolver(options);
+    this.#ownsResolver = options.sharedResolver === undefined;
   }
 
   /** The endpoint the top-level manifest came from (after getManifest()). */
@@ -62,7 +64,7 @@ export class DockerImageSource implements ImageSource {
   }
 
   async close(): Promise<void> {
-    this.#resolver.close();
+    if (this.#ownsResolver) this.#resolver.close();
   }
 }
 
@@ -72,6 +74,7 @@ export class DockerImageDestination implements ImageDestination {
   readonly name: string;
   readonly reference: ImageReference;
   readonly #resolver: ImageResolver;
+  readonly #ownsResolver: boolean;
   #target: Endpoint | undefined;
   /** Upload requests made (blobs pushed), for progress and tests. */
   uploads = 0;
@@ -79,7 +82,8 @@ export class DockerImageDestination implements ImageDestination {
   constructor(input: string, options: ClientOptions) {
     this.reference = parseReference(stripTransport(input));
     this.name = `docker://${this.reference.toString()}`;
-    this.#resolver = new ImageResolver(options);
+    this.#resolver = options.sharedResolver ?? new ImageResolver(options);
+    this.#ownsResolver = options.sharedResolver === undefined;
   }
 
   /** Where the image is written (signatures stored beside it need the same client). */
@@ -154,6 +158,6 @@ export class DockerImageDestination implements ImageDestination {
   async commit(): Promise<void> {}
 
   async close(): Promise<void> {
-    this.#resolver.close();
+    if (this.#ownsResolver) this.#resolver.close();
   }
 }

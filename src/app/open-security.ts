@@ -1,6 +1,7 @@
 // The composition root's second half: the services that decide who may do what, the
-// action log, and the routes outside /v2/ (token endpoint, management API, action log
-// API). Chooses the concrete directory (LDAP) and forwarders from configuration.
+// action log (recording the registry's push, delete and mount events, its retention a
+// job on the root's scheduler), and the routes outside /v2/ (token endpoint, management
+// API, action log API). Chooses the concrete directory (LDAP) and forwarders.
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -21,6 +22,8 @@ import type { RouteMatcher } from '../server/http-server.ts';
 import type { SecurityServices } from '../server/security.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import type { OpenedStores } from './open-stores.ts';
+import type { JobScheduler } from '../jobs/job-scheduler.ts';
+import { recordRegistryActions } from '../audit/registry-actions.ts';
 
 export interface OpenedSecurity {
   /** Absent when auth.enabled is false: every request is then allowed. */
@@ -35,14 +38,23 @@ export interface OpenedSecurity {
   close(): Promise<void>;
 }
 
-export async function openSecurity(config: Config, stores: OpenedStores, logger: Logger): Promise<OpenedSecurity> {
+export interface OpenSecurityOptions {
+  readonly config: Config;
+  readonly stores: OpenedStores;
+  readonly scheduler: JobScheduler;
+  readonly logger: Logger;
+}
+
+export async function openSecurity({ config, stores, scheduler, logger }: OpenSecurityOptions): Promise<OpenedSecurity> {
   const actionLog = new ActionLog({
     store: new SqlActionLogStore(stores.sql),
     logger,
     flushIntervalMs: config.audit.flushIntervalMs,
     retentionMs: config.audit.retentionMs,
     forwarders: createForwarders(config.audit, logger),
+    scheduler,
   });
+  const stopRecording = recordRegistryActions(stores.events, actionLog);
   const identity = stores.identity;
   await bootstrapAdministrator(identity, config, logger);
   const directory = config.ldap ? new LdapDirectory(config.ldap, identity, logger) : undefined;
@@ -74,6 +86,9 @@ export async function openSecurity(config: Config, stores: OpenedStores, logger:
     managementRoutes,
     management,
     async close() {
+      // Events of the last requests are recorded before the log writes its queue out.
+      await stores.events.drain();
+      stopRecording();
       await actionLog.close();
       await directory?.close();
     },

@@ -1,4 +1,6 @@
-// The composition root: the one place that picks concrete drivers from configuration.
+// The composition root's foundation: the one place that picks the concrete blob store
+// and SQL engine from configuration and builds the stores, the event bus and the registry
+// on them. Everything above (security, quality, jobs, the server) receives interfaces.
 import type { Config } from '../config/config.ts';
 import { FilesystemBlobStore } from '../storage/filesystem-blob-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -8,31 +10,44 @@ import { migrate } from '../metadata/migrations.ts';
 import { SqlMetadataStore } from '../metadata/sql-metadata-store.ts';
 import { SqlMaintenanceStore } from '../metadata/sql-maintenance-store.ts';
 import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
-import type { SqlClient } from '../metadata/sql-client.ts';
-import { CoreRegistry, type Registry } from '../registry/registry.ts';
-import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
-import type { WriteGuard } from '../registry/write-guard.ts';
-import type { EventPublisher } from '../core/events.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
-
-/** What the server adds to the Registry: where events go, and the guards (built on the opened database). */
-export interface RegistryExtras {
-  readonly events?: EventPublisher | undefined;
-  readonly guards?: ((sql: SqlClient, metadata: MetadataStore) => readonly WriteGuard[]) | undefined;
-}
+import type { SqlClient } from '../metadata/sql-client.ts';
+import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
+import type { IdentityStore } from '../metadata/identity-store.ts';
+import { SqlJobLeaseStore } from '../metadata/sql-job-lease-store.ts';
+import type { JobLeaseStore } from '../metadata/job-lease-store.ts';
+import type { EventBus } from '../core/events.ts';
+import { InProcessEventBus } from '../events/in-process-event-bus.ts';
+import { CoreRegistry, type Registry } from '../registry/registry.ts';
+import type { WriteGuard } from '../registry/write-guard.ts';
 
 export interface OpenedStores {
   readonly blobs: BlobStore;
+  /** The SQL engine, for the composition root's other stores and health checks. */
   readonly sql: SqlClient;
-  readonly metadata: SqlMetadataStore;
+  readonly metadata: MetadataStore;
+  /** Where the registry (and later other domain services) announce committed changes. */
+  readonly events: EventBus;
+  /**
+   * The registry's write guards. The root adds the ones that read through the registry
+   * they guard (the signing policy) once it is built; the registry runs whatever is here.
+   */
+  readonly guards: WriteGuard[];
   readonly registry: Registry;
-  readonly identity: SqlIdentityStore;
+  readonly identity: IdentityStore;
   /** What garbage collection and fsck ask of the metadata. */
   readonly maintenance: MaintenanceStore;
+  /** Leases of the job scheduler: one replica runs each periodic job. */
+  readonly jobLeases: JobLeaseStore;
   close(): Promise<void>;
 }
 
-export async function openStores(config: Config, extras: RegistryExtras = {}): Promise<OpenedStores> {
+export interface OpenStoresOptions {
+  /** Told when an event subscriber fails (the bus never fails a write for it). */
+  readonly onEventError?: ((error: unknown, type: string) => void) | undefined;
+}
+
+export async function openStores(config: Config, options: OpenStoresOptions = {}): Promise<OpenedStores> {
   // Everything the server writes (database, blobs, uploads) is private to its user.
   process.umask(0o077);
   const blobs = await openBlobStore(config);
@@ -44,24 +59,30 @@ export async function openStores(config: Config, extras: RegistryExtras = {}): P
     throw new Error(`cannot open the metadata database (${config.database.driver}): ${(error as Error).message}`, { cause: error });
   }
   const metadata = new SqlMetadataStore(sql);
+  const events = new InProcessEventBus({ onError: (error, event) => options.onEventError?.(error, event.type) });
+  const guards: WriteGuard[] = [];
   const registry = new CoreRegistry(blobs, metadata, {
     maxManifestBytes: config.limits.maxManifestBytes,
     maxBlobBytes: config.limits.maxBlobBytes,
     maxPageSize: config.limits.maxPageSize,
     automaticMount: config.uploads.automaticMount,
-    events: extras.events,
-    guards: extras.guards?.(sql, metadata),
+    events,
+    guards,
   });
-  const identity = new SqlIdentityStore(sql);
   return {
     blobs,
     sql,
     metadata,
+    events,
+    guards,
     registry,
-    identity,
+    identity: new SqlIdentityStore(sql),
     // The collector keeps what the time machine can still restore.
     maintenance: new SqlMaintenanceStore(sql, { timeMachineWindowMs: config.lifecycle.timeMachineWindowMs }),
+    jobLeases: new SqlJobLeaseStore(sql),
     close: async () => {
+      // Subscribers still at work (an audit entry, a queued scan) finish first.
+      await events.drain();
       await metadata.close();
       blobs.close?.();
     },

@@ -1,7 +1,9 @@
 // The composition of image quality for `custody serve`: the store, the advisory
-// database (the same SQL database), the indexing worker and the API routes.
+// database (the same SQL database), the indexing worker fed by the registry's
+// manifest.pushed events, its periodic jobs on the root's scheduler, and the API routes.
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { JobScheduler } from '../jobs/job-scheduler.ts';
 import { SqlAdvisoryStore } from '../metadata/sql-advisory-store.ts';
 import { QualityService } from '../scan/quality-service.ts';
 import { SqlQualityStore } from '../metadata/sql-quality-store.ts';
@@ -13,12 +15,18 @@ import type { OpenedStores } from './open-stores.ts';
 export interface OpenedQuality {
   readonly service: QualityService;
   readonly routes: readonly RouteMatcher[];
-  /** Called after every manifest push (no-op when quality.enabled is false). */
-  manifestPushed(repository: string, digest: string): void;
   close(): Promise<void>;
 }
 
-export async function openQuality(config: Config, stores: OpenedStores, security: SecurityServices | undefined, logger: Logger): Promise<OpenedQuality> {
+export interface OpenQualityOptions {
+  readonly config: Config;
+  readonly stores: OpenedStores;
+  readonly security: SecurityServices | undefined;
+  readonly scheduler: JobScheduler;
+  readonly logger: Logger;
+}
+
+export async function openQuality({ config, stores, security, scheduler, logger }: OpenQualityOptions): Promise<OpenedQuality> {
   const service = new QualityService({
     store: new SqlQualityStore(stores.sql),
     registry: stores.registry,
@@ -31,17 +39,18 @@ export async function openQuality(config: Config, stores: OpenedStores, security
     timeBudgetMs: config.quality.timeBudgetMs,
     // SQLite serves one host: stale claims at start are this process's own.
     soleWorker: config.database.driver === 'sqlite',
+    scheduler,
   });
   const enabled = config.quality.enabled;
+  // Every manifest pushed, whatever the entry point, is queued (no-op when disabled).
+  const unsubscribe = enabled ? service.subscribeTo(stores.events) : () => {};
   if (enabled) await service.start();
   return {
     service,
     // The API answers even when indexing is off: it reports what was indexed before.
     routes: [new QualityApi(service, security)],
-    manifestPushed: (repository, digest) => {
-      if (enabled) void service.onManifestPushed(repository, digest);
-    },
     close: async () => {
+      unsubscribe();
       if (enabled) await service.stop();
     },
   };

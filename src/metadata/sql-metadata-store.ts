@@ -98,7 +98,11 @@ async function requireInRepository(
   declaredSizes?: ReadonlyMap<string, number>,
 ): Promise<void> {
   const table = REFERENCED_TABLES[kind];
-  for (const batch of chunks(digests, IN_LIST_CHUNK)) {
+  // In digest order: two pushes sharing blobs then lock them in the same order. An UPDATE
+  // alone locks rows in the order it finds them, which changes as rows get new versions,
+  // and two such pushes could deadlock (PostgreSQL; SQLite serialises transactions).
+  for (const batch of chunks([...digests].sort(), IN_LIST_CHUNK)) {
+    if (tx.dialect === 'postgres') await tx.query(`SELECT digest FROM ${table.rows} WHERE digest IN (${placeholders(batch.length)}) ORDER BY digest FOR UPDATE`, batch);
     await tx.run(`UPDATE ${table.rows} SET last_used_at = ? WHERE digest IN (${placeholders(batch.length)})`, [now, ...batch]);
     const present = await tx.query<{ digest: string; size: number }>(
       `SELECT l.digest, r.size FROM ${table.links} l JOIN ${table.rows} r ON r.digest = l.digest

@@ -28,9 +28,10 @@ function forUpdate(tx: SqlExecutor): string {
 }
 
 /**
- * For a batch: rows a push holds are skipped, not waited for. A push locks the blobs of its
- * manifest in the manifest's order, a batch in digest order; waiting could deadlock, and a
- * blob a push holds is in use anyway (the next collection looks at it again).
+ * For a batch: rows a push holds are skipped, not waited for. A push holds its blob rows
+ * while it links other rows (repository links, quota books), so waiting on it only slows
+ * the collector, and a blob a push holds is in use anyway (the next collection looks at it
+ * again).
  */
 function forUpdateSkipLocked(tx: SqlExecutor): string {
   return tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';

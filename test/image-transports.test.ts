@@ -4,7 +4,7 @@
 import { after, before } from 'node:test';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import type { ClientOptions } from '../src/client/image-source.ts';
+import type { ClientOptions } from '../src/client/image-resolver.ts';
 import { openDestination, openSource } from '../src/client/transports/index.ts';
 import { LocalStore, LocalStoreDestination, LocalStoreSource } from '../src/client/local-store/index.ts';
 import { startCustody, type CustodyServer } from './support/custody-server.ts';

@@ -16,7 +16,7 @@ import { goBinaryAnalyzer, javaAnalyzer, npmAnalyzer, pythonAnalyzer, secretsAna
 import { isNpmLockFilePath, isNpmPackageManifestPath, parseNpmPackageJson, parsePackageLock, parsePnpmLock, parseYarnLock } from '../src/scan/analyzers/npm.ts';
 import { isPythonMetadataPath, parsePythonMetadata } from '../src/scan/analyzers/python.ts';
 import { goBinaryPackages, parseGoBuildInfo, parseModinfo } from '../src/scan/analyzers/go-binary.ts';
-import { isJavaArchivePath, parseJavaArchive, parseManifest, parseProperties } from '../src/scan/analyzers/java.ts';
+import { isJavaArchivePath, parseJavaArchive, parseJarManifest, parseProperties } from '../src/scan/analyzers/java.ts';
 import { isSecretScanCandidate, scanSecrets, SECRET_RULE_IDS } from '../src/scan/analyzers/secrets.ts';
 import { golangPurl, mavenPurl, npmPurl, pypiPurl } from '../src/scan/analyzers/purl.ts';
 import { toCycloneDx, toSpdx } from '../src/scan/sbom.ts';
@@ -311,7 +311,7 @@ describe('go binaries', () => {
 describe('java', () => {
   test('properties and manifest parsing', () => {
     assert.deepEqual([...parseProperties('# c\n! c\nkey = value\nother:x\\\n  y\nesc=a\\tb\\u0041\n')], [['key', 'value'], ['other', 'xy'], ['esc', 'a\tbA']]);
-    const mf = parseManifest('Manifest-Version: 1.0\r\nImplementation-Title: a-very-long-title-that-wraps-at-seventy-two-bytes-as-the-jar-spec-sa\r\n ys\r\n\r\nName: x\r\n');
+    const mf = parseJarManifest('Manifest-Version: 1.0\r\nImplementation-Title: a-very-long-title-that-wraps-at-seventy-two-bytes-as-the-jar-spec-sa\r\n ys\r\n\r\nName: x\r\n');
     assert.equal(mf.get('Implementation-Title'), 'a-very-long-title-that-wraps-at-seventy-two-bytes-as-the-jar-spec-says');
     assert.equal(mf.has('Name'), false);
     assert.ok(isJavaArchivePath('app/lib/x.JAR') && isJavaArchivePath('srv/app.war') && !isJavaArchivePath('x.java'));

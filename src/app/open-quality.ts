@@ -8,13 +8,13 @@ import { SqlAdvisoryStore } from '../metadata/sql-advisory-store.ts';
 import { QualityService } from '../scan/quality-service.ts';
 import { SqlQualityStore } from '../metadata/sql-quality-store.ts';
 import { QualityApi } from '../server/quality-api.ts';
-import type { RouteMatcher } from '../server/http-server.ts';
+import type { RouteTable } from '../server/route-table.ts';
 import type { SecurityServices } from '../server/security.ts';
 import type { OpenedStores } from './open-stores.ts';
 
 export interface OpenedQuality {
   readonly service: QualityService;
-  readonly routes: readonly RouteMatcher[];
+  readonly routes: readonly RouteTable[];
   close(): Promise<void>;
 }
 
@@ -33,7 +33,8 @@ export async function openQuality({ config, stores, security, scheduler, logger 
     advisories: new SqlAdvisoryStore(stores.sql),
     logger,
     workers: config.quality.workers,
-    notifyUrl: config.quality.notifyUrl,
+    // quality.notifyUrl is a webhook (install-webhooks.ts) that hears these events.
+    events: stores.events,
     recheckIntervalMs: config.quality.recheckIntervalMs,
     limits: config.quality.limits,
     timeBudgetMs: config.quality.timeBudgetMs,

@@ -8,9 +8,12 @@ import type { Logger } from '../observability/logger.ts';
 import { ActionLog } from '../audit/action-log.ts';
 import { SqlActionLogStore } from '../audit/sql-action-log-store.ts';
 import { createForwarders } from '../audit/forwarders.ts';
+import { parseHeaderList } from '../config/config.ts';
+import type { Webhooks } from '../webhooks/webhooks.ts';
 import { AccessControl } from '../auth/access-control.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
+import { SqlLoginAttemptStore } from '../metadata/sql-login-attempt-store.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { TokenService } from '../auth/token-service.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
@@ -18,7 +21,7 @@ import { ManagementService } from '../management/management-service.ts';
 import { ManagementApi } from '../server/management-api.ts';
 import { ActionLogApi } from '../server/action-log-api.ts';
 import { TokenEndpoint } from '../server/token-endpoint.ts';
-import type { RouteMatcher } from '../server/http-server.ts';
+import type { RouteTable } from '../server/route-table.ts';
 import type { SecurityServices } from '../server/security.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import type { OpenedStores } from './open-stores.ts';
@@ -31,8 +34,8 @@ export interface OpenedSecurity {
   readonly actionLog: ActionLog;
   /** Token endpoint and action log API first; the management API (which answers 404
    * for any other /api/v1 path) must come after routes that share its prefix. */
-  readonly routes: readonly RouteMatcher[];
-  readonly managementRoutes: readonly RouteMatcher[];
+  readonly routes: readonly RouteTable[];
+  readonly managementRoutes: readonly RouteTable[];
   /** The management domain, for features the composition root adds (lifecycle). */
   readonly management: ManagementService;
   close(): Promise<void>;
@@ -42,16 +45,18 @@ export interface OpenSecurityOptions {
   readonly config: Config;
   readonly stores: OpenedStores;
   readonly scheduler: JobScheduler;
+  /** The webhook domain the management API serves (/api/v1/webhooks). */
+  readonly webhooks?: Webhooks | undefined;
   readonly logger: Logger;
 }
 
-export async function openSecurity({ config, stores, scheduler, logger }: OpenSecurityOptions): Promise<OpenedSecurity> {
+export async function openSecurity({ config, stores, scheduler, logger, webhooks }: OpenSecurityOptions): Promise<OpenedSecurity> {
   const actionLog = new ActionLog({
     store: new SqlActionLogStore(stores.sql),
     logger,
     flushIntervalMs: config.audit.flushIntervalMs,
     retentionMs: config.audit.retentionMs,
-    forwarders: createForwarders(config.audit, logger),
+    forwarders: createForwarders({ ...config.audit, forwardHeaders: config.audit.forwardHeaders === undefined ? undefined : parseHeaderList(config.audit.forwardHeaders) }, logger),
     scheduler,
   });
   const stopRecording = recordRegistryActions(stores.events, actionLog);
@@ -61,9 +66,11 @@ export async function openSecurity({ config, stores, scheduler, logger }: OpenSe
   const access = new AccessControl(identity, { anonymousPull: config.auth.anonymousPull, actions: actionLog });
   const authenticator = new Authenticator({
     store: identity,
-    throttle: new LoginThrottle(config.auth.throttle),
+    throttle: new LoginThrottle(new SqlLoginAttemptStore(stores.sql), config.auth.throttle),
     actions: actionLog,
     directory,
+    broadcast: stores.broadcast,
+    onBroadcastError: (error) => logger.warn('could not tell the other replicas to forget credentials', { error }),
   });
   const tokens = await TokenService.open(identity, { issuer: config.auth.service, lifetimeSeconds: Math.max(1, Math.round(config.auth.tokenLifetimeMs / 1000)) });
   const security: SecurityServices = {
@@ -75,9 +82,9 @@ export async function openSecurity({ config, stores, scheduler, logger }: OpenSe
     publicUrl: config.auth.publicUrl,
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
   };
-  const management = new ManagementService({ identity, access, actions: actionLog, authenticator });
-  const routes: RouteMatcher[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
-  const managementRoutes: RouteMatcher[] = [new ManagementApi(management, security)];
+  const management = new ManagementService({ identity, access, actions: actionLog, authenticator, webhooks });
+  const routes: RouteTable[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
+  const managementRoutes: RouteTable[] = [new ManagementApi(management, security)];
   if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');
   return {
     security: config.auth.enabled ? security : undefined,

@@ -19,6 +19,7 @@ export type ActionKind =
   | 'permission' // repository or default permission changed
   | 'repository' // repository visibility or description changed
   | 'credential' // personal access token or robot token created or revoked
+  | 'webhook' // webhook created, enabled, disabled, deleted or tested
   | 'tag-expired' // the expiry job removed a tag whose time had come
   | 'restore' // the time machine pointed a tag back at an earlier digest
   | 'tag-expiry' // a tag's expiry set or cleared

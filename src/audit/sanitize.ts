@@ -3,8 +3,8 @@
 // secret. A log of who did what must never become a place where credentials leak.
 import type { ActionEntry, ActionKind, ActionResult, Actor } from './action.ts';
 import type { ActionRow } from './action-log-store.ts';
-import { namespaceOf } from '../auth/access-control.ts';
-import { SECRET_PREFIX } from '../auth/secrets.ts';
+import { namespaceOf } from '../core/names.ts';
+import { SECRET_PREFIX } from '../core/identity.ts';
 
 export const LIMITS = {
   actorName: 256,
@@ -19,7 +19,7 @@ export const LIMITS = {
   detailJson: 8192,
 } as const;
 
-const KINDS: ReadonlySet<string> = new Set<ActionKind>(['pull', 'push', 'delete', 'tag', 'mount', 'login', 'token', 'robot_token', 'account', 'team', 'membership', 'permission', 'repository', 'credential', 'tag-expired', 'restore', 'tag-expiry', 'lifecycle', 'retention']);
+const KINDS: ReadonlySet<string> = new Set<ActionKind>(['pull', 'push', 'delete', 'tag', 'mount', 'login', 'token', 'robot_token', 'account', 'team', 'membership', 'permission', 'repository', 'credential', 'webhook', 'tag-expired', 'restore', 'tag-expiry', 'lifecycle', 'retention']);
 const RESULTS: ReadonlySet<string> = new Set<ActionResult>(['success', 'denied', 'failure']);
 const ACTOR_KINDS: ReadonlySet<string> = new Set<Actor['kind']>(['user', 'robot', 'anonymous', 'system']);
 

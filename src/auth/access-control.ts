@@ -2,6 +2,7 @@
 // team and organization-default permissions, admin and creator teams, a user's own
 // namespace); this class turns them into the Docker token scopes' actions.
 import type { Principal, Role } from '../core/identity.ts';
+import { namespaceOf } from '../core/names.ts';
 import type { AccountStore, RepositoryAccessStore } from '../metadata/identity-store.ts';
 import { actorOf, DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { RequestContext } from './authenticator.ts';
@@ -29,12 +30,6 @@ export interface RepositoryAccess {
   readonly role: Role | null;
   readonly exists: boolean;
   readonly visibility: 'public' | 'private' | null;
-}
-
-/** The namespace of a repository: its first path component, or null for a top-level name. */
-export function namespaceOf(repository: string): string | null {
-  const slash = repository.indexOf('/');
-  return slash < 0 ? null : repository.slice(0, slash);
 }
 
 export class AccessControl {

@@ -1,15 +1,7 @@
 // Long random secrets (robot tokens, personal access tokens, refresh tokens). They carry
 // 256 bits of entropy, so a sha256 of the secret is a safe verifier and a direct lookup key.
 import { createHash, randomBytes } from 'node:crypto';
-import type { CredentialKind } from '../core/identity.ts';
-
-// A recognisable prefix per kind: secret scanners can find leaked tokens, and the
-// authenticator knows what it was given without trying every table.
-export const SECRET_PREFIX: Readonly<Record<CredentialKind, string>> = {
-  robot: 'cst_robot_',
-  personal: 'cst_pat_',
-  refresh: 'cst_refresh_',
-};
+import { SECRET_PREFIX, type CredentialKind } from '../core/identity.ts';
 
 export function generateSecret(kind: CredentialKind): string {
   return SECRET_PREFIX[kind] + randomBytes(32).toString('base64url');

@@ -3,7 +3,7 @@
 // boolean flag values. (The server commands' setting flags are in config-flags.ts.)
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/errors.ts';
-import type { ClientOptions } from '../client/image-source.ts';
+import type { ClientOptions } from '../client/image-resolver.ts';
 import { promptForCandidate } from './terminal.ts';
 
 /** parseArgs option definitions for the global client flags. */

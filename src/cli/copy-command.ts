@@ -7,7 +7,7 @@
 // before its blobs are read, its signatures travel with it (--remove-signatures drops
 // them), and --sign-by / --sign-by-sigstore-private-key sign what is written.
 import { UsageError } from '../core/errors.ts';
-import { type ClientOptions } from '../client/image-source.ts';
+import { type ClientOptions } from '../client/image-resolver.ts';
 import type { ManifestFormat } from '../client/copy.ts';
 import { CLIENT_FLAGS_USAGE, parseBooleanValue, parseClientArgs } from './arguments.ts';
 import { POLICY_FLAGS, POLICY_FLAGS_USAGE, policyFromFlags } from '../trust/policy/enforcement.ts';

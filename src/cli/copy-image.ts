@@ -2,7 +2,7 @@
 // source checked against the trust policy before its blobs are read, its signatures carried
 // (or removed, or added to by signing), progress on a terminal.
 import { UsageError } from '../core/errors.ts';
-import type { ClientOptions } from '../client/image-source.ts';
+import type { ClientOptions } from '../client/image-resolver.ts';
 import { copyImage, type CopyResult, type ManifestFormat } from '../client/copy.ts';
 import { ProgressRenderer } from '../client/progress.ts';
 import { DockerImageDestination, openDestination, openSource } from '../client/transports/index.ts';

@@ -1,7 +1,7 @@
 // `custody delete docker://IMAGE`: resolves a tag to its manifest digest and deletes the
 // manifest by digest, as skopeo does (every tag pointing at it goes too).
 import { UsageError } from '../core/errors.ts';
-import { ImageResolver } from '../client/image-source.ts';
+import { ImageResolver } from '../client/image-resolver.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import type { Command } from './main.ts';
 

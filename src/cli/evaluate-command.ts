@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/errors.ts';
-import { ImageResolver } from '../client/image-source.ts';
+import { ImageResolver } from '../client/image-resolver.ts';
 import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, clientOptionsFrom, normaliseBooleanFlags } from './arguments.ts';
 import { evaluate } from '../trust/evaluate/evaluate.ts';
 import { renderReport } from '../trust/evaluate/render.ts';

@@ -7,7 +7,7 @@
 import { UsageError } from '../core/errors.ts';
 import { indexEntries, readImageConfig, readJsonObject, readManifestJson, type DescriptorJson as Descriptor, type ImageConfigJson as ImageConfig } from '../core/manifest-reader.ts';
 import { INDEX_TYPES } from '../core/media-types.ts';
-import { ImageResolver, type RegistryEndpoint } from '../client/image-source.ts';
+import { ImageResolver, type RegistryEndpoint } from '../client/image-resolver.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { RegistryClientError, type ManifestResult, type RegistryClient } from '../client/registry-client/index.ts';
 import { parseReference } from '../client/reference.ts';
@@ -111,7 +111,7 @@ async function verifyImage(input: string, loaded: LoadedPolicy, client: Paramete
     }
     const decision = await evaluateSource(loaded, source, new SourceSignatures(source, readGpgFromSource), { source: manifest, sourceInstance: manifest !== top }, { enforce: false });
     const report = verificationReport(source.name, manifest.digest, loaded, decision);
-    if (format === 'json') process.stdout.write(`${goJson(report)}\n`);
+    if (format === 'json') process.stdout.write(`${goJsonIndented(report)}\n`);
     else process.stdout.write(verificationText(report));
     if (!decision.allowed) throw new Error(`Source image rejected: ${decision.message}`);
     return 0;
@@ -226,12 +226,12 @@ async function describe(
   const configBytes = await reader.blob(image.config);
   if (options.config) {
     if (options.raw) process.stdout.write(configBytes);
-    else process.stdout.write(`${goJson(readJsonObject(configBytes))}\n`);
+    else process.stdout.write(`${goJsonIndented(readJsonObject(configBytes))}\n`);
     return 0;
   }
   const result = await output(readImageConfig(configBytes), image.layers);
   if (options.format === undefined && process.stdout.isTTY === true) process.stdout.write(summary(result));
-  else process.stdout.write(`${goJson(result)}\n`);
+  else process.stdout.write(`${goJsonIndented(result)}\n`);
   return 0;
 }
 
@@ -274,7 +274,7 @@ async function readBlob(client: RegistryClient, repository: string, digest: stri
 }
 
 /** JSON indented as Go's json.MarshalIndent (as skopeo prints it): <, >, &, U+2028/9 escaped. */
-export function goJson(value: unknown): string {
+export function goJsonIndented(value: unknown): string {
   const escapes: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
   // These characters can only occur inside strings in JSON text, so replacing them everywhere is safe.
   return JSON.stringify(value, null, 4).replace(/[<>&\u2028\u2029]/g, (char) => escapes[char]!);

@@ -1,6 +1,6 @@
 // `custody list-tags docker://REPOSITORY`: skopeo's {"Repository", "Tags"} JSON.
 import { UsageError } from '../core/errors.ts';
-import { ImageResolver } from '../client/image-source.ts';
+import { ImageResolver } from '../client/image-resolver.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import type { Command } from './main.ts';
 

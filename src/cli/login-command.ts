@@ -2,7 +2,7 @@
 // where podman would (--authfile, REGISTRY_AUTH_FILE, ${XDG_RUNTIME_DIR}/containers/auth.json).
 import { UsageError } from '../core/errors.ts';
 import { storeCredentials, validateAuthKey } from '../client/config/auth-file.ts';
-import { ImageResolver } from '../client/image-source.ts';
+import { ImageResolver } from '../client/image-resolver.ts';
 import { askHidden } from './password-input.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { ask, readStdin } from './terminal.ts';

@@ -1,7 +1,7 @@
 // `custody logout REGISTRY | --all`: removes stored credentials from the write file.
 import { UsageError } from '../core/errors.ts';
 import { removeAllCredentials, removeCredentials, validateAuthKey } from '../client/config/auth-file.ts';
-import { ImageResolver } from '../client/image-source.ts';
+import { ImageResolver } from '../client/image-resolver.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import type { Command } from './main.ts';
 

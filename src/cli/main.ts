@@ -1,7 +1,7 @@
 // The `custody` command: subcommands, one line of error and a non-zero exit on failure.
 import { UsageError } from '../core/errors.ts';
 import { ConfigError } from '../config/config-error.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../core/version.ts';
 
 export interface Command {
   readonly name: string;

@@ -6,7 +6,7 @@
 // must be allowed by the trust policy (containers-policy.json), checked before its blobs
 // are read, as podman pull does.
 import { UsageError } from '../core/errors.ts';
-import { stripTransport } from '../client/image-source.ts';
+import { stripTransport } from '../client/image-resolver.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { copyImage, type CopyEvent, type ManifestStep } from '../client/copy.ts';
 import type { Platform } from '../image/platform.ts';

@@ -4,7 +4,7 @@
 // raises it. Shared by `custody scan`, `grade`, `errata` and `evaluate`.
 import { existsSync } from 'node:fs';
 import { UsageError } from '../core/errors.ts';
-import type { ClientOptions } from '../client/image-source.ts';
+import type { ClientOptions } from '../client/image-resolver.ts';
 import { openSource } from '../client/transports/index.ts';
 import { openAdvisories, type AdvisoryDatabase } from '../scan/advisory-database.ts';
 import { SQLITE_ADVISORIES } from '../app/advisory-databases.ts';

@@ -15,7 +15,7 @@ import type { ScanResult } from '../scan/scan-pipeline.ts';
 import type { VulnDbStatus } from '../metadata/advisory-store.ts';
 import type { Command } from './main.ts';
 import { runScan } from './run-scan.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../core/version.ts';
 
 const SCAN_FLAGS = {
   vulndb: { type: 'string' },

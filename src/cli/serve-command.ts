@@ -3,7 +3,7 @@ import { describeSettings } from '../config/config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startRegistry } from '../app/registry-server.ts';
 import { parseServerArgs } from './config-flags.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../core/version.ts';
 import type { Command } from './main.ts';
 
 export const serveCommand: Command = {

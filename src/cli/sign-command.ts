@@ -10,7 +10,7 @@
 // repository, as cosign does); --identity overrides it.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
-import { type ClientOptions } from '../client/image-source.ts';
+import { type ClientOptions } from '../client/image-resolver.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { parseReference } from '../client/reference.ts';
 import type { AttachmentMode } from '../trust/sigstore/attachments.ts';

@@ -2,7 +2,7 @@
 // sync`: every tag of a repository (or a whole registry's repositories, or what a YAML file
 // names) copied with its signatures, each through the same trusted copy as `custody copy`.
 import { UsageError } from '../core/errors.ts';
-import { ImageResolver, type ClientOptions } from '../client/image-source.ts';
+import { ImageResolver, type ClientOptions } from '../client/image-resolver.ts';
 import type { ManifestFormat } from '../client/copy.ts';
 import { destinationFor, planDirSource, planDockerSource, type ClientFor, type SyncDestinationKind, type SyncImage } from '../client/sync/sync-plan.ts';
 import { planYamlSource, type YamlRegistrySettings } from '../client/sync/sync-yaml.ts';

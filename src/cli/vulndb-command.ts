@@ -20,7 +20,7 @@ import type { AdvisoryStore, FeedDocument, VulnDbStatus } from '../metadata/advi
 import { openAdvisoryDatabase, type OpenedAdvisoryDatabase } from '../app/advisory-databases.ts';
 import { readFeeds, FeedReader } from '../scan/advisories/feed-reader.ts';
 import { exportBundle } from '../scan/advisories/bundle.ts';
-import { type ClientOptions } from '../client/image-source.ts';
+import { type ClientOptions } from '../client/image-resolver.ts';
 import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
 import { DockerImageDestination, DockerImageSource } from '../client/transports/docker.ts';
 import type { Command } from './main.ts';

@@ -73,6 +73,14 @@ export interface RepositorySettings {
 /** Long random secrets standing for an account. Only their sha256 is stored. */
 export type CredentialKind = 'robot' | 'personal' | 'refresh';
 
+// A recognisable prefix per kind: secret scanners can find leaked tokens, and the
+// authenticator knows what it was given without trying every table.
+export const SECRET_PREFIX: Readonly<Record<CredentialKind, string>> = {
+  robot: 'cst_robot_',
+  personal: 'cst_pat_',
+  refresh: 'cst_refresh_',
+};
+
 /** What the login that minted a refresh token proved: the token lives only as long as that proof. */
 export type RefreshTokenSource = 'password' | 'ldap' | 'robot-token' | 'personal-token';
 export const REFRESH_TOKEN_SOURCES: readonly RefreshTokenSource[] = ['password', 'ldap', 'robot-token', 'personal-token'];

@@ -31,3 +31,9 @@ export function validateTag(tag: string): string {
   }
   return tag;
 }
+
+/** The namespace of a repository: its first path component, or null for a top-level name. */
+export function namespaceOf(repository: string): string | null {
+  const slash = repository.indexOf('/');
+  return slash < 0 ? null : repository.slice(0, slash);
+}

@@ -16,6 +16,7 @@ import { RepositoryService } from './repository-service.ts';
 import { PermissionService } from './permission-service.ts';
 import { PersonalTokenService } from './personal-token-service.ts';
 import { SessionService } from './session-service.ts';
+import { WebhookService } from './webhook-service.ts';
 import { LifecycleService, lifecycleUnavailable } from './lifecycle-service.ts';
 import type { Lifecycle } from '../lifecycle/install-lifecycle.ts';
 
@@ -35,6 +36,8 @@ export class ManagementService {
   readonly tokens: PersonalTokenService;
   /** Login sessions (refresh tokens): listed and revoked by their users and administrators. */
   readonly sessions: SessionService;
+  /** Webhooks of repositories and namespaces, their delivery logs and test events. */
+  readonly webhooks: WebhookService;
   private readonly context: ManagementContext;
   private lifecycleService: LifecycleService | null = null;
 
@@ -49,6 +52,7 @@ export class ManagementService {
     this.permissions = new PermissionService(context);
     this.tokens = new PersonalTokenService(context);
     this.sessions = new SessionService(context);
+    this.webhooks = new WebhookService(context, options.webhooks);
   }
 
   /** Turns on the lifecycle operations (the composition root calls it once lifecycle is installed). */

@@ -2,7 +2,7 @@
 // defaults for all its repositories, and who can do what on a repository, with where each
 // role comes from.
 import { ROLES, strongerRole, type Account, type GranteeRef, type Role } from '../core/identity.ts';
-import { namespaceOf } from '../auth/access-control.ts';
+import { namespaceOf } from '../core/names.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import type { Caller, ManagementContext } from './management-context.ts';
 import { checkRepositoryName, checkRole, invalid, notFound, shown } from './input-checks.ts';

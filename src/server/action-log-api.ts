@@ -17,52 +17,42 @@ import type { ActionLog } from '../audit/action-log.ts';
 import { actionJson, decodeCursor, CursorError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ActionFilter } from '../audit/action-log-store.ts';
 import { ACTION_KINDS, ACTION_RESULTS, isActionKind, isActionResult } from '../audit/sanitize.ts';
 import type { ActionKind } from '../audit/action.ts';
-import { namespaceOf } from '../auth/access-control.ts';
-import type { RouteMatch } from './distribution-api.ts';
+import { namespaceOf } from '../core/names.ts';
+import { routeTable, type RouteCall, type RouteMatch, type RouteTable } from './route-table.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
 import { apiPrincipal } from './request-auth.ts';
 import type { SecurityServices } from './security.ts';
 
-const LOGS_PATH = '/api/v1/logs';
-const EXPORT_PATH = '/api/v1/logs/export';
 const KNOWN_PARAMETERS = new Set(['namespace', 'repository', 'actor', 'kind', 'result', 'since', 'until', 'limit', 'cursor']);
 /** Bytes gathered before one write of the export stream. */
 const EXPORT_CHUNK_BYTES = 64 * 1024;
 
-export class ActionLogApi {
+export class ActionLogApi implements RouteTable {
+  readonly area = 'logs';
   private readonly log: ActionLog;
   private readonly security: SecurityServices;
+  private readonly table: RouteTable;
 
   constructor(log: ActionLog, security: SecurityServices) {
     this.log = log;
     this.security = security;
+    // A trailing slash names the same resource.
+    this.table = routeTable(this.area, [
+      { name: 'api-logs', path: /^\/api\/v1\/logs\/?$/, methods: { GET: (call) => this.serve(call, false) } },
+      { name: 'api-logs-export', path: /^\/api\/v1\/logs\/export\/?$/, methods: { GET: (call) => this.serve(call, true) } },
+    ]);
   }
 
   match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
-    const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-    if (trimmed !== LOGS_PATH && trimmed !== EXPORT_PATH) return null;
-    const exporting = trimmed === EXPORT_PATH;
-    const route = exporting ? 'api-logs-export' : 'api-logs';
-    const method = request.method ?? 'GET';
-    if (method !== 'GET') {
-      return {
-        route,
-        handle: async () => {
-          response.setHeader('Allow', 'GET');
-          throw new RegistryError('UNSUPPORTED', `${method} is not supported on ${trimmed}`, { status: 405 });
-        },
-      };
-    }
-    return {
-      route,
-      handle: async () => {
-        const principal = await apiPrincipal(this.security, request);
-        if (principal.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'the action log requires authentication');
-        const filter = await this.authorize(principal, parseFilter(query, exporting));
-        if (exporting) await this.streamExport(request, response, filter);
-        else await this.sendPage(response, filter);
-      },
-    };
+    return this.table.match(request, response, path, query);
+  }
+
+  private async serve({ request, response, query }: RouteCall, exporting: boolean): Promise<void> {
+    const principal = await apiPrincipal(this.security, request);
+    if (principal.kind === 'anonymous') throw new RegistryError('UNAUTHORIZED', 'the action log requires authentication');
+    const filter = await this.authorize(principal, parseFilter(query, exporting));
+    if (exporting) await this.streamExport(request, response, filter);
+    else await this.sendPage(response, filter);
   }
 
   /** The filter the caller may run: as asked, from the creation of the account that grants it on. */

@@ -12,14 +12,12 @@ import { contentLength, cursor, mountSource, nextLink, pageSize, parseRange, sho
 import { actorOf, DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { RepositoryAction } from '../auth/access-control.ts';
 import { OpenGate, type Caller, type Need, type RegistryGate } from './registry-gate.ts';
+import { methodNotAllowed, type RouteMatch, type RouteTable } from './route-table.ts';
 import type { ManifestGuard } from '../trust/registry-signing-policy.ts';
 import type { EventActor } from '../core/events.ts';
 
-export interface RouteMatch {
-  /** Stable route name for metrics and logs (no repository names: unbounded cardinality). */
-  readonly route: string;
-  readonly handle: () => Promise<void>;
-}
+/** Kept for route tables written against its old home; new code imports it from route-table.ts. */
+export type { RouteMatch } from './route-table.ts';
 
 const MANIFEST_PATH = /^\/v2\/(.+)\/manifests\/([^/]+)$/;
 const BLOB_PATH = /^\/v2\/(.+)\/blobs\/([^/]+)$/;
@@ -46,7 +44,9 @@ export function eventActor(caller: Caller): EventActor {
   return { ...actorOf(caller.principal), address: caller.ip, userAgent: caller.userAgent };
 }
 
-export class DistributionApi {
+/** The `v2` route table: matched by hand, since every route names what the gate must check before its handler. */
+export class DistributionApi implements RouteTable {
+  readonly area = 'v2';
   private readonly registry: Registry;
   private readonly gate: RegistryGate;
   private readonly actions: ActionRecorder;
@@ -61,28 +61,27 @@ export class DistributionApi {
     this.guard = options.guard;
   }
 
-  /** Matches a /v2/ request to its handler, or returns null when no route applies. */
+  /** Matches a /v2/ request to its handler, or returns null when no route applies (the server's one not-found answers). */
   match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
+    if (path !== '/v2' && !path.startsWith('/v2/')) return null;
     const method = request.method ?? 'GET';
     // Every route names what it needs; the gate checks it before the handler runs.
-    const allow = (route: string, methods: readonly string[], need: (method: string) => Need, handle: (caller: Caller) => Promise<void>): RouteMatch => ({
-      route,
-      handle: methods.includes(method)
-        ? async () => {
-            let caller: Caller;
-            try {
-              caller = await this.gate.authorize(request, need(method));
-            } catch (error) {
-              request.resume();
-              throw error;
-            }
-            return handle(caller);
+    const allow = (route: string, methods: readonly string[], need: (method: string) => Need, handle: (caller: Caller) => Promise<void>): RouteMatch => {
+      if (!methods.includes(method)) return methodNotAllowed(request, response, route, methods);
+      return {
+        route,
+        handle: async () => {
+          let caller: Caller;
+          try {
+            caller = await this.gate.authorize(request, need(method));
+          } catch (error) {
+            request.resume();
+            throw error;
           }
-        : async () => {
-            response.setHeader('Allow', methods.join(', '));
-            throw new RegistryError('UNSUPPORTED', `${method} is not supported on ${route}`, { status: 405 });
-          },
-    });
+          return handle(caller);
+        },
+      };
+    };
     const on = (repository: string, ...actions: RepositoryAction[]): Need => ({ kind: 'repository', repository, actions });
     // Names are checked before the gate, so a malformed name is NAME_INVALID, never a challenge.
 

@@ -8,7 +8,8 @@ import type { Logger } from '../observability/logger.ts';
 import { createServerMetrics, processMetrics, type MetricsRegistry } from '../observability/metrics.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { Registry } from '../registry/registry.ts';
-import { DistributionApi, type RouteMatch } from './distribution-api.ts';
+import { DistributionApi } from './distribution-api.ts';
+import { dispatch, unknownPath, type RouteTable } from './route-table.ts';
 import { DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { SignatureStore } from '../metadata/signature-store.ts';
 import { SignatureApi } from './signature-api.ts';
@@ -27,18 +28,14 @@ export interface TlsMaterial {
   readonly key: string | Buffer;
 }
 
-/** A set of routes outside /v2/ (token endpoint, management API, action log API). */
-export interface RouteMatcher {
-  match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null;
-}
-
 export interface ServerOptions {
   readonly registry: Registry;
   /** Authentication and permissions; without it every request is allowed. */
   readonly security?: SecurityServices | undefined;
   readonly actions?: ActionRecorder | undefined;
-  /** Matched in order for paths outside /v2/. */
-  readonly routes?: readonly RouteMatcher[];
+  /** The route tables of the other areas (token, logs, quality, signing-policy, management, ui...),
+   * matched in order after `v2` and `signatures`: the first that matches serves. */
+  readonly routes?: readonly RouteTable[];
   /** Signatures stored through the registry extension API (/extensions/v2/.../signatures/...). */
   readonly signatures?: SignatureStore | undefined;
   /** Refuses manifests and blobs a signing policy does not let the caller read (the tag
@@ -80,7 +77,7 @@ export function createRequestHandler(options: ServerOptions): {
   const api = new DistributionApi({ registry: options.registry, gate, actions, signaturesExtension: options.signatures !== undefined, guard: options.manifestGuard });
   // The signature API shares the registry's gate: reading needs pull, storing push.
   const signatureApi = options.signatures ? new SignatureApi(options.signatures, gate, actions) : undefined;
-  const routes = options.routes ?? [];
+  const tables: readonly RouteTable[] = [api, ...(signatureApi ? [signatureApi] : []), ...(options.routes ?? [])];
   const metrics = createServerMetrics();
   processMetrics(metrics.registry);
   options.registerMetrics?.(metrics.registry);
@@ -216,13 +213,10 @@ export function createRequestHandler(options: ServerOptions): {
         request.resume();
         throw new RegistryError('INVALID_REQUEST', 'query parameters must not contain a NUL character (%00)');
       }
-      let match: RouteMatch | null = null;
-      if (path.startsWith('/v2')) match = api.match(request, response, path, query);
-      else if (signatureApi && path.startsWith('/extensions/v2/')) match = signatureApi.match(request, response, path, query);
-      else for (const routeSet of routes) if ((match = routeSet.match(request, response, path, query))) break;
+      const match = dispatch(tables, request, response, path, query);
       if (!match) {
         request.resume();
-        throw new RegistryError('NAME_UNKNOWN', `no route for ${method} ${path.slice(0, 200)}`, { status: 404 });
+        throw unknownPath(method, path);
       }
       route = match.route;
       match.handle().catch(fail);

@@ -11,7 +11,7 @@ import { validateBody } from '../management/validate.ts';
 import { openApiDocument } from './openapi.ts';
 import type { SecurityServices } from './security.ts';
 import { readLimitedBody } from './request-body.ts';
-import type { RouteMatch } from './distribution-api.ts';
+import { routeTable, type Route, type RouteCall, type RouteHandler, type RouteMatch, type RouteTable } from './route-table.ts';
 import { apiPrincipal, requestContext } from './request-auth.ts';
 import { isJson } from './api-request-guard.ts';
 import { header, type HttpRequest, type HttpResponse } from './http-types.ts';
@@ -21,75 +21,46 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 const PREFIX = '/api/v1';
 
-interface PathGroup {
-  readonly compiled: CompiledPath;
-  readonly routes: Map<string, ManagementRoute>;
-}
-
-function buildGroups(): PathGroup[] {
-  const groups = new Map<string, PathGroup>();
-  for (const route of MANAGEMENT_ROUTES) {
-    let group = groups.get(route.path);
-    if (!group) {
-      group = { compiled: compilePath(route.path), routes: new Map() };
-      groups.set(route.path, group);
-    }
-    if (group.routes.has(route.method)) throw new Error(`duplicate route ${route.method} ${route.path}`);
-    group.routes.set(route.method, route);
-  }
-  return [...groups.values()];
-}
-
 /** True for paths another component serves under /api/v1 (the action log). */
 function servedElsewhere(path: string): boolean {
   return path === `${PREFIX}/logs` || path.startsWith(`${PREFIX}/logs/`);
 }
 
-export class ManagementApi {
+/** The management API's route table: one route per path of MANAGEMENT_ROUTES, its methods the operations on it. */
+export class ManagementApi implements RouteTable {
+  readonly area = 'management';
   private readonly service: ManagementService;
   private readonly security: SecurityServices;
-  private readonly groups: readonly PathGroup[] = buildGroups();
+  private readonly table: RouteTable;
 
   constructor(service: ManagementService, security: SecurityServices) {
     this.service = service;
     this.security = security;
+    this.table = routeTable(this.area, this.routes(), { prefix: PREFIX, unknownRoute: 'api_unknown', servedElsewhere, headAsGet: true });
   }
 
   /** Matches a request under /api/v1/ to its handler; null for paths it does not serve. */
   match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
-    if (path !== PREFIX && !path.startsWith(`${PREFIX}/`)) return null;
-    if (servedElsewhere(path)) return null;
-    const method = request.method ?? 'GET';
-    for (const group of this.groups) {
-      const found = group.compiled.regex.exec(path);
-      if (!found) continue;
-      const route = group.routes.get(method === 'HEAD' ? 'GET' : method);
-      if (!route) {
-        const allowed = [...group.routes.keys()];
-        return {
-          route: `api_${group.routes.values().next().value!.operationId}`,
-          handle: async () => {
-            request.resume();
-            response.setHeader('Allow', allowed.join(', '));
-            throw new RegistryError('UNSUPPORTED', `${method} is not supported on ${group.compiled.template}`, { status: 405 });
-          },
-        };
-      }
-      return { route: `api_${route.operationId}`, handle: () => this.handle(route, group.compiled, found, request, response, method, query) };
-    }
-    return {
-      route: 'api_unknown',
-      handle: async () => {
-        request.resume();
-        throw new RegistryError('NOT_FOUND', `no management API route for ${method} ${path.slice(0, 200)}`);
-      },
-    };
+    return this.table.match(request, response, path, query);
   }
 
-  private async handle(route: ManagementRoute, compiled: CompiledPath, found: RegExpExecArray, request: HttpRequest, response: HttpResponse, method: string, query: URLSearchParams): Promise<void> {
+  private routes(): Route[] {
+    const byPath = new Map<string, { compiled: CompiledPath; methods: Record<string, RouteHandler>; names: Record<string, string> }>();
+    for (const route of MANAGEMENT_ROUTES) {
+      let entry = byPath.get(route.path);
+      if (!entry) byPath.set(route.path, (entry = { compiled: compilePath(route.path), methods: {}, names: {} }));
+      if (entry.methods[route.method]) throw new Error(`duplicate route ${route.method} ${route.path}`);
+      const compiled = entry.compiled;
+      entry.methods[route.method] = (call) => this.handle(route, compiled, call);
+      entry.names[route.method] = `api_${route.operationId}`;
+    }
+    return [...byPath.values()].map(({ compiled, methods, names }) => ({ name: names[Object.keys(methods)[0]!]!, path: compiled.regex, methods, names }));
+  }
+
+  private async handle(route: ManagementRoute, compiled: CompiledPath, { request, response, method, query, params: found }: RouteCall): Promise<void> {
     const params: Record<string, string> = {};
     compiled.names.forEach((name, index) => {
-      params[name] = decodePathPart(found[index + 1]!, `the ${name} in the path is not valid percent-encoding`);
+      params[name] = decodePathPart(found[index]!, `the ${name} in the path is not valid percent-encoding`);
     });
     if (route.operationId === 'getOpenApi') {
       request.resume();

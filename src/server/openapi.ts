@@ -3,7 +3,7 @@
 // exactly what the server does.
 import { MANAGEMENT_ROUTES, PATH_PARAMETERS, type ManagementRoute } from '../management/routes.ts';
 import { SCHEMAS } from '../management/schemas.ts';
-import { VERSION } from '../cli/version.ts';
+import { VERSION } from '../core/version.ts';
 
 const ERROR_RESPONSES: Readonly<Record<string, string>> = {
   '400': 'InvalidRequest',

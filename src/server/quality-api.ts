@@ -11,48 +11,45 @@ import { validateRepositoryName } from '../core/names.ts';
 import type { Principal } from '../core/identity.ts';
 import type { QualityService, SbomFormat } from '../scan/quality-service.ts';
 import type { SecurityServices } from './security.ts';
-import type { RouteMatch } from './distribution-api.ts';
+import { routeTable, type RouteCall, type RouteHandler, type RouteMatch, type RouteTable } from './route-table.ts';
 import { apiPrincipal } from './request-auth.ts';
 import { checkApiRequest } from './api-request-guard.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
 
-const PATH = /^\/api\/v1\/repositories\/(.+)\/-\/manifests\/([^/]+)\/(status|packages|findings|errata|grade|secrets|sbom)$/;
+const VIEWS = ['status', 'packages', 'findings', 'errata', 'grade', 'secrets', 'sbom'] as const;
+type View = (typeof VIEWS)[number];
 
-type View = 'status' | 'packages' | 'findings' | 'errata' | 'grade' | 'secrets' | 'sbom';
-
-export class QualityApi {
+export class QualityApi implements RouteTable {
+  readonly area = 'quality';
   private readonly service: QualityService;
   private readonly security: SecurityServices | undefined;
+  private readonly table: RouteTable;
 
   constructor(service: QualityService, security: SecurityServices | undefined) {
     this.service = service;
     this.security = security;
+    // One route per view (its own metric name); an SBOM may also be attached (POST).
+    this.table = routeTable(this.area, VIEWS.map((view) => {
+      const serve = (call: RouteCall): Promise<void> => this.serve(call, view);
+      const methods: Record<string, RouteHandler> = view === 'sbom' ? { GET: serve, HEAD: serve, POST: serve } : { GET: serve, HEAD: serve };
+      return { name: `api_quality_${view}`, path: new RegExp(`^/api/v1/repositories/(.+)/-/manifests/([^/]+)/${view}$`), methods };
+    }));
   }
 
   match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
-    const found = PATH.exec(path);
-    if (!found) return null;
-    const view = found[3] as View;
-    const method = request.method ?? 'GET';
-    const allowed = view === 'sbom' ? ['GET', 'HEAD', 'POST'] : ['GET', 'HEAD'];
-    return {
-      route: `api_quality_${view}`,
-      handle: async () => {
-        request.resume();
-        if (!allowed.includes(method)) {
-          response.setHeader('Allow', allowed.join(', '));
-          throw new RegistryError('UNSUPPORTED', `${method} is not supported on .../${view}`, { status: 405 });
-        }
-        const repository = validateRepositoryName(decodePathPart(found[1]!));
-        const digest = decodePathPart(found[2]!);
-        if (!isDigest(digest)) throw new RegistryError('INVALID_REQUEST', `"${digest.slice(0, 80)}" is not a manifest digest`);
-        await this.authorize(request, repository, method === 'POST' ? 'write' : 'read');
-        // The manifest must be in this repository: reading a repository says nothing of others'.
-        await this.service.manifestIn(repository, digest);
-        const body = await this.view(view, method, repository, digest, query);
-        sendJson(response, method, method === 'POST' ? 201 : 200, body.payload, { contentType: body.contentType, cacheControl: 'no-store' });
-      },
-    };
+    return this.table.match(request, response, path, query);
+  }
+
+  private async serve({ request, response, method, query, params }: RouteCall, view: View): Promise<void> {
+    request.resume();
+    const repository = validateRepositoryName(decodePathPart(params[0]!));
+    const digest = decodePathPart(params[1]!);
+    if (!isDigest(digest)) throw new RegistryError('INVALID_REQUEST', `"${digest.slice(0, 80)}" is not a manifest digest`);
+    await this.authorize(request, repository, method === 'POST' ? 'write' : 'read');
+    // The manifest must be in this repository: reading a repository says nothing of others'.
+    await this.service.manifestIn(repository, digest);
+    const body = await this.view(view, method, repository, digest, query);
+    sendJson(response, method, method === 'POST' ? 201 : 200, body.payload, { contentType: body.contentType, cacheControl: 'no-store' });
   }
 
   private async authorize(request: HttpRequest, repository: string, need: 'read' | 'write'): Promise<void> {

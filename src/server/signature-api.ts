@@ -17,7 +17,7 @@ import type { SignatureStore } from '../metadata/signature-store.ts';
 import { readUnverifiedMessage } from '../trust/gpg/verify.ts';
 import { parseSimpleSigningPayload } from '../trust/gpg/simple-signing.ts';
 import { bodyTooLarge, readLimitedBody } from './request-body.ts';
-import type { RouteMatch } from './distribution-api.ts';
+import { routeTable, type RouteCall, type RouteMatch, type RouteTable } from './route-table.ts';
 import type { RegistryGate } from './registry-gate.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
 
@@ -39,7 +39,9 @@ export interface ExtensionSignature {
   readonly content: string;
 }
 
-export class SignatureApi {
+export class SignatureApi implements RouteTable {
+  readonly area = 'signatures';
+  private readonly table: RouteTable;
   private readonly store: SignatureStore;
   private readonly gate: RegistryGate;
   private readonly actions: ActionRecorder;
@@ -48,79 +50,72 @@ export class SignatureApi {
     this.store = store;
     this.gate = gate;
     this.actions = actions;
+    const serve = (call: RouteCall): Promise<void> => this.serve(call);
+    this.table = routeTable(this.area, [{ name: 'signatures', path: PATH, methods: { GET: serve, HEAD: serve, PUT: serve } }]);
   }
 
-  match(request: HttpRequest, response: HttpResponse, path: string, _query: URLSearchParams): RouteMatch | null {
-    const found = PATH.exec(path);
-    if (!found) return null;
-    const method = request.method ?? 'GET';
-    return {
-      route: 'signatures',
-      handle: async () => {
-        if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT') {
-          request.resume();
-          response.setHeader('Allow', 'GET, HEAD, PUT');
-          throw new RegistryError('UNSUPPORTED', `${method} is not supported on signatures`, { status: 405 });
-        }
-        let repository: string;
-        let digest: string;
-        try {
-          repository = validateRepositoryName(decodePathPart(found[1]!));
-          digest = decodePathPart(found[2]!);
-        } catch (error) {
-          request.resume();
-          throw error;
-        }
-        if (!isDigest(digest)) {
-          request.resume();
-          throw new RegistryError('DIGEST_INVALID', `"${digest.slice(0, 80)}" is not a manifest digest`);
-        }
-        let caller;
-        try {
-          caller = await this.gate.authorize(request, { kind: 'repository', repository, actions: method === 'PUT' ? ['pull', 'push'] : ['pull'] });
-        } catch (error) {
-          request.resume();
-          throw error;
-        }
-        if (method !== 'PUT') {
-          request.resume();
-          const signatures = await this.store.list(repository, digest);
-          const body: { signatures: ExtensionSignature[] } = {
-            signatures: signatures.map((signature) => ({
-              schemaVersion: EXTENSION_SCHEMA_VERSION,
-              type: EXTENSION_TYPE_ATOMIC,
-              name: signature.name,
-              content: signature.content.toString('base64'),
-            })),
-          };
-          sendJson(response, method, 200, body);
-          return;
-        }
-        const raw = await readLimitedBody(request, MAX_BODY_BYTES, bodyTooLarge('the signature body', MAX_BODY_BYTES));
-        const incoming = await parsePutBody(raw, digest);
-        let created = 0;
-        for (const signature of incoming) {
-          const result = await this.store.add(repository, digest, { name: signature.name, kind: 'simple-signing', content: signature.content });
-          if (result.created) {
-            created += 1;
-            this.actions.record({
-              kind: 'push',
-              result: 'success',
-              actor: actorOf(caller.principal),
-              ip: caller.ip,
-              userAgent: caller.userAgent,
-              repository,
-              digest,
-              detail: { object: 'signature', name: result.name, format: 'simple-signing' },
-            });
-          }
-        }
-        response.setHeader('Content-Length', 0);
-        response.setHeader('X-Signatures-Created', String(created));
-        response.writeHead(201);
-        response.end();
-      },
-    };
+  match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
+    return this.table.match(request, response, path, query);
+  }
+
+  private async serve({ request, response, method, params: found }: RouteCall): Promise<void> {
+    let repository: string;
+    let digest: string;
+    try {
+      repository = validateRepositoryName(decodePathPart(found[0]!));
+      digest = decodePathPart(found[1]!);
+    } catch (error) {
+      request.resume();
+      throw error;
+    }
+    if (!isDigest(digest)) {
+      request.resume();
+      throw new RegistryError('DIGEST_INVALID', `"${digest.slice(0, 80)}" is not a manifest digest`);
+    }
+    let caller;
+    try {
+      caller = await this.gate.authorize(request, { kind: 'repository', repository, actions: method === 'PUT' ? ['pull', 'push'] : ['pull'] });
+    } catch (error) {
+      request.resume();
+      throw error;
+    }
+    if (method !== 'PUT') {
+      request.resume();
+      const signatures = await this.store.list(repository, digest);
+      const body: { signatures: ExtensionSignature[] } = {
+        signatures: signatures.map((signature) => ({
+          schemaVersion: EXTENSION_SCHEMA_VERSION,
+          type: EXTENSION_TYPE_ATOMIC,
+          name: signature.name,
+          content: signature.content.toString('base64'),
+        })),
+      };
+      sendJson(response, method, 200, body);
+      return;
+    }
+    const raw = await readLimitedBody(request, MAX_BODY_BYTES, bodyTooLarge('the signature body', MAX_BODY_BYTES));
+    const incoming = await parsePutBody(raw, digest);
+    let created = 0;
+    for (const signature of incoming) {
+      const result = await this.store.add(repository, digest, { name: signature.name, kind: 'simple-signing', content: signature.content });
+      if (result.created) {
+        created += 1;
+        this.actions.record({
+          kind: 'push',
+          result: 'success',
+          actor: actorOf(caller.principal),
+          ip: caller.ip,
+          userAgent: caller.userAgent,
+          repository,
+          digest,
+          detail: { object: 'signature', name: result.name, format: 'simple-signing' },
+        });
+      }
+    }
+    response.setHeader('Content-Length', 0);
+    response.setHeader('X-Signatures-Created', String(created));
+    response.writeHead(201);
+    response.end();
   }
 }
 

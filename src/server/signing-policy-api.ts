@@ -16,7 +16,7 @@ import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import type { SigningPolicyRecord, SigningPolicyScope } from '../metadata/signing-policy-store.ts';
 import type { RegistrySigningPolicy, SigningPolicyInput } from '../trust/registry-signing-policy.ts';
 import type { SecurityServices } from './security.ts';
-import type { RouteMatch } from './distribution-api.ts';
+import { routeTable, type RouteCall, type RouteHandler, type RouteMatch, type RouteTable } from './route-table.ts';
 import { apiPrincipal, requestContext } from './request-auth.ts';
 import { checkApiRequest } from './api-request-guard.ts';
 import { readJsonBody } from './management-api.ts';
@@ -25,10 +25,11 @@ import type { HttpRequest, HttpResponse } from './http-types.ts';
 const REPOSITORY_POLICY = /^\/api\/v1\/repositories\/(.+)\/-\/signing-policy$/;
 const NAMESPACE_POLICY = /^\/api\/v1\/organizations\/([^/]+)\/signing-policy$/;
 const SIGNATURES = /^\/api\/v1\/repositories\/(.+)\/-\/manifests\/([^/]+)\/signatures$/;
-const POLICY_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE'];
 const NO_STORE = { cacheControl: 'no-store' } as const;
 
-export class SigningPolicyApi {
+export class SigningPolicyApi implements RouteTable {
+  readonly area = 'signing-policy';
+  private readonly table: RouteTable;
   private readonly policy: RegistrySigningPolicy;
   private readonly security: SecurityServices | undefined;
   private readonly actions: ActionRecorder;
@@ -37,81 +38,64 @@ export class SigningPolicyApi {
     this.policy = policy;
     this.security = security;
     this.actions = actions;
-  }
-
-  match(request: HttpRequest, response: HttpResponse, path: string, _query: URLSearchParams): RouteMatch | null {
-    const method = request.method ?? 'GET';
-    let found: RegExpExecArray | null;
-    if ((found = SIGNATURES.exec(path))) {
-      const [, rawName, rawDigest] = found as unknown as [string, string, string];
-      return this.route('api_manifest_signatures', request, response, ['GET', 'HEAD'], async () => {
-        const repository = validateRepositoryName(decodePathPart(rawName));
-        const digest = decodePathPart(rawDigest);
-        if (!isDigest(digest)) throw new RegistryError('INVALID_REQUEST', `"${digest.slice(0, 80)}" is not a manifest digest`);
-        await this.authorizeRepository(request, repository, 'read');
-        // Only manifests of this repository: reading one repository says nothing of others.
-        await this.policy.manifestIn(repository, digest);
-        const status = await this.policy.signatures(repository, digest);
-        sendJson(response, method, 200, {
-          repository,
-          digest,
-          signed: status.signatures.length > 0,
-          satisfied: status.satisfied,
-          policies: status.policies.map(policyView),
-          signatures: status.signatures,
-        }, NO_STORE);
-      });
-    }
-    let scope: SigningPolicyScope;
-    let rawName: string;
-    if ((found = REPOSITORY_POLICY.exec(path))) {
-      scope = 'repository';
-      rawName = found[1]!;
-    } else if ((found = NAMESPACE_POLICY.exec(path))) {
-      scope = 'namespace';
-      rawName = found[1]!;
-    } else {
-      return null;
-    }
-    return this.route(`api_signing_policy_${scope}`, request, response, POLICY_METHODS, async () => {
-      const name = decodePathPart(rawName);
-      if (scope === 'repository') validateRepositoryName(name);
-      else if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) throw new RegistryError('INVALID_REQUEST', `"${name.slice(0, 80)}" is not a namespace name`);
-      const principal = scope === 'repository' ? await this.authorizeRepository(request, name, method === 'GET' || method === 'HEAD' ? 'read' : 'admin') : await this.authorizeNamespace(request, name);
-      const label = scope === 'repository' ? name : `namespace ${name}`;
-      if (method === 'GET' || method === 'HEAD') {
-        const policy = await this.policy.getPolicy(scope, name);
-        if (!policy) throw new RegistryError('NOT_FOUND', `${label} has no signing policy`);
-        return sendJson(response, method, 200, policyView(policy), NO_STORE);
-      }
-      if (method === 'DELETE') {
-        if (!(await this.policy.deletePolicy(scope, name))) throw new RegistryError('NOT_FOUND', `${label} has no signing policy`);
-        this.record(request, principal, scope, name, { signingPolicy: 'removed' });
-        response.statusCode = 204;
-        response.end();
-        return;
-      }
-      const body = await readJsonBody(request);
-      const saved = await this.policy.setPolicy(scope, name, policyInput(body), principal?.kind === 'account' ? principal.account.name : null);
-      this.record(request, principal, scope, name, { signingPolicy: 'set', mode: saved.mode, keys: saved.keys.map((key) => key.id) });
-      sendJson(response, method, 200, policyView(saved), NO_STORE);
-    });
-  }
-
-  private route(route: string, request: HttpRequest, response: HttpResponse, methods: readonly string[], handle: () => Promise<void>): RouteMatch {
-    const method = request.method ?? 'GET';
-    return {
-      route,
-      handle: async () => {
-        if (!methods.includes(method)) {
-          request.resume();
-          response.setHeader('Allow', methods.join(', '));
-          throw new RegistryError('UNSUPPORTED', `${method} is not supported here`, { status: 405 });
-        }
-        if (method !== 'PUT') request.resume();
-        await handle();
-      },
+    const policyMethods = (scope: SigningPolicyScope): Record<string, RouteHandler> => {
+      const handle = (call: RouteCall): Promise<void> => this.signingPolicy(call, scope);
+      return { GET: handle, HEAD: handle, PUT: handle, DELETE: handle };
     };
+    const signatures = (call: RouteCall): Promise<void> => this.signatures(call);
+    this.table = routeTable(this.area, [
+      { name: 'api_manifest_signatures', path: SIGNATURES, methods: { GET: signatures, HEAD: signatures } },
+      { name: 'api_signing_policy_repository', path: REPOSITORY_POLICY, methods: policyMethods('repository') },
+      { name: 'api_signing_policy_namespace', path: NAMESPACE_POLICY, methods: policyMethods('namespace') },
+    ]);
+  }
+
+  match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
+    return this.table.match(request, response, path, query);
+  }
+
+  private async signatures({ request, response, method, params: [rawName, rawDigest] }: RouteCall): Promise<void> {
+    request.resume();
+    const repository = validateRepositoryName(decodePathPart(rawName!));
+    const digest = decodePathPart(rawDigest!);
+    if (!isDigest(digest)) throw new RegistryError('INVALID_REQUEST', `"${digest.slice(0, 80)}" is not a manifest digest`);
+    await this.authorizeRepository(request, repository, 'read');
+    // Only manifests of this repository: reading one repository says nothing of others.
+    await this.policy.manifestIn(repository, digest);
+    const status = await this.policy.signatures(repository, digest);
+    sendJson(response, method, 200, {
+      repository,
+      digest,
+      signed: status.signatures.length > 0,
+      satisfied: status.satisfied,
+      policies: status.policies.map(policyView),
+      signatures: status.signatures,
+    }, NO_STORE);
+  }
+
+  private async signingPolicy({ request, response, method, params: [rawName] }: RouteCall, scope: SigningPolicyScope): Promise<void> {
+    if (method !== 'PUT') request.resume();
+    const name = decodePathPart(rawName!);
+    if (scope === 'repository') validateRepositoryName(name);
+    else if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) throw new RegistryError('INVALID_REQUEST', `"${name.slice(0, 80)}" is not a namespace name`);
+    const principal = scope === 'repository' ? await this.authorizeRepository(request, name, method === 'GET' || method === 'HEAD' ? 'read' : 'admin') : await this.authorizeNamespace(request, name);
+    const label = scope === 'repository' ? name : `namespace ${name}`;
+    if (method === 'GET' || method === 'HEAD') {
+      const policy = await this.policy.getPolicy(scope, name);
+      if (!policy) throw new RegistryError('NOT_FOUND', `${label} has no signing policy`);
+      return sendJson(response, method, 200, policyView(policy), NO_STORE);
+    }
+    if (method === 'DELETE') {
+      if (!(await this.policy.deletePolicy(scope, name))) throw new RegistryError('NOT_FOUND', `${label} has no signing policy`);
+      this.record(request, principal, scope, name, { signingPolicy: 'removed' });
+      response.statusCode = 204;
+      response.end();
+      return;
+    }
+    const body = await readJsonBody(request);
+    const saved = await this.policy.setPolicy(scope, name, policyInput(body), principal?.kind === 'account' ? principal.account.name : null);
+    this.record(request, principal, scope, name, { signingPolicy: 'set', mode: saved.mode, keys: saved.keys.map((key) => key.id) });
+    sendJson(response, method, 200, policyView(saved), NO_STORE);
   }
 
   private record(request: HttpRequest, principal: Principal | null, scope: SigningPolicyScope, name: string, detail: Record<string, unknown>): void {

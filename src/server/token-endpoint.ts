@@ -11,7 +11,7 @@ import { actorOf, type ActionRecorder } from '../audit/action.ts';
 import { REPOSITORY_ACTIONS, type RepositoryAction } from '../auth/access-control.ts';
 import { generateSecret, hashSecret, secretKind } from '../auth/secrets.ts';
 import { parseScope, type AccessClaim, type TokenActor } from '../auth/token-service.ts';
-import type { RouteMatch } from './distribution-api.ts';
+import { routeTable, type RouteCall, type RouteMatch, type RouteTable } from './route-table.ts';
 import { bodyTooLarge, readLimitedBody } from './request-body.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
 import { readCredentials, requestContext } from './request-auth.ts';
@@ -22,39 +22,35 @@ const MAX_SCOPES = 32;
 /** What is kept of a client's User-Agent beside its refresh token. */
 const MAX_USER_AGENT = 256;
 
-export class TokenEndpoint {
+export class TokenEndpoint implements RouteTable {
+  readonly area = 'token';
   private readonly security: SecurityServices;
   private readonly actions: ActionRecorder;
+  private readonly table: RouteTable;
 
   constructor(security: SecurityServices, actions: ActionRecorder) {
     this.security = security;
     this.actions = actions;
+    // GET and POST (the OAuth2 grants) mint tokens; the verification keys are public.
+    const jwks = async ({ response, method }: RouteCall): Promise<void> => sendJson(response, method, 200, this.security.tokens.jwks(), { cacheControl: 'public, max-age=300' });
+    this.table = routeTable(this.area, [
+      { name: 'token', path: '/auth/token', methods: { GET: (call) => this.answer(call, () => this.get(call.request, call.response, call.query)), POST: (call) => this.answer(call, () => this.post(call.request, call.response)) } },
+      ...['/auth/jwks.json', '/.well-known/jwks.json'].map((path) => ({ name: 'jwks', path, methods: { GET: jwks, HEAD: jwks } })),
+    ]);
   }
 
   match(request: HttpRequest, response: HttpResponse, path: string, query: URLSearchParams): RouteMatch | null {
-    const method = request.method ?? 'GET';
-    if (path === '/auth/token') {
-      return {
-        route: 'token',
-        handle: async () => {
-          try {
-            if (method === 'GET') return await this.get(request, response, query);
-            if (method === 'POST') return await this.post(request, response);
-          } catch (error) {
-            // The token endpoint is where basic credentials are the protocol: say so on a 401.
-            if (error instanceof RegistryError && error.status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="custody"');
-            throw error;
-          }
-          request.resume();
-          response.setHeader('Allow', 'GET, POST');
-          throw new RegistryError('UNSUPPORTED', `${method} is not supported on /auth/token`, { status: 405 });
-        },
-      };
+    return this.table.match(request, response, path, query);
+  }
+
+  /** The token endpoint is where basic credentials are the protocol: a 401 says so. */
+  private async answer({ response }: RouteCall, handle: () => Promise<void>): Promise<void> {
+    try {
+      await handle();
+    } catch (error) {
+      if (error instanceof RegistryError && error.status === 401) response.setHeader('WWW-Authenticate', 'Basic realm="custody"');
+      throw error;
     }
-    if (path === '/auth/jwks.json' || path === '/.well-known/jwks.json') {
-      return { route: 'jwks', handle: async () => sendJson(response, 'GET', 200, this.security.tokens.jwks(), { cacheControl: 'public, max-age=300' }) };
-    }
-    return null;
   }
 
   private async get(request: HttpRequest, response: HttpResponse, query: URLSearchParams): Promise<void> {

@@ -13,7 +13,7 @@
 import { RegistryError } from '../core/errors.ts';
 import { digestOf, type Digest } from '../core/digest.ts';
 import { sigstoreTag } from '../core/signatures.ts';
-import { namespaceOf } from '../auth/access-control.ts';
+import { namespaceOf } from '../core/names.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ManifestWrite, WriteGuard } from '../registry/write-guard.ts';
 import type { SigningMode, SigningPolicyRecord, SigningPolicyScope, SigningPolicyStore, TrustedKeyRecord } from '../metadata/signing-policy-store.ts';

@@ -1,4 +1,4 @@
-// `docker://NAME` over RegistryClient. A source reads from the endpoints image-source.ts
+// `docker://NAME` over RegistryClient. A source reads from the endpoints image-resolver.ts
 // resolves (mirrors first, the primary last; short-name candidates in order) and keeps
 // the first that has the manifest. A destination pushes to the primary location, skips
 // blobs the repository has and mounts blobs from the source's repository when both are
@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestOf } from '../../core/digest.ts';
-import { ImageResolver, stripTransport, type ClientOptions, type RegistryEndpoint as Endpoint } from '../image-source.ts';
+import { ImageResolver, stripTransport, type ClientOptions, type RegistryEndpoint as Endpoint } from '../image-resolver.ts';
 import { parseReference, type ImageReference } from '../reference.ts';
 import type { RegistryClient } from '../registry-client/index.ts';
 import type { BlobInfo, ImageDestination, ImageSource, ManifestData } from '../../image/transport.ts';

@@ -2,7 +2,7 @@
 // (this folder, over RegistryClient and registries.conf) plus the file transports of the
 // image module (`dir:`, `oci:`, `oci-archive:`, `docker-archive:`). The client depends on
 // src/image, never the reverse.
-import type { ClientOptions } from '../image-source.ts';
+import type { ClientOptions } from '../image-resolver.ts';
 import { FILE_TRANSPORTS, openDestinationIn, openSourceIn, type ImageDestination, type ImageSource, type TransportTable } from '../../image/transports/index.ts';
 import { DockerImageDestination, DockerImageSource } from './docker.ts';
 

@@ -49,7 +49,7 @@ function unescape(value: string): string {
 
 /** Parses a JAR manifest's main section: `Name: value` lines wrapped at 72 bytes, a
  * continuation starting with one space; the main section ends at the first blank line. */
-export function parseManifest(text: string): Map<string, string> {
+export function parseJarManifest(text: string): Map<string, string> {
   const out = new Map<string, string>();
   let last: string | null = null;
   for (const line of text.split(/\r?\n|\r/)) {
@@ -104,7 +104,7 @@ function archiveCoordinates(data: Buffer, entries: readonly ZipEntry[]): MavenCo
   const manifestEntry = entries.find((e) => e.name === 'META-INF/MANIFEST.MF');
   if (manifestEntry === undefined) return out;
   const bytes = readZipEntry(data, manifestEntry, MAX_METADATA_BYTES);
-  const coordinates = bytes === null ? null : fromManifest(parseManifest(decodeText(bytes)));
+  const coordinates = bytes === null ? null : fromManifest(parseJarManifest(decodeText(bytes)));
   return coordinates === null ? out : [coordinates];
 }
 

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { UsageError } from '../../core/errors.ts';
 import { defaultCertsRoots, findRegistryCerts, registryTlsOptions } from '../../client/config/certs-d.ts';
 import { looksLikeRegistry, parseReference, type ImageReference } from '../../client/reference.ts';
-import type { ImageResolver } from '../../client/image-source.ts';
+import type { ImageResolver } from '../../client/image-resolver.ts';
 import type { Policy } from '../policy/policy-file.ts';
 import { probeApi } from './api-probe.ts';
 import { probeImage, type TrustedKeyFile } from './image-probe.ts';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../core/errors.ts';
 import { parseReference } from '../../client/reference.ts';
-import { VERSION } from '../../cli/version.ts';
+import { VERSION } from '../../core/version.ts';
 import type { SigningRequest } from './signature-transfer.ts';
 
 export const SIGNING_FLAGS = {

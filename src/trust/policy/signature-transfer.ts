@@ -5,7 +5,7 @@
 // would no longer verify. New signatures (--sign-by, --sign-by-sigstore-private-key) are
 // made over each written manifest for the destination's Docker reference.
 import type { KeyObject } from 'node:crypto';
-import { VERSION } from '../../cli/version.ts';
+import { VERSION } from '../../core/version.ts';
 import type { GpgSignature, SigstoreSignature } from '../../core/signatures.ts';
 import type { ManifestStep } from '../../client/copy.ts';
 import { DockerImageDestination } from '../../client/transports/docker.ts';

@@ -10,7 +10,7 @@ import { digestOf, parseDigest } from '../../core/digest.ts';
 import type { Descriptor } from '../../core/manifest.ts';
 import { indexEntries, readManifestJson, type DescriptorJson } from '../../core/manifest-reader.ts';
 import { UsageError } from '../../core/errors.ts';
-import { ImageResolver, type ClientOptions } from '../../client/image-source.ts';
+import { ImageResolver, type ClientOptions } from '../../client/image-resolver.ts';
 import type { ImageReference } from '../../client/reference.ts';
 import type { AttachmentTarget } from './attachments.ts';
 

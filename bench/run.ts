@@ -33,6 +33,7 @@ import { s3Phase } from './phases/s3.ts';
 import { webhooksPhase } from './phases/webhooks.ts';
 import { uiPhase } from './phases/ui.ts';
 import { vulndbPhase } from './phases/vulndb.ts';
+import { lifecyclePhase } from './phases/lifecycle.ts';
 
 /** What the phases against both running registries work with. */
 interface ServerPhaseContext {
@@ -70,6 +71,7 @@ const OWN_PHASES: readonly (readonly [Phase, (args: Args, parent: string) => Pro
   ['ui', (args, parent) => uiPhase(args.settings, parent, args.custodyDir)],
   ['vulndb', (args, parent) => vulndbPhase(args.quick, parent)],
   ['proxy', (args, parent) => proxyPhase(args.settings, parent, args.custodyDir)],
+  ['lifecycle', (args, parent) => lifecyclePhase(args.settings.rounds, args.quick, parent, args.custodyDir)],
 ];
 
 interface PhasePeak {

@@ -87,7 +87,7 @@ export const QUICK: Settings = {
   proxyBlob: 8 * MiB,
 };
 
-export const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss', 'index', 'match', 'signatures', 'sync', 's3', 'webhooks', 'ui', 'vulndb', 'proxy'] as const;
+export const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss', 'index', 'match', 'signatures', 'sync', 's3', 'webhooks', 'ui', 'vulndb', 'proxy', 'lifecycle'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface Args {

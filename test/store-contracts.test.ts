@@ -27,6 +27,7 @@ import { loginAttemptSuite } from './suites/login-attempt-suite.ts';
 import { webhookStoreSuite } from './suites/webhook-store-suite.ts';
 import { webSessionSuite } from './suites/web-session-suite.ts';
 import { cacheUsageSuite } from './suites/cache-usage-suite.ts';
+import { lifecycleSuite } from './suites/lifecycle-suite.ts';
 
 interface Engine {
   readonly openClient: () => Promise<SqlClient>;
@@ -47,6 +48,7 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   webhookStoreSuite(label, engine.openClient, stores);
   webSessionSuite(label, engine.openClient, stores);
   cacheUsageSuite(label, engine.openClient, stores);
+  lifecycleSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
 }
 
 describe('sqlite', () => {

@@ -103,7 +103,8 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
     guards,
     registry,
     identity: new SqlIdentityStore(sql),
-    maintenance: new SqlMaintenanceStore(sql),
+    // The collector keeps what the time machine can still restore.
+    maintenance: new SqlMaintenanceStore(sql, { timeMachineWindowMs: config.lifecycle.timeMachineWindowMs }),
     locks,
     broadcast,
     jobLeases: new SqlJobLeaseStore(sql),

@@ -22,6 +22,7 @@ import { createWebCatalog } from '../ui/index.ts';
 import { SqlWebSessionStore } from '../metadata/sql-web-session-store.ts';
 import { openPullThroughCache } from '../proxy/index.ts';
 import { SqlCacheUsageStore } from '../metadata/sql-cache-usage-store.ts';
+import { installLifecycle } from '../lifecycle/install-lifecycle.ts';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -56,6 +57,10 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
   const scheduler = createScheduler(stores.jobLeases, logger);
   const hooks = await installWebhooks({ sql: stores.sql, events: stores.events, scheduler, logger, config });
   const secured = await openSecurity({ config, stores, scheduler, logger, webhooks: hooks.webhooks });
+  // Immutability, quotas, the time machine, tag expiry and retention (issue 14).
+  secured.management.useLifecycle(
+    installLifecycle({ sql: stores.sql, registry: stores.registry, registryGuards: stores.guards, scheduler, events: stores.events, actions: secured.actionLog, logger, settings: config.lifecycle }),
+  );
   const quality = await openQuality({ config, stores, security: secured.security, scheduler, logger });
   // Advisory data kept current from the publishers, and images indexed again after an analyzer upgrade.
   const vulndbUpdate = vulndbUpdaterJob(config, stores, quality, logger);
@@ -73,7 +78,7 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
   // The web catalog: its API before the management API (which answers 404 for any other
   // /api/v1 path), its pages last (every path no other route set serves).
   const web = createWebCatalog({
-    registry: stores.registry, repositories: stores.identity, security: secured.security, management: secured.management, quality: quality.service,
+    registry: stores.registry, repositories: stores.identity, security: secured.security, management: config.auth.enabled ? secured.management : undefined, quality: quality.service,
     signing: signingPolicy, logger, events: stores.events, sessions: new SqlWebSessionStore(stores.sql), tls: config.tls !== undefined,
   });
   scheduler.register(web.sessions.purgeJob());

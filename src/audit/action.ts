@@ -19,12 +19,18 @@ export type ActionKind =
   | 'permission' // repository or default permission changed
   | 'repository' // repository visibility or description changed
   | 'credential' // personal access token or robot token created or revoked
-  | 'webhook'; // webhook created, enabled, disabled, deleted or tested
+  | 'webhook' // webhook created, enabled, disabled, deleted or tested
+  | 'tag-expired' // the expiry job removed a tag whose time had come
+  | 'restore' // the time machine pointed a tag back at an earlier digest
+  | 'tag-expiry' // a tag's expiry set or cleared
+  | 'lifecycle' // an immutability rule, time-machine window, quota or retention policy changed
+  | 'retention'; // a retention run (its report in detail)
 
 export type ActionResult = 'success' | 'denied' | 'failure';
 
 export interface Actor {
-  readonly kind: 'user' | 'robot' | 'anonymous';
+  /** `system`: the registry itself (scheduled jobs: expiry, retention). */
+  readonly kind: 'user' | 'robot' | 'anonymous' | 'system';
   readonly name?: string | undefined;
   readonly via?: AuthMethod | undefined;
 }

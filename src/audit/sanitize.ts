@@ -19,9 +19,9 @@ export const LIMITS = {
   detailJson: 8192,
 } as const;
 
-const KINDS: ReadonlySet<string> = new Set<ActionKind>(['pull', 'push', 'delete', 'tag', 'mount', 'login', 'token', 'robot_token', 'account', 'team', 'membership', 'permission', 'repository', 'credential', 'webhook']);
+const KINDS: ReadonlySet<string> = new Set<ActionKind>(['pull', 'push', 'delete', 'tag', 'mount', 'login', 'token', 'robot_token', 'account', 'team', 'membership', 'permission', 'repository', 'credential', 'webhook', 'tag-expired', 'restore', 'tag-expiry', 'lifecycle', 'retention']);
 const RESULTS: ReadonlySet<string> = new Set<ActionResult>(['success', 'denied', 'failure']);
-const ACTOR_KINDS: ReadonlySet<string> = new Set<Actor['kind']>(['user', 'robot', 'anonymous']);
+const ACTOR_KINDS: ReadonlySet<string> = new Set<Actor['kind']>(['user', 'robot', 'anonymous', 'system']);
 
 export const ACTION_KINDS: readonly ActionKind[] = [...KINDS] as ActionKind[];
 export const ACTION_RESULTS: readonly ActionResult[] = [...RESULTS] as ActionResult[];

@@ -55,6 +55,14 @@ const FLAG_OPTIONS = {
   events: { type: 'string' },
   secret: { type: 'string' },
   name: { type: 'string' },
+  warn: { type: 'string' },
+  reject: { type: 'string' },
+  'keep-last': { type: 'string' },
+  'keep-pushed': { type: 'string' },
+  'keep-pulled': { type: 'string' },
+  include: { type: 'string' },
+  exclude: { type: 'string' },
+  'dry-run': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = AdminFlags & { readonly registry?: string; readonly token?: string; readonly username?: string; readonly 'password-stdin'?: boolean };

@@ -53,6 +53,10 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'gc.interval', kind: 'duration', default: '1h', description: 'time between background collections' },
   { path: 'gc.gracePeriod', kind: 'duration', default: '1h', description: 'content younger than this is never collected' },
   { path: 'gc.deleteUntagged', kind: 'boolean', default: false, description: 'background collection also removes untagged manifests' },
+  { path: 'lifecycle.timeMachine', kind: 'duration', default: '14d', description: 'default time-machine window: how long deleted or moved tags can be restored (namespaces may set their own)' },
+  { path: 'lifecycle.expiryInterval', kind: 'duration', default: '30s', description: 'how often expired tags are removed' },
+  { path: 'lifecycle.quotaReconcileInterval', kind: 'duration', default: '1h', description: 'how often quota usage is recounted from the links' },
+  { path: 'lifecycle.retentionInterval', kind: 'duration', default: '1h', description: 'how often retention policies run' },
   { path: 'shutdownTimeout', kind: 'duration', default: '30s', description: 'how long shutdown waits for requests in flight' },
   { path: 'auth.enabled', kind: 'boolean', default: true, description: 'require authentication and permissions (false: everything open, for local development only)' },
   { path: 'auth.anonymousPull', kind: 'boolean', default: false, description: 'anonymous callers may pull public repositories' },
@@ -129,6 +133,7 @@ export interface Config {
   };
   readonly uploads: { readonly automaticMount: boolean; readonly expireAfterMs: number };
   readonly gc: { readonly online: boolean; readonly intervalMs: number; readonly gracePeriodMs: number; readonly deleteUntagged: boolean };
+  readonly lifecycle: { readonly timeMachineWindowMs: number; readonly expiryIntervalMs: number; readonly quotaReconcileIntervalMs: number; readonly retentionIntervalMs: number };
   readonly shutdownTimeoutMs: number;
   /** Redis, when configured: the shared hot cache and pub/sub between replicas. */
   readonly redis?: { readonly url: string } | undefined;
@@ -327,6 +332,7 @@ export function loadConfig(sources: ConfigSources): Config {
     },
     uploads: { automaticMount: get('uploads.automaticMount'), expireAfterMs: get('uploads.expireAfter') },
     gc: { online: get('gc.online'), intervalMs: get('gc.interval'), gracePeriodMs: get('gc.gracePeriod'), deleteUntagged: get('gc.deleteUntagged') },
+    lifecycle: { timeMachineWindowMs: get('lifecycle.timeMachine'), expiryIntervalMs: get('lifecycle.expiryInterval'), quotaReconcileIntervalMs: get('lifecycle.quotaReconcileInterval'), retentionIntervalMs: get('lifecycle.retentionInterval') },
     shutdownTimeoutMs: get('shutdownTimeout'),
     redis: redisUrl !== undefined ? { url: redisUrl } : undefined,
     auth: {

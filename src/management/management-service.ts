@@ -17,6 +17,8 @@ import { PermissionService } from './permission-service.ts';
 import { PersonalTokenService } from './personal-token-service.ts';
 import { SessionService } from './session-service.ts';
 import { WebhookService } from './webhook-service.ts';
+import { LifecycleService, lifecycleUnavailable } from './lifecycle-service.ts';
+import type { Lifecycle } from '../lifecycle/install-lifecycle.ts';
 
 export type { Caller, ManagementServiceOptions } from './management-context.ts';
 export type { NewUserInput, UserChangesInput } from './user-service.ts';
@@ -36,9 +38,12 @@ export class ManagementService {
   readonly sessions: SessionService;
   /** Webhooks of repositories and namespaces, their delivery logs and test events. */
   readonly webhooks: WebhookService;
+  private readonly context: ManagementContext;
+  private lifecycleService: LifecycleService | null = null;
 
   constructor(options: ManagementServiceOptions) {
     const context = new ManagementContext(options);
+    this.context = context;
     this.users = new UserService(context);
     this.organizations = new OrganizationService(context);
     this.teams = new TeamService(context);
@@ -48,6 +53,17 @@ export class ManagementService {
     this.tokens = new PersonalTokenService(context);
     this.sessions = new SessionService(context);
     this.webhooks = new WebhookService(context, options.webhooks);
+  }
+
+  /** Turns on the lifecycle operations (the composition root calls it once lifecycle is installed). */
+  useLifecycle(lifecycle: Lifecycle): void {
+    this.lifecycleService = new LifecycleService(this.context, lifecycle);
+  }
+
+  /** Immutability, time machine, expiry, quotas: UNSUPPORTED until useLifecycle. */
+  get lifecycle(): LifecycleService {
+    if (!this.lifecycleService) throw lifecycleUnavailable();
+    return this.lifecycleService;
   }
 
   // ---- users

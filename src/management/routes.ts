@@ -12,6 +12,7 @@ import type { Role } from '../core/identity.ts';
 import type { Caller, GranteeInput, ManagementService } from './management-service.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
+import { lifecycleRoutes } from './lifecycle-routes.ts';
 import type { GranteeKind } from './views.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -58,6 +59,8 @@ export const PATH_PARAMETERS: Readonly<Record<string, { readonly pattern: string
   // Any number of components; never a `-` component (which starts a sub-resource).
   repository: { pattern: '(?!-(?:/|$))[^/]+(?:/(?!-(?:/|$))[^/]+)*', description: 'a repository name; its slashes are sent as they are (or as %2F)' },
   kind: { pattern: 'user|robot|team', description: 'the grantee kind', schema: { type: 'string', enum: ['user', 'robot', 'team'] } },
+  namespace: { pattern: '[^/]+', description: 'a namespace: a user or organization name' },
+  tag: { pattern: '[A-Za-z0-9_][A-Za-z0-9._-]{0,127}', description: 'a tag' },
   grantee: { pattern: '.+', description: 'a user or robot name, or a team as ORG/TEAM (for organization defaults also the team alone); the rest of the path' },
 };
 
@@ -379,6 +382,7 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = [
     handle: (s, c) => s.repositoryAccess(c.caller, p(c, 'repository')),
   },
   ...webhookRoutes(),
+  ...lifecycleRoutes(),
 ];
 
 /** A compiled path template: its regular expression and parameter names in order. */

@@ -3,6 +3,7 @@
 // the document cannot drift from what the server accepts.
 import { REFRESH_TOKEN_SOURCES, ROLES, TEAM_ROLES } from '../core/identity.ts';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhooks.ts';
+import { LIFECYCLE_SCHEMAS } from './lifecycle-schemas.ts';
 
 export type JsonSchema = { readonly [key: string]: unknown };
 
@@ -200,4 +201,5 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   CreatedWebhook: object({ webhook: ref('Webhook'), secret: nullableString({ description: 'the signing secret: shown once, never again' }) }, ['webhook', 'secret']),
   WebhookChanges: object({ enabled: { type: 'boolean', description: 'true re-enables a hook (resetting its failure count) and resumes its pending deliveries' } }, ['enabled']),
   WebhookDelivery: object(DELIVERY_PROPERTIES, Object.keys(DELIVERY_PROPERTIES)),
+  ...LIFECYCLE_SCHEMAS,
 };

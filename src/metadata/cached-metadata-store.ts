@@ -5,7 +5,7 @@
 // namespace) are bounded by the cache's time to live instead. A cache that fails is
 // skipped: the database answers, and the registry never fails because of its cache.
 import type { Digest } from '../core/digest.ts';
-import type { BlobRecord, ManifestHead, ManifestRecord, MetadataStore, NewManifest, Page, ReferrerRecord, TagHistoryEntry, UploadRecord } from './metadata-store.ts';
+import type { BlobRecord, ManifestHead, ManifestRecord, MetadataStore, NewManifest, Page, ReferrerRecord, TagChange, TagHistoryEntry, UploadRecord } from './metadata-store.ts';
 import type { RepositoryCache } from './repository-cache.ts';
 
 export interface CachedMetadataStoreOptions {
@@ -41,13 +41,13 @@ export class CachedMetadataStore implements MetadataStore {
     await this.inner.putManifest(manifest);
     await this.invalidate(manifest.repository);
   }
-  async deleteManifest(repository: string, digest: Digest, now: number): Promise<boolean> {
-    const removed = await this.inner.deleteManifest(repository, digest, now);
+  async deleteManifest(repository: string, digest: Digest, now: number, change?: TagChange): Promise<boolean> {
+    const removed = await this.inner.deleteManifest(repository, digest, now, change);
     await this.invalidate(repository);
     return removed;
   }
-  async deleteTag(repository: string, tag: string, now: number): Promise<boolean> {
-    const removed = await this.inner.deleteTag(repository, tag, now);
+  async deleteTag(repository: string, tag: string, now: number, change?: TagChange): Promise<boolean> {
+    const removed = await this.inner.deleteTag(repository, tag, now, change);
     await this.invalidate(repository);
     return removed;
   }
@@ -80,6 +80,11 @@ export class CachedMetadataStore implements MetadataStore {
   uploadsUpdatedBefore(time: number, limit: number): Promise<UploadRecord[]> {
     return this.inner.uploadsUpdatedBefore(time, limit);
   }
+  /** Not cached: the time machine reads it rarely, and a manifest may be unlinked everywhere. */
+  getStoredManifest(digest: Digest): Promise<ManifestRecord | null> {
+    return this.inner.getStoredManifest(digest);
+  }
+
   tagHistory(repository: string, tag?: string): Promise<TagHistoryEntry[]> {
     return this.inner.tagHistory(repository, tag);
   }

@@ -47,7 +47,21 @@ export interface NewManifest {
   /** Child manifests the manifest needs in the repository. */
   readonly manifests: readonly Digest[];
   readonly tag?: string | undefined;
+  /** How the tag moves and who moves it, for its history (default: a push by nobody named). */
+  readonly change?: TagChange | undefined;
   readonly now: number;
+}
+
+/** Why a tag changed, as its history tells: push, delete, expire, restore, retention. */
+export type TagChangeReason = 'push' | 'delete' | 'expire' | 'restore' | 'retention';
+
+export interface TagChange {
+  readonly reason?: TagChangeReason | undefined;
+  /** Who changed it (an account name), when known. */
+  readonly actor?: string | undefined;
+  /** Delete the tag only while it still points at this digest (and, with `expiredBy`, expires by then). */
+  readonly ifDigest?: Digest | undefined;
+  readonly expiredBy?: number | undefined;
 }
 
 export interface Page {
@@ -62,6 +76,9 @@ export interface TagHistoryEntry {
   readonly digest: Digest | null;
   readonly previousDigest: Digest | null;
   readonly changedAt: number;
+  /** Null for changes recorded before reasons were (a push when digest is set, else a delete). */
+  readonly reason: TagChangeReason | null;
+  readonly actor: string | null;
 }
 
 export interface BlobRecord {
@@ -103,8 +120,10 @@ export interface MetadataStore {
    */
   putManifest(manifest: NewManifest): Promise<void>;
   /** Removes the manifest from the repository with the tags pointing at it. */
-  deleteManifest(repository: string, digest: Digest, now: number): Promise<boolean>;
-  deleteTag(repository: string, tag: string, now: number): Promise<boolean>;
+  deleteManifest(repository: string, digest: Digest, now: number, change?: TagChange): Promise<boolean>;
+  deleteTag(repository: string, tag: string, now: number, change?: TagChange): Promise<boolean>;
+  /** A stored manifest by digest, whether or not a repository links it now (the time machine restores from it). */
+  getStoredManifest(digest: Digest): Promise<ManifestRecord | null>;
   tagHistory(repository: string, tag?: string): Promise<TagHistoryEntry[]>;
 
   // Discovery.

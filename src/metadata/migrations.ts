@@ -15,6 +15,7 @@ import { WEBHOOKS_MIGRATION } from './migrations/webhooks.ts';
 import { LOGIN_FAILURES_MIGRATION } from './migrations/login-failures.ts';
 import { CACHE_PULLS_MIGRATION } from './migrations/cache-pulls.ts';
 import { WEB_SESSIONS_MIGRATION } from './migrations/web-sessions.ts';
+import { LIFECYCLE_MIGRATION } from './migrations/lifecycle.ts';
 
 export interface Migration {
   readonly version: number;
@@ -235,6 +236,7 @@ export const MIGRATIONS: readonly Migration[] = [
   ADVISORY_STATEMENTS_MIGRATION,
   JOB_LEASES_MIGRATION,
   FEED_SOURCES_MIGRATION,
+  LIFECYCLE_MIGRATION,
   WEBHOOKS_MIGRATION,
   CACHE_PULLS_MIGRATION,
   LOGIN_FAILURES_MIGRATION,

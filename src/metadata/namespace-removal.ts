@@ -44,5 +44,10 @@ export async function removeNamespaceRepositories(tx: SqlExecutor, namespace: st
   }
   await tx.run(`DELETE FROM uploads WHERE ${inNamespace('repository')}`, range);
   await tx.run(`DELETE FROM signing_policies WHERE (scope = 'namespace' AND name = ?) OR (scope = 'repository' AND ${inNamespace('name')})`, [namespace, ...range]);
+  // Lifecycle: the namespace's books, rules and policies go with it (a new owner of the name starts afresh).
+  for (const table of ['namespace_blobs', 'namespace_usage', 'namespace_quotas', 'namespace_lifecycle', 'immutability_rules'] as const) {
+    await tx.run(`DELETE FROM ${table} WHERE namespace = ?`, [namespace]);
+  }
+  await tx.run(`DELETE FROM retention_policies WHERE (scope = 'namespace' AND name = ?) OR (scope = 'repository' AND ${inNamespace('name')})`, [namespace, ...range]);
   return repositories.map((row) => row.name);
 }

@@ -3,15 +3,35 @@
 import type { Digest } from '../core/digest.ts';
 import type { SqlClient, SqlExecutor } from './sql-client.ts';
 import type { BlobRow, MaintenanceStore, ManifestReferenceRow, RepositoryManifestRef } from './maintenance-store.ts';
+import { namespaceExpression, removeBlobsFromUsage } from './namespace-usage.ts';
+
+export interface MaintenanceOptions {
+  /**
+   * The registry's time-machine window: manifests a tag pointed at within it (in the
+   * namespace's own window when it sets one) stay restorable, so they are not collected.
+   * Default 0: only what tags reach now is kept.
+   */
+  readonly timeMachineWindowMs?: number;
+  readonly clock?: () => number;
+}
+
+/**
+ * SQL for "the tag history row h is within its namespace's time-machine window" (h joined
+ * to its repository as rp). Two parameters: now, then the default window.
+ */
+function inWindow(tx: SqlExecutor, h: string, rp: string): string {
+  return `${h}.changed_at > ? - COALESCE((SELECT nl.time_machine_ms FROM namespace_lifecycle nl WHERE nl.namespace = ${namespaceExpression(tx, `${rp}.name`)}), ?)`;
+}
 
 function forUpdate(tx: SqlExecutor): string {
   return tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
 }
 
 /**
- * For a batch: rows a push holds are skipped, not waited for. A push locks the blobs of its
- * manifest in the manifest's order, a batch in digest order; waiting could deadlock, and a
- * blob a push holds is in use anyway (the next collection looks at it again).
+ * For a batch: rows a push holds are skipped, not waited for. A push holds its blob rows
+ * while it links other rows (repository links, quota books), so waiting on it only slows
+ * the collector, and a blob a push holds is in use anyway (the next collection looks at it
+ * again).
  */
 function forUpdateSkipLocked(tx: SqlExecutor): string {
   return tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
@@ -19,9 +39,18 @@ function forUpdateSkipLocked(tx: SqlExecutor): string {
 
 export class SqlMaintenanceStore implements MaintenanceStore {
   private readonly sql: SqlClient;
+  private readonly windowMs: number;
+  private readonly now: () => number;
 
-  constructor(sql: SqlClient) {
+  constructor(sql: SqlClient, options: MaintenanceOptions = {}) {
     this.sql = sql;
+    this.windowMs = options.timeMachineWindowMs ?? 0;
+    this.now = options.clock ?? Date.now;
+  }
+
+  /** The parameters of inWindow(). */
+  private window(): [number, number] {
+    return [this.now(), this.windowMs];
   }
 
   /** Manifests in a repository that no tag reaches, directly, through an index, or as a referrer. */
@@ -32,10 +61,18 @@ export class SqlMaintenanceStore implements MaintenanceStore {
            FROM manifest_references mr JOIN repository_manifests rm ON rm.digest = mr.manifest_digest
           WHERE mr.kind = 'manifest'
          UNION ALL
+         -- An index the time machine can restore keeps its children, even deleted by digest.
+         SELECT h.repository_id, mr.manifest_digest, mr.child_digest
+           FROM manifest_references mr JOIN tag_history h ON h.previous_digest = mr.manifest_digest JOIN repositories hr ON hr.id = h.repository_id
+          WHERE mr.kind = 'manifest' AND ${inWindow(this.sql, 'h', 'hr')}
+         UNION ALL
          SELECT repository_id, subject_digest, referrer_digest FROM referrers
        ),
        reachable (repository_id, digest) AS (
          SELECT repository_id, digest FROM tags
+         UNION
+         SELECT h.repository_id, h.previous_digest FROM tag_history h JOIN repositories hr ON hr.id = h.repository_id
+          WHERE h.previous_digest IS NOT NULL AND ${inWindow(this.sql, 'h', 'hr')}
          UNION
          SELECT e.repository_id, e.child FROM reachable r JOIN edges e ON e.repository_id = r.repository_id AND e.parent = r.digest
        )
@@ -44,7 +81,7 @@ export class SqlMaintenanceStore implements MaintenanceStore {
         WHERE rm.created_at < ?
           AND NOT EXISTS (SELECT 1 FROM reachable r WHERE r.repository_id = rm.repository_id AND r.digest = rm.digest)
         ORDER BY rp.name, rm.digest`,
-      [createdBefore],
+      [...this.window(), ...this.window(), createdBefore],
     );
     return rows.map((row) => ({ repositoryId: row.repository_id, repository: row.name, digest: row.digest as Digest }));
   }
@@ -64,6 +101,10 @@ export class SqlMaintenanceStore implements MaintenanceStore {
              FROM manifest_references mr JOIN repository_manifests rm ON rm.digest = mr.manifest_digest AND rm.repository_id = ?
             WHERE mr.kind = 'manifest'
            UNION ALL
+           SELECT mr.manifest_digest, mr.child_digest
+             FROM manifest_references mr JOIN tag_history h ON h.previous_digest = mr.manifest_digest AND h.repository_id = ? JOIN repositories hr ON hr.id = h.repository_id
+            WHERE mr.kind = 'manifest' AND ${inWindow(tx, 'h', 'hr')}
+           UNION ALL
            SELECT subject_digest, referrer_digest FROM referrers WHERE repository_id = ?
          ),
          ancestors (digest) AS (
@@ -71,8 +112,11 @@ export class SqlMaintenanceStore implements MaintenanceStore {
            UNION
            SELECT e.parent FROM ancestors a JOIN edges e ON e.child = a.digest
          )
-         SELECT t.name FROM tags t JOIN ancestors a ON a.digest = t.digest WHERE t.repository_id = ? LIMIT 1`,
-        [ref.repositoryId, ref.repositoryId, ref.digest, ref.repositoryId],
+         SELECT t.name FROM tags t JOIN ancestors a ON a.digest = t.digest WHERE t.repository_id = ?
+         UNION ALL
+         SELECT h.tag FROM tag_history h JOIN ancestors a ON a.digest = h.previous_digest JOIN repositories hr ON hr.id = h.repository_id
+          WHERE h.repository_id = ? AND ${inWindow(tx, 'h', 'hr')}`,
+        [ref.repositoryId, ref.repositoryId, ...this.window(), ref.repositoryId, ref.digest, ref.repositoryId, ref.repositoryId, ...this.window()],
       );
       if (reachable.length > 0) return false;
       await tx.run('DELETE FROM referrers WHERE repository_id = ? AND referrer_digest = ?', [ref.repositoryId, ref.digest]);
@@ -86,8 +130,9 @@ export class SqlMaintenanceStore implements MaintenanceStore {
     const rows = await this.sql.query<{ digest: string; size: number }>(
       `SELECT m.digest, m.size FROM manifests m
         WHERE m.last_used_at < ? AND NOT EXISTS (SELECT 1 FROM repository_manifests rm WHERE rm.digest = m.digest)
+          AND NOT EXISTS (${this.restorable('m.digest')})
         ORDER BY m.digest`,
-      [usedBefore],
+      [usedBefore, ...this.window()],
     );
     return rows.map((row) => ({ digest: row.digest as Digest, size: row.size }));
   }
@@ -98,10 +143,16 @@ export class SqlMaintenanceStore implements MaintenanceStore {
       if (!manifest[0] || manifest[0].last_used_at >= usedBefore) return false;
       const linked = await tx.query<{ digest: string }>('SELECT digest FROM repository_manifests WHERE digest = ?', [digest]);
       if (linked.length > 0) return false;
+      if ((await tx.query(`SELECT 1 AS restorable WHERE EXISTS (${this.restorable('?')})`, [digest, ...this.window()])).length > 0) return false;
       await tx.run('DELETE FROM referrers WHERE referrer_digest = ?', [digest]);
       const removed = await tx.run('DELETE FROM manifests WHERE digest = ?', [digest]);
       return removed.changes > 0;
     });
+  }
+
+  /** A subquery: a tag pointed at `digest` (an SQL expression) within its window; takes this.window(). */
+  private restorable(digest: string): string {
+    return `SELECT 1 FROM tag_history h JOIN repositories hr ON hr.id = h.repository_id WHERE h.previous_digest = ${digest} AND ${inWindow(this.sql, 'h', 'hr')}`;
   }
 
   /** Blobs no manifest references, unused since `usedBefore`. */
@@ -132,6 +183,7 @@ export class SqlMaintenanceStore implements MaintenanceStore {
       if (doomed.length === 0) return [];
       await removeContent(doomed);
       const doomedList = doomed.map(() => '?').join(', ');
+      await removeBlobsFromUsage(tx, doomed);
       await tx.run(`DELETE FROM repository_blobs WHERE digest IN (${doomedList})`, doomed);
       await tx.run(`DELETE FROM blobs WHERE digest IN (${doomedList})`, doomed);
       return doomed;

@@ -10,9 +10,12 @@ import type {
   NewManifest,
   Page,
   ReferrerRecord,
+  TagChange,
+  TagChangeReason,
   TagHistoryEntry,
   UploadRecord,
 } from './metadata-store.ts';
+import { addNamespaceLink, removeNamespaceLink } from './namespace-usage.ts';
 
 interface ManifestRow {
   digest: string;
@@ -63,8 +66,16 @@ export async function ensureRepository(tx: SqlExecutor, name: string, now: numbe
   return created[0]!.id;
 }
 
-async function recordTagChange(tx: SqlExecutor, repositoryId: number, tag: string, digest: string | null, previous: string | null, now: number): Promise<void> {
-  await tx.run('INSERT INTO tag_history (repository_id, tag, digest, previous_digest, changed_at) VALUES (?, ?, ?, ?, ?)', [repositoryId, tag, digest, previous, now]);
+async function recordTagChange(tx: SqlExecutor, repositoryId: number, tag: string, digest: string | null, previous: string | null, now: number, change: TagChange | undefined, fallback: TagChangeReason): Promise<void> {
+  await tx.run('INSERT INTO tag_history (repository_id, tag, digest, previous_digest, changed_at, reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+    repositoryId,
+    tag,
+    digest,
+    previous,
+    now,
+    change?.reason ?? fallback,
+    change?.actor ?? null,
+  ]);
 }
 
 const REFERENCED_TABLES = {
@@ -87,7 +98,11 @@ async function requireInRepository(
   declaredSizes?: ReadonlyMap<string, number>,
 ): Promise<void> {
   const table = REFERENCED_TABLES[kind];
-  for (const batch of chunks(digests, IN_LIST_CHUNK)) {
+  // In digest order: two pushes sharing blobs then lock them in the same order. An UPDATE
+  // alone locks rows in the order it finds them, which changes as rows get new versions,
+  // and two such pushes could deadlock (PostgreSQL; SQLite serialises transactions).
+  for (const batch of chunks([...digests].sort(), IN_LIST_CHUNK)) {
+    if (tx.dialect === 'postgres') await tx.query(`SELECT digest FROM ${table.rows} WHERE digest IN (${placeholders(batch.length)}) ORDER BY digest FOR UPDATE`, batch);
     await tx.run(`UPDATE ${table.rows} SET last_used_at = ? WHERE digest IN (${placeholders(batch.length)})`, [now, ...batch]);
     const present = await tx.query<{ digest: string; size: number }>(
       `SELECT l.digest, r.size FROM ${table.links} l JOIN ${table.rows} r ON r.digest = l.digest
@@ -147,7 +162,11 @@ export class SqlMetadataStore implements MetadataStore {
         'INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES (?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING',
         [repositoryId, digest, now],
       );
-      if (linked.changes > 0) await tx.run('UPDATE blobs SET ref_count = ref_count + 1 WHERE digest = ?', [digest]);
+      if (linked.changes > 0) {
+        await tx.run('UPDATE blobs SET ref_count = ref_count + 1 WHERE digest = ?', [digest]);
+        // Quota usage moves with the link, in its transaction: concurrent pushes cannot drift.
+        await addNamespaceLink(tx, repository, digest, size);
+      }
     });
   }
 
@@ -159,6 +178,7 @@ export class SqlMetadataStore implements MetadataStore {
       );
       if (removed.changes === 0) return false;
       await tx.run('UPDATE blobs SET ref_count = ref_count - 1 WHERE digest = ?', [digest]);
+      await removeNamespaceLink(tx, repository, digest);
       return true;
     });
   }
@@ -277,7 +297,7 @@ export class SqlMetadataStore implements MetadataStore {
           now,
         ]);
         if (created.changes > 0) {
-          await recordTagChange(tx, repositoryId, manifest.tag, digest, null, now);
+          await recordTagChange(tx, repositoryId, manifest.tag, digest, null, now, manifest.change, 'push');
         } else {
           const current = await tx.query<{ digest: string }>(`SELECT digest FROM tags WHERE repository_id = ? AND name = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [
             repositoryId,
@@ -287,31 +307,31 @@ export class SqlMetadataStore implements MetadataStore {
           if (previous !== digest) {
             await tx.run(
               `INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
+               ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at, expires_at = NULL`,
               [repositoryId, manifest.tag, digest, now],
             );
-            await recordTagChange(tx, repositoryId, manifest.tag, digest, previous, now);
+            await recordTagChange(tx, repositoryId, manifest.tag, digest, previous, now, manifest.change, 'push');
           }
         }
       }
     });
   }
 
-  async deleteManifest(repository: string, digest: Digest, now: number): Promise<boolean> {
+  async deleteManifest(repository: string, digest: Digest, now: number, change?: TagChange): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       const repository_ = await tx.query<{ id: number }>('SELECT id FROM repositories WHERE name = ?', [repository]);
       const repositoryId = repository_[0]?.id;
       if (repositoryId === undefined) return false;
       // RETURNING: only the tags this statement really removed (not ones re-tagged meanwhile).
       const tags = await tx.query<{ name: string }>('DELETE FROM tags WHERE repository_id = ? AND digest = ? RETURNING name', [repositoryId, digest]);
-      for (const { name } of tags) await recordTagChange(tx, repositoryId, name, null, digest, now);
+      for (const { name } of tags) await recordTagChange(tx, repositoryId, name, null, digest, now, change, 'delete');
       await tx.run('DELETE FROM referrers WHERE repository_id = ? AND referrer_digest = ?', [repositoryId, digest]);
       const removed = await tx.run('DELETE FROM repository_manifests WHERE repository_id = ? AND digest = ?', [repositoryId, digest]);
       return removed.changes > 0;
     });
   }
 
-  async deleteTag(repository: string, tag: string, now: number): Promise<boolean> {
+  async deleteTag(repository: string, tag: string, now: number, change?: TagChange): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       const rows = await tx.query<{ repository_id: number; digest: string }>(
         'SELECT t.repository_id, t.digest FROM tags t JOIN repositories r ON r.id = t.repository_id WHERE r.name = ? AND t.name = ?',
@@ -320,16 +340,25 @@ export class SqlMetadataStore implements MetadataStore {
       const row = rows[0];
       if (!row) return false;
       // A concurrent delete may have won since the read: record only what this one removed.
-      const removed = await tx.query<{ digest: string }>('DELETE FROM tags WHERE repository_id = ? AND name = ? RETURNING digest', [row.repository_id, tag]);
+      // ifDigest / expiredBy: the expiry job removes only what it saw expire, never a tag
+      // pushed again or given a new expiry meanwhile.
+      const conditions = `${change?.ifDigest === undefined ? '' : ' AND digest = ?'}${change?.expiredBy === undefined ? '' : ' AND expires_at <= ?'}`;
+      const params = [row.repository_id, tag, ...(change?.ifDigest === undefined ? [] : [change.ifDigest]), ...(change?.expiredBy === undefined ? [] : [change.expiredBy])];
+      const removed = await tx.query<{ digest: string }>(`DELETE FROM tags WHERE repository_id = ? AND name = ?${conditions} RETURNING digest`, params);
       if (!removed[0]) return false;
-      await recordTagChange(tx, row.repository_id, tag, null, removed[0].digest, now);
+      await recordTagChange(tx, row.repository_id, tag, null, removed[0].digest, now, change, 'delete');
       return true;
     });
   }
 
+  async getStoredManifest(digest: Digest): Promise<ManifestRecord | null> {
+    const rows = await this.sql.query<ManifestRow>('SELECT digest, media_type, size, content FROM manifests WHERE digest = ?', [digest]);
+    return toManifestRecord(rows[0]);
+  }
+
   async tagHistory(repository: string, tag?: string): Promise<TagHistoryEntry[]> {
-    const rows = await this.sql.query<{ tag: string; digest: string | null; previous_digest: string | null; changed_at: number }>(
-      `SELECT h.tag, h.digest, h.previous_digest, h.changed_at FROM tag_history h JOIN repositories r ON r.id = h.repository_id
+    const rows = await this.sql.query<{ tag: string; digest: string | null; previous_digest: string | null; changed_at: number; reason: string | null; actor: string | null }>(
+      `SELECT h.tag, h.digest, h.previous_digest, h.changed_at, h.reason, h.actor FROM tag_history h JOIN repositories r ON r.id = h.repository_id
        WHERE r.name = ? ${tag === undefined ? '' : 'AND h.tag = ?'} ORDER BY h.changed_at, h.id`,
       tag === undefined ? [repository] : [repository, tag],
     );
@@ -338,6 +367,8 @@ export class SqlMetadataStore implements MetadataStore {
       digest: row.digest as Digest | null,
       previousDigest: row.previous_digest as Digest | null,
       changedAt: row.changed_at,
+      reason: (row.reason as TagChangeReason | null) ?? null,
+      actor: row.actor,
     }));
   }
 

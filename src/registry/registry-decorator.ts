@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../core/digest.ts';
 import type { EventActor } from '../core/events.ts';
 import type { BlobStore, ByteRange } from '../storage/blob-store.ts';
-import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord } from '../metadata/metadata-store.ts';
+import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord, TagChange, TagChangeReason } from '../metadata/metadata-store.ts';
 import type { RegistryOptions } from './registry.ts';
 import type { BlobHandle, BlobRead, Listing, PutManifestResult, Registry, UploadState } from './registry-interface.ts';
 
@@ -42,10 +42,11 @@ export class RegistryDecorator implements Registry {
   cancelUpload(repository: string, uploadId: string): Promise<void> { return this.inner.cancelUpload(repository, uploadId); }
   getManifest(repository: string, reference: string, actor?: EventActor): Promise<ManifestRecord> { return this.inner.getManifest(repository, reference, actor); }
   headManifest(repository: string, reference: string): Promise<ManifestHead> { return this.inner.headManifest(repository, reference); }
-  putManifest(repository: string, reference: string, contentType: string | undefined, content: Uint8Array, actor?: EventActor): Promise<PutManifestResult> {
-    return this.inner.putManifest(repository, reference, contentType, content, actor);
+  putManifest(repository: string, reference: string, contentType: string | undefined, content: Uint8Array, actor?: EventActor, reason?: TagChangeReason): Promise<PutManifestResult> {
+    return this.inner.putManifest(repository, reference, contentType, content, actor, reason);
   }
-  deleteManifest(repository: string, reference: string, actor?: EventActor): Promise<void> { return this.inner.deleteManifest(repository, reference, actor); }
+  deleteManifest(repository: string, reference: string, actor?: EventActor, condition?: Omit<TagChange, 'actor'>): Promise<void> { return this.inner.deleteManifest(repository, reference, actor, condition); }
+  restoreTag(repository: string, tag: string, digest: string, actor?: EventActor): Promise<PutManifestResult> { return this.inner.restoreTag(repository, tag, digest, actor); }
   listTags(repository: string, n?: number, last?: string): Promise<Listing> { return this.inner.listTags(repository, n, last); }
   listRepositories(n?: number, last?: string, visible?: (repository: string) => Promise<boolean>): Promise<Listing> { return this.inner.listRepositories(n, last, visible); }
   listReferrers(repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]> { return this.inner.listReferrers(repository, subject, artifactType); }

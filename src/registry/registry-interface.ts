@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../core/digest.ts';
 import type { EventActor } from '../core/events.ts';
 import type { BlobStore, ByteRange } from '../storage/blob-store.ts';
-import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord } from '../metadata/metadata-store.ts';
+import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord, TagChange, TagChangeReason } from '../metadata/metadata-store.ts';
 import type { RegistryOptions } from './registry.ts';
 
 export interface UploadState {
@@ -54,8 +54,12 @@ export interface Registry {
   cancelUpload(repository: string, uploadId: string): Promise<void>;
   getManifest(repository: string, reference: string, actor?: EventActor): Promise<ManifestRecord>;
   headManifest(repository: string, reference: string): Promise<ManifestHead>;
-  putManifest(repository: string, reference: string, contentType: string | undefined, content: Uint8Array, actor?: EventActor): Promise<PutManifestResult>;
-  deleteManifest(repository: string, reference: string, actor?: EventActor): Promise<void>;
+  /** `reason`: how the tag's history tells the change (default push; the time machine says restore). */
+  putManifest(repository: string, reference: string, contentType: string | undefined, content: Uint8Array, actor?: EventActor, reason?: TagChangeReason): Promise<PutManifestResult>;
+  /** `condition`: the history's reason, and for a tag, delete only while it points at `ifDigest` (and expires by `expiredBy`). */
+  deleteManifest(repository: string, reference: string, actor?: EventActor, condition?: Omit<TagChange, 'actor'>): Promise<void>;
+  /** Points a tag back at a stored manifest it held (the time machine), through every check a push passes. */
+  restoreTag(repository: string, tag: string, digest: string, actor?: EventActor): Promise<PutManifestResult>;
   listTags(repository: string, n?: number, last?: string): Promise<Listing>;
   listRepositories(n?: number, last?: string, visible?: (repository: string) => Promise<boolean>): Promise<Listing>;
   listReferrers(repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]>;

@@ -7,7 +7,7 @@ import { isTag, validateRepositoryName, validateTag } from '../core/names.ts';
 import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST } from '../core/media-types.ts';
 import { parseManifest } from '../core/manifest.ts';
 import type { BlobStore, ByteRange } from '../storage/blob-store.ts';
-import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord } from '../metadata/metadata-store.ts';
+import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord, TagChange, TagChangeReason } from '../metadata/metadata-store.ts';
 import type { NamedLocks } from '../core/coordination.ts';
 import { LocalLocks } from '../cluster/local-coordination.ts';
 import { UploadSessions } from './uploads.ts';
@@ -187,7 +187,7 @@ export class CoreRegistry implements Registry {
     return found;
   }
 
-  async putManifest(repository: string, reference: string, contentType: string | undefined, content: Uint8Array, actor?: EventActor): Promise<PutManifestResult> {
+  async putManifest(repository: string, reference: string, contentType: string | undefined, content: Uint8Array, actor?: EventActor, reason?: TagChangeReason): Promise<PutManifestResult> {
     validateRepositoryName(repository);
     let tag: string | undefined;
     let algorithm: 'sha256' | 'sha512' = 'sha256';
@@ -224,6 +224,7 @@ export class CoreRegistry implements Registry {
       blobSizes,
       manifests: parsed.manifests.map((entry) => entry.digest),
       tag,
+      change: { reason: reason ?? 'push', actor: actor?.name },
       now: this.now(),
     });
     this.events.publish('manifest.pushed', { repository, digest, mediaType: parsed.mediaType, size: content.byteLength, tag, subject: parsed.subject?.digest, artifactType: parsed.artifactType }, actor);
@@ -240,19 +241,32 @@ export class CoreRegistry implements Registry {
   }
 
   /** DELETE by digest removes the manifest (and its tags); DELETE by tag removes the tag. */
-  async deleteManifest(repository: string, reference: string, actor?: EventActor): Promise<void> {
+  async deleteManifest(repository: string, reference: string, actor?: EventActor, condition: Omit<TagChange, 'actor'> = {}): Promise<void> {
     validateRepositoryName(repository);
     const target = parseReference(reference);
     for (const guard of this.guards) {
       await guard.beforeManifestRemoval?.(target.kind === 'digest' ? { repository, digest: target.digest, actor } : { repository, tag: target.tag, actor });
     }
+    const change: TagChange = { reason: 'delete', ...condition, actor: actor?.name };
     const removed =
       target.kind === 'digest'
-        ? await this.metadata.deleteManifest(repository, target.digest, this.now())
-      : await this.metadata.deleteTag(repository, target.tag, this.now());
+        ? await this.metadata.deleteManifest(repository, target.digest, this.now(), change)
+      : await this.metadata.deleteTag(repository, target.tag, this.now(), change);
     if (!removed) throw manifestUnknown(repository, reference);
     if (target.kind === 'digest') this.events.publish('manifest.deleted', { repository, digest: target.digest }, actor);
     else this.events.publish('tag.deleted', { repository, tag: target.tag }, actor);
+  }
+
+  /**
+   * Points `tag` at a manifest it pointed at before (the time machine): the stored bytes are
+   * pushed again under the tag, through the same guards and checks as any push, so a
+   * manifest whose content was collected meanwhile cannot come back half.
+   */
+  async restoreTag(repository: string, tag: string, digest: string, actor?: EventActor): Promise<PutManifestResult> {
+    validateRepositoryName(repository);
+    const stored = await this.metadata.getStoredManifest(parseDigestParam(digest));
+    if (!stored) throw new NotFound('manifest', `manifest ${digest} is no longer stored`, { detail: { name: repository, reference: digest } });
+    return this.putManifest(repository, validateTag(tag), stored.mediaType, stored.content, actor, 'restore');
   }
 
   // ---- discovery ---------------------------------------------------------------------

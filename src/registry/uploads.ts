@@ -171,7 +171,15 @@ export class UploadSessions {
       if (actual !== expected) {
         throw new InvalidInput('digest', `upload content has digest ${actual}, not ${expected}`, { detail: { expected, actual } });
       }
-      for (const guard of this.context.guards) await guard.beforeBlobLink?.({ repository, digest: expected, size: upload.size, actor });
+      try {
+        for (const guard of this.context.guards) await guard.beforeBlobLink?.({ repository, digest: expected, size: upload.size, actor });
+      } catch (error) {
+        // Refused at commit (a quota): nothing of the upload stays behind.
+        this.hashes.forget(upload.id);
+        await this.context.blobs.deleteUpload(upload.id).catch(() => {});
+        await this.context.metadata.deleteUpload(upload.id);
+        throw error;
+      }
       const existing = await this.context.blobs.stat(expected);
       if (existing && existing.size === upload.size) {
         // Already stored (deduplicated). Link first, which touches the blob's row and so
@@ -202,7 +210,11 @@ export class UploadSessions {
 
   /** POST ?digest= : the whole blob in one request. */
   async monolithic(repository: string, digest: string, body: Readable, contentLength?: number, actor?: EventActor): Promise<BlobHandle> {
-    parseDigestParam(digest);
+    const declared = parseDigestParam(digest);
+    // The size is declared: a guard (a quota) can refuse before a byte is stored.
+    if (contentLength !== undefined) {
+      for (const guard of this.context.guards) await guard.beforeBlobLink?.({ repository, digest: declared, size: contentLength, actor });
+    }
     const upload = await this.start(repository);
     try {
       return await this.complete(repository, upload.id, digest, body, undefined, contentLength, actor);

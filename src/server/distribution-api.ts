@@ -396,3 +396,4 @@ export class DistributionApi implements RouteTable {
     response.end();
   }
 }
+

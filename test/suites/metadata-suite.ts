@@ -266,9 +266,9 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       // The manifest itself stays reachable by digest.
       assert.ok(await store.getManifestByDigest('app', second.digest));
       assert.deepEqual(await store.tagHistory('app', 'latest'), [
-        { tag: 'latest', digest: first.digest, previousDigest: null, changedAt: T0 + 1 },
-        { tag: 'latest', digest: second.digest, previousDigest: first.digest, changedAt: T0 + 2 },
-        { tag: 'latest', digest: null, previousDigest: second.digest, changedAt: T0 + 5 },
+        { tag: 'latest', digest: first.digest, previousDigest: null, changedAt: T0 + 1, reason: 'push', actor: null },
+        { tag: 'latest', digest: second.digest, previousDigest: first.digest, changedAt: T0 + 2, reason: 'push', actor: null },
+        { tag: 'latest', digest: null, previousDigest: second.digest, changedAt: T0 + 5, reason: 'delete', actor: null },
       ]);
       assert.equal((await store.tagHistory('app')).length, 4);
       assert.deepEqual(await store.tagHistory('other'), []);

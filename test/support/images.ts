@@ -268,3 +268,35 @@ export async function buildFilesImageLayout(dir: string, files: readonly LayerFi
   await writeIndexJson(layout, [{ mediaType: OCI_MANIFEST, digest: manifestDigest, size: manifestContent.length, annotations: { 'org.opencontainers.image.ref.name': tag } }]);
   return ociRef(layout, tag);
 }
+
+export interface SmallImageLayout {
+  readonly layout: string;
+  readonly ref: string;
+  readonly manifestDigest: string;
+  readonly manifest: Buffer;
+  readonly config: Buffer;
+  readonly layer: Buffer;
+  /** Sizes of the distinct blobs (config, layer): what a namespace's usage counts. */
+  readonly blobBytes: number;
+}
+
+/** A one-layer image of random `layerBytes` (not a real tar: registries do not look) with config `labels`. */
+export async function buildSmallImageLayout(dir: string, options: { readonly tag?: string; readonly labels?: Readonly<Record<string, string>>; readonly layerBytes?: number } = {}): Promise<SmallImageLayout> {
+  const tag = options.tag ?? 'small';
+  const layout = await newLayout(dir);
+  const layer = randomBytes(options.layerBytes ?? 4096);
+  const layerDigest = await writeBlob(layout, layer);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: options.labels ?? {} }, rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }));
+  const configDigest = await writeBlob(layout, config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_CONFIG, digest: configDigest, size: config.length },
+      layers: [{ mediaType: OCI_LAYER_GZIP, digest: layerDigest, size: layer.length }],
+    }),
+  );
+  const manifestDigest = await writeBlob(layout, manifest);
+  await writeIndexJson(layout, [{ mediaType: OCI_MANIFEST, digest: manifestDigest, size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': tag } }]);
+  return { layout, ref: ociRef(layout, tag), manifestDigest, manifest, config, layer, blobBytes: config.length + layer.length };
+}

@@ -11,6 +11,7 @@ import type {
   Page,
   ReferrerRecord,
   TagHistoryEntry,
+  TagChange,
   UploadRecord,
 } from '../../src/metadata/metadata-store.ts';
 
@@ -70,11 +71,14 @@ export class PassThroughMetadataStore implements MetadataStore {
   putManifest(manifest: NewManifest): Promise<void> {
     return this.pass(this.inner.putManifest(manifest));
   }
-  deleteManifest(repository: string, digest: Digest, now: number): Promise<boolean> {
-    return this.pass(this.inner.deleteManifest(repository, digest, now));
+  deleteManifest(repository: string, digest: Digest, now: number, change?: TagChange): Promise<boolean> {
+    return this.pass(this.inner.deleteManifest(repository, digest, now, change));
   }
-  deleteTag(repository: string, tag: string, now: number): Promise<boolean> {
-    return this.pass(this.inner.deleteTag(repository, tag, now));
+  deleteTag(repository: string, tag: string, now: number, change?: TagChange): Promise<boolean> {
+    return this.pass(this.inner.deleteTag(repository, tag, now, change));
+  }
+  getStoredManifest(digest: Digest): Promise<ManifestRecord | null> {
+    return this.pass(this.inner.getStoredManifest(digest));
   }
   tagHistory(repository: string, tag?: string): Promise<TagHistoryEntry[]> {
     return this.pass(this.inner.tagHistory(repository, tag));

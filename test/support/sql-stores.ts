@@ -29,7 +29,13 @@ import { SqlTeamStore } from '../../src/metadata/identity/sql-team-store.ts';
 import { SqlRepositoryAccessStore } from '../../src/metadata/identity/sql-repository-access-store.ts';
 import { SqlCredentialStore } from '../../src/metadata/identity/sql-credential-store.ts';
 import { SqlSigningKeyStore } from '../../src/metadata/identity/sql-signing-key-store.ts';
-import { SqlMaintenanceStore } from '../../src/metadata/sql-maintenance-store.ts';
+import { SqlMaintenanceStore, type MaintenanceOptions } from '../../src/metadata/sql-maintenance-store.ts';
+import { SqlLifecycleStore } from '../../src/metadata/sql-lifecycle-store.ts';
+import { SqlQuotaStore } from '../../src/metadata/sql-quota-store.ts';
+import type { LifecycleStore } from '../../src/metadata/lifecycle-store.ts';
+import type { QuotaStore } from '../../src/metadata/quota-store.ts';
+import type { RetentionStore } from '../../src/metadata/retention-store.ts';
+import { SqlRetentionStore } from '../../src/metadata/sql-retention-store.ts';
 import { SqlAdvisoryStore } from '../../src/metadata/sql-advisory-store.ts';
 import { SqlQualityStore } from '../../src/metadata/sql-quality-store.ts';
 import { SqlSigningPolicyStore } from '../../src/metadata/sql-signing-policy-store.ts';
@@ -51,7 +57,11 @@ export interface StoreFactories {
   repositoryAccess(sql: SqlClient): RepositoryAccessStore;
   credentials(sql: SqlClient): CredentialStore;
   signingKeys(sql: SqlClient): SigningKeyStore;
-  maintenance(sql: SqlClient): MaintenanceStore;
+  /** `options`: the time-machine window the collector keeps (SqlMaintenanceStore's MaintenanceOptions). */
+  maintenance(sql: SqlClient, options?: MaintenanceOptions): MaintenanceStore;
+  lifecycle(sql: SqlClient): LifecycleStore;
+  quotas(sql: SqlClient): QuotaStore;
+  retention(sql: SqlClient): RetentionStore;
   advisories(sql: SqlClient): AdvisoryStore;
   feedSources(sql: SqlClient): FeedSourceStore;
   quality(sql: SqlClient): QualityStore;
@@ -74,7 +84,10 @@ export const SQL_STORES: StoreFactories = {
   repositoryAccess: (sql) => new SqlRepositoryAccessStore(sql),
   credentials: (sql) => new SqlCredentialStore(sql),
   signingKeys: (sql) => new SqlSigningKeyStore(sql),
-  maintenance: (sql) => new SqlMaintenanceStore(sql),
+  maintenance: (sql, options) => new SqlMaintenanceStore(sql, options),
+  lifecycle: (sql) => new SqlLifecycleStore(sql),
+  quotas: (sql) => new SqlQuotaStore(sql),
+  retention: (sql) => new SqlRetentionStore(sql),
   advisories: (sql) => new SqlAdvisoryStore(sql),
   feedSources: (sql) => new SqlFeedSourceStore(sql),
   quality: (sql) => new SqlQualityStore(sql),

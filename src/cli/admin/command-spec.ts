@@ -24,6 +24,14 @@ export interface AdminFlags {
   readonly events?: string;
   readonly secret?: string;
   readonly name?: string;
+  readonly warn?: string;
+  readonly reject?: string;
+  readonly 'keep-last'?: string;
+  readonly 'keep-pushed'?: string;
+  readonly 'keep-pulled'?: string;
+  readonly include?: string;
+  readonly exclude?: string;
+  readonly 'dry-run'?: boolean;
 }
 
 /** What a command works from: its arguments by name, the flags, and the new password (read from stdin). */

@@ -280,10 +280,15 @@ interface ReferrersIndex {
 interface SuiteOptions {
   /** OCI_DELETE_MANIFEST_BEFORE_BLOBS (the suite's default is true). */
   readonly deleteManifestBeforeBlobs: boolean;
+  /**
+   * Serve through a decorated registry: a pull-through cache configured for a namespace
+   * the suite never uses wraps the core (a RegistryDecorator), as in production.
+   */
+  readonly decorated?: boolean;
 }
 
-function conformanceSuite(backend: 'SQLite' | 'PostgreSQL', { deleteManifestBeforeBlobs }: SuiteOptions): void {
-  const variant = deleteManifestBeforeBlobs ? '' : ', OCI_DELETE_MANIFEST_BEFORE_BLOBS=0';
+function conformanceSuite(backend: 'SQLite' | 'PostgreSQL', { deleteManifestBeforeBlobs, decorated = false }: SuiteOptions): void {
+  const variant = (deleteManifestBeforeBlobs ? '' : ', OCI_DELETE_MANIFEST_BEFORE_BLOBS=0') + (decorated ? ', through a RegistryDecorator' : '');
   describe(`OCI distribution-spec v1.1.1 conformance (${backend}${variant})`, () => {
     const fx = makeFixtures();
     const name = 'conformance/custody-test';
@@ -298,7 +303,12 @@ function conformanceSuite(backend: 'SQLite' | 'PostgreSQL', { deleteManifestBefo
     before(async () => {
       if (backend === 'PostgreSQL') database = await createTestDatabase();
       server = await startCustody({
-        args: [...(database ? ['--database-url', database.url] : []), '--uploads-automatic-mount', 'true'],
+        args: [
+          ...(database ? ['--database-url', database.url] : []),
+          '--uploads-automatic-mount',
+          'true',
+          ...(decorated ? ['--proxy-upstream', 'elsewhere=http://127.0.0.1:9'] : []),
+        ],
       });
       client = new OciClient(server.url);
     });
@@ -906,6 +916,7 @@ conformanceSuite('SQLite', { deleteManifestBeforeBlobs: true });
 conformanceSuite('PostgreSQL', { deleteManifestBeforeBlobs: true });
 // The suite's other teardown order (blobs before manifests), once.
 conformanceSuite('SQLite', { deleteManifestBeforeBlobs: false });
+conformanceSuite('SQLite', { deleteManifestBeforeBlobs: true, decorated: true });
 
 // ---- Part 2: beyond the suite -------------------------------------------------------
 

@@ -10,6 +10,7 @@ import { NAMESPACE_OWNERS_MIGRATION } from './migrations/namespace-owners.ts';
 import { CREDENTIAL_BINDING_MIGRATION } from './migrations/credential-binding.ts';
 import { ADVISORY_STATEMENTS_MIGRATION } from './migrations/advisory-statements.ts';
 import { JOB_LEASES_MIGRATION } from './migrations/job-leases.ts';
+import { MIRRORS_MIGRATION } from './migrations/mirrors.ts';
 
 export interface Migration {
   readonly version: number;
@@ -229,6 +230,7 @@ export const MIGRATIONS: readonly Migration[] = [
   NAMESPACE_OWNERS_MIGRATION,
   ADVISORY_STATEMENTS_MIGRATION,
   JOB_LEASES_MIGRATION,
+  MIRRORS_MIGRATION,
 ];
 
 /** Applies the migrations not applied yet (up to `through`, for upgrade tests); returns how many ran. */

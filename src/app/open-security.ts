@@ -15,6 +15,7 @@ import { hashPassword } from '../auth/passwords.ts';
 import { TokenService } from '../auth/token-service.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
 import { ManagementService } from '../management/management-service.ts';
+import type { MirrorAdministration } from '../management/mirror-management.ts';
 import { ManagementApi } from '../server/management-api.ts';
 import { ActionLogApi } from '../server/action-log-api.ts';
 import { TokenEndpoint } from '../server/token-endpoint.ts';
@@ -41,9 +42,11 @@ export interface OpenSecurityOptions {
   readonly stores: OpenedStores;
   readonly scheduler: JobScheduler;
   readonly logger: Logger;
+  /** Repository mirroring, for its management routes. */
+  readonly mirrors?: MirrorAdministration | undefined;
 }
 
-export async function openSecurity({ config, stores, scheduler, logger }: OpenSecurityOptions): Promise<OpenedSecurity> {
+export async function openSecurity({ config, stores, scheduler, logger, mirrors }: OpenSecurityOptions): Promise<OpenedSecurity> {
   const actionLog = new ActionLog({
     store: new SqlActionLogStore(stores.sql),
     logger,
@@ -73,7 +76,7 @@ export async function openSecurity({ config, stores, scheduler, logger }: OpenSe
     publicUrl: config.auth.publicUrl,
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
   };
-  const management = new ManagementService({ identity, access, actions: actionLog, authenticator });
+  const management = new ManagementService({ identity, access, actions: actionLog, authenticator, mirrors });
   const routes: RouteTable[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
   const managementRoutes: RouteTable[] = [new ManagementApi(management, security)];
   if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');

@@ -14,6 +14,7 @@ import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { openStores } from './open-stores.ts';
 import { openSecurity } from './open-security.ts';
 import { openQuality } from './open-quality.ts';
+import { openMirrors } from './open-mirrors.ts';
 import { createScheduler, registerMaintenanceJobs } from './jobs.ts';
 
 export interface RunningRegistry {
@@ -28,7 +29,8 @@ export interface RunningRegistry {
 export async function startRegistry(config: Config, logger: Logger): Promise<RunningRegistry> {
   const stores = await openStores(config, { onEventError: (error, type) => logger.error('event subscriber failed', { event: type, error }) });
   const scheduler = createScheduler(stores.jobLeases, logger);
-  const secured = await openSecurity({ config, stores, scheduler, logger });
+  const mirrors = await openMirrors(config, stores, scheduler, logger);
+  const secured = await openSecurity({ config, stores, scheduler, logger, mirrors });
   const quality = await openQuality({ config, stores, security: secured.security, scheduler, logger });
   const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
   // The tag rule of `pull,tag` policies holds on every write path, not only over HTTP.

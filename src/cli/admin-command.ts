@@ -49,6 +49,10 @@ const FLAG_OPTIONS = {
   direct: { type: 'boolean' },
   expires: { type: 'string' },
   all: { type: 'boolean' },
+  include: { type: 'string' },
+  exclude: { type: 'string' },
+  interval: { type: 'string' },
+  'remote-user': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = AdminFlags & { readonly registry?: string; readonly token?: string; readonly username?: string; readonly 'password-stdin'?: boolean };

@@ -16,6 +16,7 @@ import { RepositoryService } from './repository-service.ts';
 import { PermissionService } from './permission-service.ts';
 import { PersonalTokenService } from './personal-token-service.ts';
 import { SessionService } from './session-service.ts';
+import { MirrorManagementService } from './mirror-management.ts';
 
 export type { Caller, ManagementServiceOptions } from './management-context.ts';
 export type { NewUserInput, UserChangesInput } from './user-service.ts';
@@ -33,6 +34,8 @@ export class ManagementService {
   readonly tokens: PersonalTokenService;
   /** Login sessions (refresh tokens): listed and revoked by their users and administrators. */
   readonly sessions: SessionService;
+  /** Repository mirrors (superusers). */
+  readonly mirrors: MirrorManagementService;
 
   constructor(options: ManagementServiceOptions) {
     const context = new ManagementContext(options);
@@ -44,6 +47,7 @@ export class ManagementService {
     this.permissions = new PermissionService(context);
     this.tokens = new PersonalTokenService(context);
     this.sessions = new SessionService(context);
+    this.mirrors = new MirrorManagementService(context, options.mirrors);
   }
 
   // ---- users

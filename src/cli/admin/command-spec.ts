@@ -18,6 +18,10 @@ export interface AdminFlags {
   readonly expires?: string;
   readonly all?: boolean;
   readonly json?: boolean;
+  readonly include?: string;
+  readonly exclude?: string;
+  readonly interval?: string;
+  readonly 'remote-user'?: string;
 }
 
 /** What a command works from: its arguments by name, the flags, and the new password (read from stdin). */

@@ -22,6 +22,7 @@ import { signingPolicySuite } from './suites/signing-policy-suite.ts';
 import { signatureSuite } from './suites/signature-suite.ts';
 import { actionLogStoreSuite } from './suites/action-log-store-suite.ts';
 import { jobLeaseSuite } from './suites/job-lease-suite.ts';
+import { mirrorStoreSuite } from './suites/mirror-store-suite.ts';
 
 interface Engine {
   readonly openClient: () => Promise<SqlClient>;
@@ -37,6 +38,7 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   signatureSuite(label, engine.openClient, stores);
   actionLogStoreSuite(label, engine.openClient, stores);
   jobLeaseSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
+  mirrorStoreSuite(label, engine.openClient, stores);
 }
 
 describe('sqlite', () => {

@@ -30,6 +30,8 @@ import { SqlSigningPolicyStore } from '../../src/metadata/sql-signing-policy-sto
 import { SqlSignatureStore } from '../../src/metadata/sql-signature-store.ts';
 import { SqlActionLogStore } from '../../src/audit/sql-action-log-store.ts';
 import { SqlJobLeaseStore } from '../../src/metadata/sql-job-lease-store.ts';
+import type { MirrorStore } from '../../src/metadata/mirror-store.ts';
+import { SqlMirrorStore } from '../../src/metadata/sql-mirror-store.ts';
 
 /** Each store over a migrated database. */
 export interface StoreFactories {
@@ -48,6 +50,7 @@ export interface StoreFactories {
   signatures(sql: SqlClient): SignatureStore;
   actionLog(sql: SqlClient): ActionLogStore;
   jobLeases(sql: SqlClient): JobLeaseStore;
+  mirrors(sql: SqlClient): MirrorStore;
 }
 
 /** The SQL implementations: one code path for SQLite and PostgreSQL. */
@@ -66,4 +69,5 @@ export const SQL_STORES: StoreFactories = {
   signatures: (sql) => new SqlSignatureStore(sql),
   actionLog: (sql) => new SqlActionLogStore(sql),
   jobLeases: (sql) => new SqlJobLeaseStore(sql),
+  mirrors: (sql) => new SqlMirrorStore(sql),
 };

@@ -54,7 +54,7 @@ export interface MirrorStore {
   delete(repository: string): Promise<boolean>;
   /** Enabled mirrors never run, or whose last run started at least their interval before `now`. */
   due(now: number): Promise<MirrorRecord[]>;
-  /** Records a run as started (and the mirror's last run); returns its id. */
+  /** Records a run as started (and the mirror's last run); returns its id. Runs of the mirror left running were interrupted: they are marked failed. */
   startRun(repository: string, now: number): Promise<number>;
   finishRun(id: number, outcome: MirrorRunOutcome): Promise<void>;
   /** Newest first. */

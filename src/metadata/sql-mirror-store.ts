@@ -88,6 +88,8 @@ export class SqlMirrorStore implements MirrorStore {
 
   async startRun(repository: string, now: number): Promise<number> {
     return this.sql.transaction(async (tx) => {
+      // A run still 'running' was cut short (its process died): one sync of a mirror runs at a time.
+      await tx.run(`UPDATE mirror_runs SET status = 'failed', finished_at = ?, error = 'interrupted' WHERE repository = ? AND status = 'running'`, [now, repository]);
       await tx.run(`UPDATE mirrors SET last_run_at = ?, last_status = 'running', last_error = NULL WHERE repository = ?`, [now, repository]);
       const [row] = await tx.query<{ id: number | string }>(`INSERT INTO mirror_runs (repository, started_at, status) VALUES (?, ?, 'running') RETURNING id`, [repository, now]);
       return Number(row!.id);

@@ -80,6 +80,17 @@ export function mirrorStoreSuite(name: string, openClient: () => Promise<SqlClie
       assert.equal((await store.listRuns(MIRROR.repository, 1)).length, 1);
     });
 
+    it('a run left running (its process died) is marked failed, interrupted, when the next starts', async () => {
+      await store.create(MIRROR, T0);
+      const cut = await store.startRun(MIRROR.repository, T0);
+      const next = await store.startRun(MIRROR.repository, T0 + 100);
+      const runs = await store.listRuns(MIRROR.repository, 10);
+      assert.deepEqual(runs.map((run) => [run.id, run.status, run.error, run.finishedAt]), [
+        [next, 'running', undefined, undefined],
+        [cut, 'failed', 'interrupted', T0 + 100],
+      ]);
+    });
+
     it('delete removes the mirror and its runs', async () => {
       await store.create(MIRROR, T0);
       await store.startRun(MIRROR.repository, T0);

@@ -1,0 +1,166 @@
+// Repository mirroring end to end: an upstream Custody holds 20 tags (some signed with
+// cosign keys through the CLI); a second Custody mirrors the repository through the
+// management API. The mirror ends identical to the source (every tag, signature tags
+// included, at the same digest), its signatures verify against the original reference, a
+// user's push into the mirror is refused as read-only, and a sync killed with SIGKILL
+// resumes after a restart on the same data directory, ends identical, and fsck is clean.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ADMIN_PASSWORD, runCustody, startCustody, type CustodyServer } from './support/custody-server.ts';
+import { OciClient, sha256 } from './support/oci-client.ts';
+import { containersConfig, requireTool, run as runCommand, type ContainersConfig } from './support/tools.ts';
+import { tempDirs } from './support/temp-files.ts';
+
+const skopeoBin = requireTool('skopeo');
+const TAG_COUNT = 20;
+const SIGNED = ['v1', 'v7', 'v13', 'v20'];
+const LAYER_BYTES = 3 * 1024 * 1024;
+const UPSTREAM_REPO = 'team/app';
+const MIRROR_REPO = 'mirrors/app';
+const ADMIN = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
+
+describe('repository mirroring', () => {
+  const temp = tempDirs('custody-mirror-');
+  let upstream: CustodyServer;
+  let downstream: CustodyServer;
+  let downstreamDir: string;
+  let work: string;
+  let config: ContainersConfig;
+  const creds = `admin:${ADMIN_PASSWORD}`;
+
+  const custody = async (args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number | null }> =>
+    runCustody(args, { cwd: work, env: { ...config.env, COSIGN_PASSWORD: 'mirror password' } });
+  const ok = async (args: readonly string[]): Promise<{ stdout: string; stderr: string }> => {
+    const result = await custody(args);
+    assert.equal(result.code, 0, `custody ${args.join(' ')}: ${result.stderr}`);
+    return result;
+  };
+  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+    const response = await fetch(`${downstream.url}${path}`, {
+      method,
+      headers: { authorization: ADMIN, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, json: text === '' ? null : JSON.parse(text) };
+  };
+  /** Every tag of a repository with the digest it points at. */
+  const snapshot = async (server: CustodyServer, repository: string, authorization?: string): Promise<Map<string, string>> => {
+    const headers: Record<string, string> = authorization ? { authorization } : {};
+    const list = await fetch(`${server.url}/v2/${repository}/tags/list?n=1000`, { headers });
+    if (list.status === 404) return new Map();
+    assert.equal(list.status, 200);
+    const tags = ((await list.json()) as { tags: string[] | null }).tags ?? [];
+    const result = new Map<string, string>();
+    for (const tag of tags.sort()) {
+      const head = await fetch(`${server.url}/v2/${repository}/manifests/${tag}`, {
+        method: 'HEAD',
+        headers: { ...headers, accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+      });
+      assert.equal(head.status, 200, `HEAD ${repository}:${tag}`);
+      result.set(tag, head.headers.get('docker-content-digest')!);
+    }
+    return result;
+  };
+
+  before(async () => {
+    work = temp();
+    downstreamDir = temp();
+    config = await containersConfig(join(work, 'containers'));
+    upstream = await startCustody();
+    downstream = await startCustody({ auth: true, dataDir: downstreamDir });
+    const client = new OciClient(upstream.url);
+    for (let index = 1; index <= TAG_COUNT; index++) {
+      const layer = randomBytes(LAYER_BYTES);
+      const layerDigest = sha256(layer);
+      const configBlob = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layerDigest] }, config: { Labels: { index: String(index) } } });
+      assert.equal((await client.pushBlob(UPSTREAM_REPO, layer)).status, 201);
+      assert.equal((await client.pushBlob(UPSTREAM_REPO, configBlob)).status, 201);
+      const manifest = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(configBlob), size: Buffer.byteLength(configBlob) },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+      });
+      assert.equal((await client.pushManifest(UPSTREAM_REPO, `v${index}`, manifest, 'application/vnd.oci.image.manifest.v1+json')).status, 201);
+    }
+    await ok(['key', 'generate']);
+    for (const tag of SIGNED) await ok(['sign', '--tls-verify=false', `docker://${upstream.host}/${UPSTREAM_REPO}:${tag}`, '--key', 'cosign.key']);
+  });
+  after(async () => {
+    await upstream?.dispose();
+    await downstream?.stop();
+  });
+
+  it('a mirror created through the API, killed mid-sync and resumed, ends identical to its source, signatures verifying', async () => {
+    const source = await snapshot(upstream, UPSTREAM_REPO);
+    assert.equal(source.size, TAG_COUNT + SIGNED.length, 'upstream: 20 tags and a .sig tag per signed one');
+
+    const created = await api('POST', '/api/v1/mirrors', { repository: MIRROR_REPO, remoteRegistry: `http://${upstream.host}`, remoteRepository: UPSTREAM_REPO, include: ['v*'], exclude: ['v19'] });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    assert.equal(created.json.hasSecret, false);
+    // v19 is excluded by its glob: the mirror follows every other tag.
+    const expected = new Map([...source].filter(([tag]) => tag !== 'v19'));
+
+    // First sync, killed with SIGKILL once part of it is stored.
+    const cut = api('POST', `/api/v1/repositories/${MIRROR_REPO}/-/mirror/sync`).catch((error: unknown) => error);
+    for (;;) {
+      const seen = await snapshot(downstream, MIRROR_REPO, ADMIN);
+      if (seen.size >= 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await downstream.kill();
+    const cutAnswer = await cut;
+    assert.ok(cutAnswer instanceof Error, `the sync request died with the server: ${JSON.stringify(cutAnswer)}`);
+    const partial = await runCustody(['fsck', '--data-dir', downstreamDir]);
+    assert.equal(partial.code, 0, `fsck after the kill: ${partial.stdout}${partial.stderr}`);
+
+    downstream = await startCustody({ auth: true, dataDir: downstreamDir });
+    const partialTags = await snapshot(downstream, MIRROR_REPO, ADMIN);
+    assert.ok(partialTags.size < expected.size, `the kill came before the end (${partialTags.size} tags stored)`);
+    const resumed = await api('POST', `/api/v1/repositories/${MIRROR_REPO}/-/mirror/sync`);
+    assert.equal(resumed.status, 200, JSON.stringify(resumed.json));
+    assert.equal(resumed.json.status, 'succeeded', JSON.stringify(resumed.json));
+    assert.deepEqual(await snapshot(downstream, MIRROR_REPO, ADMIN), expected);
+
+    // Nothing changed upstream: the next sync copies nothing.
+    const again = await api('POST', `/api/v1/repositories/${MIRROR_REPO}/-/mirror/sync`);
+    assert.equal(again.json.status, 'succeeded');
+    assert.equal(again.json.tagsCopied, 0);
+    assert.equal(again.json.bytes, 0);
+
+    const runs = await api('GET', `/api/v1/repositories/${MIRROR_REPO}/-/mirror/runs`);
+    assert.deepEqual(runs.json.map((run: { status: string; error: string | null }) => [run.status, run.error]), [['succeeded', null], ['succeeded', null], ['failed', 'interrupted']]);
+    assert.ok(runs.json[1].tagsCopied > 0 && runs.json[1].tagsCopied < TAG_COUNT, 'the resumed sync copied only what the cut one had not');
+    const mirror = await api('GET', `/api/v1/repositories/${MIRROR_REPO}/-/mirror`);
+    assert.equal(mirror.json.lastStatus, 'succeeded');
+
+    for (const tag of SIGNED) {
+      await ok(['verify', '--tls-verify=false', '--creds', creds, `docker://${downstream.host}/${MIRROR_REPO}:${tag}`, '--key', 'cosign.pub', '--identity', `${upstream.host}/${UPSTREAM_REPO}:${tag}`]);
+    }
+    const unsigned = await custody(['verify', '--tls-verify=false', '--creds', creds, `docker://${downstream.host}/${MIRROR_REPO}:v2`, '--key', 'cosign.pub', '--identity', `${upstream.host}/${UPSTREAM_REPO}:v2`]);
+    assert.notEqual(unsigned.code, 0, 'an unsigned tag does not verify');
+
+    await downstream.stop();
+    const clean = await runCustody(['fsck', '--data-dir', downstreamDir]);
+    assert.equal(clean.code, 0, `fsck after the resumed sync: ${clean.stdout}${clean.stderr}`);
+    downstream = await startCustody({ auth: true, dataDir: downstreamDir });
+  });
+
+  it('refuses a user\'s push into the mirrored repository as read-only, and takes it again once the mirror is deleted', async () => {
+    const target = `docker://${downstream.host}/${MIRROR_REPO}:pushed`;
+    const pushed = await runCommand(skopeoBin, ['--insecure-policy', 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', creds, `docker://${upstream.host}/${UPSTREAM_REPO}:v2`, target], { env: config.env, timeoutMs: 120_000 });
+    assert.notEqual(pushed.code, 0, 'skopeo must fail');
+    assert.match(pushed.stderr, new RegExp(`repository ${MIRROR_REPO} is a mirror of ${upstream.host}/${UPSTREAM_REPO} \\(read-only\\)`));
+    const tagged = await fetch(`${downstream.url}/v2/${MIRROR_REPO}/manifests/pushed`, { method: 'HEAD', headers: { authorization: ADMIN } });
+    assert.equal(tagged.status, 404);
+
+    const listed = await api('GET', '/api/v1/mirrors');
+    assert.deepEqual(listed.json.map((mirror: { repository: string }) => mirror.repository), [MIRROR_REPO]);
+    assert.equal((await api('DELETE', `/api/v1/repositories/${MIRROR_REPO}/-/mirror`)).status, 204);
+    const again = await runCommand(skopeoBin, ['--insecure-policy', 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', creds, `docker://${upstream.host}/${UPSTREAM_REPO}:v2`, target], { env: config.env, timeoutMs: 120_000 });
+    assert.equal(again.code, 0, again.stderr);
+  });
+});

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD, runCustody, startCustody, type CustodyServer } from './support/custody-server.ts';
-import { OciClient, sha256 } from './support/oci-client.ts';
+import { OciClient, sha256, type OciResponse, type RequestOptions } from './support/oci-client.ts';
+import { readFile, stat } from 'node:fs/promises';
 import { containersConfig, requireTool, run as runCommand, type ContainersConfig } from './support/tools.ts';
 import { tempDirs } from './support/temp-files.ts';
 
@@ -21,6 +22,13 @@ const UPSTREAM_REPO = 'team/app';
 const MIRROR_REPO = 'mirrors/app';
 const ADMIN = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 
+/** Pushes to the authenticated upstream as the administrator (Basic credentials on every request). */
+class UpstreamClient extends OciClient {
+  override request(method: string, path: string, options: RequestOptions = {}): Promise<OciResponse> {
+    return super.request(method, path, { ...options, headers: { ...options.headers, authorization: ADMIN } });
+  }
+}
+
 describe('repository mirroring', () => {
   const temp = tempDirs('custody-mirror-');
   let upstream: CustodyServer;
@@ -28,6 +36,7 @@ describe('repository mirroring', () => {
   let downstreamDir: string;
   let work: string;
   let config: ContainersConfig;
+  let referrer: string;
   const creds = `admin:${ADMIN_PASSWORD}`;
 
   const custody = async (args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number | null }> =>
@@ -69,9 +78,9 @@ describe('repository mirroring', () => {
     work = temp();
     downstreamDir = temp();
     config = await containersConfig(join(work, 'containers'));
-    upstream = await startCustody();
+    upstream = await startCustody({ auth: true });
     downstream = await startCustody({ auth: true, dataDir: downstreamDir });
-    const client = new OciClient(upstream.url);
+    const client = new UpstreamClient(upstream.url);
     for (let index = 1; index <= TAG_COUNT; index++) {
       const layer = randomBytes(LAYER_BYTES);
       const layerDigest = sha256(layer);
@@ -87,7 +96,23 @@ describe('repository mirroring', () => {
       assert.equal((await client.pushManifest(UPSTREAM_REPO, `v${index}`, manifest, 'application/vnd.oci.image.manifest.v1+json')).status, 201);
     }
     await ok(['key', 'generate']);
-    for (const tag of SIGNED) await ok(['sign', '--tls-verify=false', `docker://${upstream.host}/${UPSTREAM_REPO}:${tag}`, '--key', 'cosign.key']);
+    for (const tag of SIGNED) await ok(['sign', '--tls-verify=false', '--creds', creds, `docker://${upstream.host}/${UPSTREAM_REPO}:${tag}`, '--key', 'cosign.key']);
+    // An OCI referrer (an artifact whose subject is v3), untagged: it travels with v3.
+    const subject = await fetch(`${upstream.url}/v2/${UPSTREAM_REPO}/manifests/v3`, { method: 'HEAD', headers: { authorization: ADMIN, accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const emptyConfig = '{}';
+    assert.equal((await client.pushBlob(UPSTREAM_REPO, emptyConfig)).status, 201);
+    const sbom = Buffer.from('{"spdxVersion":"SPDX-2.3"}');
+    assert.equal((await client.pushBlob(UPSTREAM_REPO, sbom)).status, 201);
+    const artifact = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/spdx+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256(emptyConfig), size: 2 },
+      layers: [{ mediaType: 'application/spdx+json', digest: sha256(sbom), size: sbom.length }],
+      subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: subject.headers.get('docker-content-digest'), size: Number(subject.headers.get('content-length')) },
+    });
+    referrer = sha256(artifact);
+    assert.equal((await client.pushManifest(UPSTREAM_REPO, referrer, artifact, 'application/vnd.oci.image.manifest.v1+json')).status, 201);
   });
   after(async () => {
     await upstream?.dispose();
@@ -95,12 +120,16 @@ describe('repository mirroring', () => {
   });
 
   it('a mirror created through the API, killed mid-sync and resumed, ends identical to its source, signatures verifying', async () => {
-    const source = await snapshot(upstream, UPSTREAM_REPO);
+    const source = await snapshot(upstream, UPSTREAM_REPO, ADMIN);
     assert.equal(source.size, TAG_COUNT + SIGNED.length, 'upstream: 20 tags and a .sig tag per signed one');
 
-    const created = await api('POST', '/api/v1/mirrors', { repository: MIRROR_REPO, remoteRegistry: `http://${upstream.host}`, remoteRepository: UPSTREAM_REPO, include: ['v*'], exclude: ['v19'] });
+    const created = await api('POST', '/api/v1/mirrors', { repository: MIRROR_REPO, remoteRegistry: `http://${upstream.host}`, remoteRepository: UPSTREAM_REPO, include: ['v*'], exclude: ['v19'], username: 'admin', password: ADMIN_PASSWORD });
     assert.equal(created.status, 201, JSON.stringify(created.json));
-    assert.equal(created.json.hasSecret, false);
+    assert.equal(created.json.hasSecret, true);
+    assert.equal(JSON.stringify(created.json).includes(ADMIN_PASSWORD), false, 'the remote password is never shown');
+    // Sealed at rest: not in the database file, and the key is private to the server.
+    assert.equal((await readFile(join(downstreamDir, 'custody.db'))).includes(ADMIN_PASSWORD), false);
+    assert.equal((await stat(join(downstreamDir, 'mirror-secret.key'))).mode & 0o777, 0o600);
     // v19 is excluded by its glob: the mirror follows every other tag.
     const expected = new Map([...source].filter(([tag]) => tag !== 'v19'));
 
@@ -131,6 +160,10 @@ describe('repository mirroring', () => {
     assert.equal(again.json.tagsCopied, 0);
     assert.equal(again.json.bytes, 0);
 
+    // v3's referrer came with it, untagged.
+    const referrers = await fetch(`${downstream.url}/v2/${MIRROR_REPO}/referrers/${expected.get('v3')}`, { headers: { authorization: ADMIN } });
+    assert.deepEqual(((await referrers.json()) as { manifests: { digest: string }[] }).manifests.map((entry) => entry.digest), [referrer]);
+
     const runs = await api('GET', `/api/v1/repositories/${MIRROR_REPO}/-/mirror/runs`);
     assert.deepEqual(runs.json.map((run: { status: string; error: string | null }) => [run.status, run.error]), [['succeeded', null], ['succeeded', null], ['failed', 'interrupted']]);
     assert.ok(runs.json[1].tagsCopied > 0 && runs.json[1].tagsCopied < TAG_COUNT, 'the resumed sync copied only what the cut one had not');
@@ -151,7 +184,7 @@ describe('repository mirroring', () => {
 
   it('refuses a user\'s push into the mirrored repository as read-only, and takes it again once the mirror is deleted', async () => {
     const target = `docker://${downstream.host}/${MIRROR_REPO}:pushed`;
-    const pushed = await runCommand(skopeoBin, ['--insecure-policy', 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', creds, `docker://${upstream.host}/${UPSTREAM_REPO}:v2`, target], { env: config.env, timeoutMs: 120_000 });
+    const pushed = await runCommand(skopeoBin, ['--insecure-policy', 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', creds, `--src-creds`, creds, `docker://${upstream.host}/${UPSTREAM_REPO}:v2`, target], { env: config.env, timeoutMs: 120_000 });
     assert.notEqual(pushed.code, 0, 'skopeo must fail');
     assert.match(pushed.stderr, new RegExp(`repository ${MIRROR_REPO} is a mirror of ${upstream.host}/${UPSTREAM_REPO} \\(read-only\\)`));
     const tagged = await fetch(`${downstream.url}/v2/${MIRROR_REPO}/manifests/pushed`, { method: 'HEAD', headers: { authorization: ADMIN } });
@@ -160,7 +193,7 @@ describe('repository mirroring', () => {
     const listed = await api('GET', '/api/v1/mirrors');
     assert.deepEqual(listed.json.map((mirror: { repository: string }) => mirror.repository), [MIRROR_REPO]);
     assert.equal((await api('DELETE', `/api/v1/repositories/${MIRROR_REPO}/-/mirror`)).status, 204);
-    const again = await runCommand(skopeoBin, ['--insecure-policy', 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', creds, `docker://${upstream.host}/${UPSTREAM_REPO}:v2`, target], { env: config.env, timeoutMs: 120_000 });
+    const again = await runCommand(skopeoBin, ['--insecure-policy', 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--dest-creds', creds, `--src-creds`, creds, `docker://${upstream.host}/${UPSTREAM_REPO}:v2`, target], { env: config.env, timeoutMs: 120_000 });
     assert.equal(again.code, 0, again.stderr);
   });
 });

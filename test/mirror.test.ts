@@ -13,6 +13,19 @@ import { OciClient, sha256, type OciResponse, type RequestOptions } from './supp
 import { readFile, stat } from 'node:fs/promises';
 import { containersConfig, requireTool, run as runCommand, type ContainersConfig } from './support/tools.ts';
 import { tempDirs } from './support/temp-files.ts';
+import { Readable } from 'node:stream';
+import { InProcessEventBus } from '../src/events/in-process-event-bus.ts';
+import { FilesystemBlobStore } from '../src/storage/filesystem-blob-store.ts';
+import { SqliteClient } from '../src/metadata/sqlite-client.ts';
+import { migrate } from '../src/metadata/migrations.ts';
+import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
+import { SqlMirrorStore } from '../src/metadata/sql-mirror-store.ts';
+import { CoreRegistry } from '../src/registry/registry.ts';
+import type { WriteGuard } from '../src/registry/write-guard.ts';
+import { silentLogger } from '../src/observability/logger.ts';
+import { MirrorService } from '../src/mirror/mirror-service.ts';
+import { MirrorReadOnlyGuard } from '../src/mirror/read-only-guard.ts';
+import { SecretBox } from '../src/mirror/secret-box.ts';
 
 const skopeoBin = requireTool('skopeo');
 const TAG_COUNT = 20;
@@ -180,6 +193,60 @@ describe('repository mirroring', () => {
     const clean = await runCustody(['fsck', '--data-dir', downstreamDir]);
     assert.equal(clean.code, 0, `fsck after the resumed sync: ${clean.stdout}${clean.stderr}`);
     downstream = await startCustody({ auth: true, dataDir: downstreamDir });
+  });
+
+  it('in process: the sync publishes mirror.sync.* events, writes as the mirror actor, and a failure is recorded without the secret', async () => {
+    const directory = temp();
+    const blobs = new FilesystemBlobStore(join(directory, 'blobs'));
+    await blobs.init();
+    const sql = new SqliteClient(join(directory, 'db.sqlite'));
+    await migrate(sql);
+    const bus = new InProcessEventBus();
+    const guards: WriteGuard[] = [];
+    const registry = new CoreRegistry(blobs, new SqlMetadataStore(sql), { maxManifestBytes: 1 << 22, maxPageSize: 100, automaticMount: true, events: bus, guards });
+    const service = new MirrorService({ store: new SqlMirrorStore(sql), registry, box: SecretBox.fromKey(randomBytes(32)), events: bus, logger: silentLogger });
+    guards.push(new MirrorReadOnlyGuard((repository) => service.sourceOf(repository)));
+    const seen: { type: string; data: unknown; actor?: unknown }[] = [];
+    bus.subscribe((event) => void seen.push({ type: event.type, data: event.data, actor: event.actor }));
+    try {
+      await service.create({ repository: 'local/app', remoteRegistry: `http://${upstream.host}`, remoteRepository: UPSTREAM_REPO, include: ['v1?'], exclude: ['v15'], username: 'admin', password: ADMIN_PASSWORD });
+      const report = await service.sync('local/app');
+      await bus.drain();
+      assert.equal(report.status, 'succeeded', report.errors.join('; '));
+      assert.equal(report.tagsCopied, 9, 'v10..v19 but v15');
+      assert.ok(report.bytes >= 9 * LAYER_BYTES);
+      const mirrorEvents = seen.filter((event) => event.type.startsWith('mirror.'));
+      const source = `${upstream.host}/${UPSTREAM_REPO}`;
+      assert.deepEqual(mirrorEvents.map((event) => [event.type, event.data]), [
+        ['mirror.sync.started', { repository: 'local/app', source }],
+        ['mirror.sync.succeeded', { repository: 'local/app', source, tags: 9, bytes: report.bytes }],
+      ]);
+      const pushes = seen.filter((event) => event.type === 'manifest.pushed');
+      assert.ok(pushes.length >= 10, "nine images and v13's signature");
+      for (const push of pushes) assert.deepEqual(push.actor, { kind: 'system', name: 'mirror' });
+
+      // The read-only rule holds below HTTP too: a user's write through the domain is refused.
+      const config = Buffer.from('{}');
+      await assert.rejects(registry.uploadMonolithic('local/app', sha256(config), Readable.from([config]), 2, { kind: 'user', name: 'alice' }), {
+        code: 'DENIED',
+        message: `repository local/app is a mirror of ${source} (read-only)`,
+      });
+      await assert.rejects(registry.deleteManifest('local/app', 'v10', { kind: 'user', name: 'alice' }), { code: 'DENIED' });
+
+      await service.create({ repository: 'local/wrong', remoteRegistry: `http://${upstream.host}`, remoteRepository: UPSTREAM_REPO, username: 'admin', password: 'not-the-password' });
+      const failed = await service.sync('local/wrong');
+      await bus.drain();
+      assert.equal(failed.status, 'failed');
+      const [run] = await service.runs('local/wrong');
+      assert.equal(run!.status, 'failed');
+      assert.ok(run!.error && !run!.error.includes('not-the-password'), run!.error);
+      const last = seen.at(-1)!;
+      assert.equal(last.type, 'mirror.sync.failed');
+      assert.equal(JSON.stringify(last.data).includes('not-the-password'), false);
+    } finally {
+      await bus.drain();
+      await sql.close();
+    }
   });
 
   it('refuses a user\'s push into the mirrored repository as read-only, and takes it again once the mirror is deleted', async () => {

@@ -28,6 +28,8 @@ import { shaPhase } from './phases/sha.ts';
 import { signaturesPhase } from './phases/signatures.ts';
 import { smallBlobPhase } from './phases/small.ts';
 import { tagsPhase } from './phases/tags.ts';
+import { s3Phase } from './phases/s3.ts';
+import { webhooksPhase } from './phases/webhooks.ts';
 
 /** What the phases against both running registries work with. */
 interface ServerPhaseContext {
@@ -60,6 +62,8 @@ const OWN_PHASES: readonly (readonly [Phase, (args: Args, parent: string) => Pro
   ['index', (args, parent) => indexPhase(args.settings, parent, args.custodyDir)],
   ['match', (args, parent) => matchPhase(args.quick, args.settings.rounds, parent)],
   ['signatures', (args, parent) => signaturesPhase(args.settings.rounds, parent, args.custodyDir)],
+  ['s3', (args, parent) => s3Phase(args.settings, parent)],
+  ['webhooks', (args, parent) => webhooksPhase(args.quick, parent)],
 ];
 
 interface PhasePeak {

@@ -80,7 +80,7 @@ export const QUICK: Settings = {
   indexImage: 128 * MiB,
 };
 
-export const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss', 'index', 'match', 'signatures', 'sync'] as const;
+export const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss', 'index', 'match', 'signatures', 'sync', 's3', 'webhooks'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface Args {

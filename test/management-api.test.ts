@@ -14,6 +14,7 @@ import type { SqlClient } from '../src/metadata/sql-client.ts';
 import { AccessControl } from '../src/auth/access-control.ts';
 import { Authenticator } from '../src/auth/authenticator.ts';
 import { LoginThrottle } from '../src/auth/login-throttle.ts';
+import { SqlLoginAttemptStore } from '../src/metadata/sql-login-attempt-store.ts';
 import { hashPassword } from '../src/auth/passwords.ts';
 import { generateSecret, hashSecret } from '../src/auth/secrets.ts';
 import type { ActionEntry } from '../src/audit/action.ts';
@@ -44,7 +45,7 @@ async function fixture(sql: SqlClient): Promise<Fixture> {
   const actions: ActionEntry[] = [];
   const recorder = { record: (entry: ActionEntry) => void actions.push(entry) };
   const access = new AccessControl(identity, { anonymousPull: true });
-  const authenticator = new Authenticator({ store: identity, throttle: new LoginThrottle({ maxFailures: 5, windowMs: 60_000, maxLockoutMs: 60_000 }), actions: recorder });
+  const authenticator = new Authenticator({ store: identity, throttle: new LoginThrottle(new SqlLoginAttemptStore(sql), { maxFailures: 5, windowMs: 60_000, maxLockoutMs: 60_000 }), actions: recorder });
   const service = new ManagementService({ identity, access, actions: recorder, authenticator });
   const admin = await identity.createAccount({ name: 'root', kind: 'user', superuser: true, passwordHash: await hashPassword('root-password') });
   const principal = async (name: string): Promise<Principal> => ({ kind: 'account', account: (await identity.findAccount(name)) as Account, via: 'password' });

@@ -22,6 +22,8 @@ import { signingPolicySuite } from './suites/signing-policy-suite.ts';
 import { signatureSuite } from './suites/signature-suite.ts';
 import { actionLogStoreSuite } from './suites/action-log-store-suite.ts';
 import { jobLeaseSuite } from './suites/job-lease-suite.ts';
+import { loginAttemptSuite } from './suites/login-attempt-suite.ts';
+import { webhookStoreSuite } from './suites/webhook-store-suite.ts';
 import { mirrorStoreSuite } from './suites/mirror-store-suite.ts';
 
 interface Engine {
@@ -38,6 +40,8 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   signatureSuite(label, engine.openClient, stores);
   actionLogStoreSuite(label, engine.openClient, stores);
   jobLeaseSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
+  loginAttemptSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
+  webhookStoreSuite(label, engine.openClient, stores);
   mirrorStoreSuite(label, engine.openClient, stores);
 }
 

@@ -245,6 +245,10 @@ async function ping(url: string): Promise<boolean> {
 export interface DistributionOptions {
   /** Enable Distribution's in-memory blob descriptor cache (off by default: Custody has none). */
   readonly cache?: boolean;
+  /** Storage lines (indented under `storage:`) instead of the filesystem, e.g. the s3 driver's. */
+  readonly storage?: readonly string[];
+  /** Directory and config name, for a second Distribution in one run. */
+  readonly name?: string;
 }
 
 export function distributionVersion(): string {
@@ -253,12 +257,12 @@ export function distributionVersion(): string {
 }
 
 export async function startDistribution(parent: string, options: DistributionOptions = {}): Promise<RegistryProcess> {
-  const dataDir = join(parent, 'distribution');
+  const dataDir = join(parent, options.name ?? 'distribution');
   mkdirSync(dataDir, { recursive: true });
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const config = join(parent, 'distribution.yml');
+    const config = join(parent, `${options.name ?? 'distribution'}.yml`);
     writeFileSync(
       config,
       [
@@ -268,8 +272,7 @@ export async function startDistribution(parent: string, options: DistributionOpt
         '  accesslog:',
         '    disabled: true',
         'storage:',
-        '  filesystem:',
-        `    rootdirectory: ${join(dataDir, 'storage')}`,
+        ...(options.storage ?? ['  filesystem:', `    rootdirectory: ${join(dataDir, 'storage')}`]),
         '  delete:',
         '    enabled: true',
         // Filesystem storage never redirects, but say so explicitly.
@@ -286,7 +289,11 @@ export async function startDistribution(parent: string, options: DistributionOpt
         '',
       ].join('\n'),
     );
-    const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // AWS_CA_BUNDLE (set on some machines) makes Distribution 2.8's s3 driver panic at start
+    // ("HTTPClient's transport unsupported type"); the loopback S3 server needs no CA.
+    const env = { ...process.env };
+    if (options.storage) delete env.AWS_CA_BUNDLE;
+    const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
     const { output, exited } = track(child, 'docker-registry');
     const url = `http://127.0.0.1:${port}`;
     let dead = false;

@@ -49,7 +49,7 @@ export function registerMaintenanceJobs({ config, scheduler, collector, logger }
     run: async () => {
       await collector
         .collect({ dryRun: false, deleteUntagged: config.gc.deleteUntagged, gracePeriodMs: config.gc.gracePeriodMs })
-        .then((report) => logger.info('garbage collection', { ...report }))
+        .then((report) => (report.skipped ? logger.debug('garbage collection skipped', { reason: report.skipped }) : logger.info('garbage collection', { ...report })))
         .catch((error: unknown) => logger.error('garbage collection failed', { error }));
     },
   });

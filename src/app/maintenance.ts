@@ -10,7 +10,8 @@ import { openStores } from './open-stores.ts';
 export async function collectGarbage(config: Config, options: CollectOptions, logger: Logger): Promise<CollectReport> {
   const stores = await openStores(config);
   try {
-    return await new GarbageCollector(stores.registry, stores.maintenance, logger).collect(options);
+    // The `gc` lock: one collector at a time across replicas and `custody gc`.
+    return await new GarbageCollector(stores.registry, stores.maintenance, logger, { locks: stores.locks }).collect(options);
   } finally {
     await stores.close();
   }

@@ -33,7 +33,8 @@ export async function openQuality({ config, stores, security, scheduler, logger 
     advisories: new SqlAdvisoryStore(stores.sql),
     logger,
     workers: config.quality.workers,
-    notifyUrl: config.quality.notifyUrl,
+    // quality.notifyUrl is a webhook (install-webhooks.ts) that hears these events.
+    events: stores.events,
     recheckIntervalMs: config.quality.recheckIntervalMs,
     limits: config.quality.limits,
     timeBudgetMs: config.quality.timeBudgetMs,

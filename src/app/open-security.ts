@@ -8,9 +8,12 @@ import type { Logger } from '../observability/logger.ts';
 import { ActionLog } from '../audit/action-log.ts';
 import { SqlActionLogStore } from '../audit/sql-action-log-store.ts';
 import { createForwarders } from '../audit/forwarders.ts';
+import { parseHeaderList } from '../config/config.ts';
+import type { Webhooks } from '../webhooks/webhooks.ts';
 import { AccessControl } from '../auth/access-control.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { LoginThrottle } from '../auth/login-throttle.ts';
+import { SqlLoginAttemptStore } from '../metadata/sql-login-attempt-store.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { TokenService } from '../auth/token-service.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
@@ -41,18 +44,20 @@ export interface OpenSecurityOptions {
   readonly config: Config;
   readonly stores: OpenedStores;
   readonly scheduler: JobScheduler;
+  /** The webhook domain the management API serves (/api/v1/webhooks). */
+  readonly webhooks?: Webhooks | undefined;
   readonly logger: Logger;
   /** Repository mirroring, for its management routes. */
   readonly mirrors?: MirrorAdministration | undefined;
 }
 
-export async function openSecurity({ config, stores, scheduler, logger, mirrors }: OpenSecurityOptions): Promise<OpenedSecurity> {
+export async function openSecurity({ config, stores, scheduler, logger, webhooks, mirrors }: OpenSecurityOptions): Promise<OpenedSecurity> {
   const actionLog = new ActionLog({
     store: new SqlActionLogStore(stores.sql),
     logger,
     flushIntervalMs: config.audit.flushIntervalMs,
     retentionMs: config.audit.retentionMs,
-    forwarders: createForwarders(config.audit, logger),
+    forwarders: createForwarders({ ...config.audit, forwardHeaders: config.audit.forwardHeaders === undefined ? undefined : parseHeaderList(config.audit.forwardHeaders) }, logger),
     scheduler,
   });
   const stopRecording = recordRegistryActions(stores.events, actionLog);
@@ -62,9 +67,11 @@ export async function openSecurity({ config, stores, scheduler, logger, mirrors 
   const access = new AccessControl(identity, { anonymousPull: config.auth.anonymousPull, actions: actionLog });
   const authenticator = new Authenticator({
     store: identity,
-    throttle: new LoginThrottle(config.auth.throttle),
+    throttle: new LoginThrottle(new SqlLoginAttemptStore(stores.sql), config.auth.throttle),
     actions: actionLog,
     directory,
+    broadcast: stores.broadcast,
+    onBroadcastError: (error) => logger.warn('could not tell the other replicas to forget credentials', { error }),
   });
   const tokens = await TokenService.open(identity, { issuer: config.auth.service, lifetimeSeconds: Math.max(1, Math.round(config.auth.tokenLifetimeMs / 1000)) });
   const security: SecurityServices = {
@@ -76,7 +83,7 @@ export async function openSecurity({ config, stores, scheduler, logger, mirrors 
     publicUrl: config.auth.publicUrl,
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
   };
-  const management = new ManagementService({ identity, access, actions: actionLog, authenticator, mirrors });
+  const management = new ManagementService({ identity, access, actions: actionLog, authenticator, webhooks, mirrors });
   const routes: RouteTable[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
   const managementRoutes: RouteTable[] = [new ManagementApi(management, security)];
   if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');

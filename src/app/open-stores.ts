@@ -13,6 +13,10 @@ import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { SqlClient } from '../metadata/sql-client.ts';
 import { SqlIdentityStore } from '../metadata/sql-identity-store.ts';
+import type { Broadcast, NamedLocks } from '../core/coordination.ts';
+import { CachedMetadataStore } from '../metadata/cached-metadata-store.ts';
+import { openCoordination, type OpenedCoordination } from './open-coordination.ts';
+import { lockSqliteForServing, type ServeLock } from '../metadata/sqlite-serve-lock.ts';
 import type { IdentityStore } from '../metadata/identity-store.ts';
 import { SqlJobLeaseStore } from '../metadata/sql-job-lease-store.ts';
 import type { JobLeaseStore } from '../metadata/job-lease-store.ts';
@@ -37,12 +41,20 @@ export interface OpenedStores {
   readonly identity: IdentityStore;
   /** What garbage collection and fsck ask of the metadata. */
   readonly maintenance: MaintenanceStore;
+  /** Locks across replicas (uploads, gc): PostgreSQL advisory locks, or in-process on SQLite. */
+  readonly locks: NamedLocks;
+  /** Invalidations to the other replicas: PostgreSQL NOTIFY, or nobody on SQLite. */
+  readonly broadcast: Broadcast;
   /** Leases of the job scheduler: one replica runs each periodic job. */
   readonly jobLeases: JobLeaseStore;
   close(): Promise<void>;
 }
 
 export interface OpenStoresOptions {
+  /** `custody serve`: on SQLite, refuse to start beside another server on the same file. */
+  readonly serving?: boolean;
+  /** Where failures of the coordination connections (PostgreSQL, Redis) are reported. */
+  readonly onCoordinationError?: (error: unknown) => void;
   /** Told when an event subscriber fails (the bus never fails a write for it). */
   readonly onEventError?: ((error: unknown, type: string) => void) | undefined;
 }
@@ -50,18 +62,32 @@ export interface OpenStoresOptions {
 export async function openStores(config: Config, options: OpenStoresOptions = {}): Promise<OpenedStores> {
   // Everything the server writes (database, blobs, uploads) is private to its user.
   process.umask(0o077);
+  let serveLock: ServeLock | undefined;
+  if (options.serving && config.database.driver === 'sqlite') serveLock = lockSqliteForServing(config.database.path);
   const blobs = await openBlobStore(config);
   const sql: SqlClient = config.database.driver === 'postgres' ? new PostgresClient({ url: config.database.url }) : new SqliteClient(config.database.path);
   try {
     await migrate(sql);
   } catch (error) {
     await sql.close().catch(() => {});
+    serveLock?.release();
     throw new Error(`cannot open the metadata database (${config.database.driver}): ${(error as Error).message}`, { cause: error });
   }
-  const metadata = new SqlMetadataStore(sql);
+  let coordination: OpenedCoordination;
+  try {
+    coordination = await openCoordination(config, options.onCoordinationError);
+  } catch (error) {
+    await sql.close().catch(() => {});
+    serveLock?.release();
+    throw error;
+  }
+  const { locks, broadcast } = coordination;
+  const sqlMetadata = new SqlMetadataStore(sql);
+  const metadata: MetadataStore = coordination.cache ? new CachedMetadataStore(sqlMetadata, coordination.cache, { onError: options.onCoordinationError }) : sqlMetadata;
   const events = new InProcessEventBus({ onError: (error, event) => options.onEventError?.(error, event.type) });
   const guards: WriteGuard[] = [];
   const registry = new CoreRegistry(blobs, metadata, {
+    locks,
     maxManifestBytes: config.limits.maxManifestBytes,
     maxBlobBytes: config.limits.maxBlobBytes,
     maxPageSize: config.limits.maxPageSize,
@@ -78,12 +104,16 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
     registry,
     identity: new SqlIdentityStore(sql),
     maintenance: new SqlMaintenanceStore(sql),
+    locks,
+    broadcast,
     jobLeases: new SqlJobLeaseStore(sql),
     close: async () => {
       // Subscribers still at work (an audit entry, a queued scan) finish first.
       await events.drain();
+      await coordination.close();
       await metadata.close();
       blobs.close?.();
+      serveLock?.release();
     },
   };
 }

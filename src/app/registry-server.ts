@@ -1,5 +1,5 @@
 // `custody serve` composed: the stores and the registry, the security services and the
-// action log, image quality, the signing policy (a write guard in the registry and the
+// action log, image quality, webhooks, the signing policy (a write guard in the registry and the
 // read checks of the distribution API), the one job scheduler with its jobs, and the HTTP
 // server over all of it. Shutdown runs in the reverse order.
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { openSecurity } from './open-security.ts';
 import { openQuality } from './open-quality.ts';
 import { openMirrors } from './open-mirrors.ts';
 import { createScheduler, registerMaintenanceJobs } from './jobs.ts';
+import { installWebhooks } from './install-webhooks.ts';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -26,16 +27,36 @@ export interface RunningRegistry {
   close(): Promise<void>;
 }
 
+const HEALTH_TIMEOUT_MS = 3_000;
+
+/** Runs `work`, failing after `ms` (a dependency that hangs is as bad as one that is down). */
+async function withinMs(ms: number, work: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([work(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function startRegistry(config: Config, logger: Logger): Promise<RunningRegistry> {
-  const stores = await openStores(config, { onEventError: (error, type) => logger.error('event subscriber failed', { event: type, error }) });
+  const stores = await openStores(config, {
+    serving: true,
+    onEventError: (error, type) => logger.error('event subscriber failed', { event: type, error }),
+    onCoordinationError: (error) => logger.warn('replica coordination', { error }),
+  });
   const scheduler = createScheduler(stores.jobLeases, logger);
+  const hooks = await installWebhooks({ sql: stores.sql, events: stores.events, scheduler, logger, config });
   const mirrors = await openMirrors(config, stores, scheduler, logger);
-  const secured = await openSecurity({ config, stores, scheduler, logger, mirrors });
+  const secured = await openSecurity({ config, stores, scheduler, logger, webhooks: hooks.webhooks, mirrors });
   const quality = await openQuality({ config, stores, security: secured.security, scheduler, logger });
   const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
   // The tag rule of `pull,tag` policies holds on every write path, not only over HTTP.
   stores.guards.push(signingPolicy);
-  registerMaintenanceJobs({ config, scheduler, collector: new GarbageCollector(stores.registry, stores.maintenance, logger), logger });
+  registerMaintenanceJobs({ config, scheduler, collector: new GarbageCollector(stores.registry, stores.maintenance, logger, { locks: stores.locks }), logger });
 
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   const server = await startServer(
@@ -51,10 +72,13 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
       tls,
       tlsFiles: config.tls,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
-      healthCheck: async () => {
-        await stores.sql.query('SELECT 1 AS ok');
-        await stores.blobs.check();
-      },
+      // Readiness for a load balancer: fails when the database or the bucket cannot be
+      // reached, within a bound, so a replica cut off from either leaves the rotation.
+      healthCheck: () =>
+        withinMs(HEALTH_TIMEOUT_MS, async () => {
+          await stores.sql.query('SELECT 1 AS ok');
+          await (stores.blobs.ready ? stores.blobs.ready() : stores.blobs.check());
+        }),
       storage: { space: () => stores.blobs.space(), minFreeBytes: config.storage.minFreeBytes },
       bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
       maxConnectionsPerAddress: config.limits.maxConnectionsPerAddress,
@@ -62,6 +86,7 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
     config.listen.host,
     config.listen.port,
   );
+  hooks.setRegistryUrl(server.url);
   scheduler.start();
   return {
     url: server.url,
@@ -72,6 +97,9 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
       await scheduler.stop();
       await quality.close();
       await secured.close();
+      // Whatever was heard is queued for its webhooks before the database closes.
+      await stores.events.drain();
+      await hooks.close();
       await stores.close();
     },
   };

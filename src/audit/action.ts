@@ -18,7 +18,8 @@ export type ActionKind =
   | 'membership' // team membership changed
   | 'permission' // repository or default permission changed
   | 'repository' // repository visibility or description changed
-  | 'credential'; // personal access token or robot token created or revoked
+  | 'credential' // personal access token or robot token created or revoked
+  | 'webhook'; // webhook created, enabled, disabled, deleted or tested
 
 export type ActionResult = 'success' | 'denied' | 'failure';
 

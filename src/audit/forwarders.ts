@@ -1,6 +1,6 @@
 // Optional forwarding of every stored action log entry to a log collector: syslog
-// (RFC 5424, over UDP or over TCP with RFC 6587 octet-counting framing) and HTTP (batches
-// POSTed as application/x-ndjson). Forwarders receive entries after they are committed,
+// (RFC 5424, over UDP or over TCP with RFC 6587 octet-counting framing, here) and HTTP
+// (http-forwarder.ts: JSON Lines, Elasticsearch/OpenSearch bulk, Splunk HEC). Forwarders receive entries after they are committed,
 // buffer them (bounded: the oldest are dropped and counted when a collector is down for
 // long), and send in the background: a slow or absent collector never holds a request.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -8,36 +8,44 @@ import { connect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { Logger } from '../observability/logger.ts';
 import { actionJson, type StoredAction } from './action-log-store.ts';
+import { HttpForwarder, type HttpForwardFormat } from './http-forwarder.ts';
+import { CLOSE_TIMEOUT_MS, DEFAULT_MAX_BUFFER, withTimeout, type ActionForwarder, type ForwarderStats } from './forwarder.ts';
 
-export interface ActionForwarder {
-  readonly name: string;
-  /** Takes entries already stored; returns at once and never throws. */
-  forward(entries: readonly StoredAction[]): void;
-  /** Sends what is buffered (within a few seconds at most) and releases the connection. */
-  close(): Promise<void>;
-}
+export type { ActionForwarder, ForwarderStats } from './forwarder.ts';
+
+export { HttpForwarder, httpBatchBody, type HttpForwarderOptions, type HttpForwardFormat } from './http-forwarder.ts';
 
 export interface ForwardingConfig {
   readonly syslog?: string | undefined;
   readonly forwardUrl?: string | undefined;
-}
-
-export interface ForwarderStats {
-  readonly sent: number;
-  readonly dropped: number;
-  readonly failures: number;
-  readonly buffered: number;
+  readonly forwardFormat?: HttpForwardFormat | undefined;
+  /** The Elasticsearch/OpenSearch index or data stream (Splunk: the index, when not the token's default). */
+  readonly forwardIndex?: string | undefined;
+  /** The collector's credential, sent in the Authorization scheme its format expects. */
+  readonly forwardToken?: string | undefined;
+  /** Extra headers (lower-case names), e.g. a tenant or an API key header. */
+  readonly forwardHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
 export function createForwarders(config: ForwardingConfig, logger: Logger): ActionForwarder[] {
   const forwarders: ActionForwarder[] = [];
   if (config.syslog !== undefined && config.syslog !== '') forwarders.push(new SyslogForwarder({ url: config.syslog, logger }));
-  if (config.forwardUrl !== undefined && config.forwardUrl !== '') forwarders.push(new HttpForwarder({ url: config.forwardUrl, logger }));
+  if (config.forwardUrl !== undefined && config.forwardUrl !== '') {
+    forwarders.push(
+      new HttpForwarder({
+        url: config.forwardUrl,
+        logger,
+        format: config.forwardFormat,
+        index: config.forwardIndex,
+        token: config.forwardToken,
+        headers: config.forwardHeaders,
+      }),
+    );
+  }
   return forwarders;
 }
 
-const DEFAULT_MAX_BUFFER = 10_000;
-const CLOSE_TIMEOUT_MS = 5_000;
+
 
 // --- syslog ---------------------------------------------------------------------------
 
@@ -252,161 +260,4 @@ function truncateUtf8(text: string, maxBytes: number): Buffer {
   let end = maxBytes;
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
   return bytes.subarray(0, end);
-}
-
-// --- HTTP -----------------------------------------------------------------------------
-
-export interface HttpForwarderOptions {
-  readonly url: string;
-  readonly logger: Logger;
-  readonly maxBuffer?: number | undefined;
-  /** Entries per POST (500) and the longest wait before a partial batch is sent (1 s). */
-  readonly batchSize?: number | undefined;
-  readonly intervalMs?: number | undefined;
-  readonly timeoutMs?: number | undefined;
-  readonly maxBackoffMs?: number | undefined;
-  /** Extra request headers (an Authorization for the collector, say). */
-  readonly headers?: Readonly<Record<string, string>> | undefined;
-}
-
-export class HttpForwarder implements ActionForwarder {
-  readonly name: string;
-  private readonly url: string;
-  private readonly logger: Logger;
-  private readonly maxBuffer: number;
-  private readonly batchSize: number;
-  private readonly intervalMs: number;
-  private readonly timeoutMs: number;
-  private readonly maxBackoffMs: number;
-  private readonly headers: Readonly<Record<string, string>>;
-  private buffer: string[] = [];
-  private sending: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private retryAt = 0;
-  private failuresInRow = 0;
-  private closed = false;
-  private counts = { sent: 0, dropped: 0, failures: 0 };
-
-  constructor(options: HttpForwarderOptions) {
-    const url = new URL(options.url);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`forwardUrl: expected an http(s) URL, got ${url.protocol}`);
-    this.url = url.href;
-    // Never name the URL's credentials (user:password@) in logs.
-    this.name = `http ${url.origin}${url.pathname}`;
-    this.logger = options.logger;
-    this.maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
-    this.batchSize = options.batchSize ?? 500;
-    this.intervalMs = options.intervalMs ?? 1000;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
-    const headers: Record<string, string> = { ...options.headers };
-    if (url.username !== '' || url.password !== '') {
-      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-      url.username = '';
-      url.password = '';
-      this.url = url.href;
-    }
-    this.headers = headers;
-  }
-
-  get stats(): ForwarderStats {
-    return { ...this.counts, buffered: this.buffer.length };
-  }
-
-  forward(entries: readonly StoredAction[]): void {
-    if (this.closed) return;
-    try {
-      for (const entry of entries) this.buffer.push(JSON.stringify(actionJson(entry)));
-      const excess = this.buffer.length - this.maxBuffer;
-      if (excess > 0) {
-        this.buffer.splice(0, excess);
-        this.counts.dropped += excess;
-        this.logger.warn('action log forwarding buffer full; oldest entries dropped', { forwarder: this.name, dropped: excess });
-      }
-      if (this.buffer.length >= this.batchSize && !this.sending && Date.now() >= this.retryAt) this.sendSoon(0);
-      else this.sendSoon(this.intervalMs);
-    } catch (error) {
-      this.logger.warn('action log forwarding failed', { forwarder: this.name, error });
-    }
-  }
-
-  private sendSoon(delayMs: number): void {
-    if (this.sending) return;
-    if (this.timer) {
-      if (delayMs > 0) return;
-      clearTimeout(this.timer);
-    }
-    const wait = Math.max(delayMs, this.retryAt - Date.now(), 0);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.sending = this.sendAll().finally(() => {
-        this.sending = null;
-        if (this.buffer.length > 0 && !this.closed) this.sendSoon(this.intervalMs);
-      });
-    }, wait);
-    this.timer.unref();
-  }
-
-  /** Sends batches until the buffer is empty or a POST fails; never rejects. */
-  private async sendAll(): Promise<void> {
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.slice(0, this.batchSize);
-      try {
-        const response = await fetch(this.url, {
-          method: 'POST',
-          headers: { ...this.headers, 'content-type': 'application/x-ndjson' },
-          body: `${batch.join('\n')}\n`,
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        await response.body?.cancel().catch(() => {});
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      } catch (error) {
-        this.counts.failures++;
-        this.failuresInRow++;
-        const delay = Math.min(this.maxBackoffMs, 500 * 2 ** Math.min(this.failuresInRow - 1, 16));
-        this.retryAt = Date.now() + delay;
-        if (this.failuresInRow === 1 || this.failuresInRow % 10 === 0) {
-          this.logger.warn('action log forwarding failed; retrying', { forwarder: this.name, error: describe(error), buffered: this.buffer.length, retryInMs: delay });
-        }
-        return;
-      }
-      // Entries dropped from the front while this POST was in flight shift the batch: only
-      // remove what is still the batch's own.
-      const start = this.buffer.indexOf(batch[0]!);
-      this.buffer.splice(0, start < 0 ? 0 : start + batch.length);
-      this.counts.sent += batch.length;
-      if (this.failuresInRow > 0) this.logger.info('action log forwarding resumed', { forwarder: this.name });
-      this.failuresInRow = 0;
-      this.retryAt = 0;
-    }
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const deadline = Date.now() + CLOSE_TIMEOUT_MS;
-    if (this.sending) await withTimeout(this.sending, CLOSE_TIMEOUT_MS);
-    // One last attempt for what is left, within the deadline, ignoring backoff.
-    if (this.buffer.length > 0 && Date.now() < deadline) {
-      this.retryAt = 0;
-      await withTimeout(this.sendAll(), Math.max(0, deadline - Date.now()));
-    }
-    if (this.buffer.length > 0) {
-      this.counts.dropped += this.buffer.length;
-      this.logger.warn('action log entries not forwarded at shutdown', { forwarder: this.name, lost: this.buffer.length });
-      this.buffer = [];
-    }
-  }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
-  return String(error);
-}
-
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise.then(() => {}, () => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

@@ -19,7 +19,7 @@ export const LIMITS = {
   detailJson: 8192,
 } as const;
 
-const KINDS: ReadonlySet<string> = new Set<ActionKind>(['pull', 'push', 'delete', 'tag', 'mount', 'login', 'token', 'robot_token', 'account', 'team', 'membership', 'permission', 'repository', 'credential']);
+const KINDS: ReadonlySet<string> = new Set<ActionKind>(['pull', 'push', 'delete', 'tag', 'mount', 'login', 'token', 'robot_token', 'account', 'team', 'membership', 'permission', 'repository', 'credential', 'webhook']);
 const RESULTS: ReadonlySet<string> = new Set<ActionResult>(['success', 'denied', 'failure']);
 const ACTOR_KINDS: ReadonlySet<string> = new Set<Actor['kind']>(['user', 'robot', 'anonymous']);
 

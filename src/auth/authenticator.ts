@@ -4,7 +4,8 @@
 // basic auth on every request (skopeo with --creds does) do not pay scrypt each time.
 // A remembered login is used only while the account's security stamp is the one it was
 // verified under (AccountStates), so a revocation ends it too: at once in this process,
-// within ACCOUNT_STATE_TTL_MS on other replicas.
+// on other replicas as soon as the broadcast reaches them (PostgreSQL NOTIFY or Redis
+// pub/sub: milliseconds), and within ACCOUNT_STATE_TTL_MS should a message be lost.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { DomainError, RegistryError } from '../core/errors.ts';
 import type { Account, AccountPrincipal, AuthMethod } from '../core/identity.ts';
@@ -14,6 +15,7 @@ import type { LoginThrottle } from './login-throttle.ts';
 import { AccountStates } from './account-states.ts';
 import { decoyHash, verifyPassword } from './passwords.ts';
 import { hashSecret, secretKind } from './secrets.ts';
+import { NO_BROADCAST, type Broadcast } from '../core/coordination.ts';
 
 /** A directory of users (LDAP): checks a password and provisions the local account. */
 export interface DirectoryLogin {
@@ -40,6 +42,10 @@ export interface AuthenticatorOptions {
   readonly cacheMs?: number;
   /** Recent account state; one is made over `store` when absent. */
   readonly states?: AccountStates;
+  /** Tells the other replicas to forget too (topic `credentials`). */
+  readonly broadcast?: Broadcast | undefined;
+  /** Called when the broadcast fails (the change still holds; others see it within the TTLs). */
+  readonly onBroadcastError?: (error: unknown) => void;
 }
 
 interface CachedLogin {
@@ -59,13 +65,21 @@ export class Authenticator {
   constructor(options: AuthenticatorOptions) {
     this.options = options;
     this.states = options.states ?? new AccountStates(options.store);
+    // Another replica changed credentials, accounts or roles (or messages were lost).
+    (options.broadcast ?? NO_BROADCAST).subscribe('credentials', () => this.forgetHere());
   }
 
   /**
    * Forgets remembered logins, account state and whatever else registered (the registry
-   * gate's decisions): called after every change to credentials, accounts or roles.
+   * gate's decisions), here and on every other replica: called after every change to
+   * credentials, accounts or roles.
    */
   forget(): void {
+    this.forgetHere();
+    (this.options.broadcast ?? NO_BROADCAST).publish('credentials', 'forget').catch((error: unknown) => this.options.onBroadcastError?.(error));
+  }
+
+  private forgetHere(): void {
     this.cache.clear();
     this.states.forget();
     for (const listener of this.forgetListeners) listener();
@@ -94,7 +108,7 @@ export class Authenticator {
     // Account names are lowercase (LDAP logins are mapped to lowercase): "Alice" and
     // "alice" are one account and share one failure count.
     const throttleKey = username.toLowerCase();
-    const wait = throttle.retryAfter(throttleKey, context.ip, now);
+    const wait = await throttle.retryAfter(throttleKey, context.ip, now);
     if (wait > 0) {
       actions.record({ kind: 'login', result: 'denied', actor: { kind: 'user', name: username }, ip: context.ip, userAgent: context.userAgent, detail: { reason: 'throttled' } });
       throw new RegistryError('TOOMANYREQUESTS', 'too many failed logins: try again later', { headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
@@ -119,11 +133,11 @@ export class Authenticator {
     }
 
     if (!principal) {
-      throttle.failed(throttleKey, context.ip, now);
+      await throttle.failed(throttleKey, context.ip, now);
       actions.record({ kind: 'login', result: 'failure', actor: { kind: username.includes('+') ? 'robot' : 'user', name: username, via: method }, ip: context.ip, userAgent: context.userAgent });
       throw new RegistryError('UNAUTHORIZED', 'incorrect username or password');
     }
-    throttle.succeeded(throttleKey);
+    await throttle.succeeded(throttleKey);
     actions.record({
       kind: method === 'robot-token' ? 'robot_token' : 'login',
       result: 'success',

@@ -1,69 +1,55 @@
 // Failed-login throttling per account and per source address. After a few failures
 // inside the window, further attempts are refused until a lockout passes; the lockout
-// doubles with every failure beyond the limit, up to a ceiling. In memory per replica:
-// an attacker spreading guesses over replicas gets at most replicas × the limit.
+// doubles with every failure beyond the limit, up to a ceiling. The counts live in the
+// database (LoginAttemptStore), so every replica counts the same failures: an attacker
+// spreading guesses over replicas gets no more than one replica would give.
+import type { LoginAttemptStore } from '../metadata/login-attempt-store.ts';
+
 export interface LoginThrottleOptions {
   readonly maxFailures: number;
   readonly windowMs: number;
   readonly maxLockoutMs: number;
 }
 
-interface Record {
-  failures: number;
-  firstAt: number;
-  lockedUntil: number;
-}
-
-const MAX_TRACKED = 100_000;
+/** Failures between prunes of records that neither count nor lock any more. */
+const PRUNE_EVERY = 1000;
 
 export class LoginThrottle {
+  private readonly store: LoginAttemptStore;
   private readonly options: LoginThrottleOptions;
-  private readonly records = new Map<string, Record>();
+  private failuresSincePrune = 0;
 
-  constructor(options: LoginThrottleOptions) {
+  constructor(store: LoginAttemptStore, options: LoginThrottleOptions) {
+    this.store = store;
     this.options = options;
   }
 
   /** Milliseconds the caller must still wait, or 0 when an attempt may go ahead. */
-  retryAfter(account: string, address: string | undefined, now = Date.now()): number {
-    let wait = 0;
-    for (const key of this.keys(account, address)) {
-      const record = this.records.get(key);
-      if (record && record.lockedUntil > now) wait = Math.max(wait, record.lockedUntil - now);
-    }
-    return wait;
+  async retryAfter(account: string, address: string | undefined, now = Date.now()): Promise<number> {
+    return Math.max(0, (await this.store.lockedUntil(this.keys(account, address))) - now);
   }
 
-  failed(account: string, address: string | undefined, now = Date.now()): void {
+  async failed(account: string, address: string | undefined, now = Date.now()): Promise<void> {
     for (const key of this.keys(account, address)) {
-      let record = this.records.get(key);
-      if (!record || now - record.firstAt > this.options.windowMs) {
-        record = { failures: 0, firstAt: now, lockedUntil: 0 };
-        if (this.records.size >= MAX_TRACKED) this.prune(now);
-        this.records.set(key, record);
-      }
-      record.failures++;
+      const failures = await this.store.recordFailure(key, now, this.options.windowMs);
       // Addresses are shared (NAT, CI runners): they get a larger allowance than one account.
       const limit = key.startsWith('ip:') ? this.options.maxFailures * 4 : this.options.maxFailures;
-      if (record.failures >= limit) {
-        const lockout = Math.min(this.options.maxLockoutMs, 1000 * 2 ** Math.min(20, record.failures - limit));
-        record.lockedUntil = now + lockout;
+      if (failures >= limit) {
+        const lockout = Math.min(this.options.maxLockoutMs, 1000 * 2 ** Math.min(20, failures - limit));
+        await this.store.lockUntil(key, now + lockout);
       }
+    }
+    if (++this.failuresSincePrune >= PRUNE_EVERY) {
+      this.failuresSincePrune = 0;
+      await this.store.prune(now, now - this.options.windowMs);
     }
   }
 
-  succeeded(account: string): void {
-    this.records.delete(`account:${account}`);
+  async succeeded(account: string): Promise<void> {
+    await this.store.clear(`account:${account}`);
   }
 
   private keys(account: string, address: string | undefined): string[] {
     return address ? [`account:${account}`, `ip:${address}`] : [`account:${account}`];
-  }
-
-  private prune(now: number): void {
-    for (const [key, record] of this.records) {
-      if (record.lockedUntil <= now && now - record.firstAt > this.options.windowMs) this.records.delete(key);
-    }
-    if (this.records.size >= MAX_TRACKED) this.records.clear();
   }
 }

@@ -49,6 +49,12 @@ const FLAG_OPTIONS = {
   direct: { type: 'boolean' },
   expires: { type: 'string' },
   all: { type: 'boolean' },
+  namespace: { type: 'string' },
+  repository: { type: 'string' },
+  format: { type: 'string' },
+  events: { type: 'string' },
+  secret: { type: 'string' },
+  name: { type: 'string' },
   include: { type: 'string' },
   exclude: { type: 'string' },
   interval: { type: 'string' },
@@ -86,7 +92,7 @@ function note(text: string): void {
 
 export const adminCommand: Command = {
   name: 'admin',
-  summary: 'manage users, organizations, teams, robots, permissions, tokens and sessions',
+  summary: 'manage users, organizations, teams, robots, permissions, tokens, sessions and webhooks',
   usage: USAGE,
   async run(args) {
     const { values, positionals } = parseArgs({ args, options: FLAG_OPTIONS, allowPositionals: true, strict: true });
@@ -139,7 +145,8 @@ async function runCommand(command: AdminCommand, input: AdminInput, session: Api
   };
 
   const route = routeOf(command.route ? await command.route(input, call) : command.operations[0]!);
-  const path = routePath(route, { ...input.args, ...command.params?.(input) });
+  const query = new URLSearchParams(command.query?.(input) ?? {}).toString();
+  const path = `${routePath(route, { ...input.args, ...command.params?.(input) })}${query === '' ? '' : `?${query}`}`;
   const body = command.body?.(input);
   let answer: unknown;
   if (command.pages !== undefined) {

@@ -43,6 +43,8 @@ export const gcCommand: Command = {
     );
     if (values.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
+    } else if (report.skipped) {
+      process.stdout.write(`nothing done: ${report.skipped} (another replica or custody gc); try again when it ends\n`);
     } else {
       const verb = report.dryRun ? 'would reclaim' : 'reclaimed';
       process.stdout.write(

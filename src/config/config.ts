@@ -8,6 +8,9 @@ import { parse as parseYaml } from 'yaml';
 import { parseSize } from '../core/size.ts';
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.ts';
 import { ConfigError } from './config-error.ts';
+import { parseHeaderList } from './header-list.ts';
+
+export { parseHeaderList };
 
 export { ConfigError };
 
@@ -36,6 +39,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'storage.s3.accessKeyId', kind: 'string', description: 'access key id (default AWS_ACCESS_KEY_ID)' },
   { path: 'storage.s3.secretAccessKey', kind: 'string', description: 'secret access key (default AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN)' },
   { path: 'storage.s3.redirect', kind: 'boolean', default: false, description: 'redirect blob downloads to presigned S3 URLs (clients must reach the endpoint)' },
+  { path: 'redis.url', kind: 'string', description: 'redis://[user:password@]host:port[/db]: shared manifest cache, invalidations (optional; PostgreSQL alone is enough)' },
   { path: 'storage.minFreeBytes', kind: 'integer', default: 1024 * 1024 * 1024, description: '/healthz reports degraded (503) when storage has less free space, in bytes (0: never)' },
   { path: 'limits.maxManifestBytes', kind: 'integer', default: 4 * 1024 * 1024, description: 'largest manifest accepted, in bytes' },
   { path: 'limits.maxBlobBytes', kind: 'integer', default: 0, description: 'largest blob accepted, in bytes (0: no limit)' },
@@ -74,6 +78,10 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'audit.flushInterval', kind: 'duration', default: '1s', description: 'how often buffered action log entries are written' },
   { path: 'audit.syslog', kind: 'string', description: 'also send each entry to this syslog server (udp://host:port or tcp://host:port)' },
   { path: 'audit.forwardUrl', kind: 'string', description: 'also POST entries (JSON Lines batches) to this HTTP(S) endpoint' },
+  { path: 'audit.forwardFormat', kind: 'string', default: 'ndjson', description: 'body of audit.forwardUrl POSTs: ndjson (JSON Lines), elasticsearch (the _bulk API, also OpenSearch) or splunk (HTTP Event Collector)' },
+  { path: 'audit.forwardIndex', kind: 'string', default: 'custody-actions', description: 'the Elasticsearch/OpenSearch index (or data stream), or the Splunk index when set explicitly' },
+  { path: 'audit.forwardToken', kind: 'string', description: 'credential for audit.forwardUrl: sent as "Authorization: Splunk TOKEN" (splunk) or "ApiKey TOKEN" (elasticsearch) or "Bearer TOKEN" (ndjson); never logged' },
+  { path: 'audit.forwardHeaders', kind: 'string', description: 'extra headers for audit.forwardUrl, "Name: value" entries separated by newlines or ";" (tokens, tenant ids); never logged' },
   { path: 'quality.enabled', kind: 'boolean', default: true, description: 'index every pushed image and grade it against the advisory database' },
   { path: 'quality.workers', kind: 'integer', default: 1, description: 'images indexed at the same time by this replica' },
   { path: 'quality.notifyUrl', kind: 'string', description: 'POST a JSON notice here when a grade drops or a new Critical finding appears' },
@@ -81,6 +89,14 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'quality.maxLayerBytes', kind: 'size', default: '16GiB', description: 'an image with a layer that inflates to more is not indexed ("too large")' },
   { path: 'quality.maxImageBytes', kind: 'size', default: '32GiB', description: 'an image whose layers inflate to more in all is not indexed ("too large")' },
   { path: 'quality.maxEntries', kind: 'integer', default: 1_000_000, description: 'an image with more tar entries in all is not indexed ("too large")' },
+  { path: 'webhooks.dispatchInterval', kind: 'duration', default: '1s', description: 'how often pending webhook deliveries are looked for (new events are sent at once)' },
+  { path: 'webhooks.retryBase', kind: 'duration', default: '10s', description: 'first retry of a failed webhook delivery; later retries double, with jitter' },
+  { path: 'webhooks.retryMax', kind: 'duration', default: '1h', description: 'longest wait between two attempts of a webhook delivery' },
+  { path: 'webhooks.giveUpAfter', kind: 'duration', default: '24h', description: 'a webhook delivery still failing after this long is given up' },
+  { path: 'webhooks.disableAfter', kind: 'integer', default: 50, description: 'a webhook is disabled after this many failed attempts in a row' },
+  { path: 'webhooks.timeout', kind: 'duration', default: '10s', description: 'how long one webhook delivery may take' },
+  { path: 'webhooks.concurrency', kind: 'integer', default: 16, description: 'webhook deliveries in flight at once (each repository still receives its events in order)' },
+  { path: 'webhooks.publicUrl', kind: 'string', description: 'the registry URL receivers see in events (CloudEvents source, Distribution target URLs); default: auth.publicUrl, else http://HOST:PORT' },
   { path: 'quality.timeBudget', kind: 'duration', default: '5m', description: 'indexing one image that takes longer is abandoned ("took longer than ...")' },
 ];
 
@@ -101,6 +117,8 @@ export interface Config {
   readonly uploads: { readonly automaticMount: boolean; readonly expireAfterMs: number };
   readonly gc: { readonly online: boolean; readonly intervalMs: number; readonly gracePeriodMs: number; readonly deleteUntagged: boolean };
   readonly shutdownTimeoutMs: number;
+  /** Redis, when configured: the shared hot cache and pub/sub between replicas. */
+  readonly redis?: { readonly url: string } | undefined;
   readonly auth: {
     readonly enabled: boolean;
     readonly anonymousPull: boolean;
@@ -112,7 +130,26 @@ export interface Config {
   };
   readonly admin: { readonly username: string; readonly password?: string | undefined };
   readonly ldap?: LdapConfig | undefined;
-  readonly audit: { readonly retentionMs: number; readonly flushIntervalMs: number; readonly syslog?: string | undefined; readonly forwardUrl?: string | undefined };
+  readonly audit: {
+    readonly retentionMs: number;
+    readonly flushIntervalMs: number;
+    readonly syslog?: string | undefined;
+    readonly forwardUrl?: string | undefined;
+    readonly forwardFormat: 'ndjson' | 'elasticsearch' | 'splunk';
+    readonly forwardIndex: string;
+    readonly forwardToken?: string | undefined;
+    readonly forwardHeaders?: string | undefined;
+  };
+  readonly webhooks: {
+    readonly dispatchIntervalMs: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    readonly giveUpAfterMs: number;
+    readonly disableAfter: number;
+    readonly timeoutMs: number;
+    readonly concurrency: number;
+    readonly publicUrl?: string | undefined;
+  };
   readonly quality: {
     readonly enabled: boolean;
     readonly workers: number;
@@ -231,12 +268,23 @@ export function loadConfig(sources: ConfigSources): Config {
     if (userBase === undefined) problems.push('ldap: set ldap.userBase with ldap.url');
     if ((get<string | undefined>('ldap.bindDn') === undefined) !== (get<string | undefined>('ldap.bindPassword') === undefined)) problems.push('ldap: set both ldap.bindDn and ldap.bindPassword, or neither');
   }
-  for (const key of ['audit.syslog', 'audit.forwardUrl', 'quality.notifyUrl'] as const) {
+  if (!['ndjson', 'elasticsearch', 'splunk'].includes(get<string>('audit.forwardFormat'))) problems.push('audit.forwardFormat: expected ndjson, elasticsearch or splunk');
+  const forwardHeaders = get<string | undefined>('audit.forwardHeaders');
+  if (forwardHeaders !== undefined) {
+    try {
+      parseHeaderList(forwardHeaders);
+    } catch (error) {
+      problems.push(`audit.forwardHeaders: ${(error as Error).message}`);
+    }
+  }
+  for (const key of ['audit.syslog', 'audit.forwardUrl', 'quality.notifyUrl', 'webhooks.publicUrl'] as const) {
     const value = get<string | undefined>(key);
     const pattern = key === 'audit.syslog' ? /^(udp|tcp):\/\/[^/:]+:\d+$/ : /^https?:\/\/[^/]+/;
     if (value !== undefined && !pattern.test(value)) problems.push(`${key}: expected ${key === 'audit.syslog' ? 'udp://host:port or tcp://host:port' : 'an http(s):// URL'}`);
   }
   const s3 = s3Storage(get, env, problems);
+  const redisUrl = get<string | undefined>('redis.url');
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^/]+/.test(redisUrl)) problems.push('redis.url: expected a redis:// or rediss:// URL');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const database = get<{ driver: 'postgres'; url: string } | { driver: 'sqlite'; path: string } | undefined>('database.url') ?? {
@@ -264,6 +312,7 @@ export function loadConfig(sources: ConfigSources): Config {
     uploads: { automaticMount: get('uploads.automaticMount'), expireAfterMs: get('uploads.expireAfter') },
     gc: { online: get('gc.online'), intervalMs: get('gc.interval'), gracePeriodMs: get('gc.gracePeriod'), deleteUntagged: get('gc.deleteUntagged') },
     shutdownTimeoutMs: get('shutdownTimeout'),
+    redis: redisUrl !== undefined ? { url: redisUrl } : undefined,
     auth: {
       enabled: get('auth.enabled'),
       anonymousPull: get('auth.anonymousPull'),
@@ -289,7 +338,26 @@ export function loadConfig(sources: ConfigSources): Config {
             startTls: get('ldap.startTls'),
           }
         : undefined,
-    audit: { retentionMs: get('audit.retention'), flushIntervalMs: get('audit.flushInterval'), syslog: get('audit.syslog'), forwardUrl: get('audit.forwardUrl') },
+    audit: {
+      retentionMs: get('audit.retention'),
+      flushIntervalMs: get('audit.flushInterval'),
+      syslog: get('audit.syslog'),
+      forwardUrl: get('audit.forwardUrl'),
+      forwardFormat: get('audit.forwardFormat'),
+      forwardIndex: get('audit.forwardIndex'),
+      forwardToken: get('audit.forwardToken'),
+      forwardHeaders: get('audit.forwardHeaders'),
+    },
+    webhooks: {
+      dispatchIntervalMs: get('webhooks.dispatchInterval'),
+      retryBaseMs: get('webhooks.retryBase'),
+      retryMaxMs: get('webhooks.retryMax'),
+      giveUpAfterMs: get('webhooks.giveUpAfter'),
+      disableAfter: Math.max(1, get<number>('webhooks.disableAfter')),
+      timeoutMs: get('webhooks.timeout'),
+      concurrency: Math.max(1, get<number>('webhooks.concurrency')),
+      publicUrl: get('webhooks.publicUrl') ?? get('auth.publicUrl'),
+    },
     quality: {
       enabled: get('quality.enabled'),
       workers: Math.max(1, get<number>('quality.workers')),

@@ -137,7 +137,9 @@ export type ErrorSubject =
   | 'text'
   | 'upload'
   /** Where a chunk starts in an upload (UploadRangeInvalid). */
-  | 'upload-range';
+  | 'upload-range'
+  /** A webhook (management API). */
+  | 'webhook';
 
 export interface DomainErrorOptions {
   /** Structured detail a client may act on (the envelope's `detail`). */

@@ -27,9 +27,10 @@ export interface DomainEventPayloads {
   'blob.mounted': { repository: string; digest: string; from?: string | undefined; size: number };
   'upload.completed': { repository: string; digest: string; size: number };
   /** A manifest was served by GET (HEAD is not a pull). */
-  'manifest.pulled': { repository: string; digest: string; reference: string };
+  'manifest.pulled': { repository: string; digest: string; reference: string; mediaType?: string | undefined; size?: number | undefined };
   'scan.completed': { repository: string; digest: string; grade?: string | undefined };
-  'vulnerability.found': { repository: string; digest: string; advisories: readonly string[] };
+  /** New Critical advisories in a stored image; `grade` is the image's grade now. */
+  'vulnerability.found': { repository: string; digest: string; advisories: readonly string[]; grade?: string | undefined; previousGrade?: string | null | undefined };
   'grade.dropped': { repository: string; digest: string; from: string; to: string };
   'signature.added': { repository: string; digest: string; signer?: string | undefined; format: string };
   'quota.warning': { namespace: string; used: number; limit: number };
@@ -39,6 +40,8 @@ export interface DomainEventPayloads {
   'mirror.sync.started': { repository: string; source: string };
   'mirror.sync.succeeded': { repository: string; source: string; tags: number; bytes: number };
   'mirror.sync.failed': { repository: string; source: string; error: string };
+  /** A webhook's "send test event": delivered to that one hook only, never published on the bus. */
+  'webhook.test': { webhook: number; namespace?: string | null | undefined; repository?: string | null | undefined; message: string };
 }
 
 export type DomainEventType = keyof DomainEventPayloads;

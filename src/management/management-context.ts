@@ -9,6 +9,7 @@ import type { IdentityStore } from '../metadata/identity-store.ts';
 import type { AccessControl } from '../auth/access-control.ts';
 import { actorOf, type ActionEntry, type ActionKind, type ActionRecorder } from '../audit/action.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
+import type { Webhooks } from '../webhooks/webhooks.ts';
 import type { MirrorAdministration } from './mirror-management.ts';
 import { denied, invalid, noAccessToOrganization, noAccessToRobots, notFound, shown } from './input-checks.ts';
 
@@ -17,6 +18,8 @@ export interface ManagementServiceOptions {
   readonly access: AccessControl;
   readonly actions: ActionRecorder;
   readonly authenticator: Authenticator;
+  /** The webhook domain, when the server runs it. */
+  readonly webhooks?: Webhooks | undefined;
   /** Repository mirroring (src/mirror), when the server runs it. */
   readonly mirrors?: MirrorAdministration | undefined;
 }

@@ -16,6 +16,7 @@ import { RepositoryService } from './repository-service.ts';
 import { PermissionService } from './permission-service.ts';
 import { PersonalTokenService } from './personal-token-service.ts';
 import { SessionService } from './session-service.ts';
+import { WebhookService } from './webhook-service.ts';
 import { MirrorManagementService } from './mirror-management.ts';
 
 export type { Caller, ManagementServiceOptions } from './management-context.ts';
@@ -34,6 +35,8 @@ export class ManagementService {
   readonly tokens: PersonalTokenService;
   /** Login sessions (refresh tokens): listed and revoked by their users and administrators. */
   readonly sessions: SessionService;
+  /** Webhooks of repositories and namespaces, their delivery logs and test events. */
+  readonly webhooks: WebhookService;
   /** Repository mirrors (superusers). */
   readonly mirrors: MirrorManagementService;
 
@@ -47,6 +50,7 @@ export class ManagementService {
     this.permissions = new PermissionService(context);
     this.tokens = new PersonalTokenService(context);
     this.sessions = new SessionService(context);
+    this.webhooks = new WebhookService(context, options.webhooks);
     this.mirrors = new MirrorManagementService(context, options.mirrors);
   }
 

@@ -11,6 +11,7 @@ import { RegistryError } from '../core/errors.ts';
 import type { Role } from '../core/identity.ts';
 import type { Caller, GranteeInput, ManagementService } from './management-service.ts';
 import { sessionRoutes } from './session-routes.ts';
+import { webhookRoutes } from './webhook-routes.ts';
 import type { GranteeKind } from './views.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -53,7 +54,7 @@ export const PATH_PARAMETERS: Readonly<Record<string, { readonly pattern: string
   team: { pattern: '[^/]+', description: 'a team name within the organization' },
   account: { pattern: '[^/]+', description: 'a user or robot (OWNER+SHORTNAME) name' },
   robot: { pattern: '[^/]+', description: 'a robot name, OWNER+SHORTNAME' },
-  id: { pattern: '[0-9]+', description: 'a token or session id', schema: { type: 'integer' } },
+  id: { pattern: '[0-9]+', description: 'a token, session or webhook id', schema: { type: 'integer' } },
   // Any number of components; never a `-` component (which starts a sub-resource).
   repository: { pattern: '(?!-(?:/|$))[^/]+(?:/(?!-(?:/|$))[^/]+)*', description: 'a repository name; its slashes are sent as they are (or as %2F)' },
   kind: { pattern: 'user|robot|team', description: 'the grantee kind', schema: { type: 'string', enum: ['user', 'robot', 'team'] } },
@@ -377,6 +378,7 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = [
     response: 'RepositoryAccess',
     handle: (s, c) => s.repositoryAccess(c.caller, p(c, 'repository')),
   },
+  ...webhookRoutes(),
 
   // ---- repository mirrors (superusers) ------------------------------------------------------
   { operationId: 'listMirrors', method: 'GET', path: '/api/v1/mirrors', tag: 'mirrors', summary: 'Every mirrored repository with its last sync (superusers)', auth: true, status: 200, response: '[Mirror]', handle: (s, c) => s.mirrors.list(c.caller) },

@@ -2,6 +2,7 @@
 // same objects validate requests (validate.ts) and describe them (server/openapi.ts), so
 // the document cannot drift from what the server accepts.
 import { REFRESH_TOKEN_SOURCES, ROLES, TEAM_ROLES } from '../core/identity.ts';
+import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhooks.ts';
 
 export type JsonSchema = { readonly [key: string]: unknown };
 
@@ -24,6 +25,42 @@ const VISIBILITY: JsonSchema = { type: 'string', enum: ['public', 'private'] };
 const DESCRIPTION = nullableString({ maxLength: 1024 });
 const EMAIL = nullableString({ maxLength: 254, description: 'an email address' });
 const GRANTEE: JsonSchema = object({ kind: { type: 'string', enum: ['user', 'robot', 'team'] }, name: string({ description: 'user or robot name; a team as ORG/TEAM' }) }, ['kind', 'name']);
+
+const WEBHOOK_FORMAT: JsonSchema = {
+  type: 'string',
+  enum: ['cloudevents', 'slack', 'distribution', 'quality-notice'],
+  description: 'cloudevents (CloudEvents 1.0 structured JSON, default), slack ({"text"}), distribution (CNCF Distribution notification envelope), quality-notice (the quality.notifyUrl JSON)',
+};
+const WEBHOOK_EVENT: JsonSchema = { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] };
+const WEBHOOK_PROPERTIES: Record<string, JsonSchema> = {
+  id: { type: 'integer' },
+  name: string(),
+  namespace: nullableString(),
+  repository: nullableString(),
+  url: string(),
+  format: WEBHOOK_FORMAT,
+  events: { type: 'array', items: WEBHOOK_EVENT },
+  signed: { type: 'boolean', description: 'requests carry a Custody-Signature header' },
+  enabled: { type: 'boolean' },
+  failures: { type: 'integer', description: 'failed attempts in a row' },
+  disabledReason: nullableString(),
+  origin: { type: 'string', enum: ['api', 'config'] },
+  createdBy: nullableString(),
+  createdAt: dateTime,
+};
+const DELIVERY_PROPERTIES: Record<string, JsonSchema> = {
+  id: { type: 'integer' },
+  event: string(),
+  eventId: string(),
+  status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+  attempts: { type: 'integer' },
+  responseCode: { type: ['integer', 'null'] },
+  latencyMs: { type: ['integer', 'null'] },
+  error: nullableString(),
+  createdAt: dateTime,
+  updatedAt: dateTime,
+  nextAttemptAt: nullableDateTime,
+};
 
 const USER_PROPERTIES: Record<string, JsonSchema> = {
   name: string(),
@@ -189,4 +226,20 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   Whoami: { oneOf: [ref('User'), ref('Robot')] },
   Session: object(SESSION_PROPERTIES, Object.keys(SESSION_PROPERTIES)),
   RevokedSessions: object({ revoked: { type: 'integer', description: 'how many sessions ended' } }, ['revoked']),
+  NewWebhook: object(
+    {
+      name: string({ maxLength: 200 }),
+      namespace: nullableString({ description: 'a user or organization: the hook hears its repositories and namespace events (give this or repository; neither: registry-wide, superusers only)' }),
+      repository: nullableString({ description: 'one repository' }),
+      url: string({ maxLength: 2048, description: 'http(s) URL the events are POSTed to' }),
+      format: WEBHOOK_FORMAT,
+      events: { type: 'array', items: WEBHOOK_EVENT, maxItems: 32, description: 'the event types it hears; empty or omitted: all but manifest.pulled (pulls are opt-in)' },
+      secret: string({ maxLength: 256, description: 'HMAC-SHA256 key for the Custody-Signature header (16+ characters); omitted: generated and shown once; empty: unsigned' }),
+    },
+    ['url'],
+  ),
+  Webhook: object(WEBHOOK_PROPERTIES, Object.keys(WEBHOOK_PROPERTIES)),
+  CreatedWebhook: object({ webhook: ref('Webhook'), secret: nullableString({ description: 'the signing secret: shown once, never again' }) }, ['webhook', 'secret']),
+  WebhookChanges: object({ enabled: { type: 'boolean', description: 'true re-enables a hook (resetting its failure count) and resumes its pending deliveries' } }, ['enabled']),
+  WebhookDelivery: object(DELIVERY_PROPERTIES, Object.keys(DELIVERY_PROPERTIES)),
 };

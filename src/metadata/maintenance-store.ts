@@ -57,6 +57,12 @@ export interface MaintenanceStore {
   knownBlobs(digests: readonly Digest[]): Promise<Set<string>>;
 
   // ---- fsck
+  /**
+   * Whether the blob is still recorded and linked, read after any transaction holding its
+   * row (a collector's batch deletes the content before it commits): what fsck asks
+   * before reporting content missing, so a collection running beside it is no problem.
+   */
+  blobStillLinked(digest: Digest): Promise<boolean>;
   tagsWithoutManifest(): Promise<Array<{ repository: string; tag: string; digest: Digest }>>;
   /** Every reference of every linked manifest, with whether its target is linked in the same repository. */
   manifestReferences(): Promise<ManifestReferenceRow[]>;

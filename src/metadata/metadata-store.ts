@@ -82,7 +82,12 @@ export interface MetadataStore {
   // Uploads in progress.
   createUpload(id: string, repository: string, now: number): Promise<void>;
   getUpload(id: string): Promise<UploadRecord | null>;
-  setUploadSize(id: string, size: number, now: number): Promise<void>;
+  /**
+   * Records an upload's durable size. With `from`, only while the recorded size is still
+   * `from` (a compare-and-set: two replicas can never both advance an upload from one
+   * offset). False when nothing was updated (no such upload, or it moved on).
+   */
+  setUploadSize(id: string, size: number, now: number, from?: number): Promise<boolean>;
   deleteUpload(id: string): Promise<void>;
   uploadsUpdatedBefore(time: number, limit: number): Promise<UploadRecord[]>;
 

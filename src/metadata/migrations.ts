@@ -10,6 +10,8 @@ import { NAMESPACE_OWNERS_MIGRATION } from './migrations/namespace-owners.ts';
 import { CREDENTIAL_BINDING_MIGRATION } from './migrations/credential-binding.ts';
 import { ADVISORY_STATEMENTS_MIGRATION } from './migrations/advisory-statements.ts';
 import { JOB_LEASES_MIGRATION } from './migrations/job-leases.ts';
+import { WEBHOOKS_MIGRATION } from './migrations/webhooks.ts';
+import { LOGIN_FAILURES_MIGRATION } from './migrations/login-failures.ts';
 import { MIRRORS_MIGRATION } from './migrations/mirrors.ts';
 
 export interface Migration {
@@ -230,7 +232,9 @@ export const MIGRATIONS: readonly Migration[] = [
   NAMESPACE_OWNERS_MIGRATION,
   ADVISORY_STATEMENTS_MIGRATION,
   JOB_LEASES_MIGRATION,
+  WEBHOOKS_MIGRATION,
   MIRRORS_MIGRATION,
+  LOGIN_FAILURES_MIGRATION,
 ];
 
 /** Applies the migrations not applied yet (up to `through`, for upgrade tests); returns how many ran. */

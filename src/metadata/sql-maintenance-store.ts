@@ -166,6 +166,17 @@ export class SqlMaintenanceStore implements MaintenanceStore {
   }
 
   /** Which of these digests have a blob record. */
+  async blobStillLinked(digest: Digest): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      // FOR SHARE waits for a collector's batch holding the row; SQLite's transactions
+      // are serialised (BEGIN IMMEDIATE), which waits the same.
+      const rows = await tx.query<{ digest: string }>(`SELECT digest FROM blobs WHERE digest = ?${tx.dialect === 'postgres' ? ' FOR SHARE' : ''}`, [digest]);
+      if (rows.length === 0) return false;
+      const links = await tx.query<{ digest: string }>('SELECT digest FROM repository_blobs WHERE digest = ? LIMIT 1', [digest]);
+      return links.length > 0;
+    });
+  }
+
   async knownBlobs(digests: readonly Digest[]): Promise<Set<string>> {
     const known = new Set<string>();
     for (let i = 0; i < digests.length; i += 500) {

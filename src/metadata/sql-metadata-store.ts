@@ -172,8 +172,12 @@ export class SqlMetadataStore implements MetadataStore {
     return rows[0] ? toUploadRecord(rows[0]) : null;
   }
 
-  async setUploadSize(id: string, size: number, now: number): Promise<void> {
-    await this.sql.run('UPDATE uploads SET size = ?, updated_at = ? WHERE id = ?', [size, now, id]);
+  async setUploadSize(id: string, size: number, now: number, from?: number): Promise<boolean> {
+    const result =
+      from === undefined
+        ? await this.sql.run('UPDATE uploads SET size = ?, updated_at = ? WHERE id = ?', [size, now, id])
+        : await this.sql.run('UPDATE uploads SET size = ?, updated_at = ? WHERE id = ? AND size = ?', [size, now, id, from]);
+    return result.changes > 0;
   }
 
   async deleteUpload(id: string): Promise<void> {

@@ -6,6 +6,8 @@ import type { Digest } from '../core/digest.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MaintenanceStore } from '../metadata/maintenance-store.ts';
 import type { Registry } from './registry.ts';
+import type { NamedLocks } from '../core/coordination.ts';
+import { LocalLocks } from '../cluster/local-coordination.ts';
 
 /** Blobs deleted per transaction and storage call (S3's DeleteObjects takes up to 1000). */
 const DELETE_BATCH = 500;
@@ -26,23 +28,40 @@ export interface CollectReport {
   readonly uploadsExpired: number;
   readonly bytesReclaimed: number;
   readonly durationMs: number;
+  /** Set when nothing ran because another process (a replica, `custody gc`) was collecting. */
+  readonly skipped?: 'another collector is running';
+}
+
+export interface CollectorOptions {
+  /** One collector at a time across replicas (the `gc` lock); in-process by default. */
+  readonly locks?: NamedLocks | undefined;
 }
 
 export class GarbageCollector {
   private readonly registry: Registry;
   private readonly maintenance: MaintenanceStore;
   private readonly logger: Logger;
+  private readonly locks: NamedLocks;
   private running: Promise<CollectReport> | undefined;
 
-  constructor(registry: Registry, maintenance: MaintenanceStore, logger: Logger) {
+  constructor(registry: Registry, maintenance: MaintenanceStore, logger: Logger, options: CollectorOptions = {}) {
     this.registry = registry;
     this.maintenance = maintenance;
     this.logger = logger;
+    this.locks = options.locks ?? new LocalLocks();
   }
 
-  /** One collection at a time per process; a second call joins the running one. */
+  /**
+   * One collection at a time: a second call in this process joins the running one; while
+   * another process holds the `gc` lock, nothing runs and the report says `skipped`.
+   * Two sweeps would not corrupt anything (each batch re-checks under row locks), but
+   * they would double the storage listing and the deletes for nothing.
+   */
   collect(options: CollectOptions): Promise<CollectReport> {
-    this.running ??= this.run(options).finally(() => (this.running = undefined));
+    this.running ??= this.locks
+      .withLock('gc', () => this.run(options), { wait: false })
+      .then((report) => report ?? skippedReport(options.dryRun))
+      .finally(() => (this.running = undefined));
     return this.running;
   }
 
@@ -129,8 +148,18 @@ export class GarbageCollector {
     for (;;) {
       const stale = await this.registry.metadata.uploadsUpdatedBefore(before, 500);
       for (const upload of stale) {
-        await this.registry.cancelUpload(upload.repository, upload.id).catch(() => {});
-        expired++;
+        // Under the upload's own lock (a chunk may be arriving on any replica), and only
+        // if it is still untouched: a chunk that got the lock first keeps its upload.
+        const removed = await this.locks
+          .withLock(`upload:${upload.id}`, async () => {
+            const current = await this.registry.metadata.getUpload(upload.id);
+            if (!current || current.updatedAt >= before) return false;
+            await this.registry.blobs.deleteUpload(upload.id);
+            await this.registry.metadata.deleteUpload(upload.id);
+            return true;
+          })
+          .catch(() => false);
+        if (removed) expired++;
       }
       if (stale.length < 500) break;
     }
@@ -143,4 +172,8 @@ export class GarbageCollector {
     }
     return expired;
   }
+}
+
+function skippedReport(dryRun: boolean): CollectReport {
+  return { dryRun, untaggedManifestsRemoved: 0, manifestsDeleted: 0, blobsDeleted: 0, orphanFilesDeleted: 0, uploadsExpired: 0, bytesReclaimed: 0, durationMs: 0, skipped: 'another collector is running' };
 }

@@ -8,6 +8,8 @@ import { EMPTY_JSON_CONTENT, EMPTY_JSON_DIGEST } from '../core/media-types.ts';
 import { parseManifest } from '../core/manifest.ts';
 import type { BlobStore, ByteRange } from '../storage/blob-store.ts';
 import type { ManifestHead, ManifestRecord, MetadataStore, ReferrerRecord } from '../metadata/metadata-store.ts';
+import type { NamedLocks } from '../core/coordination.ts';
+import { LocalLocks } from '../cluster/local-coordination.ts';
 import { UploadSessions } from './uploads.ts';
 import { NO_EVENTS, type EventActor, type EventPublisher } from '../core/events.ts';
 import type { WriteGuard } from './write-guard.ts';
@@ -30,6 +32,11 @@ export interface RegistryOptions {
   readonly events?: EventPublisher | undefined;
   /** Checks run before every write, whatever the entry point. */
   readonly guards?: readonly WriteGuard[] | undefined;
+  /**
+   * Who may touch an upload: one chunk at a time across every replica. In-process by
+   * default (one process); PostgreSQL advisory locks when replicas share the database.
+   */
+  readonly locks?: NamedLocks | undefined;
 }
 
 export class CoreRegistry implements Registry {
@@ -48,7 +55,7 @@ export class CoreRegistry implements Registry {
     this.now = options.clock ?? Date.now;
     this.events = options.events ?? NO_EVENTS;
     this.guards = options.guards ?? [];
-    this.uploads = new UploadSessions({ blobs, metadata, options, now: this.now, events: this.events, guards: this.guards });
+    this.uploads = new UploadSessions({ blobs, metadata, options, now: this.now, events: this.events, guards: this.guards, locks: options.locks ?? new LocalLocks() });
   }
 
   // ---- blobs -------------------------------------------------------------------------
@@ -165,7 +172,7 @@ export class CoreRegistry implements Registry {
     if (!found) throw manifestUnknown(repository, reference);
     // A pull is someone's request (HTTP passes who, anonymous included); the registry's own
     // readers (the scanner, replication) pass no actor and are not pulls.
-    if (actor !== undefined) this.events.publish('manifest.pulled', { repository, digest: found.digest, reference }, actor);
+    if (actor !== undefined) this.events.publish('manifest.pulled', { repository, digest: found.digest, reference, mediaType: found.mediaType, size: found.size }, actor);
     return found;
   }
 

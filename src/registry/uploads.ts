@@ -11,7 +11,7 @@ import { UploadInterruptedError, type BlobStore, type ByteRange } from '../stora
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { EventActor, EventPublisher } from '../core/events.ts';
 import { UploadHashes } from './upload-hashes.ts';
-import { KeyedLock } from './keyed-lock.ts';
+import type { NamedLocks } from '../core/coordination.ts';
 import type { WriteGuard } from './write-guard.ts';
 import type { BlobHandle, UploadState } from './registry-interface.ts';
 
@@ -42,15 +42,36 @@ export interface UploadContext {
   readonly now: () => number;
   readonly events: EventPublisher;
   readonly guards: readonly WriteGuard[];
+  /** One chunk at a time per upload across every replica (the lock `upload:<id>`). */
+  readonly locks: NamedLocks;
 }
 
 export class UploadSessions {
   private readonly context: UploadContext;
   private readonly hashes = new UploadHashes();
-  private readonly uploadLocks = new KeyedLock();
 
   constructor(context: UploadContext) {
     this.context = context;
+  }
+
+  /** Runs `work` as the only holder of the upload, whichever replica the chunk reached. */
+  private async withUpload<T>(uploadId: string, work: () => Promise<T>): Promise<T> {
+    return (await this.context.locks.withLock(`upload:${uploadId}`, async () => ({ value: await work() })))!.value;
+  }
+
+  /**
+   * Records the upload's new durable size, only if it is still the size this chunk
+   * started from: a fence behind the lock, should a replica lose its lock (its database
+   * connection dropped) while another took the upload over.
+   */
+  private async recordSize(upload: UploadState, size: number): Promise<void> {
+    if (!(await this.context.metadata.setUploadSize(upload.id, size, this.context.now(), upload.size))) {
+      this.hashes.forget(upload.id);
+      const current = await this.context.metadata.getUpload(upload.id);
+      // Expired or cancelled meanwhile (a collector with no grace period): the upload is unknown.
+      if (!current) throw new NotFound('upload', `upload ${upload.id} ended while this chunk was stored`);
+      throw new UploadRangeInvalid(`upload ${upload.id} moved on while this chunk was stored`, { id: upload.id, repository: upload.repository, size: current.size });
+    }
   }
 
   async start(repository: string): Promise<UploadState> {
@@ -75,7 +96,7 @@ export class UploadSessions {
    * size; otherwise UploadRangeInvalid (the spec's 416 with the current Range).
    */
   async append(repository: string, uploadId: string, body: Readable, contentRange?: string, contentLength?: number): Promise<UploadState> {
-    return this.uploadLocks.run(uploadId, async () => {
+    return this.withUpload(uploadId, async () => {
       const upload = await this.status(repository, uploadId);
       let expected: number | undefined;
       if (contentRange !== undefined) {
@@ -108,13 +129,13 @@ export class UploadSessions {
       // The client went away or stalled: keep what arrived, so it can resume from the
       // Range a status request reports. The running hash saw bytes that may not have
       // reached the file, so it is dropped; completion re-hashes the file instead.
-      if (error.size > upload.size) await this.context.metadata.setUploadSize(upload.id, error.size, this.context.now());
+      if (error.size > upload.size) await this.recordSize(upload, error.size);
       throw error.cause;
     }
     if (expected !== undefined && size - upload.size !== expected) {
       throw new InvalidInput('upload', `chunk carried ${size - upload.size} bytes, Content-Range announced ${expected}`);
     }
-    await this.context.metadata.setUploadSize(upload.id, size, this.context.now());
+    await this.recordSize(upload, size);
     if (hash) this.hashes.put(upload.id, size, hash);
     return size;
   }
@@ -125,7 +146,7 @@ export class UploadSessions {
       throw new InvalidInput('digest', 'completing an upload needs the digest query parameter');
     }
     const expected = parseDigestParam(digest);
-    return this.uploadLocks.run(uploadId, async () => {
+    return this.withUpload(uploadId, async () => {
       let upload = await this.status(repository, uploadId);
       if (body && (contentLength === undefined || contentLength > 0)) {
         let announced: number | undefined;
@@ -192,7 +213,7 @@ export class UploadSessions {
   }
 
   async cancel(repository: string, uploadId: string): Promise<void> {
-    await this.uploadLocks.run(uploadId, async () => {
+    await this.withUpload(uploadId, async () => {
       await this.status(repository, uploadId);
       this.hashes.forget(uploadId);
       await this.context.blobs.deleteUpload(uploadId);

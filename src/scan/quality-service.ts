@@ -2,9 +2,11 @@
 // in-process worker indexes it from the registry's own stores, matches the packages
 // against the advisory database and grades the image. When the database revision
 // changes, the stored package lists are matched again (no layer is read twice), and as
-// errata age, grades drop on schedule. A drop, or a new Critical finding, is announced
-// to `notifyUrl`. Reads for the API go through here too, so what is served is always
-// matched against the current database and graded for today. Indexing one image is
+// errata age, grades drop on schedule. A finished scan, a drop and a new Critical finding
+// are published as domain events (scan.completed, grade.dropped, vulnerability.found);
+// webhooks deliver them, `quality.notifyUrl` being one such hook. Reads for the API go
+// through here too, so what is served is always matched against the current database and
+// graded for today. Indexing one image is
 // bounded (inflated bytes, entries, a time budget): an image past a bound is reported
 // "not indexed" with the bound, and the queue moves on. Indexing, matching and grading
 // are the scan pipeline's steps (scan-pipeline.ts), the same the CLI's scans run.
@@ -25,7 +27,7 @@ import { gradeOn } from './matching/grade.ts';
 import { assess, indexStep, judgeStep } from './scan-pipeline.ts';
 import { RegistryImageSource } from './registry-image-source.ts';
 import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from '../metadata/quality-store.ts';
-import type { EventSubscriber } from '../core/events.ts';
+import { NO_EVENTS, type EventPublisher, type EventSubscriber } from '../core/events.ts';
 import type { JobScheduler } from '../jobs/job-scheduler.ts';
 import { TimerScheduler } from '../jobs/timer-scheduler.ts';
 
@@ -58,8 +60,8 @@ export interface QualityServiceOptions {
   readonly logger: Logger;
   /** Images indexed at once by this process (quality.workers). */
   readonly workers?: number;
-  /** quality.notifyUrl: where notices are POSTed (JSON). */
-  readonly notifyUrl?: string | undefined;
+  /** Where scan results, grade drops and new Critical findings are announced. */
+  readonly events?: EventPublisher | undefined;
   /** How often grades are re-read for ageing (quality.recheckInterval). */
   readonly recheckIntervalMs?: number;
   /** How often the database revision and other replicas' jobs are polled. */
@@ -76,7 +78,7 @@ export interface QualityServiceOptions {
   readonly timeBudgetMs?: number;
   /** The indexer (tests replace it). */
   readonly indexer?: Indexer;
-  /** Delivers a notice (default: POST to notifyUrl). */
+  /** Also hands each notice to this function (tests), besides the events. */
   readonly notify?: (notice: QualityNotice) => Promise<void>;
   /** Where the re-match and re-grade jobs run; without one, start() runs them on a
    * scheduler of its own, stopped by stop(). */
@@ -130,6 +132,7 @@ export class QualityService {
   private readonly logger: Logger;
   private readonly options: QualityServiceOptions;
   private readonly now: () => number;
+  private readonly events: EventPublisher;
   private readonly workerId = randomUUID();
   private running = false;
   private loops: Promise<void>[] = [];
@@ -148,6 +151,7 @@ export class QualityService {
     this.logger = options.logger;
     this.options = options;
     this.now = options.clock ?? Date.now;
+    this.events = options.events ?? NO_EVENTS;
   }
 
   // ---- the registry's events -------------------------------------------------------------
@@ -273,6 +277,8 @@ export class QualityService {
     });
     try {
       await this.refresh(job.manifestDigest);
+      const grade = await this.store.getGrade(job.manifestDigest);
+      this.events.publish('scan.completed', { repository: job.repository, digest: job.manifestDigest, grade: grade?.report.grade });
     } catch (error) {
       this.logger.error('quality: matching failed', { digest: job.manifestDigest, error: (error as Error).message });
     }
@@ -369,23 +375,13 @@ export class QualityService {
   }
 
   private async deliver(notice: QualityNotice): Promise<void> {
+    const { repository, digest } = notice;
+    if (notice.event === 'grade-dropped') this.events.publish('grade.dropped', { repository, digest, from: notice.previousGrade ?? '', to: notice.grade });
+    else this.events.publish('vulnerability.found', { repository, digest, advisories: notice.advisories, grade: notice.grade, previousGrade: notice.previousGrade });
     try {
-      if (this.options.notify) return await this.options.notify(notice);
-      const url = this.options.notifyUrl;
-      if (!url) return;
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(notice),
-        signal: AbortSignal.timeout(10_000),
-      });
-      await response.body?.cancel();
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      await this.options.notify?.(notice);
     } catch (error) {
-      // The URL may carry a token: name only its host.
-      let host = 'the notification endpoint';
-      try { host = new URL(this.options.notifyUrl ?? '').host; } catch { /* keep the generic name */ }
-      this.logger.warn('quality: notification failed', { event: notice.event, digest: notice.digest, endpoint: host, error: (error as Error).message });
+      this.logger.warn('quality: notification failed', { event: notice.event, digest: notice.digest, error: (error as Error).message });
     }
   }
 

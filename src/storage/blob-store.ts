@@ -92,6 +92,11 @@ export interface BlobStore {
   listUploads(): AsyncIterable<{ readonly uploadId: string; readonly modifiedAt: Date }>;
   /** Checks the store is reachable and writable; throws otherwise. */
   check(): Promise<void>;
+  /**
+   * Readiness, asked by every /healthz: cheaper than check() (no write), and it must
+   * fail when the store cannot be reached (S3: HEAD on the bucket). check() when absent.
+   */
+  ready?(): Promise<void>;
   /** Releases what the driver holds open (connections), when it holds anything. */
   close?(): void;
   /** Free and total space, or null where the store cannot tell (object storage). */

@@ -142,6 +142,11 @@ export class S3BlobStore implements BlobStore {
     await this.objects.delete(probe);
   }
 
+  /** HEAD on the bucket: the endpoint answers, the bucket exists and the keys are good. */
+  async ready(): Promise<void> {
+    (await this.client.request('HEAD', null)).resume();
+  }
+
   close(): void {
     this.client.close();
   }

@@ -131,6 +131,15 @@ export function maintenanceSuite(name: string, openClient: () => Promise<SqlClie
       assert.deepEqual([...(await store.knownBlobs([]))], []);
     });
 
+    it('blobStillLinked: recorded and linked, not after the last unlink or for an unknown digest', async () => {
+      const digest = blobDigest('still');
+      await metadata.linkBlob('app', digest, 1, T0);
+      assert.equal(await store.blobStillLinked(digest), true);
+      await metadata.unlinkBlob('app', digest);
+      assert.equal(await store.blobStillLinked(digest), false);
+      assert.equal(await store.blobStillLinked(blobDigest('never')), false);
+    });
+
     it('fsck reads: tags without their manifest, references with their links, every manifest and blob row in pages, upload ids', async () => {
       const layer = blobDigest('layer');
       const image = await push(manifest('app', { blobs: [layer], tag: 'v1', now: T0 }));

@@ -88,7 +88,8 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       assert.equal(await migrate(sql), 0);
       assert.equal((await store.findRepositoryBlob('library/app', blobDigest('a')))?.size, 5);
       const versions = await sql.query<{ version: number | string }>('SELECT version FROM schema_migrations');
-      assert.deepEqual(versions.map((row) => Number(row.version)).sort((a, b) => a - b), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).map((migration) => migration.version));
+      const byNumber = (x: number, y: number): number => x - y;
+      assert.deepEqual(versions.map((row) => Number(row.version)).sort(byNumber), MIGRATIONS.filter((migration) => migration.statements.length > 0 || migration.data !== undefined).map((migration) => migration.version).sort(byNumber));
     });
 
     it('linkBlob records the blob, creates the repository and counts repository links', async () => {
@@ -138,8 +139,14 @@ export function metadataSuite(name: string, openClient: () => Promise<SqlClient>
       await store.createUpload('u2', 'library/other', T0 + 100);
       await store.createUpload('u3', 'library/app', T0 + 200);
       assert.deepEqual(await store.getUpload('u1'), { id: 'u1', repository: 'library/app', size: 0, createdAt: T0, updatedAt: T0 });
-      await store.setUploadSize('u1', 5_000_000_000, T0 + 500);
+      assert.equal(await store.setUploadSize('u1', 5_000_000_000, T0 + 500), true);
       assert.deepEqual(await store.getUpload('u1'), { id: 'u1', repository: 'library/app', size: 5_000_000_000, createdAt: T0, updatedAt: T0 + 500 });
+      // Compare-and-set: only from the size recorded (two replicas cannot both advance it).
+      assert.equal(await store.setUploadSize('u3', 100, T0 + 300, 0), true);
+      assert.equal(await store.setUploadSize('u3', 150, T0 + 400, 0), false);
+      assert.equal((await store.getUpload('u3'))?.size, 100);
+      assert.equal(await store.setUploadSize('u3', 200, T0 + 200, 100), true);
+      assert.equal(await store.setUploadSize('missing', 1, T0, 0), false);
       // Oldest first, strictly before the time, at most `limit`.
       assert.deepEqual((await store.uploadsUpdatedBefore(T0 + 1000, 10)).map((upload) => upload.id), ['u2', 'u3', 'u1']);
       assert.deepEqual((await store.uploadsUpdatedBefore(T0 + 1000, 2)).map((upload) => upload.id), ['u2', 'u3']);

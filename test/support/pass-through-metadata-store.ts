@@ -46,8 +46,8 @@ export class PassThroughMetadataStore implements MetadataStore {
   getUpload(id: string): Promise<UploadRecord | null> {
     return this.pass(this.inner.getUpload(id));
   }
-  setUploadSize(id: string, size: number, now: number): Promise<void> {
-    return this.pass(this.inner.setUploadSize(id, size, now));
+  setUploadSize(id: string, size: number, now: number, from?: number): Promise<boolean> {
+    return this.pass(this.inner.setUploadSize(id, size, now, from));
   }
   deleteUpload(id: string): Promise<void> {
     return this.pass(this.inner.deleteUpload(id));

@@ -6,8 +6,9 @@
 // - AbortMultipartUpload is answered (s3rver does not implement it), and the multipart
 //   uploads left open are counted, so tests can see that none leak;
 // - a GET of `Range: bytes=0-0` returns one byte (s3rver reads an end of 0 as "to the end").
-// What s3rver still lacks (and the tests therefore do not exercise): ListParts,
-// ListMultipartUploads, conditional writes (If-Match/If-None-Match on PUT), checksums other
+// - ListMultipartUploads and ListParts are answered from what this layer saw (CNCF
+//   Distribution's s3 driver needs them to resume an upload; s3rver has neither).
+// What s3rver still lacks (and the tests therefore do not exercise): conditional writes (If-Match/If-None-Match on PUT), checksums other
 // than MD5 ETags, SigV4 for virtual-host requests (it canonicalises them as path-style),
 // bucket lifecycle rules, and the consistency and throttling behaviour of a distributed store.
 import { createServer, type Server } from 'node:http';
@@ -50,6 +51,8 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
   const directory = await mkdtemp(join(tmpdir(), 'custody-s3-'));
   const s3 = new S3rver({ directory, silent: true, ...(options.virtualHosts ? { serviceEndpoint: 'localhost', allowMismatchedSignatures: true } : {}) });
   const open = new Map<string, Map<number, number>>();
+  /** What ListMultipartUploads and ListParts answer: each open upload's key and parts. */
+  const uploads = new Map<string, { bucket: string; key: string; initiated: string; parts: Map<number, { size: number; etag: string }> }>();
   const completedPartSizes: number[][] = [];
   const requests = { BlobDeleteObject: 0, DeleteObjects: 0 };
 
@@ -57,8 +60,38 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     const uploadId = ctx.query.uploadId;
     if (ctx.method === 'DELETE' && uploadId === undefined && /^\/[^/]+\/blobs\//.test(ctx.path)) requests.BlobDeleteObject++;
     if (ctx.method === 'POST' && 'delete' in ctx.query) requests.DeleteObjects++;
+    if (ctx.method === 'GET' && 'uploads' in ctx.query && /^\/[^/]+\/?$/.test(ctx.path)) {
+      const bucket = ctx.path.split('/')[1]!;
+      const prefix = String(ctx.query.prefix ?? '');
+      const listed = [...uploads.entries()].filter(([, upload]) => upload.bucket === bucket && upload.key.startsWith(prefix));
+      ctx.type = 'application/xml';
+      ctx.body =
+        `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${bucket}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>` +
+        `<Prefix>${xmlText(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>` +
+        listed.map(([id, upload]) => `<Upload><Key>${xmlText(upload.key)}</Key><UploadId>${id}</UploadId><Initiated>${upload.initiated}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`).join('') +
+        '</ListMultipartUploadsResult>';
+      return;
+    }
+    if (ctx.method === 'GET' && uploadId !== undefined) {
+      const upload = uploads.get(uploadId);
+      if (!upload) {
+        ctx.status = 404;
+        ctx.type = 'application/xml';
+        ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
+        return;
+      }
+      const parts = [...upload.parts.entries()].sort(([a], [b]) => a - b);
+      ctx.type = 'application/xml';
+      ctx.body =
+        `<?xml version="1.0" encoding="UTF-8"?><ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${upload.bucket}</Bucket><Key>${xmlText(upload.key)}</Key><UploadId>${uploadId}</UploadId>` +
+        `<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>${parts.at(-1)?.[0] ?? 0}</NextPartNumberMarker><MaxParts>1000</MaxParts><IsTruncated>false</IsTruncated>` +
+        parts.map(([number, part]) => `<Part><PartNumber>${number}</PartNumber><LastModified>${upload.initiated}</LastModified><ETag>${xmlText(part.etag)}</ETag><Size>${part.size}</Size></Part>`).join('') +
+        '</ListPartsResult>';
+      return;
+    }
     if (ctx.method === 'DELETE' && uploadId !== undefined) {
       open.delete(uploadId);
+      uploads.delete(uploadId);
       ctx.status = 204;
       ctx.body = '';
       return;
@@ -77,6 +110,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
       await next();
       if (ctx.status < 300) {
         open.delete(uploadId);
+        uploads.delete(uploadId);
         completedPartSizes.push(sizes);
       }
       return;
@@ -91,12 +125,18 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
     }
     if (ctx.method === 'POST' && 'uploads' in ctx.query && ctx.status < 300) {
       const id = /<UploadId>([^<]+)<\/UploadId>/.exec(String(ctx.body))?.[1];
-      if (id) open.set(id, new Map());
+      if (id) {
+        open.set(id, new Map());
+        const [, bucket = '', ...key] = ctx.path.split('/');
+        uploads.set(id, { bucket, key: decodeURIComponent(key.join('/')), initiated: new Date().toISOString(), parts: new Map() });
+      }
     }
     if (ctx.method === 'PUT' && uploadId !== undefined && ctx.status < 300) {
       const range = /^bytes=(\d+)-(\d+)$/.exec(String(ctx.headers['x-amz-copy-source-range'] ?? ''));
       const size = range ? Number(range[2]) - Number(range[1]) + 1 : Number(ctx.headers['content-length']);
       open.get(uploadId)?.set(Number(ctx.query.partNumber), size);
+      const etag = String(ctx.response.get('ETag') || /<ETag>([^<]+)<\/ETag>/.exec(String(ctx.body ?? ''))?.[1] || '');
+      uploads.get(uploadId)?.parts.set(Number(ctx.query.partNumber), { size, etag });
     }
   });
 
@@ -120,6 +160,10 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Te
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+function xmlText(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 async function firstByte(stream: Readable): Promise<Buffer> {

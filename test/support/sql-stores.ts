@@ -16,6 +16,10 @@ import type { SigningPolicyStore } from '../../src/metadata/signing-policy-store
 import type { SignatureStore } from '../../src/metadata/signature-store.ts';
 import type { ActionLogStore } from '../../src/audit/action-log-store.ts';
 import type { JobLeaseStore } from '../../src/metadata/job-lease-store.ts';
+import type { LoginAttemptStore } from '../../src/metadata/login-attempt-store.ts';
+import { SqlLoginAttemptStore } from '../../src/metadata/sql-login-attempt-store.ts';
+import type { WebhookStore } from '../../src/metadata/webhook-store.ts';
+import { SqlWebhookStore } from '../../src/metadata/sql-webhook-store.ts';
 import { SqlMetadataStore } from '../../src/metadata/sql-metadata-store.ts';
 import { SqlIdentityStore } from '../../src/metadata/sql-identity-store.ts';
 import { SqlAccountStore } from '../../src/metadata/identity/sql-account-store.ts';
@@ -50,6 +54,8 @@ export interface StoreFactories {
   signatures(sql: SqlClient): SignatureStore;
   actionLog(sql: SqlClient): ActionLogStore;
   jobLeases(sql: SqlClient): JobLeaseStore;
+  loginAttempts(sql: SqlClient): LoginAttemptStore;
+  webhooks(sql: SqlClient): WebhookStore;
   mirrors(sql: SqlClient): MirrorStore;
 }
 
@@ -69,5 +75,7 @@ export const SQL_STORES: StoreFactories = {
   signatures: (sql) => new SqlSignatureStore(sql),
   actionLog: (sql) => new SqlActionLogStore(sql),
   jobLeases: (sql) => new SqlJobLeaseStore(sql),
+  loginAttempts: (sql) => new SqlLoginAttemptStore(sql),
+  webhooks: (sql) => new SqlWebhookStore(sql),
   mirrors: (sql) => new SqlMirrorStore(sql),
 };

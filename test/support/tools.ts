@@ -16,6 +16,7 @@ const INSTALL_HINTS: Readonly<Record<string, string>> = {
   htpasswd: 'apt-get install apache2-utils',
   umoci: 'apt-get install umoci',
   openssl: 'apt-get install openssl',
+  haproxy: 'apt-get install haproxy',
 };
 
 /** The absolute path of `name` on PATH; throws (never skips) when it is not installed. */

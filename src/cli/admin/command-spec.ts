@@ -18,6 +18,12 @@ export interface AdminFlags {
   readonly expires?: string;
   readonly all?: boolean;
   readonly json?: boolean;
+  readonly namespace?: string;
+  readonly repository?: string;
+  readonly format?: string;
+  readonly events?: string;
+  readonly secret?: string;
+  readonly name?: string;
   readonly include?: string;
   readonly exclude?: string;
   readonly interval?: string;
@@ -74,6 +80,8 @@ export interface AdminCommand {
   /** Path parameters that do not come from an argument of the same name. */
   readonly params?: (input: AdminInput) => Readonly<Record<string, string>>;
   readonly body?: (input: AdminInput) => unknown;
+  /** Query parameters of the request. */
+  readonly query?: (input: AdminInput) => Readonly<Record<string, string>>;
   /** The answer is a page of this list: ask with n=1000 and follow `next` to the end. */
   readonly pages?: string;
   readonly print: AdminOutput;

@@ -257,6 +257,20 @@ describe('repository mirroring', () => {
     const tagged = await fetch(`${downstream.url}/v2/${MIRROR_REPO}/manifests/pushed`, { method: 'HEAD', headers: { authorization: ADMIN } });
     assert.equal(tagged.status, 404);
 
+    // The same through `custody admin mirror`: the remote password as the second stdin line.
+    const admin = (args: readonly string[], input = `${ADMIN_PASSWORD}\n`) =>
+      runCustody(['admin', 'mirror', ...args, '--username', 'admin', '--password-stdin'], { cwd: work, input, env: { CUSTODY_REGISTRY: downstream.url, CUSTODY_TOKEN: '', HOME: work, XDG_RUNTIME_DIR: '', REGISTRY_AUTH_FILE: join(work, 'no-auth.json') } });
+    const created = await admin(['create', 'mirrors/cli', `http://${upstream.host}/${UPSTREAM_REPO}`, '--include', 'v4,v5', '--interval', '3600', '--remote-user', 'admin'], `${ADMIN_PASSWORD}\n${ADMIN_PASSWORD}\n`);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stderr, /mirrors\/cli mirrors http:\/\/127\.0\.0\.1:[0-9]+\/team\/app \(read-only to users\)/);
+    const synced = await admin(['sync', 'mirrors/cli']);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.match(synced.stdout, /succeeded\s+2\s/);
+    const runs = await admin(['runs', 'mirrors/cli']);
+    assert.match(runs.stdout, /^RUN\s+STARTED\s+FINISHED\s+STATUS\s+TAGS\s+BYTES/m);
+    assert.equal(runs.stdout.trim().split('\n').length, 2);
+    assert.equal((await admin(['delete', 'mirrors/cli'])).code, 0);
+
     const listed = await api('GET', '/api/v1/mirrors');
     assert.deepEqual(listed.json.map((mirror: { repository: string }) => mirror.repository), [MIRROR_REPO]);
     assert.equal((await api('DELETE', `/api/v1/repositories/${MIRROR_REPO}/-/mirror`)).status, 204);

@@ -243,6 +243,14 @@ describe('repository mirroring', () => {
       const last = seen.at(-1)!;
       assert.equal(last.type, 'mirror.sync.failed');
       assert.equal(JSON.stringify(last.data).includes('not-the-password'), false);
+
+      // The scheduled job's step: only mirrors never run or past their interval sync.
+      await service.create({ repository: 'local/due', remoteRegistry: `http://${upstream.host}`, remoteRepository: UPSTREAM_REPO, include: ['v2'], username: 'admin', password: ADMIN_PASSWORD });
+      await service.syncDue();
+      await service.syncDue();
+      assert.deepEqual((await service.runs('local/due')).map((entry) => [entry.status, entry.tagsCopied]), [['succeeded', 1]]);
+      assert.equal((await service.runs('local/app')).length, 1);
+      assert.equal((await service.runs('local/wrong')).length, 1);
     } finally {
       await bus.drain();
       await sql.close();

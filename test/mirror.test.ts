@@ -140,6 +140,9 @@ describe('repository mirroring', () => {
     assert.equal(created.status, 201, JSON.stringify(created.json));
     assert.equal(created.json.hasSecret, true);
     assert.equal(JSON.stringify(created.json).includes(ADMIN_PASSWORD), false, 'the remote password is never shown');
+    // The namespace had no account: the superuser's organization now owns it, and the repository exists (private).
+    assert.equal((await api('GET', '/api/v1/organizations/mirrors')).status, 200);
+    assert.equal((await api('GET', `/api/v1/repositories/${MIRROR_REPO}`)).json.visibility, 'private');
     // Sealed at rest: not in the database file, and the key is private to the server.
     assert.equal((await readFile(join(downstreamDir, 'custody.db'))).includes(ADMIN_PASSWORD), false);
     assert.equal((await stat(join(downstreamDir, 'mirror-secret.key'))).mode & 0o777, 0o600);

@@ -77,7 +77,20 @@ export class MirrorManagementService {
     if (!REMOTE_REGISTRY.test(input.remoteRegistry)) throw invalid('remoteRegistry: expected host[:port], or http(s)://host[:port]');
     if ((input.username === undefined) !== (input.password === undefined)) throw invalid('username and password go together');
     if (input.intervalMs !== undefined && input.intervalMs < 1000) throw invalid('intervalMs: at least 1000');
-    return mirrorView(await mirrors.create(input));
+    const source = `${input.remoteRegistry}/${input.remoteRepository}`;
+    return this.context.change(
+      caller,
+      'repository',
+      { action: 'mirror', source },
+      async () => {
+        // The repository exists with an owner before content arrives, as when a superuser
+        // creates one: an unowned namespace becomes the caller's organization.
+        await this.context.access.claimNamespace(caller, input.repository, { ip: caller.ip, userAgent: caller.userAgent });
+        await this.context.identity.ensureRepository(input.repository, 'private');
+        return mirrorView(await mirrors.create(input));
+      },
+      input.repository,
+    );
   }
 
   async list(caller: Caller): Promise<MirrorView[]> {
@@ -89,7 +102,8 @@ export class MirrorManagementService {
   }
 
   async delete(caller: Caller, repository: string): Promise<void> {
-    await this.available(caller, 'delete mirrors').delete(repository);
+    const mirrors = this.available(caller, 'delete mirrors');
+    await this.context.change(caller, 'repository', { action: 'unmirror' }, () => mirrors.delete(repository), repository);
   }
 
   async sync(caller: Caller, repository: string): Promise<MirrorRunView> {

@@ -24,12 +24,15 @@ import { indexPhase } from './phases/indexer.ts';
 import { manifestPhase } from './phases/manifests.ts';
 import { matchPhase } from './phases/match.ts';
 import { rssPhase } from './phases/rss.ts';
+import { proxyPhase } from './phases/proxy.ts';
 import { shaPhase } from './phases/sha.ts';
 import { signaturesPhase } from './phases/signatures.ts';
 import { smallBlobPhase } from './phases/small.ts';
 import { tagsPhase } from './phases/tags.ts';
 import { s3Phase } from './phases/s3.ts';
 import { webhooksPhase } from './phases/webhooks.ts';
+import { uiPhase } from './phases/ui.ts';
+import { vulndbPhase } from './phases/vulndb.ts';
 
 /** What the phases against both running registries work with. */
 interface ServerPhaseContext {
@@ -64,6 +67,9 @@ const OWN_PHASES: readonly (readonly [Phase, (args: Args, parent: string) => Pro
   ['signatures', (args, parent) => signaturesPhase(args.settings.rounds, parent, args.custodyDir)],
   ['s3', (args, parent) => s3Phase(args.settings, parent)],
   ['webhooks', (args, parent) => webhooksPhase(args.quick, parent)],
+  ['ui', (args, parent) => uiPhase(args.settings, parent, args.custodyDir)],
+  ['vulndb', (args, parent) => vulndbPhase(args.quick, parent)],
+  ['proxy', (args, parent) => proxyPhase(args.settings, parent, args.custodyDir)],
 ];
 
 interface PhasePeak {

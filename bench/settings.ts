@@ -31,6 +31,9 @@ export interface Settings {
   readonly indexRssTargetBytes: number;
   /** The indexer's compressed-input throughput must reach this fraction of `gzip -dc`'s. */
   readonly indexGzipRatioTarget: number;
+  /** Layer bytes of the proxy phase's image (in 4 layers), and its cold blob for time to first byte and fan-out. */
+  readonly proxyImage: number;
+  readonly proxyBlob: number;
 }
 
 export const DEFAULTS: Settings = {
@@ -58,6 +61,8 @@ export const DEFAULTS: Settings = {
   indexImage: GiB,
   indexRssTargetBytes: 256 * MiB,
   indexGzipRatioTarget: 0.7,
+  proxyImage: 256 * MiB,
+  proxyBlob: 64 * MiB,
 };
 
 export const QUICK: Settings = {
@@ -78,9 +83,11 @@ export const QUICK: Settings = {
   rssBlob: 256 * MiB,
   clientImage: 32 * MiB,
   indexImage: 128 * MiB,
+  proxyImage: 32 * MiB,
+  proxyBlob: 8 * MiB,
 };
 
-export const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss', 'index', 'match', 'signatures', 'sync', 's3', 'webhooks'] as const;
+export const PHASES = ['sha', 'catalog', 'tags', 'manifests', 'auth', 'small', 'big', 'fanout', 'client', 'rss', 'index', 'match', 'signatures', 'sync', 's3', 'webhooks', 'ui', 'vulndb', 'proxy'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface Args {

@@ -22,7 +22,7 @@ import type { Account, Principal } from '../src/core/identity.ts';
 import { ManagementService } from '../src/management/management-service.ts';
 import { MANAGEMENT_ROUTES, compilePath } from '../src/management/routes.ts';
 import { ManagementApi } from '../src/server/management-api.ts';
-import { openApiDocument } from '../src/server/openapi.ts';
+import { describedOperations, openApiDocument } from '../src/server/openapi.ts';
 import type { HttpRequest, HttpResponse } from '../src/server/http-types.ts';
 import type { SecurityServices } from '../src/server/security.ts';
 import { createTestDatabase, openSchemaClient, type TestDatabase } from './support/postgres.ts';
@@ -268,8 +268,9 @@ describe('OpenAPI document', () => {
         assert.deepEqual((operation.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name), templated, `${method} ${path}: path parameters`);
       }
     }
-    // The action log's two routes are documented beside the table (its own handler).
-    const routes = new Set([...MANAGEMENT_ROUTES.map((route) => `${route.method} ${route.path}`), 'GET /api/v1/logs', 'GET /api/v1/logs/export']);
+    // The action log's two routes are documented beside the table (its own handler), and
+    // so are the other API modules' routes (quality, signing policies, catalog).
+    const routes = new Set([...MANAGEMENT_ROUTES.map((route) => `${route.method} ${route.path}`), 'GET /api/v1/logs', 'GET /api/v1/logs/export', ...describedOperations().map((operation) => `${operation.method} ${operation.path}`)]);
     assert.deepEqual([...documented].sort(), [...routes].sort());
     // Every $ref resolves.
     const text = JSON.stringify(document);

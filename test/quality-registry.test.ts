@@ -155,7 +155,11 @@ describe('quality in the registry', () => {
     assert.equal(packages.os.id, 'debian');
     const findings = (await get(`${prefix}/findings`)).body;
     assert.deepEqual(findings.findings, []);
-    assert.equal((await get(`${prefix}/grade`)).body.grade, 'A');
+    // The advisory database is still empty: no grade, and why (never A for want of data).
+    const grade = (await get(`${prefix}/grade`)).body;
+    assert.equal(grade.grade, '?');
+    assert.match(grade.reason, /no advisory data for debian:12/);
+    assert.equal(grade.data.dataAsOf, null);
     assert.equal((await get(`${prefix}/errata`)).body.total, 0);
     assert.ok(Array.isArray((await get(`${prefix}/secrets`)).body.secrets));
     // Not in this repository: unknown, whatever other repositories hold.
@@ -229,6 +233,57 @@ describe('quality in the registry', () => {
     ]);
     // Important, issued January 2024: older than 12 months.
     assert.equal((await get(`${prefix}/grade`)).body.grade, 'F');
+  });
+
+  it('indexes again in the background images stored before indexing, and those an older indexer version indexed', async () => {
+    // Stored without the push hook: as before quality existed.
+    const digest = await pushLayout(registry, DEBIAN_OCI, 'bookworm-minbase', 'library/old');
+    const store = new SqlQualityStore(sql);
+    assert.equal(await store.getImage(digest), null);
+    const runsBefore = indexRuns;
+    assert.ok((await service.reindexOutdated()) >= 1);
+    const version = async (): Promise<string | undefined> => {
+      const image = await store.getImage(digest);
+      return image?.status === 'indexed' ? image.index?.indexerVersion : undefined;
+    };
+    const current = await waitFor('indexing of the old image', version, 30_000, 50);
+    // An index written by an older analyzer is read again.
+    await sql.run('UPDATE quality_images SET indexer_version = ? WHERE manifest_digest = ?', ['custody-indexer/0', digest]);
+    assert.equal(await service.reindexOutdated(), 1);
+    await waitFor('indexing again', async () => ((await version()) === current ? true : undefined), 30_000, 50);
+    assert.equal(indexRuns, runsBefore + 2);
+    assert.equal(await service.reindexOutdated(), 0, 'nothing left to index again');
+  });
+
+  it('a multi-platform index: the worst grade of its platforms, findings labelled by platform', async () => {
+    // Two "platforms": bookworm-curl (curl's advisory applies: F) and bookworm-minbase (no curl).
+    const curl = await pushLayout(registry, DEBIAN_OCI, 'bookworm-curl', 'library/multi');
+    const minbase = await pushLayout(registry, DEBIAN_OCI, 'bookworm-minbase', 'library/multi');
+    const size = async (digest: string): Promise<number> => (await registry.headManifest('library/multi', digest)).size;
+    const index = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: curl, size: await size(curl), platform: { os: 'linux', architecture: 'amd64' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: minbase, size: await size(minbase), platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+      ],
+    }));
+    const indexDigest = (await registry.putManifest('library/multi', 'latest', 'application/vnd.oci.image.index.v1+json', index)).digest;
+    const prefix = `/api/v1/repositories/library/multi/-/manifests/${indexDigest}`;
+    // The same images as earlier tests (content addressed: indexed once); a platform not
+    // indexed yet would be queued by the asking, and the index graded `?` until it is.
+    const graded = await waitFor('both platforms graded', async () => {
+      const { body } = await get(`${prefix}/grade`);
+      return body.grade !== '?' ? body : undefined;
+    }, 30_000, 100);
+    assert.equal(graded.grade, 'F');
+    assert.deepEqual(graded.platforms.map((p: any) => [p.platform, p.digest]), [['linux/amd64', curl], ['linux/arm64/v8', minbase]]);
+    assert.equal(graded.platforms[0].grade, 'F');
+    assert.match(graded.platforms[1].grade, /^[A-F]$/);
+    const findings = (await get(`${prefix}/findings`)).body;
+    assert.ok(findings.findings.length > 0);
+    assert.ok(findings.findings.every((f: any) => f.platform === 'linux/amd64'), 'curl is only on the amd64 image');
+    assert.deepEqual(findings.platforms.map((p: any) => p.error), [null, null]);
   });
 
   it('garbage collection of a manifest removes its index, findings, grade and job with it', async () => {

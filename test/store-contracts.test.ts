@@ -16,6 +16,7 @@ import type { SqlClient } from '../src/metadata/sql-client.ts';
 import { createTestDatabase, openSchemaClient, type TestDatabase } from './support/postgres.ts';
 import { SQL_STORES, type StoreFactories } from './support/sql-stores.ts';
 import { advisorySuite } from './suites/advisory-suite.ts';
+import { feedSourceSuite } from './suites/feed-source-suite.ts';
 import { qualityStoreSuite } from './suites/quality-store-suite.ts';
 import { maintenanceSuite } from './suites/maintenance-suite.ts';
 import { signingPolicySuite } from './suites/signing-policy-suite.ts';
@@ -24,6 +25,8 @@ import { actionLogStoreSuite } from './suites/action-log-store-suite.ts';
 import { jobLeaseSuite } from './suites/job-lease-suite.ts';
 import { loginAttemptSuite } from './suites/login-attempt-suite.ts';
 import { webhookStoreSuite } from './suites/webhook-store-suite.ts';
+import { webSessionSuite } from './suites/web-session-suite.ts';
+import { cacheUsageSuite } from './suites/cache-usage-suite.ts';
 import { mirrorStoreSuite } from './suites/mirror-store-suite.ts';
 
 interface Engine {
@@ -34,6 +37,7 @@ interface Engine {
 
 function contracts(label: string, engine: Engine, stores: StoreFactories): void {
   advisorySuite(label, engine.openClient, stores);
+  feedSourceSuite(label, engine.openClient, stores);
   qualityStoreSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   maintenanceSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   signingPolicySuite(label, engine.openClient, stores);
@@ -42,6 +46,8 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   jobLeaseSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   loginAttemptSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   webhookStoreSuite(label, engine.openClient, stores);
+  webSessionSuite(label, engine.openClient, stores);
+  cacheUsageSuite(label, engine.openClient, stores);
   mirrorStoreSuite(label, engine.openClient, stores);
 }
 

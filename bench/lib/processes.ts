@@ -247,6 +247,8 @@ export interface DistributionOptions {
   readonly cache?: boolean;
   /** Storage lines (indented under `storage:`) instead of the filesystem, e.g. the s3 driver's. */
   readonly storage?: readonly string[];
+  /** Run as a pull-through cache of this registry (`proxy.remoteurl`). */
+  readonly proxyRemoteUrl?: string;
   /** Directory and config name, for a second Distribution in one run. */
   readonly name?: string;
 }
@@ -282,6 +284,7 @@ export async function startDistribution(parent: string, options: DistributionOpt
         '    uploadpurging:',
         '      enabled: false',
         ...(options.cache ? ['  cache:', '    blobdescriptor: inmemory'] : []),
+        ...(options.proxyRemoteUrl ? ['proxy:', `  remoteurl: ${options.proxyRemoteUrl}`] : []),
         'http:',
         `  addr: 127.0.0.1:${port}`,
         'catalog:',
@@ -327,7 +330,8 @@ export async function startCustody(parent: string, name = 'custody', root = REPO
     const child = spawn(process.execPath, [join(root, 'bin', 'custody.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-level', 'warn'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: root,
-      env: { ...process.env, ...env },
+      // The advisory updater stays off: a benchmark never reaches the publishers.
+      env: { ...process.env, CUSTODY_VULNDB_UPDATE: 'false', ...env },
     });
     const { output, exited } = track(child, 'custody');
     // At --log-level warn Custody does not print its "custody serving" line (that is info):

@@ -3,6 +3,8 @@
 // opens a file, a PostgreSQL database by URL, or a server configuration's database.
 import type { AdvisoryDatabase, AdvisoryDatabaseDriver } from '../scan/advisory-database.ts';
 import type { Config } from '../config/config.ts';
+import type { FeedSourceStore } from '../metadata/feed-source-store.ts';
+import type { Ecosystem, OsRelease } from '../core/quality.ts';
 
 /** The client's advisory databases: SQLite files, or an empty one in memory. */
 export const SQLITE_ADVISORIES: AdvisoryDatabaseDriver = {
@@ -31,6 +33,12 @@ export type AdvisoryDatabaseLocation =
 export interface OpenedAdvisoryDatabase extends AdvisoryDatabase {
   /** How the database is named to the user. */
   readonly where: string;
+  /** The SQLite file, when the database is one (downloads in progress go beside it). */
+  readonly file: string | null;
+  /** The advisory updater's state per source, in the same database. */
+  readonly feedSources: FeedSourceStore;
+  /** A server's database: what its stored images need from advisory data (null for a client's file). */
+  readonly imageNeeds: (() => Promise<{ readonly oses: OsRelease[]; readonly ecosystems: Ecosystem[] }>) | null;
 }
 
 /** Opens (and migrates) the advisory database at `location`. */
@@ -39,8 +47,11 @@ export async function openAdvisoryDatabase(location: AdvisoryDatabaseLocation): 
   const { PostgresClient } = await import('../metadata/postgres-client.ts');
   const { migrate } = await import('../metadata/migrations.ts');
   const { SqlAdvisoryStore } = await import('../metadata/sql-advisory-store.ts');
+  const { SqlFeedSourceStore } = await import('../metadata/sql-feed-source-store.ts');
+  const { SqlQualityStore } = await import('../metadata/sql-quality-store.ts');
   let sql;
   let where: string;
+  let file: string | null = null;
   if (location.kind === 'postgres') {
     sql = new PostgresClient({ url: location.url, maxConnections: 2 });
     where = new URL(location.url).pathname.slice(1) || 'postgres';
@@ -48,9 +59,11 @@ export async function openAdvisoryDatabase(location: AdvisoryDatabaseLocation): 
     const database = location.config.database;
     sql = database.driver === 'postgres' ? new PostgresClient({ url: database.url, maxConnections: 2 }) : new SqliteClient(database.path);
     where = database.driver === 'postgres' ? 'the server\'s PostgreSQL database' : database.path;
+    file = database.driver === 'sqlite' ? database.path : null;
   } else {
     where = location.path;
     sql = new SqliteClient(where);
+    file = where;
   }
   try {
     await migrate(sql);
@@ -58,5 +71,6 @@ export async function openAdvisoryDatabase(location: AdvisoryDatabaseLocation): 
     await sql.close().catch(() => {});
     throw new Error(`cannot open the advisory database ${where}: ${(error as Error).message}`, { cause: error });
   }
-  return { store: new SqlAdvisoryStore(sql), where, close: () => sql.close() };
+  const images = location.kind === 'server' ? new SqlQualityStore(sql) : null;
+  return { store: new SqlAdvisoryStore(sql), where, file, feedSources: new SqlFeedSourceStore(sql), imageNeeds: images && (() => images.storedNeeds()), close: () => sql.close() };
 }

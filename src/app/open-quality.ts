@@ -38,6 +38,7 @@ export async function openQuality({ config, stores, security, scheduler, logger 
     recheckIntervalMs: config.quality.recheckIntervalMs,
     limits: config.quality.limits,
     timeBudgetMs: config.quality.timeBudgetMs,
+    maxDataAgeMs: config.vulndb.maxAgeMs,
     // SQLite serves one host: stale claims at start are this process's own.
     soleWorker: config.database.driver === 'sqlite',
     scheduler,

@@ -37,6 +37,8 @@ export interface OpenedSecurity {
    * for any other /api/v1 path) must come after routes that share its prefix. */
   readonly routes: readonly RouteTable[];
   readonly managementRoutes: readonly RouteTable[];
+  /** The management services (the web catalog's settings pages use them); absent without auth. */
+  readonly management: ManagementService | undefined;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function openSecurity({ config, stores, scheduler, logger, webhooks
     actionLog,
     routes,
     managementRoutes,
+    management: config.auth.enabled ? management : undefined,
     async close() {
       // Events of the last requests are recorded before the log writes its queue out.
       await stores.events.drain();

@@ -1,7 +1,7 @@
 // `custody serve` composed: the stores and the registry, the security services and the
 // action log, image quality, webhooks, the signing policy (a write guard in the registry and the
 // read checks of the distribution API), the one job scheduler with its jobs, and the HTTP
-// server over all of it. Shutdown runs in the reverse order.
+// server over all of it, the web catalog included. Shutdown runs in the reverse order.
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -16,7 +16,13 @@ import { openSecurity } from './open-security.ts';
 import { openQuality } from './open-quality.ts';
 import { openMirrors } from './open-mirrors.ts';
 import { createScheduler, registerMaintenanceJobs } from './jobs.ts';
+import { vulndbUpdaterJob } from './open-vulndb-updater.ts';
+import { reindexJob } from '../scan/reindex-job.ts';
 import { installWebhooks } from './install-webhooks.ts';
+import { createWebCatalog } from '../ui/index.ts';
+import { SqlWebSessionStore } from '../metadata/sql-web-session-store.ts';
+import { openPullThroughCache } from '../proxy/index.ts';
+import { SqlCacheUsageStore } from '../metadata/sql-cache-usage-store.ts';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -53,20 +59,35 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
   const mirrors = await openMirrors(config, stores, scheduler, logger);
   const secured = await openSecurity({ config, stores, scheduler, logger, webhooks: hooks.webhooks, mirrors });
   const quality = await openQuality({ config, stores, security: secured.security, scheduler, logger });
+  // Advisory data kept current from the publishers, and images indexed again after an analyzer upgrade.
+  const vulndbUpdate = vulndbUpdaterJob(config, stores, quality, logger);
+  if (vulndbUpdate) scheduler.register(vulndbUpdate);
+  if (config.quality.enabled) scheduler.register(reindexJob(quality.service));
   const signingPolicy = new RegistrySigningPolicy(stores.registry, new SqlSigningPolicyStore(stores.sql));
   // The tag rule of `pull,tag` policies holds on every write path, not only over HTTP.
   stores.guards.push(signingPolicy);
   registerMaintenanceJobs({ config, scheduler, collector: new GarbageCollector(stores.registry, stores.maintenance, logger, { locks: stores.locks }), logger });
+  // The pull-through cache wraps the registry the server serves (its upstreams' namespaces);
+  // what it stores goes through the core, so events, guards and jobs see it like a push.
+  const cache = openPullThroughCache(stores.registry, config.proxy, logger, new SqlCacheUsageStore(stores.sql));
+  for (const job of cache?.jobs ?? []) scheduler.register(job);
 
+  // The web catalog: its API before the management API (which answers 404 for any other
+  // /api/v1 path), its pages last (every path no other route set serves).
+  const web = createWebCatalog({
+    registry: stores.registry, repositories: stores.identity, security: secured.security, management: secured.management, quality: quality.service,
+    signing: signingPolicy, logger, events: stores.events, sessions: new SqlWebSessionStore(stores.sql), tls: config.tls !== undefined,
+  });
+  scheduler.register(web.sessions.purgeJob());
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   const server = await startServer(
     {
-      registry: stores.registry,
+      registry: cache?.registry ?? stores.registry,
       security: secured.security,
       actions: secured.actionLog,
-      routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), ...secured.managementRoutes],
+      routes: [...secured.routes, ...quality.routes, new SigningPolicyApi(signingPolicy, secured.security, secured.actionLog), web.api, ...secured.managementRoutes, web.router],
       manifestGuard: signingPolicy,
-      signatures: new SqlSignatureStore(stores.sql),
+      signatures: cache ? cache.registry.signatures(new SqlSignatureStore(stores.sql)) : new SqlSignatureStore(stores.sql),
       registerMetrics: (registry) => secured.actionLog.registerMetrics(registry),
       logger,
       tls,
@@ -95,6 +116,7 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
     async close() {
       await server.close();
       await scheduler.stop();
+      cache?.close();
       await quality.close();
       await secured.close();
       // Whatever was heard is queued for its webhooks before the database closes.

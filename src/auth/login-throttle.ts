@@ -46,10 +46,13 @@ export class LoginThrottle {
   }
 
   async succeeded(account: string): Promise<void> {
-    await this.store.clear(`account:${account}`);
+    await this.store.clear(this.keys(account, undefined)[0]!);
   }
 
   private keys(account: string, address: string | undefined): string[] {
-    return address ? [`account:${account}`, `ip:${address}`] : [`account:${account}`];
+    // A name no account can have (a NUL in it) still counts as a failure, under a key
+    // the database can store: such names fail as a wrong password does, never as a 400.
+    const name = account.replace(/\0/g, '\uFFFD');
+    return address ? [`account:${name}`, `ip:${address}`] : [`account:${name}`];
   }
 }

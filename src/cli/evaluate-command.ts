@@ -78,13 +78,20 @@ export const evaluateCommand: Command = {
       const report = await evaluate(positionals[0]!, { resolver, keys, notation, policy: loaded.path === undefined ? undefined : { file: loaded.path, policy: loaded.policy } });
       const image = report.image;
       const vulndb = values.vulndb ?? defaultVulnDbPath();
-      if (image && image.error === null && image.digest !== null && existsSync(vulndb)) {
+      if (image && image.error === null && image.digest !== null && !existsSync(vulndb)) {
+        // No grade without data: say so rather than leave the grade out.
+        image.quality = { grade: '?', securityErrata: 0, database: null, reason: `no advisory database at ${vulndb}`, dataAge: 'no data' };
+        const { notesFor } = await import('../trust/evaluate/notes.ts');
+        report.notes.splice(0, report.notes.length, ...notesFor(report));
+      } else if (image && image.error === null && image.digest !== null) {
         // Loaded only when there is a database to grade with: scanning streams every layer.
         const { runScan } = await import('./run-scan.ts');
         const warnings: string[] = [];
         try {
           const scanned = await runScan(`docker://${image.reference.replace(/[:@][^/]*$/, '')}@${image.platformDigest ?? image.digest}`, { client, vulndb, warn: (message) => warnings.push(message) });
-          image.quality = { grade: scanned.grade.grade, securityErrata: scanned.errata.security.errata.length, database: scanned.database ? vulndb : null };
+          const { gradeView, dataAgeText } = await import('../scan/coverage.ts');
+          const shown = gradeView(scanned.grade, scanned.coverage);
+          image.quality = { grade: shown.grade, securityErrata: scanned.errata.security.errata.length, database: scanned.database ? vulndb : null, reason: shown.reason, dataAge: dataAgeText(shown.data, Date.now()) };
         } catch (error) {
           process.stderr.write(`custody evaluate: warning: no grade: ${(error as Error).message.split('\n')[0]}\n`);
         }

@@ -2,7 +2,8 @@
 // of its unapplied Critical and Important security errata), when it drops next and why.
 import { CLIENT_FLAGS_USAGE } from './arguments.ts';
 import type { Command } from './main.ts';
-import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, runScanFromArgs } from './scan-command.ts';
+import { FORMAT_FLAG, SCAN_FLAGS_USAGE, databaseLine, formatDay, jsonFormat, runScanFromArgs, shownGrade } from './scan-command.ts';
+import { dataAgeText } from '../scan/coverage.ts';
 import { table } from './output.ts';
 
 export const gradeCommand: Command = {
@@ -14,6 +15,8 @@ export const gradeCommand: Command = {
     'A: no unapplied Critical or Important security errata. B: none older than 7 days',
     '(Critical) or 30 days (Important); C: 30 / 90 days; D: 90 days / 12 months;',
     'E: Critical up to 12 months; F: older. Moderate and Low never lower the grade.',
+    '?: no grade, for want of advisory data (the reason is shown). Every grade shows the',
+    'age of the data behind it.',
     '',
     SCAN_FLAGS_USAGE,
     '',
@@ -21,12 +24,12 @@ export const gradeCommand: Command = {
   ].join('\n'),
   async run(args) {
     const { result, checked: json } = await runScanFromArgs(args, FORMAT_FLAG, 'grade', jsonFormat);
-    const grade = result.grade;
+    const grade = shownGrade(result);
     if (json) {
       process.stdout.write(`${JSON.stringify({ image: result.image, digest: result.index.manifestDigest, ...grade, database: result.database }, null, 2)}\n`);
       return 0;
     }
-    const lines = [`${result.image}: grade ${grade.grade}`];
+    const lines = [`${result.image}: grade ${grade.grade}${grade.reason ? ` (${grade.reason})` : ''}`, `data as of ${dataAgeText(grade.data, Date.now())}`];
     if (grade.next) lines.push(`drops to ${grade.next.grade} on ${formatDay(grade.next.at)} unless updated`);
     if (grade.timeline.length > 2) lines.push(`timeline: ${grade.timeline.map((step) => `${step.grade} from ${formatDay(step.from)}`).join(', ')}`);
     if (grade.deciding.length > 0) {

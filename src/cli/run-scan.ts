@@ -38,7 +38,7 @@ function normaliseImage(input: string): string {
 }
 
 /** Indexes, matches and grades one image. */
-export async function runScan(input: string, options: { client: ClientOptions; vulndb?: string | undefined; platform?: Record<string, string>; limits?: IndexLimits; warn: (message: string) => void }): Promise<ScanResult> {
+export async function runScan(input: string, options: { client: ClientOptions; vulndb?: string | undefined; platform?: Record<string, string>; limits?: IndexLimits; maxDataAgeMs?: number | undefined; warn: (message: string) => void }): Promise<ScanResult> {
   const image = normaliseImage(input);
   const advisories = await openVulnDb(options.vulndb, options.warn);
   try {
@@ -49,6 +49,7 @@ export async function runScan(input: string, options: { client: ClientOptions; v
         advisories: advisories?.store ?? null,
         ...(options.platform ? { platform: options.platform } : {}),
         ...(options.limits ? { limits: options.limits } : {}),
+        ...(options.maxDataAgeMs === undefined ? {} : { maxDataAgeMs: options.maxDataAgeMs }),
         onWarning: options.warn,
       });
     } catch (error) {

@@ -15,6 +15,8 @@ import type { ScanResult } from '../scan/scan-pipeline.ts';
 import type { VulnDbStatus } from '../metadata/advisory-store.ts';
 import type { Command } from './main.ts';
 import { runScan } from './run-scan.ts';
+import { parseDuration } from '../config/config.ts';
+import { dataAgeText, gradeView, type GradeView } from '../scan/coverage.ts';
 import { VERSION } from '../core/version.ts';
 
 const SCAN_FLAGS = {
@@ -26,6 +28,7 @@ const SCAN_FLAGS = {
   'max-layer-size': { type: 'string' },
   'max-image-size': { type: 'string' },
   'max-entries': { type: 'string' },
+  'max-data-age': { type: 'string' },
 } as const;
 
 export const SCAN_FLAGS_USAGE = [
@@ -38,6 +41,11 @@ export const SCAN_FLAGS_USAGE = [
   `  --max-layer-size SIZE    refuse an image with a layer inflating to more (default ${formatBytes(DEFAULT_INDEX_LIMITS.maxLayerBytes, { limit: true }).replace(' ', '')})`,
   `  --max-image-size SIZE    refuse an image whose layers inflate to more in all (default ${formatBytes(DEFAULT_INDEX_LIMITS.maxImageBytes, { limit: true }).replace(' ', '')})`,
   `  --max-entries N          refuse an image with more tar entries in all (default ${DEFAULT_INDEX_LIMITS.maxEntries})`,
+  '  --max-data-age DURATION  advisory data older than this gives no grade (`?`; default 7d)',
+  '',
+  'No grade without data: an image whose operating system or package ecosystems no source',
+  'covers, or whose advisory data is missing or older than --max-data-age, is graded `?`',
+  'with the reason. Every grade shows the age of the data behind it.',
 ].join('\n');
 
 function platformFrom(values: Record<string, unknown>): { os?: string; architecture?: string; variant?: string } {
@@ -73,6 +81,26 @@ function limitsFrom(values: Record<string, unknown>): IndexLimits {
   };
 }
 
+function maxDataAgeFrom(values: Record<string, unknown>): number | undefined {
+  const text = values['max-data-age'] as string | undefined;
+  if (text === undefined) return undefined;
+  const parsed = parseDuration(text);
+  if (parsed === null) throw new UsageError(`--max-data-age: expected a duration such as 12h or 7d, got "${text}"`);
+  return parsed;
+}
+
+/** The grade as shown: `?` with the reason when the data cannot back a letter. */
+export function shownGrade(result: ScanResult): GradeView {
+  return gradeView(result.grade, result.coverage);
+}
+
+/** "grade B; data as of 2026-12-01 (today)" or "grade ? (no advisory data for debian:12 ...)". */
+export function gradeLine(result: ScanResult, now: number = Date.now()): string {
+  const view = shownGrade(result);
+  if (view.grade === '?') return `grade ? (${view.reason}); data as of ${dataAgeText(view.data, now)}`;
+  return `grade ${view.grade}${view.next ? ` (drops to ${view.next.grade} on ${formatDay(view.next.at)})` : ''}; data as of ${dataAgeText(view.data, now)}`;
+}
+
 /** `--format`, which every quality command takes. */
 export const FORMAT_FLAG = { format: { type: 'string', short: 'f' } } as const;
 
@@ -97,6 +125,7 @@ export async function runScanFromArgs<T>(args: string[], own: Readonly<Record<st
     client,
     vulndb: values.vulndb as string | undefined,
     limits,
+    maxDataAgeMs: maxDataAgeFrom(values),
     ...(Object.keys(platform).length > 0 ? { platform: platform as Record<string, string> } : {}),
     warn: (message) => process.stderr.write(`custody ${command}: warning: ${message}\n`),
   });
@@ -139,7 +168,7 @@ function scanJson(result: ScanResult): Record<string, unknown> {
     findings: result.match.findings,
     unfixed: result.match.unfixed,
     errata: result.errata,
-    grade: result.grade,
+    grade: shownGrade(result),
     secrets: result.index.secrets,
     database: result.database,
     indexerVersion: result.index.indexerVersion,
@@ -161,7 +190,7 @@ function scanTable(result: ScanResult, colour: boolean): string {
   const lines: string[] = [];
   const os = result.index.os;
   lines.push(`${result.image}  ${result.index.manifestDigest}`);
-  lines.push(`os: ${os ? os.prettyName ?? `${os.id} ${os.versionId ?? ''}` : 'unknown'}; ${result.index.packages.length} packages; grade ${result.grade.grade}${result.grade.next ? ` (drops to ${result.grade.next.grade} on ${formatDay(result.grade.next.at)})` : ''}`);
+  lines.push(`os: ${os ? os.prettyName ?? `${os.id} ${os.versionId ?? ''}` : 'unknown'}; ${result.index.packages.length} packages; ${gradeLine(result)}`);
   lines.push(databaseLine(result.database));
   const counts = SEVERITIES.map((s) => [s, result.match.findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
   lines.push('');
@@ -206,17 +235,20 @@ export const scanCommand: Command = {
     '  --format F               table (the default on a terminal), json (the default otherwise),',
     '                           sarif (SARIF 2.1.0), spdx (SPDX 2.3 JSON), cyclonedx (CycloneDX 1.6 JSON)',
     '  --fail-on SEVERITY       exit 1 when a vulnerability (fixed or not) of this severity or',
-    '                           higher is found: Critical, High, Medium, Low, Negligible, Unknown',
+    '                           higher is found: Critical, High, Medium, Low, Negligible, Unknown;',
+    '                           also when the image has no grade for want of data (`?`)',
+    '  --allow-no-data          with --fail-on: pass an image graded `?` for want of data',
     '',
     CLIENT_FLAGS_USAGE,
   ].join('\n'),
   async run(args) {
-    const { result, checked } = await runScanFromArgs(args, { ...FORMAT_FLAG, 'fail-on': { type: 'string' } }, 'scan', (values) => {
+    const { result, checked } = await runScanFromArgs(args, { ...FORMAT_FLAG, 'fail-on': { type: 'string' }, 'allow-no-data': { type: 'boolean' } }, 'scan', (values) => {
       const format = (values.format as string | undefined) ?? (process.stdout.isTTY ? 'table' : 'json');
       if (!['table', 'json', 'sarif', 'spdx', 'cyclonedx'].includes(format)) throw new UsageError(`--format: expected table, json, sarif, spdx or cyclonedx, got "${format}"`);
-      return { format, threshold: parseFailOn(values['fail-on'] as string | undefined) };
+      if (values['allow-no-data'] === true && values['fail-on'] === undefined) throw new UsageError('--allow-no-data goes with --fail-on');
+      return { format, threshold: parseFailOn(values['fail-on'] as string | undefined), allowNoData: values['allow-no-data'] === true };
     });
-    const { format, threshold } = checked;
+    const { format, threshold, allowNoData } = checked;
     let output: string;
     if (format === 'table') output = scanTable(result, useColour());
     else if (format === 'json') output = JSON.stringify(scanJson(result), null, 2);
@@ -228,6 +260,11 @@ export const scanCommand: Command = {
     }
     process.stdout.write(`${output}\n`);
     if (threshold !== undefined) {
+      // A CI gate that passes an image nobody could check is no gate.
+      if (!result.coverage.covered && !allowNoData) {
+        process.stderr.write(`custody scan: no grade for want of data: ${result.coverage.reason} (--allow-no-data to pass anyway)\n`);
+        return 1;
+      }
       const failed = failing(result, threshold);
       if (failed.length > 0) {
         process.stderr.write(`custody scan: ${failed.length} vulnerabilit${failed.length === 1 ? 'y' : 'ies'} of severity ${threshold} or higher\n`);

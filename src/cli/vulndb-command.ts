@@ -27,6 +27,7 @@ import type { Command } from './main.ts';
 import { formatDay } from './scan-command.ts';
 import { table } from './output.ts';
 import { defaultVulnDbPath } from './vulndb-path.ts';
+import { UPDATE_USAGE, defaultWorkDir, formatSources, parseSources, runUpdate } from './vulndb-update.ts';
 
 export const VULNDB_ARTIFACT_TYPE = 'application/vnd.custody.vulndb.v1';
 export const VULNDB_LAYER_TYPE = 'application/vnd.custody.vulndb.bundle.v1.jsonl+gzip';
@@ -42,15 +43,18 @@ const DB_FLAGS = {
 const USAGE = [
   'Usage: custody vulndb import FILE|DIR|URL [database options]',
   '       custody vulndb status [--json] [database options]',
+  ...UPDATE_USAGE.slice(0, 1),
   '       custody vulndb export FILE [database options]',
   '       custody vulndb push docker://REGISTRY/REPOSITORY:TAG [database options] [global options]',
   '       custody vulndb pull docker://REGISTRY/REPOSITORY:TAG [database options] [global options]',
   '',
   'The local advisory database. import reads Red Hat CSAF/VEX, the Debian security tracker',
-  'JSON and DSA/DLA lists, Alpine secdb YAML, OSV JSON and Custody bundles (recognised by',
+  'JSON and DSA/DLA lists, Alpine secdb (YAML or JSON), OSV JSON and Custody bundles (recognised by',
   'content; directories recursively; gzip allowed); documents unchanged since the last',
   'import are skipped. export writes a bundle (JSON Lines; gzip when FILE ends in .gz).',
   `push publishes the bundle as an OCI artifact (${VULNDB_ARTIFACT_TYPE}); pull imports one.`,
+  ...UPDATE_USAGE.slice(1),
+  'status shows each source\'s data age and counts, and the updater\'s state per feed source.',
   '',
   'Database options:',
   '  --db PATH                SQLite file (default $XDG_DATA_HOME/custody/vulndb.sqlite)',
@@ -213,11 +217,34 @@ export const vulndbCommand: Command = {
         const db = await openDb(values);
         try {
           const status = await db.store.status();
-          process.stdout.write(values.json ? `${JSON.stringify({ database: db.where, ...status })}\n` : formatStatus(status, db.where, now));
+          const feeds = await db.feedSources.list();
+          process.stdout.write(values.json ? `${JSON.stringify({ database: db.where, ...status, feeds })}\n` : `${formatStatus(status, db.where, now)}${formatSources(feeds, now)}`);
         } finally {
           await db.close();
         }
         return 0;
+      }
+      case 'update': {
+        const { values, positionals } = parseArgs({ args: rest, options: { ...DB_FLAGS, source: { type: 'string', multiple: true }, 'work-dir': { type: 'string' } }, allowPositionals: true, strict: true });
+        if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+        let specs = parseSources(values.source ?? []);
+        const db = await openDb(values);
+        try {
+          // A server's database, no --source: what its stored images need, as `custody serve` fetches.
+          if (values.source === undefined && db.imageNeeds) {
+            const { neededSources } = await import('../scan/feeds/update-job.ts');
+            const { parseSourceSpec } = await import('../scan/feeds/feed-updater.ts');
+            const configured = loadConfig({ file: values.config as string, env: process.env, flags: {} }).vulndb.sources;
+            specs = neededSources(await db.imageNeeds(), configured === undefined ? null : configured.split(',').filter((entry) => entry.trim() !== '').map(parseSourceSpec));
+            if (specs.length === 0) process.stderr.write('custody vulndb update: no stored image needs advisory data yet\n');
+          }
+          const result = await runUpdate(db.store, db.feedSources, specs, values['work-dir'] ?? defaultWorkDir(db.file));
+          const status = await db.store.status();
+          process.stdout.write(`${result.lines.join('\n')}\nrevision ${status.revision}; data as of: ${dataAge(status, Date.now())}\n`);
+          return result.ok ? 0 : 1;
+        } finally {
+          await db.close();
+        }
       }
       case 'export': {
         const { values, positionals } = parseArgs({ args: rest, options: DB_FLAGS, allowPositionals: true, strict: true });
@@ -254,7 +281,7 @@ export const vulndbCommand: Command = {
         return 0;
       }
       default:
-        throw new UsageError(`unknown vulndb command "${sub}" (import, status, export, push, pull)`);
+        throw new UsageError(`unknown vulndb command "${sub}" (import, update, status, export, push, pull)`);
     }
   },
 };

@@ -11,10 +11,11 @@ import { ConfigError } from './config-error.ts';
 import { parseHeaderList } from './header-list.ts';
 
 export { parseHeaderList };
+import { checkUpstreamSet, parseUpstreamEntries, parseUpstreamList, type ProxyConfig } from './proxy-config.ts';
 
 export { ConfigError };
 
-type Kind = 'string' | 'path' | 'integer' | 'size' | 'boolean' | 'duration' | 'level' | 'listen' | 'database';
+type Kind = 'string' | 'path' | 'integer' | 'size' | 'boolean' | 'duration' | 'level' | 'listen' | 'database' | 'upstreams' | 'upstream-list';
 
 interface Setting {
   readonly path: string;
@@ -97,7 +98,19 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'webhooks.timeout', kind: 'duration', default: '10s', description: 'how long one webhook delivery may take' },
   { path: 'webhooks.concurrency', kind: 'integer', default: 16, description: 'webhook deliveries in flight at once (each repository still receives its events in order)' },
   { path: 'webhooks.publicUrl', kind: 'string', description: 'the registry URL receivers see in events (CloudEvents source, Distribution target URLs); default: auth.publicUrl, else http://HOST:PORT' },
+  { path: 'proxy.upstreams', kind: 'upstreams', description: 'pull-through cache upstreams (YAML list: namespace, url, username, password or passwordFile, caFile, tlsVerify, ttl)' },
+  { path: 'proxy.upstream', kind: 'upstream-list', description: 'pull-through cache upstream NAMESPACE=URL (flag repeatable, environment comma-separated), e.g. cache/docker.io=https://registry-1.docker.io' },
+  { path: 'proxy.default', kind: 'string', description: 'namespace of the upstream that also serves root paths (library/alpine), for Docker\'s registry-mirrors' },
+  { path: 'proxy.ttl', kind: 'duration', default: '15m', description: 'a cached tag is revalidated against its upstream (HEAD) after this long' },
+  { path: 'proxy.notFoundTtl', kind: 'duration', default: '30s', description: 'how long an upstream "not found" is remembered' },
+  { path: 'proxy.timeout', kind: 'duration', default: '10s', description: 'longest wait for an upstream (connecting included) before the cached copy is served' },
+  { path: 'proxy.maxBytes', kind: 'size', description: 'bound on the bytes the pull-through cache holds; the least recently pulled images are evicted past it (default: no bound)' },
+  { path: 'proxy.evictionInterval', kind: 'duration', default: '10m', description: 'how often the pull-through cache checks its size bound' },
   { path: 'quality.timeBudget', kind: 'duration', default: '5m', description: 'indexing one image that takes longer is abandoned ("took longer than ...")' },
+  { path: 'vulndb.maxAge', kind: 'duration', default: '7d', description: 'advisory data older than this gives no grade (`?`, with the reason)' },
+  { path: 'vulndb.update', kind: 'boolean', default: true, description: 'fetch advisory data from the publishers in the background (false: air-gapped, fed by `custody vulndb import/pull`)' },
+  { path: 'vulndb.updateInterval', kind: 'duration', default: '6h', description: 'time between background advisory updates' },
+  { path: 'vulndb.sources', kind: 'string', description: 'comma-separated NAME[=BASE_URL]: only these sources, or other base URLs (a mirror); default: the publishers, as stored images need them' },
 ];
 
 export interface Config {
@@ -158,6 +171,8 @@ export interface Config {
     readonly limits: { readonly maxLayerBytes: number; readonly maxImageBytes: number; readonly maxEntries: number };
     readonly timeBudgetMs: number;
   };
+  readonly vulndb: { readonly maxAgeMs: number; readonly update: boolean; readonly updateIntervalMs: number; readonly sources?: string | undefined };
+  readonly proxy: ProxyConfig;
 }
 
 export interface S3StorageConfig {
@@ -194,7 +209,7 @@ export interface ConfigSources {
   readonly file?: string | undefined;
   readonly env?: NodeJS.ProcessEnv;
   /** Flag values by flag name (without --). */
-  readonly flags?: Readonly<Record<string, string | boolean | undefined>>;
+  readonly flags?: Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
 }
 
 interface RawValue {
@@ -285,6 +300,7 @@ export function loadConfig(sources: ConfigSources): Config {
   const s3 = s3Storage(get, env, problems);
   const redisUrl = get<string | undefined>('redis.url');
   if (redisUrl !== undefined && !/^rediss?:\/\/[^/]+/.test(redisUrl)) problems.push('redis.url: expected a redis:// or rediss:// URL');
+  const proxy = proxySettings(get, raw, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const database = get<{ driver: 'postgres'; url: string } | { driver: 'sqlite'; path: string } | undefined>('database.url') ?? {
@@ -366,6 +382,29 @@ export function loadConfig(sources: ConfigSources): Config {
       limits: { maxLayerBytes: get('quality.maxLayerBytes'), maxImageBytes: get('quality.maxImageBytes'), maxEntries: get('quality.maxEntries') },
       timeBudgetMs: get('quality.timeBudget'),
     },
+    vulndb: { maxAgeMs: get('vulndb.maxAge'), update: get('vulndb.update'), updateIntervalMs: get('vulndb.updateInterval'), sources: get('vulndb.sources') },
+    proxy,
+  };
+}
+
+/** proxy.*: the YAML list and the quick-start NAMESPACE=URL entries together. */
+function proxySettings(get: <T>(path: string) => T, raw: ReadonlyMap<string, RawValue>, problems: string[]): ProxyConfig {
+  const ttlMs = get<number>('proxy.ttl');
+  const listed = raw.get('proxy.upstreams');
+  const quick = raw.get('proxy.upstream');
+  const upstreams = [
+    ...(listed === undefined ? [] : typeof listed.value === 'string' ? parseUpstreamList(listed.value, ttlMs, listed.source, problems) : parseUpstreamEntries(listed.value, ttlMs, listed.source, problems, parseDuration)),
+    ...(quick === undefined ? [] : parseUpstreamList(Array.isArray(quick.value) ? quick.value.join(',') : String(quick.value), ttlMs, quick.source, problems)),
+  ];
+  const defaultNamespace = get<string | undefined>('proxy.default')?.replace(/\/+$/, '');
+  checkUpstreamSet(upstreams, defaultNamespace, problems);
+  return {
+    upstreams,
+    defaultNamespace,
+    notFoundTtlMs: get('proxy.notFoundTtl'),
+    timeoutMs: Math.max(100, get<number>('proxy.timeout')),
+    maxBytes: get<number | undefined>('proxy.maxBytes'),
+    evictionIntervalMs: Math.max(1000, get<number>('proxy.evictionInterval')),
   };
 }
 
@@ -447,9 +486,14 @@ function convert(setting: Setting, value: unknown): unknown {
       const parsed = typeof text === 'string' ? parseDuration(text) : null;
       if (parsed === null) return { problem: `expected a duration such as 30s, 15m, 1h or 7d, got "${String(value)}"` };
       if (setting.path === 'quality.timeBudget' && parsed < 1) return { problem: 'must be longer than 0s' };
+      if (setting.path === 'vulndb.updateInterval' && parsed < 1000) return { problem: 'must be at least 1s' };
       if (setting.path === 'limits.bodyIdleTimeout' && parsed < 100) return { problem: 'must be at least 100ms' };
       return parsed;
     }
+    case 'upstreams':
+    case 'upstream-list':
+      // Checked as a whole by proxySettings, with the other proxy settings at hand.
+      return value;
     case 'level':
       if (typeof text !== 'string' || !(LOG_LEVELS as readonly string[]).includes(text)) return { problem: `expected one of ${LOG_LEVELS.join(', ')}, got "${String(value)}"` };
       return text;

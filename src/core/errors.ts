@@ -116,7 +116,7 @@ export function isOutOfSpace(error: unknown): boolean {
 // ---- domain errors ----------------------------------------------------------------------
 
 /** What went wrong, independent of any protocol. */
-export type DomainErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'INVALID_INPUT' | 'TOO_LARGE' | 'LIMIT_REACHED' | 'DENIED';
+export type DomainErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'INVALID_INPUT' | 'TOO_LARGE' | 'LIMIT_REACHED' | 'DENIED' | 'UNAVAILABLE';
 
 /** What a domain error is about; with its code it chooses the OCI code (DOMAIN_ERROR_CODES). */
 export type ErrorSubject =
@@ -136,6 +136,8 @@ export type ErrorSubject =
   /** Text the database cannot store or compare (a NUL character). */
   | 'text'
   | 'upload'
+  /** A registry the pull-through cache fetches from. */
+  | 'upstream'
   /** Where a chunk starts in an upload (UploadRangeInvalid). */
   | 'upload-range'
   /** A webhook (management API). */
@@ -209,6 +211,14 @@ export class Denied extends DomainError {
   }
 }
 
+/** Something this registry depends on (a pull-through cache's upstream) cannot answer now. */
+export class Unavailable extends DomainError {
+  constructor(subject: ErrorSubject, message: string, options?: DomainErrorOptions) {
+    super('UNAVAILABLE', subject, message, options);
+    this.name = 'Unavailable';
+  }
+}
+
 /**
  * A chunk that does not continue an upload where it stands. The upload is named so that
  * the answer can tell the client where to resume (the spec's 416 with Range and Location).
@@ -264,6 +274,7 @@ export const DOMAIN_ERROR_CODES: Readonly<Record<DomainErrorCode, SubjectMapping
   },
   LIMIT_REACHED: { default: { code: 'DENIED' } },
   DENIED: { default: { code: 'DENIED' } },
+  UNAVAILABLE: { default: { code: 'UNAVAILABLE' } },
 };
 
 /** The OCI error a domain error is answered with (headers, if any, are the edge's to add). */

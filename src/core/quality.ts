@@ -174,3 +174,22 @@ export interface GradeReport {
   /** The unapplied Critical and Important security errata that decide it. */
   readonly deciding: readonly { readonly advisoryId: string; readonly severity: 'Critical' | 'Important'; readonly issued: number | null }[];
 }
+
+/** What a grade shows: a letter, or `?` when the data behind it cannot back one. */
+export type ShownGrade = GradeLetter | '?';
+
+/** The advisory data behind a grade: which sources it needed, how old each is, and
+ * whether together they can back a grade at all. */
+export interface DataCoverage {
+  /** False when no grade may be given: an OS or ecosystem no source covers, data
+   * missing, or data older than the limit. */
+  readonly covered: boolean;
+  /** Why not (one line per problem, joined), null when covered. */
+  readonly reason: string | null;
+  /** The sources the image needs, each with when its data was last known current (ms). */
+  readonly sources: readonly { readonly source: string; readonly updatedAt: number | null }[];
+  /** The oldest of those instants: the age of the data behind the grade; null when none. */
+  readonly dataAsOf: number | null;
+  /** The staleness limit applied (ms). */
+  readonly maxAgeMs: number;
+}

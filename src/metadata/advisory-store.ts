@@ -78,6 +78,15 @@ export interface AdvisoryStore {
   importDocument(document: FeedDocument, now?: number): Promise<DocumentImport>;
   /** Sources with their counts, last import and the age of their data. */
   status(): Promise<VulnDbStatus>;
+  /**
+   * The source whose data covers an ecosystem in a distribution release (null distro for
+   * language ecosystems): one that holds at least one affected entry there; null when
+   * none does (no grade can then be given for such packages).
+   */
+  coveringSource(ecosystem: Ecosystem, distro: string | null): Promise<AdvisorySource | null>;
+  /** Records that a source's data was checked against its publisher at `now` and is
+   * current (an update that found nothing new): its age starts again. */
+  markCurrent(source: AdvisorySource, now: number): Promise<void>;
   /** Every stored document, in import order (for export). */
   documents(): Promise<StoredDocument[]>;
   /** The advisories one document carries, each with that document's affected rows only,

@@ -10,8 +10,11 @@ import { NAMESPACE_OWNERS_MIGRATION } from './migrations/namespace-owners.ts';
 import { CREDENTIAL_BINDING_MIGRATION } from './migrations/credential-binding.ts';
 import { ADVISORY_STATEMENTS_MIGRATION } from './migrations/advisory-statements.ts';
 import { JOB_LEASES_MIGRATION } from './migrations/job-leases.ts';
+import { FEED_SOURCES_MIGRATION } from './migrations/feed-sources.ts';
 import { WEBHOOKS_MIGRATION } from './migrations/webhooks.ts';
 import { LOGIN_FAILURES_MIGRATION } from './migrations/login-failures.ts';
+import { CACHE_PULLS_MIGRATION } from './migrations/cache-pulls.ts';
+import { WEB_SESSIONS_MIGRATION } from './migrations/web-sessions.ts';
 import { MIRRORS_MIGRATION } from './migrations/mirrors.ts';
 
 export interface Migration {
@@ -232,9 +235,12 @@ export const MIGRATIONS: readonly Migration[] = [
   NAMESPACE_OWNERS_MIGRATION,
   ADVISORY_STATEMENTS_MIGRATION,
   JOB_LEASES_MIGRATION,
+  FEED_SOURCES_MIGRATION,
   WEBHOOKS_MIGRATION,
+  CACHE_PULLS_MIGRATION,
   MIRRORS_MIGRATION,
   LOGIN_FAILURES_MIGRATION,
+  WEB_SESSIONS_MIGRATION,
 ];
 
 /** Applies the migrations not applied yet (up to `through`, for upgrade tests); returns how many ran. */

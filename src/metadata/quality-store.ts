@@ -2,7 +2,7 @@
 // status, the findings cache with the advisory database revision it was computed at, the
 // grade and its timeline; and the indexing job queue, shared by every replica. SQL
 // implementation (SQLite and PostgreSQL, migration 4): sql-quality-store.ts.
-import type { Finding, GradeLetter, GradeReport, ImageIndex } from '../core/quality.ts';
+import type { Ecosystem, Finding, GradeLetter, GradeReport, ImageIndex, OsRelease } from '../core/quality.ts';
 
 export type IndexStatus = 'queued' | 'indexing' | 'indexed' | 'failed';
 
@@ -71,6 +71,18 @@ export interface QualityStore {
   gradesDue(now: number, limit: number): Promise<string[]>;
   /** Remembers what was last announced, so each drop and each new Critical is announced once. */
   markNotified(digest: string, grade: GradeLetter, criticals: readonly string[]): Promise<void>;
+  /**
+   * Image manifests to index again, in digest order after `after`, a page at a time:
+   * those stored before indexing existed (never queued: `indexed` false) and those indexed
+   * by another indexer version. Candidates only: a manifest never queued may still be an
+   * artifact, which the caller checks.
+   */
+  reindexCandidates(indexerVersion: string, after: string | null, limit: number): Promise<{ readonly digest: string; readonly repository: string; readonly indexed: boolean }[]>;
+  /**
+   * What the indexed images need from advisory data: their distinct operating systems
+   * and the package ecosystems present (so the updater fetches only what is needed).
+   */
+  storedNeeds(): Promise<{ readonly oses: OsRelease[]; readonly ecosystems: Ecosystem[] }>;
   /** Counts by status (for metrics and health). */
   statusCounts(): Promise<Record<IndexStatus, number>>;
 }

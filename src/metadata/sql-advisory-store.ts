@@ -212,6 +212,20 @@ export class SqlAdvisoryStore implements AdvisoryStore {
   }
 
   /** Every stored document, in import order (for export). */
+  async coveringSource(ecosystem: Ecosystem, distro: string | null): Promise<AdvisorySource | null> {
+    // One index probe (ecosystem, distro, ...): the first entry names its document's source.
+    const rows = await this.sql.query<{ source: string }>(
+      `SELECT d.source AS source FROM vulndb_documents d
+        WHERE d.id = (SELECT a.document_id FROM vulndb_affected a WHERE a.ecosystem = ? AND a.distro = ? LIMIT 1)`,
+      [ecosystem, distro ?? ''],
+    );
+    return (rows[0]?.source as AdvisorySource | undefined) ?? null;
+  }
+
+  async markCurrent(source: AdvisorySource, now: number): Promise<void> {
+    await this.sql.transaction((tx) => touchFeed(tx, source, now));
+  }
+
   async documents(): Promise<StoredDocument[]> {
     const rows = await this.sql.query<{ id: number; source: string; document_key: string; hash: string; imported_at: number }>(
       'SELECT id, source, document_key, hash, imported_at FROM vulndb_documents ORDER BY id',

@@ -1,7 +1,7 @@
 // QualityStore over the SqlClient seam (migration 4), one code path for SQLite and
 // PostgreSQL.
 import type { SqlClient } from './sql-client.ts';
-import type { Finding, GradeLetter, GradeReport, ImageIndex, IndexedLayer, InstalledPackage, OsRelease, SecretFinding } from '../core/quality.ts';
+import type { Ecosystem, Finding, GradeLetter, GradeReport, ImageIndex, IndexedLayer, InstalledPackage, OsRelease, SecretFinding } from '../core/quality.ts';
 import type { IndexJob, IndexStatus, QualityStore, StoredGrade, StoredImage, StoredMatch } from './quality-store.ts';
 
 interface ImageRow {
@@ -86,6 +86,36 @@ export class SqlQualityStore implements QualityStore {
       await tx.run('DELETE FROM quality_findings WHERE manifest_digest = ?', [job.manifestDigest]);
       await tx.run('DELETE FROM quality_jobs WHERE id = ?', [job.id]);
     });
+  }
+
+  async reindexCandidates(indexerVersion: string, after: string | null, limit: number): Promise<{ readonly digest: string; readonly repository: string; readonly indexed: boolean }[]> {
+    const rows = await this.sql.query<{ digest: string; repository: string; status: string | null }>(
+      `SELECT m.digest AS digest, MIN(r.name) AS repository, q.status AS status
+         FROM manifests m
+         JOIN repository_manifests rm ON rm.digest = m.digest
+         JOIN repositories r ON r.id = rm.repository_id
+         LEFT JOIN quality_images q ON q.manifest_digest = m.digest
+        WHERE m.digest > ? AND m.media_type IN (?, ?) AND (m.artifact_type IS NULL OR m.artifact_type IN (?, ?))
+          AND (q.manifest_digest IS NULL OR (q.status = 'indexed' AND (q.indexer_version IS NULL OR q.indexer_version <> ?)))
+        GROUP BY m.digest, q.status
+        ORDER BY m.digest
+        LIMIT ?`,
+      // An image's artifact type is its configuration's media type (the referrers API's fallback).
+      [after ?? '', 'application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json', indexerVersion, limit],
+    );
+    return rows.map((row) => ({ digest: row.digest, repository: row.repository, indexed: row.status !== null }));
+  }
+
+  async storedNeeds(): Promise<{ readonly oses: OsRelease[]; readonly ecosystems: Ecosystem[] }> {
+    const rows = await this.sql.query<{ os: string }>(`SELECT DISTINCT os FROM quality_images WHERE status = 'indexed' AND os IS NOT NULL AND os <> 'null'`);
+    const ecosystems: Ecosystem[] = [];
+    for (const ecosystem of ['deb', 'rpm', 'apk', 'npm', 'pypi', 'golang', 'maven'] as const) {
+      // Package lists are JSON whose objects start with their ecosystem: one LIKE probe each,
+      // stopping at the first image that has one, instead of reading every list.
+      const found = await this.sql.query(`SELECT 1 AS found FROM quality_images WHERE status = 'indexed' AND packages LIKE ? LIMIT 1`, [`%"ecosystem":"${ecosystem}"%`]);
+      if (found.length > 0) ecosystems.push(ecosystem);
+    }
+    return { oses: rows.map((row) => JSON.parse(row.os) as OsRelease), ecosystems };
   }
 
   /** A failed attempt: retried at `retryAt`, or given up (status failed) when null. */

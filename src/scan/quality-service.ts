@@ -25,6 +25,9 @@ import type { AdvisoryLookup } from './matching/matcher.ts';
 import { errataFrom, type ErrataReport } from './matching/errata.ts';
 import { gradeOn } from './matching/grade.ts';
 import { assess, indexStep, judgeStep } from './scan-pipeline.ts';
+import { INDEXER_VERSION } from './indexer/index-image.ts';
+import { indexPlatforms, type IndexPlatform } from './platform-aggregate.ts';
+import { checkCoverage, gradeView, type CoverageLookup, type GradeView } from './coverage.ts';
 import { RegistryImageSource } from './registry-image-source.ts';
 import type { IndexJob, IndexStatus, QualityStore, StoredMatch } from '../metadata/quality-store.ts';
 import { NO_EVENTS, type EventPublisher, type EventSubscriber } from '../core/events.ts';
@@ -38,7 +41,7 @@ export const REGRADE_JOB = 'quality.regrade';
 
 /** The advisory database as the service needs it: lookups and a revision that changes
  * whenever the data does (AdvisoryStore satisfies it). */
-export interface QualityAdvisories extends AdvisoryLookup {
+export interface QualityAdvisories extends AdvisoryLookup, CoverageLookup {
   revision(): Promise<number>;
 }
 
@@ -74,6 +77,8 @@ export interface QualityServiceOptions {
   readonly clock?: () => number;
   /** Bounds on what one image may inflate and hold (quality.maxLayerBytes, maxImageBytes, maxEntries). */
   readonly limits?: IndexLimits;
+  /** Advisory data older than this gives `?` instead of a grade (vulndb.maxAge). */
+  readonly maxDataAgeMs?: number;
   /** How long one image may be indexed before it is abandoned (quality.timeBudget). */
   readonly timeBudgetMs?: number;
   /** The indexer (tests replace it). */
@@ -337,6 +342,33 @@ export class QualityService {
     return count;
   }
 
+  /**
+   * Queues for indexing, in the background, image manifests stored before indexing existed
+   * and those indexed by an older indexer: each index carries its analyzer version, and
+   * what an older one missed is found only by reading the image again.
+   */
+  async reindexOutdated(): Promise<number> {
+    let after: string | null = null;
+    let queued = 0;
+    for (;;) {
+      const page = await this.store.reindexCandidates(INDEXER_VERSION, after, PAGE);
+      for (const candidate of page) {
+        if (!candidate.indexed) {
+          const record = await this.registry.getManifest(candidate.repository, candidate.digest).catch(() => null);
+          if (!record || !isImageManifest(record.mediaType, record.content)) continue;
+        }
+        if (await this.store.enqueue(candidate.repository, candidate.digest, this.now(), { force: candidate.indexed })) queued++;
+      }
+      if (page.length < PAGE) break;
+      after = page[page.length - 1]!.digest;
+    }
+    if (queued > 0) {
+      this.logger.info('quality: images queued to be indexed again (new indexer, or stored before indexing)', { images: queued });
+      this.wake?.();
+    }
+    return queued;
+  }
+
   /** Recomputes grades whose timeline says they have dropped, and announces the drops. */
   async regradeDue(): Promise<number> {
     const now = this.now();
@@ -441,9 +473,11 @@ export class QualityService {
     return { revision: current.revision, ...errataFrom(current.findings) };
   }
 
-  /** The grade for now (not for when it was computed): errata age while nobody looks. */
-  async grade(repository: string, digest: string): Promise<GradeReport & { readonly revision: number }> {
+  /** The grade for now (not for when it was computed): errata age while nobody looks.
+   * `?` with the reason when the advisory data cannot back a letter; always with its age. */
+  async grade(repository: string, digest: string): Promise<GradeView & { readonly revision: number }> {
     const current = await this.findings(repository, digest);
+    const index = await this.index(repository, digest);
     const match = (await this.store.getMatch(digest))!;
     const now = this.now();
     const stored = await this.store.getGrade(digest);
@@ -451,7 +485,14 @@ export class QualityService {
     // answer and a timeline that starts today.
     const report = this.gradeMatch(match, now);
     if (stored && gradeOn(stored.report, now) !== report.grade) await this.store.saveGrade(digest, report);
-    return { revision: current.revision, ...report };
+    const coverage = await checkCoverage(index, this.advisories, now, this.options.maxDataAgeMs);
+    return { revision: current.revision, ...gradeView(report, coverage) };
+  }
+
+  /** The platforms of a multi-platform index in `repository`; null when the manifest is not an index. */
+  async platformsOf(repository: string, digest: string): Promise<IndexPlatform[] | null> {
+    const record = await this.registry.getManifest(repository, digest);
+    return indexPlatforms(record.content);
   }
 
   /** Throws MANIFEST_UNKNOWN unless the repository holds the manifest. */

@@ -15,7 +15,8 @@ import { matchImage, type AdvisoryLookup, type MatchResult } from './matching/ma
 import { indexImage } from './indexer/index-image.ts';
 import { DEFAULT_INDEX_LIMITS, type IndexLimits } from './indexer/index-limits.ts';
 import { indexWithinBudget, type Indexer } from './indexing-budget.ts';
-import type { Finding, GradeReport, ImageIndex } from '../core/quality.ts';
+import type { DataCoverage, Finding, GradeReport, ImageIndex } from '../core/quality.ts';
+import { checkCoverage, noDatabase, type CoverageLookup } from './coverage.ts';
 import type { Platform } from '../image/platform.ts';
 import type { ImageSource } from '../image/transport.ts';
 import type { VulnDbStatus } from '../metadata/advisory-store.ts';
@@ -73,7 +74,7 @@ export async function assess(index: ImageIndex, advisories: AdvisoryLookup | nul
 }
 
 /** The advisory database as a scan reads it (AdvisoryStore satisfies it). */
-export interface ScanAdvisories extends AdvisoryLookup {
+export interface ScanAdvisories extends AdvisoryLookup, CoverageLookup {
   status(): Promise<VulnDbStatus>;
 }
 
@@ -83,6 +84,8 @@ export interface ScanResult extends Assessment {
   readonly index: ImageIndex;
   /** Null when no advisory database was given. */
   readonly database: VulnDbStatus | null;
+  /** Whether the data can back the grade, and its age (no grade without data). */
+  readonly coverage: DataCoverage;
 }
 
 export interface ScanOptions extends Omit<IndexStepOptions, 'indexer'> {
@@ -90,6 +93,8 @@ export interface ScanOptions extends Omit<IndexStepOptions, 'indexer'> {
   readonly image: string;
   readonly advisories: ScanAdvisories | null;
   readonly now?: () => number;
+  /** Data older than this gives `?` (default 7 days). */
+  readonly maxDataAgeMs?: number;
 }
 
 /**
@@ -97,8 +102,9 @@ export interface ScanOptions extends Omit<IndexStepOptions, 'indexer'> {
  * date counts from now.
  */
 export async function scanImage(source: ImageSource, options: ScanOptions): Promise<ScanResult> {
-  const { image, advisories, now, ...indexing } = options;
+  const { image, advisories, now, maxDataAgeMs, ...indexing } = options;
   const index = await indexStep(source, indexing);
   const assessment = await assess(index, advisories, { now: now ?? Date.now });
-  return { image, index, ...assessment, database: advisories === null ? null : await advisories.status() };
+  const coverage = advisories === null ? noDatabase(maxDataAgeMs) : await checkCoverage(index, advisories, assessment.grade.asOf, maxDataAgeMs);
+  return { image, index, ...assessment, database: advisories === null ? null : await advisories.status(), coverage };
 }

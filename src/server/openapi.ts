@@ -4,6 +4,15 @@
 import { MANAGEMENT_ROUTES, PATH_PARAMETERS, type ManagementRoute } from '../management/routes.ts';
 import { SCHEMAS } from '../management/schemas.ts';
 import { VERSION } from '../core/version.ts';
+import { openApiOperation, type ApiOperation } from './api-operations.ts';
+import { QUALITY_OPERATIONS } from './quality-api.ts';
+import { SIGNING_POLICY_OPERATIONS } from './signing-policy-api.ts';
+import { CATALOG_OPERATIONS } from './catalog-api.ts';
+
+/** The /api/v1 routes outside the management table, each API module's own list. */
+export function describedOperations(): readonly ApiOperation[] {
+  return [...QUALITY_OPERATIONS, ...SIGNING_POLICY_OPERATIONS, ...CATALOG_OPERATIONS];
+}
 
 const ERROR_RESPONSES: Readonly<Record<string, string>> = {
   '400': 'InvalidRequest',
@@ -133,6 +142,10 @@ export function openApiDocument(): Record<string, unknown> {
     paths[route.path]![route.method.toLowerCase()] = operation(route);
   }
   Object.assign(paths, ACTION_LOG_PATHS);
+  for (const operation of describedOperations()) {
+    paths[operation.path] ??= {};
+    paths[operation.path]![operation.method.toLowerCase()] = openApiOperation(operation);
+  }
   const errorResponse = (description: string): Record<string, unknown> => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   built = {
     openapi: '3.1.0',
@@ -140,7 +153,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'Custody management API',
       version: VERSION,
       description: [
-        'Users, organizations, teams, robots, repository visibility and permissions, personal access tokens and login sessions.',
+        'Users, organizations, teams, robots, repository visibility and permissions, personal access tokens and login sessions; image quality (packages, findings, errata, grade, SBOM), signing policies and signatures; and the catalog the web pages show.',
         '',
         'Authenticate with HTTP basic (a password, robot token or personal access token as the password) or `Authorization: Bearer <personal access token>`.',
         'Registry bearer tokens (from /auth/token) are good for /v2/ only and are refused here. A 401 carries no WWW-Authenticate challenge, so browsers never prompt.',
@@ -152,7 +165,7 @@ export function openApiDocument(): Record<string, unknown> {
       ].join('\n'),
     },
     servers: [{ url: '/' }],
-    tags: [...new Set([...MANAGEMENT_ROUTES.map((route) => route.tag), 'logs'])].map((name) => ({ name })),
+    tags: [...new Set([...MANAGEMENT_ROUTES.map((route) => route.tag), 'logs', ...describedOperations().map((operation) => operation.tag)])].map((name) => ({ name })),
     security: [{ basic: [] }, { bearer: [] }],
     paths,
     components: {

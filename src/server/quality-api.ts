@@ -10,11 +10,26 @@ import { isDigest } from '../core/digest.ts';
 import { validateRepositoryName } from '../core/names.ts';
 import type { Principal } from '../core/identity.ts';
 import type { QualityService, SbomFormat } from '../scan/quality-service.ts';
+import { aggregateFindings, aggregateGrade } from '../scan/platform-aggregate.ts';
 import type { SecurityServices } from './security.ts';
 import { routeTable, type RouteCall, type RouteHandler, type RouteMatch, type RouteTable } from './route-table.ts';
 import { apiPrincipal } from './request-auth.ts';
 import { checkApiRequest } from './api-request-guard.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
+import type { ApiOperation } from './api-operations.ts';
+
+const MANIFEST = '/api/v1/repositories/{repository}/-/manifests/{digest}';
+/** The routes this module serves, for the OpenAPI document. */
+export const QUALITY_OPERATIONS: readonly ApiOperation[] = [
+  { operationId: 'getImageStatus', method: 'GET', path: `${MANIFEST}/status`, tag: 'quality', summary: 'Indexing status of an image (queued on first ask)', anonymous: true },
+  { operationId: 'getImagePackages', method: 'GET', path: `${MANIFEST}/packages`, tag: 'quality', summary: 'Packages found in an image, with the layer each came from', anonymous: true },
+  { operationId: 'getImageFindings', method: 'GET', path: `${MANIFEST}/findings`, tag: 'quality', summary: 'Vulnerability findings against the current advisory database (with and without a fix)', anonymous: true },
+  { operationId: 'getImageErrata', method: 'GET', path: `${MANIFEST}/errata`, tag: 'quality', summary: 'Unapplied errata grouped as security fixes, bug fixes and enhancements', anonymous: true },
+  { operationId: 'getImageGrade', method: 'GET', path: `${MANIFEST}/grade`, tag: 'quality', summary: 'Container Health Index grade A–F, why, and when it drops next', anonymous: true },
+  { operationId: 'getImageSecrets', method: 'GET', path: `${MANIFEST}/secrets`, tag: 'quality', summary: 'Secrets found in the image layers (redacted)', anonymous: true },
+  { operationId: 'getImageSbom', method: 'GET', path: `${MANIFEST}/sbom`, tag: 'quality', summary: 'SBOM of an image, SPDX 2.3 or CycloneDX 1.6 JSON', anonymous: true, query: [{ name: 'format', in: 'query', description: 'spdx (default) or cyclonedx', schema: { type: 'string', enum: ['spdx', 'cyclonedx'] } }] },
+  { operationId: 'attachImageSbom', method: 'POST', path: `${MANIFEST}/sbom`, tag: 'quality', summary: 'Store the SBOM as an OCI artifact referring to the image (write access)', status: 201, query: [{ name: 'format', in: 'query', description: 'spdx (default) or cyclonedx', schema: { type: 'string', enum: ['spdx', 'cyclonedx'] } }] },
+];
 
 const VIEWS = ['status', 'packages', 'findings', 'errata', 'grade', 'secrets', 'sbom'] as const;
 type View = (typeof VIEWS)[number];
@@ -76,12 +91,20 @@ export class QualityApi implements RouteTable {
         const index = await this.service.index(repository, digest);
         return json({ digest, os: index.os, indexerVersion: index.indexerVersion, indexedAt: index.indexedAt, layers: index.layers, packages: index.packages });
       }
-      case 'findings':
+      case 'findings': {
+        // A multi-platform index: each platform's findings, labelled.
+        const platforms = await this.service.platformsOf(repository, digest);
+        if (platforms) return json({ digest, ...(await aggregateFindings(this.service, repository, platforms)) });
         return json({ digest, ...(await this.service.findings(repository, digest)) });
+      }
       case 'errata':
         return json({ digest, ...(await this.service.errata(repository, digest)) });
-      case 'grade':
+      case 'grade': {
+        // A multi-platform index: the worst grade among its platforms, each listed.
+        const platforms = await this.service.platformsOf(repository, digest);
+        if (platforms) return json({ digest, ...(await aggregateGrade(this.service, repository, platforms)) });
         return json({ digest, ...(await this.service.grade(repository, digest)) });
+      }
       case 'secrets': {
         const index = await this.service.index(repository, digest);
         return json({ digest, secrets: index.secrets });

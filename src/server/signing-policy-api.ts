@@ -21,6 +21,18 @@ import { apiPrincipal, requestContext } from './request-auth.ts';
 import { checkApiRequest } from './api-request-guard.ts';
 import { readJsonBody } from './management-api.ts';
 import type { HttpRequest, HttpResponse } from './http-types.ts';
+import type { ApiOperation } from './api-operations.ts';
+
+/** The routes this module serves, for the OpenAPI document. */
+export const SIGNING_POLICY_OPERATIONS: readonly ApiOperation[] = [
+  { operationId: 'getRepositorySigningPolicy', method: 'GET', path: '/api/v1/repositories/{repository}/-/signing-policy', tag: 'signing', summary: "A repository's signing policy (readers)", anonymous: true },
+  { operationId: 'setRepositorySigningPolicy', method: 'PUT', path: '/api/v1/repositories/{repository}/-/signing-policy', tag: 'signing', summary: 'Set a repository signing policy: {"mode": "pull" | "pull,tag", "keys": [PEM…]} (admins)', body: true },
+  { operationId: 'deleteRepositorySigningPolicy', method: 'DELETE', path: '/api/v1/repositories/{repository}/-/signing-policy', tag: 'signing', summary: 'Remove a repository signing policy (admins)', status: 204 },
+  { operationId: 'getNamespaceSigningPolicy', method: 'GET', path: '/api/v1/organizations/{namespace}/signing-policy', tag: 'signing', summary: "A namespace's signing policy (its administrators)" },
+  { operationId: 'setNamespaceSigningPolicy', method: 'PUT', path: '/api/v1/organizations/{namespace}/signing-policy', tag: 'signing', summary: 'Set the signing policy of every repository in a namespace (its administrators)', body: true },
+  { operationId: 'deleteNamespaceSigningPolicy', method: 'DELETE', path: '/api/v1/organizations/{namespace}/signing-policy', tag: 'signing', summary: 'Remove a namespace signing policy (its administrators)', status: 204 },
+  { operationId: 'getManifestSignatures', method: 'GET', path: '/api/v1/repositories/{repository}/-/manifests/{digest}/signatures', tag: 'signing', summary: 'Signatures found for a manifest, each verified against the applicable policies', anonymous: true },
+];
 
 const REPOSITORY_POLICY = /^\/api\/v1\/repositories\/(.+)\/-\/signing-policy$/;
 const NAMESPACE_POLICY = /^\/api\/v1\/organizations\/([^/]+)\/signing-policy$/;

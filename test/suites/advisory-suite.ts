@@ -126,5 +126,17 @@ export function advisorySuite(name: string, openClient: () => Promise<SqlClient>
       assert.deepEqual(exported.map((entry) => [entry.id, entry.affected.map((affected) => affected.name).sort()]), [['CVE-1', ['a']], ['CVE-2', ['b', 'c']]]);
       assert.deepEqual(await collect(store.documentAdvisories(9999)), []);
     });
+
+    it('coveringSource names the source holding entries for an ecosystem and release; markCurrent restarts a source\'s age', async () => {
+      assert.equal(await store.coveringSource('deb', 'debian:12'), null, 'an empty database covers nothing');
+      await store.importDocument(document('debian:tracker', 'h', [advisory('CVE-1', [deb('a', '1')])]), T0);
+      await store.importDocument(document('osv:GHSA-1', 'h', [advisory('GHSA-1', [{ ecosystem: 'npm', name: 'left-pad', ranges: [{ fixed: '2' }] }], { source: 'osv' })], 'osv'), T0);
+      assert.equal(await store.coveringSource('deb', 'debian:12'), 'debian');
+      assert.equal(await store.coveringSource('deb', 'debian:11'), null, 'another release is not covered');
+      assert.equal(await store.coveringSource('npm', null), 'osv');
+      assert.equal(await store.coveringSource('pypi', null), null);
+      await store.markCurrent('debian', T0 + 3 * DAY);
+      assert.equal((await store.status()).sources.find((source) => source.source === 'debian')?.lastImport, T0 + 3 * DAY);
+    });
   });
 }

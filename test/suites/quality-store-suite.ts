@@ -133,6 +133,35 @@ export function qualityStoreSuite(name: string, openClient: () => Promise<SqlCli
       assert.deepEqual(await store.statusCounts(), { queued: 0, indexing: 0, indexed: 1, failed: 0 });
     });
 
+    it('storedNeeds: the distinct operating systems and package ecosystems of indexed images only', async () => {
+      assert.deepEqual(await store.storedNeeds(), { oses: [], ecosystems: [] });
+      const [a, b, c] = [await digest('needs-a'), await digest('needs-b'), await digest('needs-c')];
+      for (const name of [a, b, c]) await store.enqueue('r', name, T0);
+      await store.completeJob((await store.claimJob('w', T0, LEASE))!, index(a, T0), T0);
+      const alpine = { ...index(b, T0), os: { ...index(b, T0).os!, id: 'alpine', versionId: '3.19.1', versionCodename: null, name: 'Alpine Linux' } };
+      await store.completeJob((await store.claimJob('w', T0, LEASE))!, { ...alpine, packages: [{ name: 'left-pad', version: '1.0.0', ecosystem: 'npm', layer: 'sha256:1', path: 'app/package.json', purl: 'pkg:npm/left-pad@1.0.0' }] }, T0);
+      // c is still queued: it needs nothing yet.
+      const needs = await store.storedNeeds();
+      assert.deepEqual(needs.oses.map((os) => `${os.id}:${os.versionId}`).sort(), ['alpine:3.19.1', 'debian:12']);
+      assert.deepEqual(needs.ecosystems, ['deb', 'npm']);
+      void c;
+    });
+
+    it('reindexCandidates: image manifests never queued, and those indexed by another indexer version, in digest order', async () => {
+      const [a, b, c] = [await digest('re-a'), await digest('re-b'), await digest('re-c')];
+      await store.enqueue('r', a, T0);
+      await store.completeJob((await store.claimJob('w', T0, LEASE))!, index(a, T0), T0);
+      await store.enqueue('r', b, T0);
+      // c was stored before indexing existed; b is queued (not a candidate); a has test-1.
+      const sorted = (items: { digest: string }[]): string[] => items.map((item) => item.digest);
+      assert.deepEqual(await store.reindexCandidates('test-1', null, 10), [{ digest: c, repository: 'r', indexed: false }]);
+      const both = await store.reindexCandidates('test-2', null, 10);
+      assert.deepEqual(sorted(both), [a, c].sort());
+      assert.deepEqual(both.find((item) => item.digest === a), { digest: a, repository: 'r', indexed: true });
+      const first = await store.reindexCandidates('test-2', null, 1);
+      assert.deepEqual(sorted(await store.reindexCandidates('test-2', first[0]!.digest, 10)), [a, c].sort().slice(1));
+    });
+
     it('failJob: retried at the time given, or given up', async () => {
       const a = await digest('a');
       await store.enqueue('r', a, T0);

@@ -47,6 +47,8 @@ export async function startCustody(options: StartOptions = {}): Promise<CustodyS
     env: {
       ...process.env,
       CUSTODY_AUTH_ENABLED: options.auth ? 'true' : 'false',
+      // Tests never reach the publishers: a test that wants the updater points it at a mirror.
+      CUSTODY_VULNDB_UPDATE: 'false',
       ...(options.auth ? { CUSTODY_ADMIN_PASSWORD: ADMIN_PASSWORD } : {}),
       ...options.env,
     },

@@ -11,6 +11,8 @@ import type { CredentialStore } from '../../src/metadata/identity/credential-sto
 import type { SigningKeyStore } from '../../src/metadata/identity/signing-key-store.ts';
 import type { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
 import type { AdvisoryStore } from '../../src/metadata/advisory-store.ts';
+import type { FeedSourceStore } from '../../src/metadata/feed-source-store.ts';
+import { SqlFeedSourceStore } from '../../src/metadata/sql-feed-source-store.ts';
 import type { QualityStore } from '../../src/metadata/quality-store.ts';
 import type { SigningPolicyStore } from '../../src/metadata/signing-policy-store.ts';
 import type { SignatureStore } from '../../src/metadata/signature-store.ts';
@@ -34,6 +36,10 @@ import { SqlSigningPolicyStore } from '../../src/metadata/sql-signing-policy-sto
 import { SqlSignatureStore } from '../../src/metadata/sql-signature-store.ts';
 import { SqlActionLogStore } from '../../src/audit/sql-action-log-store.ts';
 import { SqlJobLeaseStore } from '../../src/metadata/sql-job-lease-store.ts';
+import { SqlWebSessionStore } from '../../src/metadata/sql-web-session-store.ts';
+import type { WebSessionStore } from '../../src/metadata/web-session-store.ts';
+import type { CacheUsageStore } from '../../src/metadata/cache-usage-store.ts';
+import { SqlCacheUsageStore } from '../../src/metadata/sql-cache-usage-store.ts';
 import type { MirrorStore } from '../../src/metadata/mirror-store.ts';
 import { SqlMirrorStore } from '../../src/metadata/sql-mirror-store.ts';
 
@@ -49,6 +55,7 @@ export interface StoreFactories {
   signingKeys(sql: SqlClient): SigningKeyStore;
   maintenance(sql: SqlClient): MaintenanceStore;
   advisories(sql: SqlClient): AdvisoryStore;
+  feedSources(sql: SqlClient): FeedSourceStore;
   quality(sql: SqlClient): QualityStore;
   signingPolicies(sql: SqlClient): SigningPolicyStore;
   signatures(sql: SqlClient): SignatureStore;
@@ -56,6 +63,8 @@ export interface StoreFactories {
   jobLeases(sql: SqlClient): JobLeaseStore;
   loginAttempts(sql: SqlClient): LoginAttemptStore;
   webhooks(sql: SqlClient): WebhookStore;
+  webSessions(sql: SqlClient): WebSessionStore;
+  cacheUsage(sql: SqlClient): CacheUsageStore;
   mirrors(sql: SqlClient): MirrorStore;
 }
 
@@ -70,6 +79,7 @@ export const SQL_STORES: StoreFactories = {
   signingKeys: (sql) => new SqlSigningKeyStore(sql),
   maintenance: (sql) => new SqlMaintenanceStore(sql),
   advisories: (sql) => new SqlAdvisoryStore(sql),
+  feedSources: (sql) => new SqlFeedSourceStore(sql),
   quality: (sql) => new SqlQualityStore(sql),
   signingPolicies: (sql) => new SqlSigningPolicyStore(sql),
   signatures: (sql) => new SqlSignatureStore(sql),
@@ -77,5 +87,7 @@ export const SQL_STORES: StoreFactories = {
   jobLeases: (sql) => new SqlJobLeaseStore(sql),
   loginAttempts: (sql) => new SqlLoginAttemptStore(sql),
   webhooks: (sql) => new SqlWebhookStore(sql),
+  webSessions: (sql) => new SqlWebSessionStore(sql),
+  cacheUsage: (sql) => new SqlCacheUsageStore(sql),
   mirrors: (sql) => new SqlMirrorStore(sql),
 };

@@ -46,6 +46,11 @@ export class VerifyingBlobReader extends Readable {
     return this.#received;
   }
 
+  /** The blob's size as the registry announced it (Content-Length), when it did. */
+  get expectedSize(): number | undefined {
+    return this.#expectedSize;
+  }
+
   /** How many times the download resumed after a dropped connection. */
   get resumes(): number {
     return this.#resumes;

@@ -11,7 +11,7 @@ import type { Severity } from '../../core/quality.ts';
 import { isCsaf, parseCsaf } from './importers/csaf-redhat.ts';
 import { isOsv, parseOsv } from './importers/osv.ts';
 import { isDebianList, isDebianTracker, listAdvisories, parseDebianList, trackerAdvisories, trackerSeverities } from './importers/debian.ts';
-import { parseAlpineYaml, secdbAdvisories } from './importers/alpine-secdb.ts';
+import { isAlpineSecdb, parseAlpineYaml, secdbAdvisories } from './importers/alpine-secdb.ts';
 import { isBundle, readBundle } from './bundle.ts';
 
 export interface FeedInput {
@@ -76,6 +76,9 @@ export class FeedReader {
         } else if (isOsv(item)) {
           const advisory = parseOsv(item);
           yield { source: 'osv', key: `osv:${advisory.id}`, hash: values.length === 1 ? hash : sha256(JSON.stringify(item)), advisories: [advisory] };
+        } else if (isAlpineSecdb(item) && values.length === 1) {
+          // secdb as secdb.alpinelinux.org serves it (v3.N/main.json): the YAML's content.
+          yield { source: 'alpine', key: `alpine:${item.distroversion}/${item.reponame ?? basename(input.name).replace(/\.json(\.gz)?$/, '')}`, hash, advisories: secdbAdvisories(item) };
         } else if (isDebianTracker(item)) {
           this.debianTrackers.push({ name: input.name, value: item, hash });
         } else {

@@ -48,8 +48,11 @@ export function notesFor(report: EvaluationReport): Note[] {
         else bad(`refused by ${image.policy.file ?? 'the policy'}: ${image.policy.message}`);
       }
       if (image.quality) {
-        const level = ['A', 'B'].includes(image.quality.grade) ? 'good' : image.quality.grade === 'C' ? 'warning' : 'bad';
-        notes.push({ level, text: `health grade ${image.quality.grade}, ${image.quality.securityErrata} unapplied security errata` });
+        if (image.quality.grade === '?') warning(`no health grade: ${image.quality.reason ?? 'no advisory data'}`);
+        else {
+          const level = ['A', 'B'].includes(image.quality.grade) ? 'good' : image.quality.grade === 'C' ? 'warning' : 'bad';
+          notes.push({ level, text: `health grade ${image.quality.grade}, ${image.quality.securityErrata} unapplied security errata${image.quality.dataAge ? `; data as of ${image.quality.dataAge}` : ''}` });
+        }
       }
     }
   }

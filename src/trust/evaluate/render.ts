@@ -51,7 +51,8 @@ export function renderReport(report: EvaluationReport): string {
       }
       row('signed by', image.signedBy.length > 0 ? image.signedBy.join(', ') : 'nobody verifiable');
       if (image.policy) row('local policy', `${image.policy.allowed ? 'allows' : 'REFUSES'} it${image.policy.file ? ` (${image.policy.file})` : ''}${image.policy.message ? `: ${image.policy.message}` : ''}`);
-      if (image.quality) row('health grade', `${image.quality.grade}, ${image.quality.securityErrata} unapplied security errata${image.quality.database ? ` (${image.quality.database})` : ''}`);
+      if (image.quality?.grade === '?') row('health grade', `? (${image.quality.reason ?? 'no advisory data'})`);
+      else if (image.quality) row('health grade', `${image.quality.grade}, ${image.quality.securityErrata} unapplied security errata${image.quality.database ? ` (${image.quality.database})` : ''}${image.quality.dataAge ? `; data as of ${image.quality.dataAge}` : ''}`);
     }
   }
   lines.push('', 'Verdict');

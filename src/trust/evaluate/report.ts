@@ -97,7 +97,8 @@ export interface ImageReport {
   readonly signedBy: readonly string[];
   /** The local containers-policy.json's decision, when one was evaluated. */
   readonly policy: { readonly file: string | null; readonly allowed: boolean; readonly message: string | null } | null;
-  quality: { readonly grade: string; readonly securityErrata: number; readonly database: string | null } | null;
+  /** The health grade: `?` with the reason when no advisory data backs one; `dataAge` says how old the data is. */
+  quality: { readonly grade: string; readonly securityErrata: number; readonly database: string | null; readonly reason?: string | null | undefined; readonly dataAge?: string | undefined } | null;
 }
 
 export interface EvaluationReport {

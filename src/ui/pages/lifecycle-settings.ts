@@ -70,7 +70,7 @@ function hookCard(action: string, token: string, hook: WebhookView, deliveries: 
   const state = hook.enabled ? label('enabled', 'green') : label('disabled', 'orange', hook.disabledReason ?? undefined);
   return html`<section class="custody-webhook" aria-labelledby="hook-${hook.id}">
 <div class="custody-row"><h3 class="pf-v6-c-title pf-m-md custody-grow" id="hook-${hook.id}">${hook.name} ${state}</h3>
-${small('webhook-test', 'Send test event', 'secondary', `Send a test event to ${hook.name}`)}
+${small('webhook-test', 'Send test event', 'secondary', `Send test event to ${hook.name}`)}
 ${small(hook.enabled ? 'webhook-disable' : 'webhook-enable', hook.enabled ? 'Disable' : 'Enable', 'secondary', `${hook.enabled ? 'Disable' : 'Enable'} ${hook.name}`)}
 ${hook.origin === 'api' ? small('webhook-delete', 'Delete', 'danger', `Delete ${hook.name}`) : ''}</div>
 <dl class="custody-dl"><dt>URL</dt><dd class="custody-mono">${hook.url}</dd><dt>Format</dt><dd>${hook.format}</dd>

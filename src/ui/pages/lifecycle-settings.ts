@@ -76,7 +76,7 @@ ${hook.origin === 'api' ? small('webhook-delete', 'Delete', 'danger', `Delete ${
 <dl class="custody-dl"><dt>URL</dt><dd class="custody-mono">${hook.url}</dd><dt>Format</dt><dd>${hook.format}</dd>
 <dt>Events</dt><dd>${hook.events.length === 0 ? 'every event' : hook.events.join(', ')}</dd><dt>Signed</dt><dd>${hook.signed ? 'yes (HMAC-SHA256)' : 'no'}</dd>
 ${hook.failures > 0 ? html`<dt>Failures in a row</dt><dd>${hook.failures}</dd>` : ''}</dl>
-<h4 class="pf-v6-c-title pf-m-md">Recent deliveries</h4>${deliveryLog(hook, deliveries)}</section>`;
+<h4 class="pf-v6-c-title pf-m-md custody-subheading">Recent deliveries</h4>${deliveryLog(hook, deliveries)}</section>`;
 }
 
 /** The Webhooks card of a repository's settings; null when the caller may not manage them. */
@@ -130,7 +130,7 @@ export async function quotaCard(management: ManagementService, caller: Caller, n
   const percent = limit ? Math.min(100, Math.round((quota.usedBytes / limit) * 100)) : null;
   const state = quota.rejectBytes !== null && quota.usedBytes >= quota.rejectBytes ? label('over the rejection threshold', 'red')
     : quota.warnBytes !== null && quota.usedBytes >= quota.warnBytes ? label('over the warning threshold', 'orange') : label('within quota', 'green');
-  const meter = percent === null ? '' : html`<p><label for="quota-meter">${percent}% of the ${quota.rejectBytes !== null ? 'rejection' : 'warning'} threshold</label><br><meter id="quota-meter" class="custody-quota" min="0" max="${limit!}" low="${quota.warnBytes ?? limit!}" high="${quota.warnBytes ?? limit!}" optimum="0" value="${quota.usedBytes}">${percent}%</meter></p>`;
+  const meter = percent === null ? '' : html`<p><label for="quota-meter">${formatBytes(quota.usedBytes)} of ${formatBytes(limit!)} (${percent}% of the ${quota.rejectBytes !== null ? 'rejection' : 'warning'} threshold)</label><br><meter id="quota-meter" class="custody-quota" min="0" max="${limit!}" low="${quota.warnBytes ?? limit!}" high="${quota.warnBytes ?? limit!}" optimum="0" value="${quota.usedBytes}">${percent}%</meter></p>`;
   return card(html`Quota of namespace <span class="custody-mono">${namespace}</span>`, html`${quota.warnBytes === null && quota.rejectBytes === null ? html`<p class="custody-muted">No quota is set for this namespace (superusers set one with <code>custody admin quota set ${namespace}</code>).</p>` : html`<p>${state}</p>${meter}`}
 <dl class="custody-dl"><dt>Used</dt><dd>${formatBytes(quota.usedBytes)} <span class="custody-muted">(${quota.usedBytes} bytes; each blob counted once in the namespace)</span></dd>
 <dt>Warning at</dt><dd>${quota.warnBytes === null ? 'none' : formatBytes(quota.warnBytes)}</dd>

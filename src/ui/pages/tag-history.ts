@@ -80,7 +80,7 @@ export async function tagHistoryPage(context: PageRequest, repository: string, d
   const done = context.query.get('restored');
   const restoreForm = (entry: HistoryEntry): Html => html`<form method="post" action="${historyPath(repository)}">${csrf(context.caller.csrfToken)}
 <input type="hidden" name="tag" value="${entry.tag}"><input type="hidden" name="digest" value="${entry.previousDigest!}"><input type="hidden" name="filter" value="${filter ?? ''}">
-${button('Restore', 'secondary', `Restore ${entry.tag} to ${shortDigest(entry.previousDigest!)}`, true)}</form>`;
+${button(`Restore to ${shortDigest(entry.previousDigest!)}`, 'secondary', `Restore to ${shortDigest(entry.previousDigest!)} (tag ${entry.tag})`, true)}</form>`;
   const rows = entries.map((entry) => {
     const how = HOW[entry.how] ?? { text: entry.how };
     return html`<tr>
@@ -96,11 +96,11 @@ ${button('Restore', 'secondary', `Restore ${entry.tag} to ${shortDigest(entry.pr
   const table = entries.length === 0
     ? emptyState('No tag changes', filter ? html`Tag <code>${filter}</code> has no recorded changes.` : 'Nothing was pushed, moved or deleted yet.')
     : html`<div class="custody-table-wrap"><table class="pf-v6-c-table pf-m-grid-lg pf-m-compact" aria-label="Tag history">
-<thead><tr><th scope="col">Time</th><th scope="col">Tag</th><th scope="col">How</th><th scope="col">Now points at</th><th scope="col">Before</th><th scope="col">Who</th>${mayWrite ? html`<th scope="col">Restore the digest before</th>` : ''}</tr></thead>
+<thead><tr><th scope="col">Time</th><th scope="col">Tag</th><th scope="col">How</th><th scope="col">Now points at</th><th scope="col">Before</th><th scope="col">Who</th>${mayWrite ? html`<th scope="col">Restore</th>` : ''}</tr></thead>
 <tbody>${rows}</tbody></table></div>`;
   const filterForm = html`<form method="get" action="${historyPath(repository)}" class="custody-filters custody-row">
   <div><label for="h-tag">Tag</label><input id="h-tag" type="text" name="tag" value="${filter ?? ''}" maxlength="128" placeholder="every tag"></div>
-  <div>${button('Show', 'secondary')}</div>${filter ? html`<div><a href="${historyPath(repository)}">Every tag</a></div>` : ''}</form>`;
+  <div>${button('Show', 'secondary')}</div>${filter ? html`<div class="custody-inline-link"><a href="${historyPath(repository)}">Every tag</a></div>` : ''}</form>`;
   context.send(problem ? 400 : 200, `Tag history of ${repository}`, html`<nav class="pf-v6-c-breadcrumb" aria-label="Breadcrumb"><ol class="pf-v6-c-breadcrumb__list"><li class="pf-v6-c-breadcrumb__item"><a class="pf-v6-c-breadcrumb__link" href="/">Explore</a></li><li class="pf-v6-c-breadcrumb__item"><span class="pf-v6-c-breadcrumb__item-divider">/</span><a class="pf-v6-c-breadcrumb__link" href="${repositoryPath(repository)}">${repository}</a></li><li class="pf-v6-c-breadcrumb__item"><span class="pf-v6-c-breadcrumb__item-divider">/</span><span aria-current="page">Tag history</span></li></ol></nav>
 <h1 class="pf-v6-c-title pf-m-2xl">Tag history of ${repository}</h1>
 <p class="custody-muted">Every push, move, deletion, expiry and restore of a tag. Within the namespace's time-machine window, a tag can be pointed back at any digest it held, even after it was deleted or expired.</p>

@@ -73,10 +73,10 @@ describe('lifecycle in the web catalog (Chromium)', () => {
     assert.deepEqual(violations, [], `axe-core on ${what}`);
   }
 
-  async function logIn(page: Page): Promise<void> {
+  async function logIn(page: Page, user = 'admin', password = ADMIN_PASSWORD): Promise<void> {
     await page.goto(`${server.url}/login`);
-    await page.fill('#username', 'admin');
-    await page.fill('#password', ADMIN_PASSWORD);
+    await page.fill('#username', user);
+    await page.fill('#password', password);
     await page.click('form[action="/login"] button[type=submit]');
     await page.waitForURL(`${server.url}/`);
   }
@@ -146,6 +146,35 @@ describe('lifecycle in the web catalog (Chromium)', () => {
     const forged = await page.evaluate(async (url) => (await fetch(url, { method: 'POST', body: new URLSearchParams({ tag: 'v1', digest: 'sha256:' + '0'.repeat(64) }) })).status, `${server.url}/r/${REPO}/-/history`);
     assert.equal(forged, 403);
     assert.equal(((await (await api(`/api/v1/repositories/${REPO}/-/tag-history?tag=v1`)).json()) as unknown[]).length, history.length, 'nothing changed');
+    await close();
+  });
+
+  it('a reader sees the history without Restore, and a restore posted anyway is refused by the same rule as the API', async () => {
+    const json = { 'content-type': 'application/json' };
+    assert.equal((await api('/api/v1/users', { method: 'POST', body: JSON.stringify({ name: 'reader', password: 'reader-password-1' }), headers: json })).status, 201);
+    assert.equal((await api(`/api/v1/repositories/${REPO}/-/permissions/user/reader`, { method: 'PUT', body: JSON.stringify({ role: 'read' }), headers: json })).status, 200);
+    const before = ((await (await api(`/api/v1/repositories/${REPO}/-/tag-history?tag=nightly`)).json()) as unknown[]).length;
+    const { page, close } = await newPage();
+    await logIn(page, 'reader', 'reader-password-1');
+    await page.goto(`${server.url}/r/${REPO}`);
+    assert.match((await page.locator('table[aria-label=Tags]').textContent())!, /expires in 3 days/, 'readers see expiry');
+    assert.equal(await page.locator('a:has-text("Settings")').count(), 0);
+    await page.goto(`${server.url}/r/${REPO}/-/history`);
+    assert.ok((await page.locator('table[aria-label="Tag history"] tbody tr').count()) >= 5);
+    assert.equal(await page.locator('form[method=post] button:has-text("Restore")').count(), 0, 'no Restore for a reader');
+    // A restore posted with the reader's own valid CSRF token: the service says no.
+    const csrf = (await page.locator('input[name=csrf]').first().getAttribute('value'))!;
+    assert.ok(csrf, 'the page carries the session CSRF token (the logout form)');
+    const answer = await page.evaluate(async ([url, csrfToken]) => {
+      const response = await fetch(url!, { method: 'POST', body: new URLSearchParams({ csrf: csrfToken!, tag: 'nightly', digest: 'sha256:' + '1'.repeat(64) }) });
+      return { status: response.status, text: await response.text() };
+    }, [`${server.url}/r/${REPO}/-/history`, csrf]);
+    assert.ok(answer.status === 400 || answer.status === 403, `refused: ${answer.status}`);
+    assert.match(answer.text, /write access to repository/);
+    assert.equal(((await (await api(`/api/v1/repositories/${REPO}/-/tag-history?tag=nightly`)).json()) as unknown[]).length, before, 'nothing changed');
+    // Settings are for administrators: the reader is refused.
+    const settings = await page.goto(`${server.url}/r/${REPO}/-/settings`);
+    assert.notEqual(settings!.status(), 200);
     await close();
   });
 

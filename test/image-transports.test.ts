@@ -1,6 +1,7 @@
 // The transport round-trip contract (test/suites/transport-suite.ts) on all six image
 // transports: dir:, oci:, oci-archive:, docker-archive:, the local store, and docker://
-// against a real `custody serve`. The named ones are opened by name, as the commands do.
+// against a real `custody serve`; and on the registry's own stores as a destination and
+// a source. The named ones are opened by name, as the commands do.
 import { after, before } from 'node:test';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -10,6 +11,14 @@ import { LocalStore, LocalStoreDestination, LocalStoreSource } from '../src/clie
 import { startCustody, type CustodyServer } from './support/custody-server.ts';
 import { tempDirs } from './support/temp-files.ts';
 import { EVERY_KIND_BUT_ARCHIVE, transportSuite } from './suites/transport-suite.ts';
+import type { ImageSource } from '../src/image/transport.ts';
+import { FilesystemBlobStore } from '../src/storage/filesystem-blob-store.ts';
+import { SqliteClient } from '../src/metadata/sqlite-client.ts';
+import { migrate } from '../src/metadata/migrations.ts';
+import { SqlMetadataStore } from '../src/metadata/sql-metadata-store.ts';
+import { CoreRegistry } from '../src/registry/registry.ts';
+import { RegistryImageSource } from '../src/scan/registry-image-source.ts';
+import { RegistryImageDestination } from '../src/mirror/registry-image-destination.ts';
 
 const tempDir = tempDirs('custody-transports-');
 
@@ -59,5 +68,42 @@ transportSuite({
     const client = isolatedClient();
     const name = `docker://${server.host}/round-trip/image-${++count}:v1`;
     return { destination: () => openDestination(name, client), source: () => openSource(name, client) };
+  },
+});
+
+// The registry's own stores: written through RegistryImageDestination (what mirroring
+// copies into), read back through RegistryImageSource (what the scanner reads).
+let registry: CoreRegistry | undefined;
+let registrySql: SqliteClient | undefined;
+before(async () => {
+  const directory = tempDir();
+  const blobs = new FilesystemBlobStore(join(directory, 'blobs'));
+  await blobs.init();
+  registrySql = new SqliteClient(join(directory, 'db.sqlite'));
+  await migrate(registrySql);
+  registry = new CoreRegistry(blobs, new SqlMetadataStore(registrySql), { maxManifestBytes: 1 << 22, maxPageSize: 100, automaticMount: true });
+});
+after(async () => {
+  await registrySql?.close();
+});
+transportSuite({
+  name: 'the registry (RegistryImageDestination, RegistryImageSource)',
+  kinds: EVERY_KIND_BUT_ARCHIVE,
+  place: async () => {
+    const repository = `round-trip/image-${++count}`;
+    return {
+      destination: () => new RegistryImageDestination(registry!, repository, 'v1'),
+      source: () => {
+        // The source reads by digest: the tag is looked up when the top-level manifest is asked for.
+        let inner: RegistryImageSource | undefined;
+        const open = async (): Promise<RegistryImageSource> => (inner ??= new RegistryImageSource(registry!, repository, (await registry!.headManifest(repository, 'v1')).digest));
+        return {
+          name: `custody:${repository}:v1`,
+          getManifest: async (instance?: string) => (await open()).getManifest(instance),
+          getBlob: async (blob) => (await open()).getBlob(blob),
+          close: async () => {},
+        } satisfies ImageSource;
+      },
+    };
   },
 });

@@ -28,6 +28,7 @@ import { webhookStoreSuite } from './suites/webhook-store-suite.ts';
 import { webSessionSuite } from './suites/web-session-suite.ts';
 import { cacheUsageSuite } from './suites/cache-usage-suite.ts';
 import { lifecycleSuite } from './suites/lifecycle-suite.ts';
+import { mirrorStoreSuite } from './suites/mirror-store-suite.ts';
 
 interface Engine {
   readonly openClient: () => Promise<SqlClient>;
@@ -49,6 +50,7 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   webSessionSuite(label, engine.openClient, stores);
   cacheUsageSuite(label, engine.openClient, stores);
   lifecycleSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
+  mirrorStoreSuite(label, engine.openClient, stores);
 }
 
 describe('sqlite', () => {

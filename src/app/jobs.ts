@@ -54,3 +54,17 @@ export function registerMaintenanceJobs({ config, scheduler, collector, logger }
     },
   });
 }
+
+export const MIRROR_SYNC_JOB = 'mirror.sync';
+/** How often due mirrors are looked for; each mirror's own interval decides whether it syncs. */
+export const MIRROR_CHECK_INTERVAL_MS = 30_000;
+
+export interface MirrorJobsOptions {
+  readonly scheduler: JobScheduler;
+  readonly mirrors: { syncDue(signal?: AbortSignal): Promise<void> };
+}
+
+/** Syncs the mirrors whose interval has passed; leased, so one replica syncs them. */
+export function registerMirrorJobs({ scheduler, mirrors }: MirrorJobsOptions): void {
+  scheduler.register({ name: MIRROR_SYNC_JOB, intervalMs: MIRROR_CHECK_INTERVAL_MS, run: ({ signal }) => mirrors.syncDue(signal) });
+}

@@ -18,6 +18,7 @@ import { hashPassword } from '../auth/passwords.ts';
 import { TokenService } from '../auth/token-service.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
 import { ManagementService } from '../management/management-service.ts';
+import type { MirrorAdministration } from '../management/mirror-management.ts';
 import { ManagementApi } from '../server/management-api.ts';
 import { ActionLogApi } from '../server/action-log-api.ts';
 import { TokenEndpoint } from '../server/token-endpoint.ts';
@@ -48,9 +49,11 @@ export interface OpenSecurityOptions {
   /** The webhook domain the management API serves (/api/v1/webhooks). */
   readonly webhooks?: Webhooks | undefined;
   readonly logger: Logger;
+  /** Repository mirroring, for its management routes. */
+  readonly mirrors?: MirrorAdministration | undefined;
 }
 
-export async function openSecurity({ config, stores, scheduler, logger, webhooks }: OpenSecurityOptions): Promise<OpenedSecurity> {
+export async function openSecurity({ config, stores, scheduler, logger, webhooks, mirrors }: OpenSecurityOptions): Promise<OpenedSecurity> {
   const actionLog = new ActionLog({
     store: new SqlActionLogStore(stores.sql),
     logger,
@@ -82,7 +85,7 @@ export async function openSecurity({ config, stores, scheduler, logger, webhooks
     publicUrl: config.auth.publicUrl,
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
   };
-  const management = new ManagementService({ identity, access, actions: actionLog, authenticator, webhooks });
+  const management = new ManagementService({ identity, access, actions: actionLog, authenticator, webhooks, mirrors });
   const routes: RouteTable[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];
   const managementRoutes: RouteTable[] = [new ManagementApi(management, security)];
   if (!config.auth.enabled) logger.warn('authentication is disabled (auth.enabled=false): anyone who can reach the registry may push, pull and delete');

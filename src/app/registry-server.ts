@@ -14,6 +14,7 @@ import { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
 import { openStores } from './open-stores.ts';
 import { openSecurity } from './open-security.ts';
 import { openQuality } from './open-quality.ts';
+import { openMirrors } from './open-mirrors.ts';
 import { createScheduler, registerMaintenanceJobs } from './jobs.ts';
 import { vulndbUpdaterJob } from './open-vulndb-updater.ts';
 import { reindexJob } from '../scan/reindex-job.ts';
@@ -56,7 +57,8 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
   });
   const scheduler = createScheduler(stores.jobLeases, logger);
   const hooks = await installWebhooks({ sql: stores.sql, events: stores.events, scheduler, logger, config });
-  const secured = await openSecurity({ config, stores, scheduler, logger, webhooks: hooks.webhooks });
+  const mirrors = await openMirrors(config, stores, scheduler, logger);
+  const secured = await openSecurity({ config, stores, scheduler, logger, webhooks: hooks.webhooks, mirrors });
   // Immutability, quotas, the time machine, tag expiry and retention (issue 14).
   secured.management.useLifecycle(
     installLifecycle({ sql: stores.sql, registry: stores.registry, registryGuards: stores.guards, scheduler, events: stores.events, actions: secured.actionLog, logger, settings: config.lifecycle }),

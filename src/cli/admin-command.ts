@@ -63,6 +63,8 @@ const FLAG_OPTIONS = {
   include: { type: 'string' },
   exclude: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  interval: { type: 'string' },
+  'remote-user': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type Values = AdminFlags & { readonly registry?: string; readonly token?: string; readonly username?: string; readonly 'password-stdin'?: boolean };

@@ -10,6 +10,7 @@ import type { AccessControl } from '../auth/access-control.ts';
 import { actorOf, type ActionEntry, type ActionKind, type ActionRecorder } from '../audit/action.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { Webhooks } from '../webhooks/webhooks.ts';
+import type { MirrorAdministration } from './mirror-management.ts';
 import { denied, invalid, noAccessToOrganization, noAccessToRobots, notFound, shown } from './input-checks.ts';
 
 export interface ManagementServiceOptions {
@@ -19,6 +20,8 @@ export interface ManagementServiceOptions {
   readonly authenticator: Authenticator;
   /** The webhook domain, when the server runs it. */
   readonly webhooks?: Webhooks | undefined;
+  /** Repository mirroring (src/mirror), when the server runs it. */
+  readonly mirrors?: MirrorAdministration | undefined;
 }
 
 /** The caller: a principal, and where the call came from (for the action log). */

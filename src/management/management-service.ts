@@ -19,6 +19,7 @@ import { SessionService } from './session-service.ts';
 import { WebhookService } from './webhook-service.ts';
 import { LifecycleService, lifecycleUnavailable } from './lifecycle-service.ts';
 import type { Lifecycle } from '../lifecycle/install-lifecycle.ts';
+import { MirrorManagementService } from './mirror-management.ts';
 
 export type { Caller, ManagementServiceOptions } from './management-context.ts';
 export type { NewUserInput, UserChangesInput } from './user-service.ts';
@@ -40,6 +41,8 @@ export class ManagementService {
   readonly webhooks: WebhookService;
   private readonly context: ManagementContext;
   private lifecycleService: LifecycleService | null = null;
+  /** Repository mirrors (superusers). */
+  readonly mirrors: MirrorManagementService;
 
   constructor(options: ManagementServiceOptions) {
     const context = new ManagementContext(options);
@@ -53,6 +56,7 @@ export class ManagementService {
     this.tokens = new PersonalTokenService(context);
     this.sessions = new SessionService(context);
     this.webhooks = new WebhookService(context, options.webhooks);
+    this.mirrors = new MirrorManagementService(context, options.mirrors);
   }
 
   /** Turns on the lifecycle operations (the composition root calls it once lifecycle is installed). */

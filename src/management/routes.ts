@@ -383,6 +383,14 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = [
   },
   ...webhookRoutes(),
   ...lifecycleRoutes(),
+
+  // ---- repository mirrors (superusers) ------------------------------------------------------
+  { operationId: 'listMirrors', method: 'GET', path: '/api/v1/mirrors', tag: 'mirrors', summary: 'Every mirrored repository with its last sync (superusers)', auth: true, status: 200, response: '[Mirror]', handle: (s, c) => s.mirrors.list(c.caller) },
+  { operationId: 'createMirror', method: 'POST', path: '/api/v1/mirrors', tag: 'mirrors', summary: 'Make a repository follow a remote one; it becomes read-only to users (superusers)', auth: true, body: 'NewMirror', status: 201, response: 'Mirror', handle: (s, c) => s.mirrors.create(c.caller, body(c)) },
+  { operationId: 'getMirror', method: 'GET', path: '/api/v1/repositories/{repository}/-/mirror', tag: 'mirrors', summary: "A repository's mirror settings and last sync (superusers)", auth: true, status: 200, response: 'Mirror', handle: (s, c) => s.mirrors.get(c.caller, p(c, 'repository')) },
+  { operationId: 'deleteMirror', method: 'DELETE', path: '/api/v1/repositories/{repository}/-/mirror', tag: 'mirrors', summary: 'Stop mirroring; the content stays and the repository is writable again (superusers)', auth: true, status: 204, handle: (s, c) => s.mirrors.delete(c.caller, p(c, 'repository')) },
+  { operationId: 'syncMirror', method: 'POST', path: '/api/v1/repositories/{repository}/-/mirror/sync', tag: 'mirrors', summary: 'Sync the mirror now and answer with the run (superusers)', auth: true, status: 200, response: 'MirrorRun', handle: (s, c) => s.mirrors.sync(c.caller, p(c, 'repository')) },
+  { operationId: 'listMirrorRuns', method: 'GET', path: '/api/v1/repositories/{repository}/-/mirror/runs', tag: 'mirrors', summary: "The mirror's sync history, newest first (superusers)", auth: true, status: 200, response: '[MirrorRun]', handle: (s, c) => s.mirrors.runs(c.caller, p(c, 'repository')) },
 ];
 
 /** A compiled path template: its regular expression and parameter names in order. */

@@ -73,6 +73,32 @@ const USER_PROPERTIES: Record<string, JsonSchema> = {
   createdAt: dateTime,
 };
 
+const MIRROR_PROPERTIES: Record<string, JsonSchema> = {
+  repository: string(),
+  remoteRegistry: string(),
+  remoteRepository: string(),
+  include: { type: 'array', items: string() },
+  exclude: { type: 'array', items: string() },
+  intervalMs: { type: 'integer' },
+  username: nullableString(),
+  hasSecret: { type: 'boolean', description: 'a password or token is stored (never shown)' },
+  enabled: { type: 'boolean' },
+  createdAt: dateTime,
+  lastRunAt: nullableDateTime,
+  lastStatus: { type: ['string', 'null'], enum: ['running', 'succeeded', 'failed', null] },
+  lastError: nullableString(),
+};
+
+const MIRROR_RUN_PROPERTIES: Record<string, JsonSchema> = {
+  id: { type: 'integer' },
+  startedAt: dateTime,
+  finishedAt: nullableDateTime,
+  status: { type: 'string', enum: ['running', 'succeeded', 'failed'] },
+  tagsCopied: { type: 'integer' },
+  bytes: { type: 'integer' },
+  error: nullableString(),
+};
+
 const ROBOT_PROPERTIES: Record<string, JsonSchema> = {
   name: string({ description: 'OWNER+SHORTNAME' }),
   owner: string(),
@@ -179,6 +205,22 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     },
     ['repository', 'visibility', 'entries'],
   ),
+  Mirror: object(MIRROR_PROPERTIES, Object.keys(MIRROR_PROPERTIES)),
+  NewMirror: object(
+    {
+      repository: string({ maxLength: 255, description: 'the local repository; read-only to users once it is a mirror' }),
+      remoteRegistry: string({ maxLength: 255, description: 'host[:port] (HTTPS), or http(s)://host[:port]' }),
+      remoteRepository: string({ maxLength: 255 }),
+      include: { type: 'array', items: string({ maxLength: 128 }), description: 'tag globs (* and ?); default every tag' },
+      exclude: { type: 'array', items: string({ maxLength: 128 }), description: 'tag globs left out' },
+      intervalMs: { type: 'integer', description: 'milliseconds between syncs (at least 1000; default one hour)' },
+      username: string({ maxLength: 255, description: 'a robot or user of the remote registry' }),
+      password: string({ maxLength: 4096, description: 'its password or token: stored encrypted, never shown' }),
+      enabled: { type: 'boolean', description: 'synced on schedule (default true)' },
+    },
+    ['repository', 'remoteRegistry', 'remoteRepository'],
+  ),
+  MirrorRun: object(MIRROR_RUN_PROPERTIES, Object.keys(MIRROR_RUN_PROPERTIES)),
   Token: object(TOKEN_PROPERTIES, Object.keys(TOKEN_PROPERTIES)),
   CreatedToken: object({ ...TOKEN_PROPERTIES, token: string({ description: 'the token: shown once, never again' }) }, [...Object.keys(TOKEN_PROPERTIES), 'token']),
   NewToken: object({ name: string({ minLength: 1, maxLength: 100 }), expiresAt: { ...nullableDateTime, description: 'omitted or null: never expires' } }, ['name']),

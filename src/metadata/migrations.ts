@@ -16,6 +16,7 @@ import { LOGIN_FAILURES_MIGRATION } from './migrations/login-failures.ts';
 import { CACHE_PULLS_MIGRATION } from './migrations/cache-pulls.ts';
 import { WEB_SESSIONS_MIGRATION } from './migrations/web-sessions.ts';
 import { LIFECYCLE_MIGRATION } from './migrations/lifecycle.ts';
+import { MIRRORS_MIGRATION } from './migrations/mirrors.ts';
 
 export interface Migration {
   readonly version: number;
@@ -239,6 +240,7 @@ export const MIGRATIONS: readonly Migration[] = [
   LIFECYCLE_MIGRATION,
   WEBHOOKS_MIGRATION,
   CACHE_PULLS_MIGRATION,
+  MIRRORS_MIGRATION,
   LOGIN_FAILURES_MIGRATION,
   WEB_SESSIONS_MIGRATION,
 ];

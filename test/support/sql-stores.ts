@@ -46,6 +46,8 @@ import { SqlWebSessionStore } from '../../src/metadata/sql-web-session-store.ts'
 import type { WebSessionStore } from '../../src/metadata/web-session-store.ts';
 import type { CacheUsageStore } from '../../src/metadata/cache-usage-store.ts';
 import { SqlCacheUsageStore } from '../../src/metadata/sql-cache-usage-store.ts';
+import type { MirrorStore } from '../../src/metadata/mirror-store.ts';
+import { SqlMirrorStore } from '../../src/metadata/sql-mirror-store.ts';
 
 /** Each store over a migrated database. */
 export interface StoreFactories {
@@ -73,6 +75,7 @@ export interface StoreFactories {
   webhooks(sql: SqlClient): WebhookStore;
   webSessions(sql: SqlClient): WebSessionStore;
   cacheUsage(sql: SqlClient): CacheUsageStore;
+  mirrors(sql: SqlClient): MirrorStore;
 }
 
 /** The SQL implementations: one code path for SQLite and PostgreSQL. */
@@ -99,4 +102,5 @@ export const SQL_STORES: StoreFactories = {
   webhooks: (sql) => new SqlWebhookStore(sql),
   webSessions: (sql) => new SqlWebSessionStore(sql),
   cacheUsage: (sql) => new SqlCacheUsageStore(sql),
+  mirrors: (sql) => new SqlMirrorStore(sql),
 };

@@ -32,6 +32,8 @@ export interface AdminFlags {
   readonly include?: string;
   readonly exclude?: string;
   readonly 'dry-run'?: boolean;
+  readonly interval?: string;
+  readonly 'remote-user'?: string;
 }
 
 /** What a command works from: its arguments by name, the flags, and the new password (read from stdin). */

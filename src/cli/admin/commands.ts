@@ -5,9 +5,10 @@ import { CREDENTIAL_COMMANDS } from './credential-commands.ts';
 import { REPOSITORY_COMMANDS } from './repository-commands.ts';
 import { WEBHOOK_COMMANDS } from './webhook-commands.ts';
 import { LIFECYCLE_COMMANDS } from './lifecycle-commands.ts';
+import { MIRROR_COMMANDS } from './mirror-commands.ts';
 import type { AdminCommand } from './command-spec.ts';
 
-export const ADMIN_COMMANDS: readonly AdminCommand[] = [...ACCOUNT_COMMANDS, ...REPOSITORY_COMMANDS, ...CREDENTIAL_COMMANDS, ...WEBHOOK_COMMANDS, ...LIFECYCLE_COMMANDS];
+export const ADMIN_COMMANDS: readonly AdminCommand[] = [...ACCOUNT_COMMANDS, ...REPOSITORY_COMMANDS, ...MIRROR_COMMANDS, ...CREDENTIAL_COMMANDS, ...WEBHOOK_COMMANDS, ...LIFECYCLE_COMMANDS];
 
 /** Operations of the route table that `custody admin` leaves to the API (or to other commands). */
 export const API_ONLY_OPERATIONS: readonly string[] = [

@@ -122,6 +122,13 @@ export class CatalogService {
     return exists && role === 'admin';
   }
 
+  /** Whether the caller may write (push, restore a tag) the repository: the same AccessControl. */
+  async mayWrite(principal: Principal, repository: string): Promise<boolean> {
+    if (!this.options.access) return true;
+    const { role, exists } = await this.options.access.access(principal, repository);
+    return exists && (role === 'write' || role === 'admin');
+  }
+
   /** Every repository the caller may read, in name order (bounded). */
   async readableRepositories(principal: Principal): Promise<string[]> {
     const names: string[] = [];

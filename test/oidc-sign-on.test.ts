@@ -36,6 +36,7 @@ describe('OidcSignOn: the checks of the authorization code flow', () => {
   /** What the token endpoint answers next: the claims of the ID token and the key signing it. */
   let next: { claims: JWTPayload; key: SigningKey; advertisedIssuer?: string };
   let received: URLSearchParams | null = null;
+  const recorded: { kind: string; result: string; actor?: { name?: string; via?: string } }[] = [];
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'custody-oidc-unit-'));
@@ -70,7 +71,7 @@ describe('OidcSignOn: the checks of the authorization code flow', () => {
   });
 
   const newSignOn = (): OidcSignOn =>
-    new OidcSignOn({ issuer, clientId: CLIENT, clientSecret: 's3cret', groupsClaim: 'groups', scopes: 'openid profile', displayName: 'Test' }, store, new SqlOidcIdentityStore(sql), createLogger('error', { write: () => true }));
+    new OidcSignOn({ issuer, clientId: CLIENT, clientSecret: 's3cret', groupsClaim: 'groups', scopes: 'openid profile', displayName: 'Test' }, store, new SqlOidcIdentityStore(sql), createLogger('error', { write: () => true }), { record: (action) => void recorded.push(action) });
 
   beforeEach(() => {
     next = { claims: {}, key };
@@ -103,6 +104,7 @@ describe('OidcSignOn: the checks of the authorization code flow', () => {
     // Another name at the provider, same subject: the same account. Out of the group: out of the team.
     assert.equal(await signIn({ preferred_username: 'renamed', groups: [] }), 'dana');
     assert.deepEqual(await store.teamsOf(dana.id), []);
+    assert.deepEqual(recorded.slice(-1).map((action) => [action.kind, action.result, action.actor?.name, action.actor?.via]), [['login', 'success', 'dana', 'oidc']], 'the action log has the login');
   });
 
   it('refuses tokens for another client, from another issuer, expired, with another nonce or an unknown key', async () => {
@@ -117,6 +119,7 @@ describe('OidcSignOn: the checks of the authorization code flow', () => {
       await assert.rejects(signIn({ sub: `refused-${what}`, ...claims }, { signer }), /ID token/, what);
     }
     await assert.rejects(signIn({ sub: 'refused-state' }, { state: 'x'.repeat(43) }), /did not start here/);
+    assert.equal(recorded.at(-1)?.result, 'failure');
   });
 
   it('refuses a disabled account and a discovery document naming another issuer', async () => {

@@ -86,7 +86,7 @@ export async function openSecurity({ config, stores, scheduler, logger, webhooks
     service: config.auth.service,
     publicUrl: config.auth.publicUrl,
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
-    oidc: config.oidc ? new OidcSignOn(config.oidc, identity, new SqlOidcIdentityStore(stores.sql), logger) : undefined,
+    oidc: config.oidc ? new OidcSignOn(config.oidc, identity, new SqlOidcIdentityStore(stores.sql), logger, actionLog) : undefined,
   };
   const management = new ManagementService({ identity, access, actions: actionLog, authenticator, webhooks, mirrors });
   const routes: RouteTable[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];

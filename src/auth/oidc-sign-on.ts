@@ -25,6 +25,8 @@ import type { OidcConfig } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AccountStore, TeamStore } from '../metadata/identity-store.ts';
 import type { OidcIdentityStore } from '../metadata/identity/oidc-identity-store.ts';
+import type { ActionRecorder } from '../audit/action.ts';
+import type { RequestContext } from './authenticator.ts';
 
 /** What the browser must bring back: kept by the caller between begin() and complete(). */
 export interface PendingOidcLogin {
@@ -66,10 +68,12 @@ export class OidcSignOn {
   private readonly accounts: AccountStore & TeamStore;
   private readonly links: OidcIdentityStore;
   private readonly logger: Logger;
+  private readonly actions: ActionRecorder | undefined;
   private metadata: Promise<ProviderMetadata> | null = null;
 
-  constructor(config: OidcConfig, accounts: AccountStore & TeamStore, links: OidcIdentityStore, logger: Logger) {
+  constructor(config: OidcConfig, accounts: AccountStore & TeamStore, links: OidcIdentityStore, logger: Logger, actions?: ActionRecorder) {
     this.config = config;
+    this.actions = actions;
     this.displayName = config.displayName;
     this.accounts = accounts;
     this.links = links;
@@ -93,8 +97,19 @@ export class OidcSignOn {
     return { url: url.href, pending };
   }
 
-  /** Checks the provider's answer and returns the account it signs in (provisioned and synced). */
-  async complete(redirectUri: string, query: URLSearchParams, pending: PendingOidcLogin | null): Promise<Account> {
+  /** Checks the provider's answer and returns the account it signs in (provisioned and synced); the action log records the login either way. */
+  async complete(redirectUri: string, query: URLSearchParams, pending: PendingOidcLogin | null, context: RequestContext = {}): Promise<Account> {
+    try {
+      const account = await this.verify(redirectUri, query, pending);
+      this.actions?.record({ kind: 'login', result: 'success', actor: { kind: 'user', name: account.name, via: 'oidc' }, ip: context.ip, userAgent: context.userAgent });
+      return account;
+    } catch (error) {
+      if (error instanceof OidcLoginError) this.actions?.record({ kind: 'login', result: 'failure', actor: { kind: 'user', name: 'oidc', via: 'oidc' }, ip: context.ip, userAgent: context.userAgent, detail: { reason: error.message } });
+      throw error;
+    }
+  }
+
+  private async verify(redirectUri: string, query: URLSearchParams, pending: PendingOidcLogin | null): Promise<Account> {
     const state = query.get('state');
     if (!pending || state === null || !same(state, pending.state)) throw new OidcLoginError('The sign-in expired or did not start here: start it again.');
     const failure = query.get('error');

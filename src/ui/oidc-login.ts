@@ -6,6 +6,7 @@
 import { RegistryError } from '../core/errors.ts';
 import type { PendingOidcLogin } from '../auth/oidc-sign-on.ts';
 import { header, type HttpRequest, type HttpResponse } from '../server/http-types.ts';
+import { requestContext } from '../server/request-auth.ts';
 import type { WebAuth, WebCaller } from './web-auth.ts';
 import { cookie, readCookies, redirect } from './web-response.ts';
 
@@ -38,7 +39,7 @@ export class OidcLoginRoutes {
     const kept = readCookies(header(request, 'cookie')).get(PENDING_COOKIE);
     const [state, nonce, verifier, next] = (kept ?? '').split('.');
     const pending: PendingOidcLogin | null = state && nonce && verifier && TOKEN.test(state) && TOKEN.test(nonce) && TOKEN.test(verifier) ? { state, nonce, verifier } : null;
-    const account = await oidc.complete(this.callbackUrl(request), query, pending);
+    const account = await oidc.complete(this.callbackUrl(request), query, pending, requestContext(request));
     const cookies = await this.auth.openSession(caller, account, 'oidc');
     // Used once: a replayed callback finds no pending sign-in.
     cookies.push(cookie(PENDING_COOKIE, '', { secure: this.auth.secure, maxAgeSeconds: 0 }));

@@ -43,6 +43,8 @@ import { SqlSignatureStore } from '../../src/metadata/sql-signature-store.ts';
 import { SqlActionLogStore } from '../../src/audit/sql-action-log-store.ts';
 import { SqlJobLeaseStore } from '../../src/metadata/sql-job-lease-store.ts';
 import { SqlWebSessionStore } from '../../src/metadata/sql-web-session-store.ts';
+import { SqlOidcIdentityStore } from '../../src/metadata/identity/sql-oidc-identity-store.ts';
+import type { OidcIdentityStore } from '../../src/metadata/identity/oidc-identity-store.ts';
 import type { WebSessionStore } from '../../src/metadata/web-session-store.ts';
 import type { CacheUsageStore } from '../../src/metadata/cache-usage-store.ts';
 import { SqlCacheUsageStore } from '../../src/metadata/sql-cache-usage-store.ts';
@@ -74,6 +76,7 @@ export interface StoreFactories {
   loginAttempts(sql: SqlClient): LoginAttemptStore;
   webhooks(sql: SqlClient): WebhookStore;
   webSessions(sql: SqlClient): WebSessionStore;
+  oidcIdentities(sql: SqlClient): OidcIdentityStore;
   cacheUsage(sql: SqlClient): CacheUsageStore;
   mirrors(sql: SqlClient): MirrorStore;
 }
@@ -101,6 +104,7 @@ export const SQL_STORES: StoreFactories = {
   loginAttempts: (sql) => new SqlLoginAttemptStore(sql),
   webhooks: (sql) => new SqlWebhookStore(sql),
   webSessions: (sql) => new SqlWebSessionStore(sql),
+  oidcIdentities: (sql) => new SqlOidcIdentityStore(sql),
   cacheUsage: (sql) => new SqlCacheUsageStore(sql),
   mirrors: (sql) => new SqlMirrorStore(sql),
 };

@@ -101,6 +101,9 @@ describe('two replicas behind HAProxy on PostgreSQL, S3 and Redis', () => {
       CUSTODY_AUTH_LOGIN_MAX_FAILURES: '4',
       // The image quality pipeline is proven elsewhere; here it would only share two cores.
       CUSTODY_QUALITY_ENABLED: 'false',
+      // Collection itself is under test: no time-machine window holds deleted content back
+      // (the window is proven in lifecycle-serve.test.ts).
+      CUSTODY_LIFECYCLE_TIME_MACHINE: '0s',
     };
     // The first replica migrates the fresh database; the second finds it migrated.
     replicas.push(await startReplica(0));

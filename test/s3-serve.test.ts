@@ -138,6 +138,9 @@ describe('custody serve on S3', () => {
       AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY,
       AWS_REGION: 'us-east-1',
       CUSTODY_QUALITY_ENABLED: 'false',
+      // Collection itself is under test: no time-machine window holds deleted content back
+      // (the window is proven in lifecycle-serve.test.ts).
+      CUSTODY_LIFECYCLE_TIME_MACHINE: '0s',
       ...extra,
     };
     return { server: await startCustody({ env, auth }), env };

@@ -17,6 +17,7 @@ import { CACHE_PULLS_MIGRATION } from './migrations/cache-pulls.ts';
 import { WEB_SESSIONS_MIGRATION } from './migrations/web-sessions.ts';
 import { LIFECYCLE_MIGRATION } from './migrations/lifecycle.ts';
 import { MIRRORS_MIGRATION } from './migrations/mirrors.ts';
+import { CATALOG_INDEX_MIGRATION } from './migrations/catalog-index.ts';
 
 export interface Migration {
   readonly version: number;
@@ -243,6 +244,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MIRRORS_MIGRATION,
   LOGIN_FAILURES_MIGRATION,
   WEB_SESSIONS_MIGRATION,
+  CATALOG_INDEX_MIGRATION,
 ];
 
 /** Applies the migrations not applied yet (up to `through`, for upgrade tests); returns how many ran. */

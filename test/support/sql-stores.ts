@@ -44,6 +44,8 @@ import { SqlActionLogStore } from '../../src/audit/sql-action-log-store.ts';
 import { SqlJobLeaseStore } from '../../src/metadata/sql-job-lease-store.ts';
 import { SqlWebSessionStore } from '../../src/metadata/sql-web-session-store.ts';
 import type { WebSessionStore } from '../../src/metadata/web-session-store.ts';
+import { SqlCatalogIndexStore } from '../../src/metadata/sql-catalog-index-store.ts';
+import type { CatalogIndexStore } from '../../src/metadata/catalog-index-store.ts';
 import type { CacheUsageStore } from '../../src/metadata/cache-usage-store.ts';
 import { SqlCacheUsageStore } from '../../src/metadata/sql-cache-usage-store.ts';
 import type { MirrorStore } from '../../src/metadata/mirror-store.ts';
@@ -76,6 +78,7 @@ export interface StoreFactories {
   webSessions(sql: SqlClient): WebSessionStore;
   cacheUsage(sql: SqlClient): CacheUsageStore;
   mirrors(sql: SqlClient): MirrorStore;
+  catalogIndex(sql: SqlClient): CatalogIndexStore;
 }
 
 /** The SQL implementations: one code path for SQLite and PostgreSQL. */
@@ -103,4 +106,5 @@ export const SQL_STORES: StoreFactories = {
   webSessions: (sql) => new SqlWebSessionStore(sql),
   cacheUsage: (sql) => new SqlCacheUsageStore(sql),
   mirrors: (sql) => new SqlMirrorStore(sql),
+  catalogIndex: (sql) => new SqlCatalogIndexStore(sql),
 };

@@ -84,6 +84,20 @@ export class CatalogIndexer {
     return entry.done;
   }
 
+  /**
+   * Resolves when the refreshes running now have written their rows (or after `capMs`):
+   * a search on this replica waits for them, so a push is found by the next request.
+   */
+  async settled(capMs = 2_000): Promise<void> {
+    if (this.running.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((done) => {
+      timer = setTimeout(done, capMs);
+    });
+    await Promise.race([Promise.all([...this.running.values()].map((entry) => entry.done)), cap]);
+    clearTimeout(timer);
+  }
+
   private async write(repository: string): Promise<void> {
     if (!(await this.catalog.repositoryExists(repository))) return this.store.remove(repository);
     await this.store.put(indexRowOf(await this.catalog.repository(repository)));

@@ -61,11 +61,14 @@ export class CatalogSearch {
 
   /** The SQL search index; without it, every readable repository is summarised in memory. */
   private readonly index: CatalogIndexStore | undefined;
+  /** Waits for this replica's index writes in flight (read your own pushes). */
+  private readonly settled: (() => Promise<void>) | undefined;
 
-  constructor(catalog: CatalogService, options: { clock?: () => number; events?: EventSubscriber | undefined; index?: CatalogIndexStore | undefined } = {}) {
+  constructor(catalog: CatalogService, options: { clock?: () => number; events?: EventSubscriber | undefined; index?: CatalogIndexStore | undefined; settled?: (() => Promise<void>) | undefined } = {}) {
     this.catalog = catalog;
     this.now = options.clock ?? Date.now;
     this.index = options.index;
+    this.settled = options.settled;
     options.events?.subscribe((event) => {
       const repository = (event.data as { repository?: string }).repository;
       if (repository !== undefined) this.cache.delete(repository);
@@ -142,6 +145,7 @@ export class CatalogSearch {
     const perPage = Math.min(100, Math.max(1, query.perPage ?? 20));
     const scope = this.catalog.readScope(principal);
     if (scope === null) return { total: 0, page: 1, perPage, items: [], namespaces: [], platforms: { os: [], arch: [] } };
+    await this.settled?.();
     const asked = {
       text: query.text,
       namespace: query.namespace,

@@ -41,8 +41,8 @@ export interface WebCatalogOptions {
 /** The pages (matched last) and the catalog's /api/v1 routes (matched before the management API, which answers 404 for any other /api/v1 path). */
 export function createWebCatalog(options: WebCatalogOptions): { router: UiRouter; api: CatalogApi; catalog: CatalogService; search: CatalogSearch; sessions: WebSessions; indexer: CatalogIndexer | undefined } {
   const catalog = new CatalogService({ registry: options.registry, access: options.security?.access, repositories: options.repositories, quality: options.quality, signing: options.signing });
-  const search = new CatalogSearch(catalog, { events: options.events, index: options.index });
   const indexer = options.index ? new CatalogIndexer(catalog, options.index, { logger: options.logger }) : undefined;
+  const search = new CatalogSearch(catalog, { events: options.events, index: options.index, settled: indexer ? () => indexer.settled() : undefined });
   if (indexer && options.events) indexer.subscribe(options.events);
   const sessions = new WebSessions(options.sessions);
   const auth = new WebAuth(options.security, sessions, { secure: options.tls });

@@ -2,7 +2,8 @@
 // (and one storage directory), authentication on. A push through one replica is found by
 // the next search on it and, within moments, on the other (the row is in SQL, not in a
 // process); a scan and a deletion change what is found; a private repository is never
-// shown, counted or offered as a namespace to an outsider.
+// shown, counted or offered as a namespace to an outsider; the rebuild job fills rows the
+// index lacks after a start.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { ADMIN_PASSWORD, startCustody, type CustodyServer } from './support/cust
 import { createTestDatabase, type TestDatabase } from './support/postgres.ts';
 import { sha256, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST } from './support/images.ts';
 import { LAYER_A } from './support/hostile-images.ts';
+import { PostgresClient } from '../src/metadata/postgres-client.ts';
 
 interface Found {
   total: number;
@@ -121,5 +123,22 @@ describe('catalog search index across replicas', () => {
     assert.equal((await search(b, ADMIN, 'q=haystack')).total, 0);
     await eventually('replica a no longer finds the deleted image', async () => (await search(a, ADMIN, 'q=haystack')).total === 0);
     assert.deepEqual((await search(a, ADMIN, 'arch=arm64')).total, 0);
+  });
+
+  it('fills rows the index lacks (data from before it) by the rebuild job soon after start', async () => {
+    assert.equal((await search(a, ADMIN, 'q=someone')).total, 1);
+    const sql = new PostgresClient({ url: database.url });
+    try {
+      await sql.run('DELETE FROM catalog_index');
+    } finally {
+      await sql.close();
+    }
+    assert.equal((await search(a, ADMIN, 'q=someone')).total, 0);
+    // Restarted (the job's lease is given back at stop, so the new process runs it).
+    await a.stop();
+    await b.stop();
+    a = await startCustody({ auth: true, dataDir, env: { CUSTODY_DATABASE_URL: database.url } });
+    b = await startCustody({ auth: true, dataDir, env: { CUSTODY_DATABASE_URL: database.url } });
+    await eventually('the rebuild job fills the row again', async () => (await search(b, ADMIN, 'q=someone')).total === 1);
   });
 });

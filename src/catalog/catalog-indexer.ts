@@ -103,14 +103,18 @@ export class CatalogIndexer {
     await this.store.put(indexRowOf(await this.catalog.repository(repository)));
   }
 
-  /** Refreshes every repository's row, a page at a time, stopping when `signal` aborts. */
-  async rebuild(signal?: AbortSignal): Promise<number> {
+  /**
+   * Refreshes every repository's row (only those without one when `missingOnly`), a page at
+   * a time, stopping when `signal` aborts; returns how many it wrote.
+   */
+  async rebuild(signal?: AbortSignal, options: { missingOnly?: boolean } = {}): Promise<number> {
     let last: string | undefined;
     let count = 0;
     for (;;) {
       const names = await this.catalog.allRepositories(last, REBUILD_PAGE);
       for (const name of names) {
         if (signal?.aborted) return count;
+        if (options.missingOnly && (await this.store.get(name)) !== null) continue;
         await this.refresh(name);
         count++;
       }
@@ -119,14 +123,21 @@ export class CatalogIndexer {
     }
   }
 
-  /** The rebuild as a job for the one scheduler (the composition root registers it). */
+  /**
+   * The rebuild as a job for the one scheduler (the composition root registers it): soon
+   * after start it fills the rows missing (data pushed before the index, or while no
+   * replica ran), then every `intervalMs` it refreshes all (what no event reports).
+   */
   rebuildJob(intervalMs = 6 * 3_600_000): { name: string; intervalMs: number; initialDelayMs: number; run(context: { signal: AbortSignal }): Promise<void> } {
+    let first = true;
     return {
       name: 'catalog-index-rebuild',
       intervalMs,
       initialDelayMs: 1_000,
       run: async ({ signal }) => {
-        await this.rebuild(signal);
+        const missingOnly = first;
+        first = false;
+        await this.rebuild(signal, { missingOnly });
       },
     };
   }

@@ -52,6 +52,14 @@ describe('loadConfig', () => {
     assert.equal(config.shutdownTimeoutMs, 30_000);
   });
 
+  it('reads single sign-on (oidc.*) and refuses an issuer without its client', () => {
+    assert.equal(loadConfig({ env: {} }).oidc, undefined);
+    const config = loadConfig({ env: { CUSTODY_OIDC_ISSUER: 'https://idp.example.test/realms/acme', CUSTODY_OIDC_CLIENT_ID: 'custody', CUSTODY_OIDC_CLIENT_SECRET: 's', CUSTODY_OIDC_GROUPS_CLAIM: 'roles' } });
+    assert.deepEqual(config.oidc, { issuer: 'https://idp.example.test/realms/acme', clientId: 'custody', clientSecret: 's', groupsClaim: 'roles', scopes: 'openid profile email', displayName: 'single sign-on' });
+    assert.deepEqual(problemsOf({ env: { CUSTODY_OIDC_ISSUER: 'https://idp.example.test', CUSTODY_OIDC_CLIENT_ID: 'custody' } }), ['oidc: set oidc.clientId and oidc.clientSecret with oidc.issuer']);
+    assert.deepEqual(problemsOf({ env: { CUSTODY_OIDC_ISSUER: 'idp.example.test', CUSTODY_OIDC_CLIENT_ID: 'c', CUSTODY_OIDC_CLIENT_SECRET: 's' } }), ['oidc.issuer: expected https://host[/path]']);
+  });
+
   it('derives env and flag names from setting paths', () => {
     assert.equal(envName('limits.maxManifestBytes'), 'CUSTODY_LIMITS_MAX_MANIFEST_BYTES');
     assert.equal(flagName('limits.maxManifestBytes'), 'limits-max-manifest-bytes');

@@ -26,6 +26,7 @@ import { jobLeaseSuite } from './suites/job-lease-suite.ts';
 import { loginAttemptSuite } from './suites/login-attempt-suite.ts';
 import { webhookStoreSuite } from './suites/webhook-store-suite.ts';
 import { webSessionSuite } from './suites/web-session-suite.ts';
+import { oidcIdentitySuite } from './suites/oidc-identity-suite.ts';
 import { cacheUsageSuite } from './suites/cache-usage-suite.ts';
 import { lifecycleSuite } from './suites/lifecycle-suite.ts';
 import { mirrorStoreSuite } from './suites/mirror-store-suite.ts';
@@ -49,6 +50,7 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   loginAttemptSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   webhookStoreSuite(label, engine.openClient, stores);
   webSessionSuite(label, engine.openClient, stores);
+  oidcIdentitySuite(label, engine.openClient, stores);
   cacheUsageSuite(label, engine.openClient, stores);
   lifecycleSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   mirrorStoreSuite(label, engine.openClient, stores);

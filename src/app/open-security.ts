@@ -17,6 +17,8 @@ import { SqlLoginAttemptStore } from '../metadata/sql-login-attempt-store.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { TokenService } from '../auth/token-service.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
+import { OidcSignOn } from '../auth/oidc-sign-on.ts';
+import { SqlOidcIdentityStore } from '../metadata/identity/sql-oidc-identity-store.ts';
 import { ManagementService } from '../management/management-service.ts';
 import type { MirrorAdministration } from '../management/mirror-management.ts';
 import { ManagementApi } from '../server/management-api.ts';
@@ -84,6 +86,7 @@ export async function openSecurity({ config, stores, scheduler, logger, webhooks
     service: config.auth.service,
     publicUrl: config.auth.publicUrl,
     refreshTokenLifetimeMs: config.auth.refreshTokenLifetimeMs,
+    oidc: config.oidc ? new OidcSignOn(config.oidc, identity, new SqlOidcIdentityStore(stores.sql), logger, actionLog) : undefined,
   };
   const management = new ManagementService({ identity, access, actions: actionLog, authenticator, webhooks, mirrors });
   const routes: RouteTable[] = [new TokenEndpoint(security, actionLog), new ActionLogApi(actionLog, security)];

@@ -44,6 +44,7 @@ import { Conflict } from '../core/errors.ts';
 import { ACCOUNT_NAME, MAX_ACCOUNT_NAME_LENGTH, type Account, type Team } from '../core/identity.ts';
 import type { LdapConfig } from '../config/config.ts';
 import type { AccountStore, TeamStore } from '../metadata/identity-store.ts';
+import { OIDC_GROUP_PREFIX } from './oidc-sign-on.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DirectoryLogin } from './authenticator.ts';
 import { fillFilter, normalizeDn, parentDn } from './ldap-names.ts';
@@ -238,7 +239,8 @@ export class LdapDirectory implements DirectoryLogin {
   }
 
   private async synchronizeGroups(service: Client, account: Account, dn: string, name: string, directoryName: string): Promise<void> {
-    const synced = await this.store.listLdapSyncedTeams();
+    // Teams mirroring an OIDC group (oidc:<group>) are synced at OIDC logins, not here.
+    const synced = (await this.store.listLdapSyncedTeams()).filter((team) => !team.ldapGroup?.startsWith(OIDC_GROUP_PREFIX));
     if (synced.length === 0) return;
     let searchEntries;
     try {

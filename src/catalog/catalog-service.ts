@@ -123,6 +123,13 @@ export class CatalogService {
     return exists && role === 'admin';
   }
 
+  /** Whether the caller may write (push, restore a tag) the repository: the same AccessControl. */
+  async mayWrite(principal: Principal, repository: string): Promise<boolean> {
+    if (!this.options.access) return true;
+    const { role, exists } = await this.options.access.access(principal, repository);
+    return exists && (role === 'write' || role === 'admin');
+  }
+
   /** Whose read rule applies, for the search index's SQL (AccessControl decides; everyone reads everything without it). */
   readScope(principal: Principal): ReadScope | null {
     return this.options.access ? this.options.access.readScope(principal) : { accountId: null, includePublic: true, all: true };

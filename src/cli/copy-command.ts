@@ -7,13 +7,11 @@
 // before its blobs are read, its signatures travel with it (--remove-signatures drops
 // them), and --sign-by / --sign-by-sigstore-private-key sign what is written.
 import { UsageError } from '../core/errors.ts';
-import { type ClientOptions } from '../client/image-resolver.ts';
-import type { ManifestFormat } from '../client/copy.ts';
-import { CLIENT_FLAGS_USAGE, parseBooleanValue, parseClientArgs } from './arguments.ts';
-import { POLICY_FLAGS, POLICY_FLAGS_USAGE, policyFromFlags } from '../trust/policy/enforcement.ts';
-import { SIGNING_FLAGS, SIGNING_FLAGS_USAGE, signingFromFlags } from '../trust/policy/copy-signing.ts';
-import { askHidden } from './password-input.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
+import { POLICY_FLAGS_USAGE } from '../trust/policy/enforcement.ts';
+import { SIGNING_FLAGS_USAGE } from '../trust/policy/copy-signing.ts';
 import { copyOneImage } from './copy-image.ts';
+import { COPY_BOOLEAN_VALUE_FLAGS, COPY_FLAGS, copySettings, copySide, manifestFormat } from './copy-flags.ts';
 import type { Command } from './main.ts';
 
 export const copyCommand: Command = {
@@ -38,62 +36,12 @@ export const copyCommand: Command = {
     CLIENT_FLAGS_USAGE,
   ].join('\n'),
   async run(args) {
-    const { values, positionals, client } = parseClientArgs(
-      args,
-      {
-        all: { type: 'boolean', short: 'a' },
-        format: { type: 'string', short: 'f' },
-        'override-os': { type: 'string' },
-        'override-arch': { type: 'string' },
-        'override-variant': { type: 'string' },
-        'src-tls-verify': { type: 'string' },
-        'dest-tls-verify': { type: 'string' },
-        'src-creds': { type: 'string' },
-        'dest-creds': { type: 'string' },
-        'src-cert-dir': { type: 'string' },
-        'dest-cert-dir': { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        ...POLICY_FLAGS,
-        ...SIGNING_FLAGS,
-      },
-      ['src-tls-verify', 'dest-tls-verify'],
-    );
+    const { values, positionals, client } = parseClientArgs(args, COPY_FLAGS, COPY_BOOLEAN_VALUE_FLAGS);
     if (positionals.length < 2) throw new UsageError(positionals.length === 0 ? 'missing SRC and DST' : 'missing DST');
     if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
-    const format = values.format as string | undefined;
-    if (format !== undefined && format !== 'oci' && format !== 'v2s2') throw new UsageError(`--format: expected "oci" or "v2s2", got "${format}"`);
-    const side = (prefix: 'src' | 'dest'): ClientOptions => {
-      const tlsVerify = parseBooleanValue(`${prefix}-tls-verify`, values[`${prefix}-tls-verify`] as string | undefined);
-      const creds = values[`${prefix}-creds`] as string | undefined;
-      if (creds !== undefined && !creds.includes(':')) throw new UsageError(`--${prefix}-creds: expected USERNAME:PASSWORD`);
-      const certDir = values[`${prefix}-cert-dir`] as string | undefined;
-      return { ...client, ...(tlsVerify === undefined ? {} : { tlsVerify }), ...(creds === undefined ? {} : { creds }), ...(certDir === undefined ? {} : { certDir }) };
-    };
-    const policy = policyFromFlags(values);
-    const terminal = process.stdin.isTTY === true && process.stderr.isTTY === true;
-    const signing = await signingFromFlags(values, { askPassphrase: terminal ? askHidden : undefined });
-    await copyOneImage(
-      { source: positionals[0]!, destination: positionals[1]!, sourceOptions: side('src'), destinationOptions: side('dest') },
-      {
-        all: values.all === true,
-        format: format as ManifestFormat | undefined,
-        platform: platformFromFlags(values),
-        policy,
-        signing,
-        removeSignatures: values['remove-signatures'] === true,
-        quiet: values.quiet === true,
-        command: 'custody copy',
-      },
-    );
+    manifestFormat(values);
+    const endpoints = { source: positionals[0]!, destination: positionals[1]!, sourceOptions: copySide(values, client, 'src'), destinationOptions: copySide(values, client, 'dest') };
+    await copyOneImage(endpoints, await copySettings(values, 'custody copy'));
     return 0;
   },
 };
-
-/** --override-os/--override-arch/--override-variant as a platform to choose. */
-export function platformFromFlags(values: Readonly<Record<string, unknown>>): { os?: string; architecture?: string; variant?: string } {
-  return {
-    ...(values['override-os'] === undefined ? {} : { os: values['override-os'] as string }),
-    ...(values['override-arch'] === undefined ? {} : { architecture: values['override-arch'] as string }),
-    ...(values['override-variant'] === undefined ? {} : { variant: values['override-variant'] as string }),
-  };
-}

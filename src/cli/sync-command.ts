@@ -3,15 +3,13 @@
 // names) copied with its signatures, each through the same trusted copy as `custody copy`.
 import { UsageError } from '../core/errors.ts';
 import { ImageResolver, type ClientOptions } from '../client/image-resolver.ts';
-import type { ManifestFormat } from '../client/copy.ts';
 import { destinationFor, planDirSource, planDockerSource, type ClientFor, type SyncDestinationKind, type SyncImage } from '../client/sync/sync-plan.ts';
 import { planYamlSource, type YamlRegistrySettings } from '../client/sync/sync-yaml.ts';
-import { CLIENT_FLAGS_USAGE, parseBooleanValue, parseClientArgs } from './arguments.ts';
-import { POLICY_FLAGS, POLICY_FLAGS_USAGE, policyFromFlags } from '../trust/policy/enforcement.ts';
-import { SIGNING_FLAGS, SIGNING_FLAGS_USAGE, signingFromFlags } from '../trust/policy/copy-signing.ts';
-import { askHidden } from './password-input.ts';
-import { copyOneImage, type CopySettings } from './copy-image.ts';
-import { platformFromFlags } from './copy-command.ts';
+import { CLIENT_FLAGS_USAGE, parseClientArgs } from './arguments.ts';
+import { POLICY_FLAGS_USAGE } from '../trust/policy/enforcement.ts';
+import { SIGNING_FLAGS_USAGE } from '../trust/policy/copy-signing.ts';
+import { copyOneImage } from './copy-image.ts';
+import { COPY_BOOLEAN_VALUE_FLAGS, COPY_FLAGS, copySettings, copySide, manifestFormat } from './copy-flags.ts';
 import type { Command } from './main.ts';
 
 export const syncCommand: Command = {
@@ -40,51 +38,28 @@ export const syncCommand: Command = {
     const { values, positionals, client } = parseClientArgs(
       args,
       {
+        ...COPY_FLAGS,
         src: { type: 'string', short: 's' },
         dest: { type: 'string', short: 'd' },
-        all: { type: 'boolean', short: 'a' },
         scoped: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         'keep-going': { type: 'boolean' },
         'retry-times': { type: 'string' },
-        format: { type: 'string', short: 'f' },
-        'override-os': { type: 'string' },
-        'override-arch': { type: 'string' },
-        'override-variant': { type: 'string' },
-        'src-tls-verify': { type: 'string' },
-        'dest-tls-verify': { type: 'string' },
-        'src-creds': { type: 'string' },
-        'dest-creds': { type: 'string' },
-        'src-cert-dir': { type: 'string' },
-        'dest-cert-dir': { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        ...POLICY_FLAGS,
-        ...SIGNING_FLAGS,
       },
-      ['src-tls-verify', 'dest-tls-verify'],
+      COPY_BOOLEAN_VALUE_FLAGS,
     );
     const sourceKind = values.src as string | undefined;
     const destinationKind = values.dest as string | undefined;
     if (sourceKind !== 'docker' && sourceKind !== 'dir' && sourceKind !== 'yaml') throw new UsageError('--src: expected docker, dir or yaml');
     if (destinationKind !== 'docker' && destinationKind !== 'dir') throw new UsageError('--dest: expected docker or dir');
     if (positionals.length !== 2) throw new UsageError(positionals.length < 2 ? 'expected SOURCE and DESTINATION' : `unexpected argument "${positionals[2]}"`);
-    const format = values.format as string | undefined;
-    if (format !== undefined && format !== 'oci' && format !== 'v2s2') throw new UsageError(`--format: expected "oci" or "v2s2", got "${format}"`);
+    manifestFormat(values);
     const retries = values['retry-times'] === undefined ? 0 : Number(values['retry-times']);
     if (!Number.isInteger(retries) || retries < 0 || retries > 100) throw new UsageError('--retry-times: expected a whole number from 0 to 100');
-    const side = (prefix: 'src' | 'dest'): ClientOptions => {
-      const tlsVerify = parseBooleanValue(`${prefix}-tls-verify`, values[`${prefix}-tls-verify`] as string | undefined);
-      const creds = values[`${prefix}-creds`] as string | undefined;
-      if (creds !== undefined && !creds.includes(':')) throw new UsageError(`--${prefix}-creds: expected USERNAME:PASSWORD`);
-      const certDir = values[`${prefix}-cert-dir`] as string | undefined;
-      return { ...client, ...(tlsVerify === undefined ? {} : { tlsVerify }), ...(creds === undefined ? {} : { creds }), ...(certDir === undefined ? {} : { certDir }) };
-    };
-    const sourceOptions = side('src');
-    const destinationOptions = side('dest');
+    const sourceOptions = copySide(values, client, 'src');
+    const destinationOptions = copySide(values, client, 'dest');
     const [source, destination] = positionals as [string, string];
-    const policy = policyFromFlags(values);
-    const terminal = process.stdin.isTTY === true && process.stderr.isTTY === true;
-    const signing = await signingFromFlags(values, { askPassphrase: terminal ? askHidden : undefined });
+    const settings = await copySettings(values, 'custody sync');
     const quiet = values.quiet === true;
 
     const resolvers: ImageResolver[] = [];
@@ -116,16 +91,6 @@ export const syncCommand: Command = {
     }
 
     const naming = { kind: destinationKind as SyncDestinationKind, destination, scoped: values.scoped === true };
-    const settings: CopySettings = {
-      all: values.all === true,
-      format: format as ManifestFormat | undefined,
-      platform: platformFromFlags(values),
-      policy,
-      signing,
-      removeSignatures: values['remove-signatures'] === true,
-      quiet,
-      command: 'custody sync',
-    };
     // One resolver per side (and per YAML registry) for the whole run: connections, clients
     // and tokens are reused from one image to the next.
     const shared = new Map<ClientOptions, ImageResolver>();

@@ -51,6 +51,7 @@ export interface Config {
   };
   readonly admin: { readonly username: string; readonly password?: string | undefined };
   readonly ldap?: LdapConfig | undefined;
+  readonly oidc?: OidcConfig | undefined;
   readonly audit: {
     readonly retentionMs: number;
     readonly flushIntervalMs: number;
@@ -90,6 +91,16 @@ export interface S3StorageConfig {
   readonly forcePathStyle: boolean;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string | undefined };
   readonly redirect: boolean;
+}
+
+/** Single sign-on to the web catalog through an OpenID Connect provider. */
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly groupsClaim: string;
+  readonly scopes: string;
+  readonly displayName: string;
 }
 
 export interface LdapConfig {
@@ -191,6 +202,11 @@ export function loadConfig(sources: ConfigSources): Config {
     if (userBase === undefined) problems.push('ldap: set ldap.userBase with ldap.url');
     if ((get<string | undefined>('ldap.bindDn') === undefined) !== (get<string | undefined>('ldap.bindPassword') === undefined)) problems.push('ldap: set both ldap.bindDn and ldap.bindPassword, or neither');
   }
+  const oidcIssuer = get<string | undefined>('oidc.issuer');
+  if (oidcIssuer !== undefined) {
+    if (!/^https?:\/\/[^/]+/.test(oidcIssuer)) problems.push('oidc.issuer: expected https://host[/path]');
+    if (get<string | undefined>('oidc.clientId') === undefined || get<string | undefined>('oidc.clientSecret') === undefined) problems.push('oidc: set oidc.clientId and oidc.clientSecret with oidc.issuer');
+  }
   if (!['ndjson', 'elasticsearch', 'splunk'].includes(get<string>('audit.forwardFormat'))) problems.push('audit.forwardFormat: expected ndjson, elasticsearch or splunk');
   const forwardHeaders = get<string | undefined>('audit.forwardHeaders');
   if (forwardHeaders !== undefined) {
@@ -261,6 +277,17 @@ export function loadConfig(sources: ConfigSources): Config {
             emailAttribute: get('ldap.emailAttribute'),
             caFile: get('ldap.caFile'),
             startTls: get('ldap.startTls'),
+          }
+        : undefined,
+    oidc:
+      oidcIssuer !== undefined
+        ? {
+            issuer: oidcIssuer,
+            clientId: get<string>('oidc.clientId'),
+            clientSecret: get<string>('oidc.clientSecret'),
+            groupsClaim: get('oidc.groupsClaim'),
+            scopes: get('oidc.scopes'),
+            displayName: get('oidc.displayName'),
           }
         : undefined,
     audit: {

@@ -113,7 +113,7 @@ export interface SigningKeyRecord {
 }
 
 /** How a principal proved who it is; recorded in the action log. */
-export type AuthMethod = 'password' | 'ldap' | 'robot-token' | 'personal-token' | 'refresh-token' | 'bearer';
+export type AuthMethod = 'password' | 'ldap' | 'oidc' | 'robot-token' | 'personal-token' | 'refresh-token' | 'bearer';
 
 export type Principal =
   | { readonly kind: 'anonymous' }

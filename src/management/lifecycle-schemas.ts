@@ -1,19 +1,8 @@
 // JSON Schemas of the lifecycle routes' bodies and answers (spread into SCHEMAS).
-import type { JsonSchema } from './schemas.ts';
+import { dateTime, nullableDateTime, nullableString, object, string, type JsonSchema } from './schema-builders.ts';
 
-const string = (extra: JsonSchema = {}): JsonSchema => ({ type: 'string', ...extra });
-const nullableString = (extra: JsonSchema = {}): JsonSchema => ({ type: ['string', 'null'], ...extra });
-const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
-const nullableDateTime: JsonSchema = { type: ['string', 'null'], format: 'date-time' };
 const digest = string({ maxLength: 200, description: 'a digest, sha256:...' });
 const size: JsonSchema = { type: ['string', 'integer', 'null'], description: 'bytes, or with a unit: 500MiB, 2GiB; null for none' };
-const object = (properties: Record<string, JsonSchema>, required: readonly string[] = [], extra: JsonSchema = {}): JsonSchema => ({
-  type: 'object',
-  properties,
-  required: [...required],
-  additionalProperties: false,
-  ...extra,
-});
 
 const RULE = { id: { type: 'integer' }, namespace: string(), repository: string(), tag: string(), createdBy: nullableString(), createdAt: dateTime };
 const HISTORY = {

@@ -131,6 +131,24 @@ export class LifecycleService {
     return [...expiries].sort(([a], [b]) => (a < b ? -1 : 1)).map(([tag, at]) => ({ tag, expiresAt: iso(at), expiresIn: describeFromNow(at, now) }));
   }
 
+  /**
+   * What the catalog's tag table shows per tag (readers): when it expires ("in 3 days") and
+   * the immutability rule holding it, if any. The same store and guard the API and the
+   * registry use, so the page and the write path never disagree.
+   */
+  async tagStates(caller: Caller, repository: string, tags: readonly string[]) {
+    await this.context.repositoryRole(caller, repository, 'read');
+    const now = this.now();
+    const expiries = await this.lifecycle.store.tagExpiries(repository);
+    const states = new Map<string, { expiresAt: string | null; expiresIn: string | null; immutableBy: string | null }>();
+    for (const tag of tags) {
+      const at = expiries.get(tag) ?? null;
+      const rule = await this.lifecycle.immutability.ruleFor(repository, tag);
+      states.set(tag, { expiresAt: iso(at), expiresIn: at === null ? null : describeFromNow(at, now), immutableBy: rule ? `${rule.repositoryPattern}:${rule.tagPattern}` : null });
+    }
+    return states;
+  }
+
   async setTagExpiry(caller: Caller, repository: string, tag: string, input: { expiresAt?: string | null; in?: string }) {
     await this.context.repositoryRole(caller, repository, 'write');
     let at: number | null;

@@ -3,21 +3,12 @@
 // MirrorService, which the composition root passes in as a `MirrorAdministration` (this
 // folder does not import src/mirror). A mirror's credential secret is never shown.
 import { validateRepositoryName } from '../core/names.ts';
-import type { MirrorRecord, MirrorRun } from '../metadata/mirror-store.ts';
+import type { MirrorRecord, MirrorRun, NewMirror } from '../metadata/mirror-store.ts';
 import type { ManagementContext, Caller } from './management-context.ts';
 import { invalid, notFound } from './input-checks.ts';
 
-export interface NewMirrorInput {
-  readonly repository: string;
-  readonly remoteRegistry: string;
-  readonly remoteRepository: string;
-  readonly include?: readonly string[];
-  readonly exclude?: readonly string[];
-  readonly intervalMs?: number;
-  readonly username?: string;
-  readonly password?: string;
-  readonly enabled?: boolean;
-}
+/** What creating a mirror takes: the store's own input type. */
+export type NewMirrorInput = NewMirror;
 
 /** What the mirror module offers the API (MirrorService implements it). */
 export interface MirrorAdministration {

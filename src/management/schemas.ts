@@ -5,20 +5,9 @@ import { REFRESH_TOKEN_SOURCES, ROLES, TEAM_ROLES } from '../core/identity.ts';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/webhooks.ts';
 import { LIFECYCLE_SCHEMAS } from './lifecycle-schemas.ts';
 
-export type JsonSchema = { readonly [key: string]: unknown };
+import { dateTime, nullableDateTime, nullableString, object, ref, string, type JsonSchema } from './schema-builders.ts';
 
-const string = (extra: JsonSchema = {}): JsonSchema => ({ type: 'string', ...extra });
-const nullableString = (extra: JsonSchema = {}): JsonSchema => ({ type: ['string', 'null'], ...extra });
-const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
-const nullableDateTime: JsonSchema = { type: ['string', 'null'], format: 'date-time' };
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
-const object = (properties: Record<string, JsonSchema>, required: readonly string[] = [], extra: JsonSchema = {}): JsonSchema => ({
-  type: 'object',
-  properties,
-  required: [...required],
-  additionalProperties: false,
-  ...extra,
-});
+export type { JsonSchema };
 
 const ROLE: JsonSchema = { type: 'string', enum: [...ROLES], description: 'read < write < admin; each includes the ones before it' };
 const TEAM_ROLE: JsonSchema = { type: 'string', enum: [...TEAM_ROLES], description: 'member: what permissions say; creator: may also create repositories; admin: administers the organization' };

@@ -17,6 +17,7 @@ import { CACHE_PULLS_MIGRATION } from './migrations/cache-pulls.ts';
 import { WEB_SESSIONS_MIGRATION } from './migrations/web-sessions.ts';
 import { LIFECYCLE_MIGRATION } from './migrations/lifecycle.ts';
 import { MIRRORS_MIGRATION } from './migrations/mirrors.ts';
+import { OIDC_IDENTITIES_MIGRATION } from './migrations/oidc-identities.ts';
 import { CATALOG_INDEX_MIGRATION } from './migrations/catalog-index.ts';
 
 export interface Migration {
@@ -244,6 +245,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MIRRORS_MIGRATION,
   LOGIN_FAILURES_MIGRATION,
   WEB_SESSIONS_MIGRATION,
+  OIDC_IDENTITIES_MIGRATION,
   CATALOG_INDEX_MIGRATION,
 ];
 

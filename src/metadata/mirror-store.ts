@@ -60,3 +60,17 @@ export interface MirrorStore {
   /** Newest first. */
   listRuns(repository: string, limit: number): Promise<MirrorRun[]>;
 }
+
+/** What creating a mirror takes (the service seals the password before storing it). */
+export interface NewMirror {
+  readonly repository: string;
+  readonly remoteRegistry: string;
+  readonly remoteRepository: string;
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly intervalMs?: number;
+  readonly username?: string;
+  /** The remote password or robot token: sealed before it is stored, never shown again. */
+  readonly password?: string;
+  readonly enabled?: boolean;
+}

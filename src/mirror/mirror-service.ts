@@ -9,7 +9,7 @@ import { NotFound, InvalidInput } from '../core/errors.ts';
 import type { EventPublisher } from '../core/events.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Registry } from '../registry/registry-interface.ts';
-import type { MirrorDefinition, MirrorRecord, MirrorRun, MirrorStore } from '../metadata/mirror-store.ts';
+import type { MirrorDefinition, MirrorRecord, MirrorRun, MirrorStore, NewMirror } from '../metadata/mirror-store.ts';
 import { copyImage } from '../client/copy.ts';
 import { RegistryClient, type Credentials } from '../client/registry-client/index.ts';
 import { RegistryImageDestination } from './registry-image-destination.ts';
@@ -21,18 +21,7 @@ import type { SecretBox } from './secret-box.ts';
 /** cosign's attachment tags beside an image: `sha256-<hex>.<suffix>`. */
 const ATTACHMENT_SUFFIXES = ['sig', 'att', 'sbom'] as const;
 
-export interface NewMirror {
-  readonly repository: string;
-  readonly remoteRegistry: string;
-  readonly remoteRepository: string;
-  readonly include?: readonly string[];
-  readonly exclude?: readonly string[];
-  readonly intervalMs?: number;
-  readonly username?: string;
-  /** The remote password or robot token: sealed before it is stored, never shown again. */
-  readonly password?: string;
-  readonly enabled?: boolean;
-}
+export type { NewMirror } from '../metadata/mirror-store.ts';
 
 export interface SyncReport {
   readonly run: number;

@@ -6,6 +6,7 @@ import type { IdentityStore } from '../metadata/identity-store.ts';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { TokenService } from '../auth/token-service.ts';
+import type { OidcSignOn } from '../auth/oidc-sign-on.ts';
 
 export interface SecurityServices {
   readonly identity: IdentityStore;
@@ -17,6 +18,8 @@ export interface SecurityServices {
   /** External base URL for the realm; derived from the request when absent. */
   readonly publicUrl?: string | undefined;
   readonly refreshTokenLifetimeMs: number;
+  /** Single sign-on to the web catalog (oidc.issuer), when configured. */
+  readonly oidc?: OidcSignOn | undefined;
 }
 
 export type { Principal };

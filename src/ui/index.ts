@@ -47,6 +47,6 @@ export function createWebCatalog(options: WebCatalogOptions): { router: UiRouter
   const sessions = new WebSessions(options.sessions);
   const auth = new WebAuth(options.security, sessions, { secure: options.tls });
   const publicHost = options.security?.publicUrl ? new URL(options.security.publicUrl).host : undefined;
-  const router = new UiRouter({ catalog, search, auth, management: options.management, publicHost, logger: options.logger });
+  const router = new UiRouter({ catalog, search, auth, management: options.management, publicHost, publicUrl: options.security?.publicUrl, logger: options.logger });
   return { router, api: new CatalogApi(catalog, search, options.security), catalog, search, sessions, indexer };
 }

@@ -15,11 +15,13 @@ import type { Viewer } from './layout.ts';
 import type { WebCaller } from './web-auth.ts';
 import type { WebAuth } from './web-auth.ts';
 import { sendDownload } from './web-response.ts';
-import { repositoryPage } from './pages/repository.ts';
+import { repositoryPage, type TagStates } from './pages/repository.ts';
+import { requestContext } from '../server/request-auth.ts';
 import { imagePage, TABS, type Quality, type Tab } from './pages/image.ts';
 import { comparePage } from './pages/compare.ts';
 import { packagesPage } from './pages/packages.ts';
 import { SettingsPages } from './pages/settings.ts';
+import { tagHistoryPage } from './pages/tag-history.ts';
 
 export interface PageRequest {
   readonly request: HttpRequest;
@@ -34,7 +36,7 @@ export interface PageRequest {
   readForm(): Promise<URLSearchParams>;
 }
 
-const REPOSITORY_PATH = /^\/r\/(.+?)(?:\/-\/(image|compare|sbom|settings)(?:\/([^/]+))?)?\/?$/;
+const REPOSITORY_PATH = /^\/r\/(.+?)(?:\/-\/(image|compare|sbom|settings|history)(?:\/([^/]+))?)?\/?$/;
 
 function decode(part: string): string {
   try {
@@ -48,11 +50,15 @@ export class UiPages {
   private readonly catalog: CatalogService;
   private readonly search: CatalogSearch;
   private readonly settings: SettingsPages;
+  private readonly auth: WebAuth;
+  private readonly management: ManagementService | undefined;
 
   constructor(options: { catalog: CatalogService; search: CatalogSearch; auth: WebAuth; management?: ManagementService | undefined }, _assets: UiAssets) {
     this.catalog = options.catalog;
     this.search = options.search;
     this.settings = new SettingsPages(options.catalog, options.auth, options.management);
+    this.auth = options.auth;
+    this.management = options.management;
   }
 
   async dispatch(context: PageRequest): Promise<boolean> {
@@ -71,11 +77,16 @@ export class UiPages {
     const section = found[2];
     await this.catalog.requireReadable(caller.principal, repository);
     if (section === 'settings') return this.settings.repository(context, repository);
+    if (section === 'history') {
+      if (!this.management) return false;
+      return tagHistoryPage(context, repository, { catalog: this.catalog, auth: this.auth, management: this.management });
+    }
     if (!isGet) return false;
     switch (section) {
       case undefined: {
         const info = await this.catalog.repository(repository);
-        context.send(200, repository, repositoryPage(info, context.host, await this.catalog.mayAdminister(caller.principal, repository)));
+        const lifecycle = await this.tagStates(context, repository, info.tags.map((row) => row.tag));
+        context.send(200, repository, repositoryPage(info, context.host, await this.catalog.mayAdminister(caller.principal, repository), lifecycle));
         return true;
       }
       case 'image': {
@@ -104,6 +115,17 @@ export class UiPages {
       }
       default:
         return false;
+    }
+  }
+
+  /** Expiry and immutability per tag, from the lifecycle service (logged-in readers; none without lifecycle). */
+  private async tagStates(context: PageRequest, repository: string, tags: readonly string[]): Promise<TagStates | null> {
+    if (!this.management || context.caller.principal.kind !== 'account') return null;
+    try {
+      return await this.management.lifecycle.tagStates({ ...context.caller.principal, ...requestContext(context.request) }, repository, tags);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'UNSUPPORTED') return null;
+      throw error;
     }
   }
 

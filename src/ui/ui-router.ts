@@ -19,6 +19,7 @@ import { redirect, sendHtml } from './web-response.ts';
 import { loginPage } from './pages/login.ts';
 import { explorePage } from './pages/explore.ts';
 import { UiPages } from './ui-pages.ts';
+import { OIDC_CALLBACK_PATH, OIDC_LOGIN_PATH, OidcLoginRoutes } from './oidc-login.ts';
 
 export interface UiRouterOptions {
   readonly catalog: CatalogService;
@@ -28,6 +29,8 @@ export interface UiRouterOptions {
   readonly logger?: Logger | undefined;
   /** The host:port shown in pull commands (auth.publicUrl's host), else the request's Host. */
   readonly publicHost?: string | undefined;
+  /** auth.publicUrl: the base of the OIDC redirect URI (else the request's origin). */
+  readonly publicUrl?: string | undefined;
 }
 
 const OTHER_ENTRY_POINTS = /^\/(v2|api|auth|extensions|healthz|metrics)(\/|$)/;
@@ -38,9 +41,11 @@ export class UiRouter implements RouteTable {
   readonly assets = new UiAssets();
   private readonly options: UiRouterOptions;
   private readonly pages: UiPages;
+  private readonly oidc: OidcLoginRoutes;
 
   constructor(options: UiRouterOptions) {
     this.options = options;
+    this.oidc = new OidcLoginRoutes(options.auth, options.publicUrl);
     this.pages = new UiPages(options, this.assets);
   }
 
@@ -87,7 +92,16 @@ export class UiRouter implements RouteTable {
         redirect(response, '/');
         return true;
       }
-      send(200, 'Log in', loginPage(caller.csrfToken, safeNext(query.get('next')), null));
+      send(200, 'Log in', loginPage(caller.csrfToken, safeNext(query.get('next')), null, '', this.options.auth.oidc?.displayName));
+      return true;
+    }
+    if (path === OIDC_LOGIN_PATH && isGet) {
+      await this.oidc.start(request, response, safeNext(query.get('next')));
+      return true;
+    }
+    if (path === OIDC_CALLBACK_PATH && isGet) {
+      const { next, cookies } = await this.oidc.finish(request, caller, query);
+      redirect(response, safeNext(next), cookies);
       return true;
     }
     if (path === '/login' && method === 'POST') {
@@ -102,7 +116,7 @@ export class UiRouter implements RouteTable {
         const code = error instanceof RegistryError ? error.code : '';
         if (code !== 'UNAUTHORIZED' && code !== 'TOOMANYREQUESTS' && code !== 'DENIED') throw error;
         const message = code === 'TOOMANYREQUESTS' ? 'Too many failed logins: wait a while and try again.' : code === 'DENIED' ? (error as Error).message : 'Incorrect username or password.';
-        send(code === 'TOOMANYREQUESTS' ? 429 : 401, 'Log in', loginPage(caller.csrfToken, safeNext(form.get('next')), message, username));
+        send(code === 'TOOMANYREQUESTS' ? 429 : 401, 'Log in', loginPage(caller.csrfToken, safeNext(form.get('next')), message, username, this.options.auth.oidc?.displayName));
         return true;
       }
     }

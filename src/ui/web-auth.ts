@@ -2,7 +2,8 @@
 // account's current security stamp, as registry tokens are), or anonymous. Logging in goes
 // through the registry's Authenticator (local and LDAP users, the same login throttle and
 // action log); every form POST carries a CSRF token compared in constant time.
-import { ANONYMOUS, type Principal } from '../core/identity.ts';
+import { ANONYMOUS, type Account, type AuthMethod, type Principal } from '../core/identity.ts';
+import type { OidcSignOn } from '../auth/oidc-sign-on.ts';
 import { RegistryError } from '../core/errors.ts';
 import type { SecurityServices } from '../server/security.ts';
 import { header, type HttpRequest } from '../server/http-types.ts';
@@ -27,7 +28,7 @@ export interface WebCaller {
 export class WebAuth {
   readonly sessions: WebSessions;
   private readonly security: SecurityServices | undefined;
-  private readonly secure: boolean;
+  readonly secure: boolean;
 
   constructor(security: SecurityServices | undefined, sessions: WebSessions, options: { secure: boolean }) {
     this.security = security;
@@ -64,6 +65,20 @@ export class WebAuth {
     const given = form.get('csrf') ?? undefined;
     const expected = caller.session ? caller.session.csrfToken : readCookies(header(request, 'cookie')).get(FORM_COOKIE);
     if (!sameToken(given, expected)) throw new RegistryError('DENIED', 'the form expired or came from another site: reload the page and try again');
+  }
+
+  /** Single sign-on, when the registry has an OpenID Connect provider. */
+  get oidc(): OidcSignOn | undefined {
+    return this.security?.oidc;
+  }
+
+  /** Opens a new session (a new id, whatever cookie came in) for an account signed in elsewhere (OIDC). */
+  async openSession(caller: WebCaller, account: Account, via: AuthMethod): Promise<string[]> {
+    if (account.kind !== 'user' || account.disabled) throw new RegistryError('DENIED', 'only enabled users log in to the web catalog');
+    await this.sessions.destroy(caller.sessionId);
+    await this.sessions.purgeExpired();
+    const { id } = await this.sessions.create(account, via);
+    return [cookie(SESSION_COOKIE, id, { secure: this.secure })];
   }
 
   /** Checks the credentials and opens a new session (a new id, whatever cookie came in). */

@@ -43,6 +43,8 @@ import { SqlSignatureStore } from '../../src/metadata/sql-signature-store.ts';
 import { SqlActionLogStore } from '../../src/audit/sql-action-log-store.ts';
 import { SqlJobLeaseStore } from '../../src/metadata/sql-job-lease-store.ts';
 import { SqlWebSessionStore } from '../../src/metadata/sql-web-session-store.ts';
+import { SqlOidcIdentityStore } from '../../src/metadata/identity/sql-oidc-identity-store.ts';
+import type { OidcIdentityStore } from '../../src/metadata/identity/oidc-identity-store.ts';
 import type { WebSessionStore } from '../../src/metadata/web-session-store.ts';
 import { SqlCatalogIndexStore } from '../../src/metadata/sql-catalog-index-store.ts';
 import type { CatalogIndexStore } from '../../src/metadata/catalog-index-store.ts';
@@ -76,6 +78,7 @@ export interface StoreFactories {
   loginAttempts(sql: SqlClient): LoginAttemptStore;
   webhooks(sql: SqlClient): WebhookStore;
   webSessions(sql: SqlClient): WebSessionStore;
+  oidcIdentities(sql: SqlClient): OidcIdentityStore;
   cacheUsage(sql: SqlClient): CacheUsageStore;
   mirrors(sql: SqlClient): MirrorStore;
   catalogIndex(sql: SqlClient): CatalogIndexStore;
@@ -104,6 +107,7 @@ export const SQL_STORES: StoreFactories = {
   loginAttempts: (sql) => new SqlLoginAttemptStore(sql),
   webhooks: (sql) => new SqlWebhookStore(sql),
   webSessions: (sql) => new SqlWebSessionStore(sql),
+  oidcIdentities: (sql) => new SqlOidcIdentityStore(sql),
   cacheUsage: (sql) => new SqlCacheUsageStore(sql),
   mirrors: (sql) => new SqlMirrorStore(sql),
   catalogIndex: (sql) => new SqlCatalogIndexStore(sql),

@@ -1,7 +1,9 @@
-// The login form: local and LDAP users alike (the Authenticator decides which).
+// The login form: local and LDAP users alike (the Authenticator decides which), and the
+// single sign-on button when an OpenID Connect provider is configured.
 import { html, type Html } from '../html.ts';
 
-export function loginPage(csrfToken: string, next: string, error: string | null, username = ''): Html {
+/** `sso`: the OIDC provider's display name, when single sign-on is configured. */
+export function loginPage(csrfToken: string, next: string, error: string | null, username = '', sso?: string): Html {
   return html`<section class="pf-v6-c-card custody-narrow">
 <div class="pf-v6-c-card__title"><h1 class="pf-v6-c-title pf-m-xl">Log in to Custody</h1></div>
 <div class="pf-v6-c-card__body">
@@ -16,5 +18,6 @@ ${error ? html`<div class="pf-v6-c-alert pf-m-danger pf-m-inline" role="alert"><
   <div class="pf-v6-c-form__group pf-m-action"><div class="pf-v6-c-form__actions"><button class="pf-v6-c-button pf-m-primary" type="submit"><span class="pf-v6-c-button__text">Log in</span></button></div></div>
 </form>
 <p class="custody-muted">Local and directory (LDAP) accounts both work here.</p>
+${sso === undefined ? '' : html`<p><a class="pf-v6-c-button pf-m-secondary" id="oidc-login" href="/login/oidc?next=${encodeURIComponent(next)}"><span class="pf-v6-c-button__text">Log in with ${sso}</span></a></p>`}
 </div></section>`;
 }

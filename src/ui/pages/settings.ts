@@ -12,17 +12,13 @@ import { card, repositoryPath } from '../layout.ts';
 import type { WebAuth } from '../web-auth.ts';
 import { redirect } from '../web-response.ts';
 import type { PageRequest } from '../ui-pages.ts';
+import { button, csrf } from './forms.ts';
+import { quotaCard, webhookAction, webhooksCard, type WebhookOutcome } from './lifecycle-settings.ts';
+import { namespaceOf } from '../../management/lifecycle-service.ts';
 
 const ROLES: readonly Role[] = ['read', 'write', 'admin'];
 const GRANTEE_KINDS: readonly GranteeKind[] = ['user', 'team', 'robot'];
 
-function csrf(token: string): Html {
-  return html`<input type="hidden" name="csrf" value="${token}">`;
-}
-
-function button(text: string, kind: 'primary' | 'secondary' | 'danger' = 'primary'): Html {
-  return html`<button class="pf-v6-c-button pf-m-${kind}" type="submit"><span class="pf-v6-c-button__text">${text}</span></button>`;
-}
 
 export class SettingsPages {
   private readonly catalog: CatalogService;
@@ -94,18 +90,26 @@ ${card('Create a token', form)}${card('Your tokens', list)}`);
     return true;
   }
 
-  /** /r/<name>/-/settings: visibility, description, permissions (admins only). */
+  /** /r/<name>/-/settings: visibility, description, permissions, webhooks, the namespace's quota (admins only). */
   async repository(context: PageRequest, repository: string): Promise<boolean> {
     const management = this.require(context);
     if (!(await this.catalog.mayAdminister(context.caller.principal, repository))) throw new RegistryError('DENIED', `administering ${repository} is required`);
     const caller = this.caller(context);
     let problem: string | null = null;
+    let outcome: WebhookOutcome | null = null;
     if (context.method === 'POST') {
       const form = await context.readForm();
       this.auth.checkCsrf(context.caller, context.request, form);
       try {
         const action = form.get('action');
-        if (action === 'repository') {
+        outcome = await webhookAction(management, caller, repository, form);
+        // A new hook's secret and a test's result are shown once, on this answer: no redirect.
+        if (outcome?.created || outcome?.tested) {
+          // fall through to the page
+        } else if (outcome) {
+          redirect(context.response, `${repositoryPath(repository)}/-/settings#webhooks`);
+          return true;
+        } else if (action === 'repository') {
           const visibility = form.get('visibility') as Visibility;
           const description = (form.get('description') ?? '').replace(/\r\n/g, '\n');
           await management.repositories.updateRepository(caller, repository, { visibility, description: description.trim() === '' ? null : description });
@@ -114,8 +118,10 @@ ${card('Create a token', form)}${card('Your tokens', list)}`);
         } else if (action === 'revoke') {
           await management.permissions.deletePermission(caller, repository, { kind: form.get('kind') as GranteeKind, name: form.get('name') ?? '' });
         }
-        redirect(context.response, `${repositoryPath(repository)}/-/settings`);
-        return true;
+        if (!outcome) {
+          redirect(context.response, `${repositoryPath(repository)}/-/settings`);
+          return true;
+        }
       } catch (error) {
         if (!(error instanceof RegistryError) && !(error as { code?: string }).code) throw error;
         problem = (error as Error).message;
@@ -124,6 +130,7 @@ ${card('Create a token', form)}${card('Your tokens', list)}`);
     const settings = await management.repositories.getRepository(caller, repository);
     const permissions = await management.permissions.listPermissions(caller, repository);
     const token = context.caller.csrfToken;
+    const [webhooks, quota] = await Promise.all([webhooksCard(management, caller, repository, token, outcome), quotaCard(management, caller, namespaceOf(repository))]);
     const general = html`<form class="pf-v6-c-form" method="post" action="${repositoryPath(repository)}/-/settings">${csrf(token)}<input type="hidden" name="action" value="repository">
   <fieldset class="custody-filters"><legend>Visibility</legend>
     <label><input type="radio" name="visibility" value="public"${settings.visibility === 'public' ? html` checked` : ''}> Public: anyone who may pull anonymously sees and pulls it</label>
@@ -136,10 +143,12 @@ ${card('Create a token', form)}${card('Your tokens', list)}`);
   <div class="custody-grow"><label for="g-name">Name</label><input id="g-name" type="text" name="name" required placeholder="alice, acme/owners, acme+ci"></div>
   <div><label for="g-role">Role</label><select id="g-role" name="role">${ROLES.map((role) => html`<option>${role}</option>`)}</select></div>
   <div>${button('Grant', 'secondary')}</div></form>`;
-    context.send(problem ? 400 : 200, `Settings of ${repository}`, html`<h1 class="pf-v6-c-title pf-m-2xl">Settings of <a href="${repositoryPath(repository)}">${repository}</a></h1>
+    context.send(problem ? 400 : outcome?.created ? 201 : 200, `Settings of ${repository}`, html`<h1 class="pf-v6-c-title pf-m-2xl">Settings of <a href="${repositoryPath(repository)}">${repository}</a></h1>
 ${problem ? html`<div class="pf-v6-c-alert pf-m-danger pf-m-inline" role="alert"><p class="pf-v6-c-alert__title">${problem}</p></div>` : ''}
 ${card('General', general)}
-${card('Permissions', html`${permissions.length === 0 ? html`<p class="custody-muted">No explicit permissions: owners and organization defaults apply.</p>` : html`<div class="custody-table-wrap"><table class="pf-v6-c-table pf-m-compact" aria-label="Permissions"><thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col"><span class="pf-v6-screen-reader">Actions</span></th></tr></thead><tbody>${rows}</tbody></table></div>`}${grant}`)}`);
+${card('Permissions', html`${permissions.length === 0 ? html`<p class="custody-muted">No explicit permissions: owners and organization defaults apply.</p>` : html`<div class="custody-table-wrap"><table class="pf-v6-c-table pf-m-compact" aria-label="Permissions"><thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col"><span class="pf-v6-screen-reader">Actions</span></th></tr></thead><tbody>${rows}</tbody></table></div>`}${grant}`)}
+${webhooks ? html`<div id="webhooks">${webhooks}</div>` : ''}
+${quota ?? ''}`);
     return true;
   }
 }

@@ -18,6 +18,8 @@ export interface Settings {
   readonly warmupMs: number;
   readonly tagCount: number;
   readonly repoCount: number;
+  /** Repositories of the ui phase (issue 12's test data: 10,000). */
+  readonly uiRepoCount: number;
   readonly listMs: number;
   readonly listMinRequests: number;
   readonly fanoutBlob: number;
@@ -51,6 +53,7 @@ export const DEFAULTS: Settings = {
   warmupMs: 300,
   tagCount: 5000,
   repoCount: 1000,
+  uiRepoCount: 10_000,
   listMs: 2000,
   listMinRequests: 5,
   fanoutBlob: 64 * MiB,
@@ -77,6 +80,7 @@ export const QUICK: Settings = {
   warmupMs: 100,
   tagCount: 500,
   repoCount: 100,
+  uiRepoCount: 100,
   listMs: 500,
   listMinRequests: 3,
   fanoutBlob: 8 * MiB,

@@ -30,6 +30,7 @@ import { oidcIdentitySuite } from './suites/oidc-identity-suite.ts';
 import { cacheUsageSuite } from './suites/cache-usage-suite.ts';
 import { lifecycleSuite } from './suites/lifecycle-suite.ts';
 import { mirrorStoreSuite } from './suites/mirror-store-suite.ts';
+import { catalogIndexSuite } from './suites/catalog-index-suite.ts';
 
 interface Engine {
   readonly openClient: () => Promise<SqlClient>;
@@ -53,6 +54,7 @@ function contracts(label: string, engine: Engine, stores: StoreFactories): void 
   cacheUsageSuite(label, engine.openClient, stores);
   lifecycleSuite(label, engine.openClient, stores, engine.openReplica ? { openReplica: engine.openReplica } : {});
   mirrorStoreSuite(label, engine.openClient, stores);
+  catalogIndexSuite(label, engine.openClient, stores);
 }
 
 describe('sqlite', () => {

@@ -21,6 +21,7 @@ import { reindexJob } from '../scan/reindex-job.ts';
 import { installWebhooks } from './install-webhooks.ts';
 import { createWebCatalog } from '../ui/index.ts';
 import { SqlWebSessionStore } from '../metadata/sql-web-session-store.ts';
+import { SqlCatalogIndexStore } from '../metadata/sql-catalog-index-store.ts';
 import { openPullThroughCache } from '../proxy/index.ts';
 import { SqlCacheUsageStore } from '../metadata/sql-cache-usage-store.ts';
 import { installLifecycle } from '../lifecycle/install-lifecycle.ts';
@@ -82,8 +83,11 @@ export async function startRegistry(config: Config, logger: Logger): Promise<Run
   const web = createWebCatalog({
     registry: stores.registry, repositories: stores.identity, security: secured.security, management: config.auth.enabled ? secured.management : undefined, quality: quality.service,
     signing: signingPolicy, logger, events: stores.events, sessions: new SqlWebSessionStore(stores.sql), tls: config.tls !== undefined,
+    index: new SqlCatalogIndexStore(stores.sql),
   });
   scheduler.register(web.sessions.purgeJob());
+  // Fills Explore's search index for data pushed before it existed (events keep it current after).
+  if (web.indexer) scheduler.register(web.indexer.rebuildJob());
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   const server = await startServer(
     {

@@ -4,6 +4,7 @@
 import type { Principal, Role } from '../core/identity.ts';
 import { namespaceOf } from '../core/names.ts';
 import type { AccountStore, RepositoryAccessStore } from '../metadata/identity-store.ts';
+import type { ReadScope } from '../metadata/identity/repository-access-store.ts';
 import { actorOf, DISCARD_ACTIONS, type ActionRecorder } from '../audit/action.ts';
 import type { RequestContext } from './authenticator.ts';
 
@@ -116,13 +117,20 @@ export class AccessControl {
   }
 
   /** Repositories the principal may read, bytewise after `last`, at most `limit`. */
-  async readableRepositories(principal: Principal, last: string | undefined, limit: number): Promise<string[]> {
-    if (principal.kind === 'anonymous') {
-      if (!this.options.anonymousPull) return [];
-      return this.store.readableRepositories(null, { includePublic: true, all: false, limit, ...(last === undefined ? {} : { last }) });
-    }
+  /**
+   * Whose read rule applies to a principal, for queries that filter by it in SQL
+   * (readableRepositories, the catalog's search index); null: nothing is readable.
+   */
+  readScope(principal: Principal): ReadScope | null {
+    if (principal.kind === 'anonymous') return this.options.anonymousPull ? { accountId: null, includePublic: true, all: false } : null;
     const account = principal.account;
-    if (account.disabled) return [];
-    return this.store.readableRepositories(account.id, { includePublic: true, all: account.superuser, limit, ...(last === undefined ? {} : { last }) });
+    if (account.disabled) return null;
+    return { accountId: account.id, includePublic: true, all: account.superuser };
+  }
+
+  async readableRepositories(principal: Principal, last: string | undefined, limit: number): Promise<string[]> {
+    const scope = this.readScope(principal);
+    if (scope === null) return [];
+    return this.store.readableRepositories(scope.accountId, { includePublic: scope.includePublic, all: scope.all, limit, ...(last === undefined ? {} : { last }) });
   }
 }

@@ -5,6 +5,7 @@ import type { Principal } from '../core/identity.ts';
 import type { Finding, GradeLetter, InstalledPackage } from '../core/quality.ts';
 import type { CatalogService, RepositoryInfo } from './catalog-service.ts';
 import type { DomainEventType, EventSubscriber } from '../core/events.ts';
+import type { CatalogIndexStore } from '../metadata/catalog-index-store.ts';
 
 export type SortOrder = 'name' | 'pushed' | 'grade';
 
@@ -55,30 +56,39 @@ async function mapLimited<T, R>(items: readonly T[], width: number, work: (item:
 export class CatalogSearch {
   private readonly catalog: CatalogService;
   /** Summaries for a few seconds: a page of filters should not re-judge every tag each time. */
-  private readonly cache = new Map<string, { info: Promise<RepositoryInfo>; until: number }>();
+  private readonly cache = new Map<string, { info: Promise<RepositoryInfo>; until: number; version: number | undefined }>();
   private readonly now: () => number;
 
-  constructor(catalog: CatalogService, options: { clock?: () => number; events?: EventSubscriber | undefined } = {}) {
+  /** The SQL search index; without it, every readable repository is summarised in memory. */
+  private readonly index: CatalogIndexStore | undefined;
+  /** Waits for this replica's index writes in flight (read your own pushes). */
+  private readonly settled: (() => Promise<void>) | undefined;
+
+  constructor(catalog: CatalogService, options: { clock?: () => number; events?: EventSubscriber | undefined; index?: CatalogIndexStore | undefined; settled?: (() => Promise<void>) | undefined } = {}) {
     this.catalog = catalog;
     this.now = options.clock ?? Date.now;
+    this.index = options.index;
+    this.settled = options.settled;
     options.events?.subscribe((event) => {
       const repository = (event.data as { repository?: string }).repository;
       if (repository !== undefined) this.cache.delete(repository);
     }, INVALIDATING_EVENTS);
   }
 
-  private summary(name: string): Promise<RepositoryInfo> {
+  /** `version`: the index row's write time; a summary cached before another write (on any replica) is stale. */
+  private summary(name: string, version?: number): Promise<RepositoryInfo> {
     const now = this.now();
     const cached = this.cache.get(name);
-    if (cached && cached.until > now) return cached.info;
+    if (cached && cached.until > now && cached.version === version) return cached.info;
     const info = this.catalog.repository(name);
     if (this.cache.size > 50_000) this.cache.clear();
-    this.cache.set(name, { info, until: now + CACHE_MS });
+    this.cache.set(name, { info, until: now + CACHE_MS, version });
     info.catch(() => this.cache.delete(name));
     return info;
   }
 
   async search(principal: Principal, query: SearchQuery): Promise<SearchResult> {
+    if (this.index) return this.indexedSearch(this.index, principal, query);
     const names = await this.catalog.readableRepositories(principal);
     const namespaces = [...new Set(names.map((name) => (name.includes('/') ? name.slice(0, name.indexOf('/')) : '')).filter((ns) => ns !== ''))].sort();
     const candidates = query.namespace ? names.filter((name) => name.startsWith(`${query.namespace}/`)) : names;
@@ -124,6 +134,39 @@ export class CatalogSearch {
       namespaces,
       platforms: this.platformsOf(infos),
     };
+  }
+
+  /**
+   * The search in SQL: the index filters, sorts, counts and pages under the caller's read
+   * rule (AccessControl's scope, applied by the identity store's own SQL condition); only
+   * the page's repositories are summarised for display.
+   */
+  private async indexedSearch(index: CatalogIndexStore, principal: Principal, query: SearchQuery): Promise<SearchResult> {
+    const perPage = Math.min(100, Math.max(1, query.perPage ?? 20));
+    const scope = this.catalog.readScope(principal);
+    if (scope === null) return { total: 0, page: 1, perPage, items: [], namespaces: [], platforms: { os: [], arch: [] } };
+    await this.settled?.();
+    const asked = {
+      text: query.text,
+      namespace: query.namespace,
+      grade: query.grade,
+      signed: query.signed,
+      os: query.os,
+      arch: query.arch,
+      pushedSince: query.pushedWithinDays === undefined ? undefined : this.now() - query.pushedWithinDays * DAY,
+      sort: query.sort ?? 'name',
+      limit: perPage,
+    } as const;
+    let page = Math.max(1, query.page ?? 1);
+    let found = await index.search(scope, { ...asked, offset: (page - 1) * perPage });
+    const pages = Math.max(1, Math.ceil(found.total / perPage));
+    if (page > pages) {
+      // Past the end: the last page, as the in-memory search answers.
+      page = pages;
+      found = await index.search(scope, { ...asked, offset: (page - 1) * perPage });
+    }
+    const items = (await mapLimited(found.hits, 8, (hit) => this.summary(hit.repository, hit.updatedAt).catch(() => null))).filter((info): info is RepositoryInfo => info !== null);
+    return { total: found.total, page, perPage, items, namespaces: found.namespaces, platforms: { os: found.os, arch: found.arch } };
   }
 
   /** The OS and architecture values present, for the filter menus. */

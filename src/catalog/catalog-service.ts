@@ -9,6 +9,7 @@ import { indexEntries, readImageConfig, readManifestJson, type ManifestJson } fr
 import type { Registry } from '../registry/registry.ts';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { RepositoryAccessStore } from '../metadata/identity-store.ts';
+import type { ReadScope } from '../metadata/identity/repository-access-store.ts';
 import type { ReferrerRecord } from '../metadata/metadata-store.ts';
 import type { QualityService } from '../scan/quality-service.ts';
 import type { RegistrySigningPolicy } from '../trust/registry-signing-policy.ts';
@@ -127,6 +128,21 @@ export class CatalogService {
     if (!this.options.access) return true;
     const { role, exists } = await this.options.access.access(principal, repository);
     return exists && (role === 'write' || role === 'admin');
+  }
+
+  /** Whose read rule applies, for the search index's SQL (AccessControl decides; everyone reads everything without it). */
+  readScope(principal: Principal): ReadScope | null {
+    return this.options.access ? this.options.access.readScope(principal) : { accountId: null, includePublic: true, all: true };
+  }
+
+  /** Whether a repository holds anything (the search index drops a row that does not). */
+  repositoryExists(repository: string): Promise<boolean> {
+    return this.options.registry.metadata.repositoryExists(repository);
+  }
+
+  /** Every repository after `last`, in name order, whoever may read it (the index rebuild). */
+  async allRepositories(last: string | undefined, limit: number): Promise<string[]> {
+    return (await this.options.registry.listRepositories(limit, last)).entries;
   }
 
   /** Every repository the caller may read, in name order (bounded). */

@@ -18,6 +18,7 @@ import { WEB_SESSIONS_MIGRATION } from './migrations/web-sessions.ts';
 import { LIFECYCLE_MIGRATION } from './migrations/lifecycle.ts';
 import { MIRRORS_MIGRATION } from './migrations/mirrors.ts';
 import { OIDC_IDENTITIES_MIGRATION } from './migrations/oidc-identities.ts';
+import { CATALOG_INDEX_MIGRATION } from './migrations/catalog-index.ts';
 
 export interface Migration {
   readonly version: number;
@@ -245,6 +246,7 @@ export const MIGRATIONS: readonly Migration[] = [
   LOGIN_FAILURES_MIGRATION,
   WEB_SESSIONS_MIGRATION,
   OIDC_IDENTITIES_MIGRATION,
+  CATALOG_INDEX_MIGRATION,
 ];
 
 /** Applies the migrations not applied yet (up to `through`, for upgrade tests); returns how many ran. */

@@ -46,6 +46,8 @@ import { SqlWebSessionStore } from '../../src/metadata/sql-web-session-store.ts'
 import { SqlOidcIdentityStore } from '../../src/metadata/identity/sql-oidc-identity-store.ts';
 import type { OidcIdentityStore } from '../../src/metadata/identity/oidc-identity-store.ts';
 import type { WebSessionStore } from '../../src/metadata/web-session-store.ts';
+import { SqlCatalogIndexStore } from '../../src/metadata/sql-catalog-index-store.ts';
+import type { CatalogIndexStore } from '../../src/metadata/catalog-index-store.ts';
 import type { CacheUsageStore } from '../../src/metadata/cache-usage-store.ts';
 import { SqlCacheUsageStore } from '../../src/metadata/sql-cache-usage-store.ts';
 import type { MirrorStore } from '../../src/metadata/mirror-store.ts';
@@ -79,6 +81,7 @@ export interface StoreFactories {
   oidcIdentities(sql: SqlClient): OidcIdentityStore;
   cacheUsage(sql: SqlClient): CacheUsageStore;
   mirrors(sql: SqlClient): MirrorStore;
+  catalogIndex(sql: SqlClient): CatalogIndexStore;
 }
 
 /** The SQL implementations: one code path for SQLite and PostgreSQL. */
@@ -107,4 +110,5 @@ export const SQL_STORES: StoreFactories = {
   oidcIdentities: (sql) => new SqlOidcIdentityStore(sql),
   cacheUsage: (sql) => new SqlCacheUsageStore(sql),
   mirrors: (sql) => new SqlMirrorStore(sql),
+  catalogIndex: (sql) => new SqlCatalogIndexStore(sql),
 };

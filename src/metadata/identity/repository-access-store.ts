@@ -14,6 +14,13 @@ export interface AccessFacts {
   readonly mayCreate: boolean;
 }
 
+/** Whose read rule a query applies: an account (or null, anyone), with public repositories or all. */
+export interface ReadScope {
+  readonly accountId: number | null;
+  readonly includePublic: boolean;
+  readonly all: boolean;
+}
+
 export interface ReadableRepositoriesOptions {
   /** Public repositories count as readable. */
   readonly includePublic: boolean;

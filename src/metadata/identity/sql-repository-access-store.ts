@@ -17,7 +17,7 @@ function toRepository(row: RepositoryRow): RepositorySettings {
 }
 
 // r.name is in the namespace named by the account aliased `alias` (no LIKE: names hold _).
-const IN_NAMESPACE = (alias: string): string => `substr(r.name, 1, length(${alias}.name) + 1) = ${alias}.name || '/'`;
+const IN_NAMESPACE = (alias: string, repository = 'r'): string => `substr(${repository}.name, 1, length(${alias}.name) + 1) = ${alias}.name || '/'`;
 
 // Which teams an account is in, as a subquery; used by every permission lookup.
 const MEMBER_TEAMS = 'SELECT team_id FROM team_members WHERE account_id = ?';
@@ -130,34 +130,46 @@ export class SqlRepositoryAccessStore implements RepositoryAccessStore {
   }
 
   async readableRepositories(accountId: number | null, options: ReadableRepositoriesOptions): Promise<string[]> {
-    const params: SqlValue[] = [];
-    let filter = '';
-    if (!options.all) {
-      const clauses: string[] = [];
-      if (options.includePublic) clauses.push(`r.visibility = 'public'`);
-      if (accountId !== null) {
-        // Own namespace; direct or team permission; organization default; admin team.
-        clauses.push(`EXISTS (SELECT 1 FROM accounts u WHERE u.id = ? AND u.kind = 'user' AND ${IN_NAMESPACE('u')})`);
-        params.push(accountId);
-        clauses.push(`EXISTS (SELECT 1 FROM repository_permissions p WHERE p.repository_id = r.id AND ((p.grantee_kind = 'account' AND p.grantee_id = ?) OR (p.grantee_kind = 'team' AND p.grantee_id IN (${MEMBER_TEAMS}))))`);
-        params.push(accountId, accountId);
-        clauses.push(`EXISTS (SELECT 1 FROM default_permissions d JOIN accounts o ON o.id = d.organization_id WHERE ${IN_NAMESPACE('o')} AND ((d.grantee_kind = 'account' AND d.grantee_id = ?) OR (d.grantee_kind = 'team' AND d.grantee_id IN (${MEMBER_TEAMS}))))`);
-        params.push(accountId, accountId);
-        clauses.push(`EXISTS (SELECT 1 FROM teams t JOIN accounts o ON o.id = t.organization_id JOIN team_members m ON m.team_id = t.id WHERE ${IN_NAMESPACE('o')} AND t.role = 'admin' AND m.account_id = ?)`);
-        params.push(accountId);
-      }
-      if (clauses.length === 0) return [];
-      filter = `AND (${clauses.join(' OR ')})`;
-    }
+    const readable = readableRepositoryCondition('r', accountId, options);
+    if (readable === null) return [];
     const after = options.last ?? '';
-    // Only repositories that hold something: a repository row may exist for settings alone.
     const rows = await this.sql.query<{ name: string }>(
-      `SELECT r.name FROM repositories r
-        WHERE r.name > ? ${filter}
-          AND (EXISTS (SELECT 1 FROM repository_manifests rm WHERE rm.repository_id = r.id) OR EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.repository_id = r.id))
-        ORDER BY r.name LIMIT ?`,
-      [after, ...params, options.limit],
+      `SELECT r.name FROM repositories r WHERE r.name > ? AND ${readable.sql} ORDER BY r.name LIMIT ?`,
+      [after, ...readable.params, options.limit],
     );
     return rows.map((row) => row.name);
   }
+}
+
+/**
+ * THE read rule as SQL over a `repositories` row aliased `alias`: public (when counted),
+ * own namespace, direct or team permission, organization default, admin team; and only
+ * repositories that hold something (a row may exist for settings alone). null: nothing is
+ * readable. readableRepositories and the catalog's search index (SqlCatalogIndexStore)
+ * both use it, so there is one copy of the rule in SQL.
+ */
+export function readableRepositoryCondition(alias: string, accountId: number | null, options: Pick<ReadableRepositoriesOptions, 'includePublic' | 'all'>): { sql: string; params: SqlValue[] } | null {
+  const r = alias;
+  const params: SqlValue[] = [];
+  let filter = '';
+  if (!options.all) {
+    const clauses: string[] = [];
+    if (options.includePublic) clauses.push(`${r}.visibility = 'public'`);
+    if (accountId !== null) {
+      clauses.push(`EXISTS (SELECT 1 FROM accounts u WHERE u.id = ? AND u.kind = 'user' AND ${IN_NAMESPACE('u', r)})`);
+      params.push(accountId);
+      clauses.push(`EXISTS (SELECT 1 FROM repository_permissions p WHERE p.repository_id = ${r}.id AND ((p.grantee_kind = 'account' AND p.grantee_id = ?) OR (p.grantee_kind = 'team' AND p.grantee_id IN (${MEMBER_TEAMS}))))`);
+      params.push(accountId, accountId);
+      clauses.push(`EXISTS (SELECT 1 FROM default_permissions d JOIN accounts o ON o.id = d.organization_id WHERE ${IN_NAMESPACE('o', r)} AND ((d.grantee_kind = 'account' AND d.grantee_id = ?) OR (d.grantee_kind = 'team' AND d.grantee_id IN (${MEMBER_TEAMS}))))`);
+      params.push(accountId, accountId);
+      clauses.push(`EXISTS (SELECT 1 FROM teams t JOIN accounts o ON o.id = t.organization_id JOIN team_members m ON m.team_id = t.id WHERE ${IN_NAMESPACE('o', r)} AND t.role = 'admin' AND m.account_id = ?)`);
+      params.push(accountId);
+    }
+    if (clauses.length === 0) return null;
+    filter = `(${clauses.join(' OR ')}) AND `;
+  }
+  return {
+    sql: `${filter}(EXISTS (SELECT 1 FROM repository_manifests rm WHERE rm.repository_id = ${r}.id) OR EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.repository_id = ${r}.id))`,
+    params,
+  };
 }

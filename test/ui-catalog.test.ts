@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { request as httpRequest } from 'node:http';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ADMIN_PASSWORD, runCustody, startCustody, type CustodyServer } from './support/custody-server.ts';
@@ -15,6 +14,7 @@ import { debianLayout, ociRef, sha256, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST 
 import { LAYER_A, tarOf } from './support/hostile-images.ts';
 import { gzipSync } from 'node:zlib';
 import { requireTool, runOk } from './support/tools.ts';
+import { checkAccessibility, watchPage } from './support/catalog-browser.ts';
 import { repoRoot, sharedDir } from './support/paths.ts';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -29,7 +29,6 @@ describe('web catalog in Chromium', () => {
   let work: string;
   let browser: Browser;
   const basic = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
-  const axeSource = createRequire(import.meta.url)('axe-core').source as string;
 
   async function api(path: string, init: RequestInit = {}): Promise<Response> {
     return fetch(`${server.url}${path}`, { ...init, headers: { authorization: basic, ...(init.headers ?? {}) } });
@@ -64,28 +63,10 @@ describe('web catalog in Chromium', () => {
   async function newPage(context?: BrowserContext): Promise<{ page: Page; context: BrowserContext; problems: string[] }> {
     const ctx = context ?? (await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true }));
     const page = await ctx.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('dialog', (dialog) => {
-      problems.push(`dialog: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
+    const problems = watchPage(page);
     return { page, context: ctx, problems };
   }
 
-  /** axe-core on the current page: no serious or critical violation. */
-  async function checkAccessibility(page: Page, what: string): Promise<void> {
-    // Evaluated through the debugging protocol, which the page's CSP does not govern.
-    await page.evaluate(axeSource);
-    const violations = await page.evaluate(async () => {
-      const result = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
-      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-    });
-    assert.deepEqual(violations, [], `axe-core on ${what}`);
-  }
 
   async function screenshot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });

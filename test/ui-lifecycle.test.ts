@@ -7,12 +7,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ADMIN_PASSWORD, startCustody, type CustodyServer } from './support/custody-server.ts';
 import { sha256, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST } from './support/images.ts';
 import { LAYER_A } from './support/hostile-images.ts';
 import { requireTool, runOk } from './support/tools.ts';
+import { checkAccessibility, watchPage } from './support/catalog-browser.ts';
 import { repoRoot } from './support/paths.ts';
 import { WebhookReceiver } from './support/webhook-receiver.ts';
 import { verifyWebhookSignature } from '../src/webhooks/signature.ts';
@@ -27,7 +27,6 @@ describe('lifecycle in the web catalog (Chromium)', () => {
   let browser: Browser;
   const receiver = new WebhookReceiver();
   const basic = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
-  const axeSource = createRequire(import.meta.url)('axe-core').source as string;
 
   async function api(path: string, init: RequestInit = {}): Promise<Response> {
     return fetch(`${server.url}${path}`, { ...init, headers: { authorization: basic, ...(init.headers ?? {}) } });
@@ -52,26 +51,10 @@ describe('lifecycle in the web catalog (Chromium)', () => {
   async function newPage(): Promise<{ page: Page; problems: string[]; close: () => Promise<void> }> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('dialog', (dialog) => {
-      problems.push(`dialog: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
+    const problems = watchPage(page);
     return { page, problems, close: () => context.close() };
   }
 
-  async function checkAccessibility(page: Page, what: string): Promise<void> {
-    await page.evaluate(axeSource);
-    const violations = await page.evaluate(async () => {
-      const result = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
-      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-    });
-    assert.deepEqual(violations, [], `axe-core on ${what}`);
-  }
 
   async function logIn(page: Page, user = 'admin', password = ADMIN_PASSWORD): Promise<void> {
     await page.goto(`${server.url}/login`);

@@ -12,7 +12,7 @@ import type { SqlClient } from '../../src/metadata/sql-client.ts';
 import type { MaintenanceStore } from '../../src/metadata/maintenance-store.ts';
 import type { MetadataStore, NewManifest } from '../../src/metadata/metadata-store.ts';
 import type { StoreFactories } from '../support/sql-stores.ts';
-import { blobDigest, manifest } from './metadata-suite.ts';
+import { blobDigest, manifest, pushManifest } from './metadata-suite.ts';
 
 const T0 = 1_700_000_000_000;
 
@@ -43,11 +43,7 @@ export function maintenanceSuite(name: string, openClient: () => Promise<SqlClie
       await sql.close();
     });
 
-    async function push(entry: NewManifest): Promise<NewManifest> {
-      for (const blob of entry.blobs) await metadata.linkBlob(entry.repository, blob, 100, entry.now);
-      await metadata.putManifest(entry);
-      return entry;
-    }
+    const push = (entry: NewManifest): Promise<NewManifest> => pushManifest(metadata, entry);
 
     it('removeRepositoryManifest unlinks an untagged manifest, unless it was used or tagged meanwhile', async () => {
       const untagged = await push(manifest('app', { blobs: [blobDigest('u')], now: T0 }));

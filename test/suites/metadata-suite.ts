@@ -40,6 +40,13 @@ export function manifest(repository: string, options: Partial<Omit<NewManifest, 
   };
 }
 
+/** Stores a manifest as a push does: its blobs linked first, then the manifest. */
+export async function pushManifest(metadata: MetadataStore, entry: NewManifest): Promise<NewManifest> {
+  for (const blob of entry.blobs) await metadata.linkBlob(entry.repository, blob, 100, entry.now);
+  await metadata.putManifest(entry);
+  return entry;
+}
+
 function isCode(code: string): (error: unknown) => boolean {
   return (error: unknown) => {
     // What the client is answered: the typed error through the one table of OCI codes.

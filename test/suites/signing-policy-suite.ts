@@ -9,7 +9,7 @@ import type { SqlClient } from '../../src/metadata/sql-client.ts';
 import type { MetadataStore, NewManifest } from '../../src/metadata/metadata-store.ts';
 import type { SigningPolicyStore, TrustedKeyRecord } from '../../src/metadata/signing-policy-store.ts';
 import type { StoreFactories } from '../support/sql-stores.ts';
-import { blobDigest, manifest } from './metadata-suite.ts';
+import { blobDigest, manifest, pushManifest } from './metadata-suite.ts';
 
 const T0 = 1_700_000_000_000;
 const KEY: TrustedKeyRecord = { id: `sha256:${'1'.repeat(64)}`, format: 'sigstore', publicKey: '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n' };
@@ -30,11 +30,7 @@ export function signingPolicySuite(name: string, openClient: () => Promise<SqlCl
       await sql.close();
     });
 
-    async function push(entry: NewManifest): Promise<NewManifest> {
-      for (const blob of entry.blobs) await metadata.linkBlob(entry.repository, blob, 100, entry.now);
-      await metadata.putManifest(entry);
-      return entry;
-    }
+    const push = (entry: NewManifest): Promise<NewManifest> => pushManifest(metadata, entry);
 
     it('put creates and replaces; get reads back what was put; delete removes', async () => {
       assert.equal(await store.get('repository', 'acme/app'), null);

@@ -10,6 +10,13 @@ import type { CatalogService, RepositoryInfo } from './catalog-service.ts';
 
 export const INDEXED_EVENTS: readonly DomainEventType[] = ['manifest.pushed', 'tag.moved', 'tag.deleted', 'manifest.deleted', 'scan.completed', 'grade.dropped', 'signature.added'];
 const REBUILD_PAGE = 200;
+/**
+ * How long a refresh waits after the first event before summarising. A push is several
+ * events (manifest.pushed, tag.moved, later scan.completed) and pushes come in bursts (CI
+ * tagging hundreds of tags): each summary reads the whole repository, so one per burst,
+ * not one per event, keeps that work off the push path. Searches wait for it (settled()).
+ */
+const QUIET_MS = 200;
 
 /** The index row of a summarised repository. */
 export function indexRowOf(info: RepositoryInfo): CatalogIndexRow {
@@ -44,10 +51,13 @@ export class CatalogIndexer {
   /** Per repository: the refresh running, and whether another must follow it (an event came meanwhile). */
   private readonly running = new Map<string, { done: Promise<void>; again: boolean }>();
 
-  constructor(catalog: CatalogService, store: CatalogIndexStore, options: { logger?: Logger | undefined } = {}) {
+  private readonly quietMs: number;
+
+  constructor(catalog: CatalogService, store: CatalogIndexStore, options: { logger?: Logger | undefined; quietMs?: number } = {}) {
     this.catalog = catalog;
     this.store = store;
     this.logger = options.logger;
+    this.quietMs = options.quietMs ?? QUIET_MS;
   }
 
   /** Refreshes a repository's row at each event about it; returns the unsubscribe. */
@@ -63,7 +73,7 @@ export class CatalogIndexer {
    * holds nothing). Refreshes of one repository never overlap: one asked for while another
    * runs follows it, so the last write reflects the last event.
    */
-  refresh(repository: string): Promise<void> {
+  refresh(repository: string, options: { immediately?: boolean } = {}): Promise<void> {
     const current = this.running.get(repository);
     if (current) {
       current.again = true;
@@ -72,6 +82,8 @@ export class CatalogIndexer {
     const entry = { done: Promise.resolve(), again: false };
     entry.done = (async () => {
       try {
+        // Events arriving meanwhile join this refresh instead of starting their own.
+        if (this.quietMs > 0 && options.immediately !== true) await new Promise((resolve) => setTimeout(resolve, this.quietMs));
         do {
           entry.again = false;
           await this.write(repository).catch((error: unknown) => this.logger?.warn('catalog index refresh failed', { repository, error: String(error) }));
@@ -115,7 +127,7 @@ export class CatalogIndexer {
       for (const name of names) {
         if (signal?.aborted) return count;
         if (options.missingOnly && (await this.store.get(name)) !== null) continue;
-        await this.refresh(name);
+        await this.refresh(name, { immediately: true });
         count++;
       }
       if (names.length < REBUILD_PAGE) return count;
